@@ -1,0 +1,128 @@
+"""Qualification against the agreed lead definition, and routing to a region."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+TRIAGE = "triage"
+
+
+class SourceRule(Protocol):
+    min_score: int | None
+    required_fields: Sequence[str]
+
+
+class LeadDefinition(Protocol):
+    min_score: int | None
+    required_fields: Sequence[str]
+    allowed_sources: Sequence[str]
+    source_rules: Mapping[str, SourceRule]
+
+
+class RegionMatch(Protocol):
+    countries: Sequence[str]
+    states: Sequence[str]
+    postal_prefixes: Sequence[str]
+
+
+class RoutableRegion(Protocol):
+    name: str
+    match: RegionMatch
+
+
+@dataclass(frozen=True)
+class Qualification:
+    sales_ready: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Route:
+    region: str | None
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return self.region or TRIAGE
+
+
+def qualify(facts: Mapping[str, Any], definition: LeadDefinition) -> Qualification:
+    """Decide whether a lead is sales-ready, and say why."""
+    source = _clean(facts.get("source"))
+    if definition.allowed_sources and source not in definition.allowed_sources:
+        allowed = ", ".join(definition.allowed_sources)
+        return Qualification(False, f"source “{source or 'none'}” is not one of {allowed}")
+    rule = definition.source_rules.get(source) if source else None
+    min_score = rule.min_score if rule else definition.min_score
+    required = rule.required_fields if rule else definition.required_fields
+    missing = [name for name in required if _clean(facts.get(name)) is None]
+    if missing:
+        return Qualification(False, "missing " + ", ".join(missing))
+    score = facts.get("score")
+    if min_score is not None:
+        if score is None:
+            return Qualification(False, f"no score (needs {min_score})")
+        if score < min_score:
+            return Qualification(False, f"score {_num(score)} is below {min_score}")
+        return Qualification(True, f"score {_num(score)} ≥ {min_score}" + _fields_note(required))
+    return Qualification(True, f"{source or 'lead'} rule: required fields present")
+
+
+def route(facts: Mapping[str, Any], regions: Sequence[RoutableRegion]) -> Route:
+    """Pick the lead's region: the one it names, else the first that matches, else triage."""
+    named = _clean(facts.get("region"))
+    if named:
+        return Route(named.lower(), "named in the lead")
+    for region in regions:
+        reason = matches(facts, region.match)
+        if reason:
+            return Route(region.name, reason)
+    return Route(None, "no region matched")
+
+
+def matches(facts: Mapping[str, Any], match: RegionMatch) -> str | None:
+    """Say why the lead matches, or None; every criterion the region gives must hold."""
+    checks = [
+        ("country", _upper(facts.get("country")), match.countries, _equals),
+        ("state", _upper(facts.get("state")), match.states, _equals),
+        ("postal code", _upper(facts.get("postal_code")), match.postal_prefixes, _prefixed),
+    ]
+    reasons = []
+    for label, value, wanted, test in checks:
+        if not wanted:
+            continue
+        if value is None or not test(value, wanted):
+            return None
+        reasons.append(f"{label} {value}")
+    return ", ".join(reasons) or None
+
+
+def _equals(value: str, wanted: Sequence[str]) -> bool:
+    return value in {w.upper() for w in wanted}
+
+
+def _prefixed(value: str, wanted: Sequence[str]) -> bool:
+    compact = value.replace(" ", "")
+    return any(compact.startswith(p.upper().replace(" ", "")) for p in wanted)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _upper(value: Any) -> str | None:
+    value = _clean(value)
+    return str(value).upper() if value is not None else None
+
+
+def _num(score: float) -> str:
+    return f"{score:g}"
+
+
+def _fields_note(required: Sequence[str]) -> str:
+    return ", required fields present" if required else ""

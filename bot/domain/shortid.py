@@ -1,0 +1,24 @@
+"""Short lead ids people can type: `L-` and five Crockford base-32 characters."""
+
+import re
+import secrets
+
+# Crockford's alphabet leaves out I, L, O and U so that ids survive being read aloud.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+LENGTH = 5
+PREFIX = "L-"
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SHAPE = re.compile(rf"^(?:L-?)?([{ALPHABET}OIL]{{{LENGTH}}})$")
+
+
+def new_short_id(randbelow=secrets.randbelow) -> str:
+    """Draw a fresh short id."""
+    return PREFIX + "".join(ALPHABET[randbelow(len(ALPHABET))] for _ in range(LENGTH))
+
+
+def parse_short_id(text: str) -> str | None:
+    """Return the canonical id for what a person typed, or None when it is not an id."""
+    match = _SHAPE.match(text.strip().upper())
+    if match is None:
+        return None
+    return PREFIX + match.group(1).translate(_CONFUSABLE)

@@ -1,0 +1,166 @@
+"""An incoming lead, as intake and CSV import take it, and how it is checked."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+MAX_BATCH = 1000
+# Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _text_or_none(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("must be text")
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    raise ValueError("must be text")
+
+
+def _text(limit: int) -> Any:
+    return Annotated[
+        str | None, BeforeValidator(_text_or_none), Field(default=None, max_length=limit)
+    ]
+
+
+class ActivityIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Annotated[str, BeforeValidator(_text_or_none), Field(min_length=1, max_length=100)]
+    at: datetime | None = None
+    detail: _text(2000) = None
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class LeadIn(BaseModel):
+    """One lead as sent to intake; unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    email: Annotated[str, BeforeValidator(_text_or_none), Field(max_length=320)]
+    first_name: _text(200) = None
+    last_name: _text(200) = None
+    company: _text(300) = None
+    title: _text(300) = None
+    phone: _text(100) = None
+    country: _text(100) = None
+    state: _text(100) = None
+    postal_code: _text(40) = None
+    region: _text(100) = None
+    campaign: _text(200) = None
+    source: _text(100) = None
+    score: float | None = Field(default=None, ge=0, le=1_000_000)
+    notes: _text(10_000) = None
+    activity: list[ActivityIn] = Field(default_factory=list, max_length=200)
+    external_id: _text(200) = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError("is not an email address")
+        return value.lower()
+
+    @field_validator("score", mode="before")
+    @classmethod
+    def _score(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a number")
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValueError("must be a number") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("source", "campaign", "region")
+    @classmethod
+    def _lower_slug(cls, value: str | None) -> str | None:
+        return value.lower() if value else value
+
+    def facts(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"activity"})
+
+
+@dataclass(frozen=True)
+class FieldError:
+    position: int
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.position, "field": self.field, "error": self.reason}
+
+
+def check_leads(
+    raw: Sequence[Any], *, known_region: Callable[[str], bool]
+) -> tuple[list[LeadIn], list[FieldError]]:
+    """Validate every lead; return the good ones and every problem of the bad ones."""
+    leads: list[LeadIn] = []
+    errors: list[FieldError] = []
+    for position, item in enumerate(raw):
+        lead, problems = check_lead(item, position, known_region=known_region)
+        errors.extend(problems)
+        if lead is not None:
+            leads.append(lead)
+    return leads, errors
+
+
+def check_lead(
+    item: Any, position: int, *, known_region: Callable[[str], bool]
+) -> tuple[LeadIn | None, list[FieldError]]:
+    if not isinstance(item, dict):
+        return None, [FieldError(position, "", "a lead must be a JSON object")]
+    try:
+        lead = LeadIn.model_validate(item)
+    except ValidationError as error:
+        return None, [FieldError(position, _path(e["loc"]), _reason(e)) for e in error.errors()]
+    if lead.region and not known_region(lead.region):
+        return None, [FieldError(position, "region", f"no region named “{lead.region}”")]
+    return lead, []
+
+
+def _path(location: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for part in location:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif not (isinstance(part, str) and part.startswith(("function-", "constrained-"))):
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts)
+
+
+def _reason(error: dict[str, Any]) -> str:
+    if error["type"] == "missing":
+        return "is required"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")

@@ -1,0 +1,87 @@
+"""What the services need from the outside, as Protocols, and the Slack work they queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol, Self
+
+from bot.domain.lead import Lead, LeadEvent
+
+
+class WorkKind(StrEnum):
+    """Slack work that must not be lost; delivered by the outbox worker."""
+
+    HANDOFF = "handoff"
+    BATCH_SUMMARY = "batch_summary"
+    HANDOFF_UPDATE = "handoff_update"
+    THREAD_NOTE = "thread_note"
+    REP_DM = "rep_dm"
+    RETURNED_NOTICE = "returned_notice"
+    OWNER_DM = "owner_dm"
+    SETUP_NOTICE = "setup_notice"
+
+
+@dataclass(frozen=True)
+class Work:
+    kind: WorkKind
+    key: str
+    lead_id: int | None = None
+    handoff_round: int | None = None
+    batch_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StoredLead:
+    """A lead as stored: its row id, its facts and its lifecycle state."""
+
+    id: int
+    lead: Lead
+    email: str
+    external_id: str | None
+    facts: dict[str, Any]
+    priority: int = 0
+
+
+class LeadRepository(Protocol):
+    def matching(
+        self, *, external_ids: Iterable[str], emails: Iterable[str]
+    ) -> list[StoredLead]: ...
+    def add_all(
+        self, new: Sequence[tuple[Lead, dict[str, Any], dict[str, str]]], *, now: datetime
+    ) -> list[StoredLead]: ...
+    def save(self, stored: StoredLead, *, now: datetime) -> None: ...
+    def update_facts(self, stored: StoredLead, facts: dict[str, Any]) -> None: ...
+    def free_short_ids(self, candidates: Sequence[str]) -> set[str]: ...
+    def by_short_id(self, short_id: str) -> StoredLead | None: ...
+    def mark_activity(self, stored: StoredLead, *, now: datetime) -> None: ...
+    def set_reasons(self, stored: StoredLead, reasons: dict[str, str]) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    leads: LeadRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def append_events(self, events: Sequence[tuple[int, LeadEvent]]) -> list[int]: ...
+    def known_activity(self, lead_ids: list[int]) -> set[tuple[Any, ...]]: ...
+    def add_activity(
+        self, lead_id: int, activity: Sequence[dict[str, Any]], *, now: datetime
+    ) -> None: ...
+    def start_round(
+        self,
+        lead_id: int,
+        round_no: int,
+        region: str | None,
+        *,
+        now: datetime,
+        batch_id: int | None,
+    ) -> None: ...
+    def add_batch(
+        self, region: str | None, label: str, lead_count: int, *, now: datetime
+    ) -> int: ...
+    def queue(self, work: Sequence[Work], *, now: datetime) -> None: ...
+    def commit(self) -> None: ...

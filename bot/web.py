@@ -1,0 +1,30 @@
+"""The ASGI app: intake, health, metrics, OpenAPI (and Slack's endpoint once wired)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from bot.app import Baton
+from handlers import health, intake
+
+
+def create_web_app(baton: Baton) -> FastAPI:
+    """Build the web app around a built Baton."""
+    app = FastAPI(title="Baton", version="0.1.0", docs_url=None, redoc_url=None)
+    router = APIRouter()
+    intake.register(router, baton)
+    health.register(router, baton)
+    app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(intake.lead_schemas())
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,55 @@
+"""`GET /healthz` and `GET /metrics`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from starlette.concurrency import run_in_threadpool
+
+from bot.app import Baton
+from bot.services.status import service_status
+
+
+def register(router: APIRouter, baton: Baton) -> None:
+    registry = CollectorRegistry()
+    registry.register(_StatusCollector(baton))
+
+    @router.get("/healthz", summary="Health: database, Slack backlog, last job runs")
+    async def healthz() -> JSONResponse:
+        status = await run_in_threadpool(service_status, baton)
+        return JSONResponse(status, status_code=200 if status["database"] == "ok" else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics (no personal data)")
+    async def metrics() -> Response:
+        body = await run_in_threadpool(generate_latest, registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+class _StatusCollector:
+    """Read the figures from the database at scrape time, so every process reports the same."""
+
+    def __init__(self, baton: Baton) -> None:
+        self.baton = baton
+
+    def describe(self) -> list:  # type: ignore[type-arg]
+        return []
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        status = service_status(self.baton)
+        up = GaugeMetricFamily("baton_database_up", "1 when the database answers")
+        up.add_metric([], 1.0 if status["database"] == "ok" else 0.0)
+        yield up
+        if status["database"] != "ok":
+            return
+        leads = GaugeMetricFamily("baton_leads", "Leads by status", labels=["status"])
+        for name, count in sorted(status["leads"].items()):
+            leads.add_metric([name], count)
+        yield leads
+        outbox = GaugeMetricFamily(
+            "baton_outbox_backlog", "Undelivered Slack work", labels=["state"]
+        )
+        for name, count in sorted(status["slack"]["backlog"].items()):
+            outbox.add_metric([name], count)
+        yield outbox

@@ -1,0 +1,150 @@
+"""Engines, sessions and schema migrations for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class SchemaError(Exception):
+    """The database schema is not the one this version of Baton needs."""
+
+
+@dataclass
+class Database:
+    """Where Baton keeps its data: a write engine and, on SQLite, a separate read engine."""
+
+    url: str
+    engine: Engine
+    read_engine: Engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def write_session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def read_session(self) -> Session:
+        return Session(self.read_engine, expire_on_commit=False)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self.read_session() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+    def ping(self) -> bool:
+        try:
+            with self.read_engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    # Schema -------------------------------------------------------------------------------
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def head_revision(self) -> str:
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head() or ""
+
+    def is_empty(self) -> bool:
+        with self.engine.connect() as connection:
+            return not self.engine.dialect.get_table_names(connection)
+
+    def upgrade(self) -> None:
+        """Apply every migration not yet applied."""
+        with self.engine.begin() as connection:
+            config = self._alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def ensure_schema(self, *, create_embedded: bool) -> None:
+        """Refuse an out-of-date schema; create a new embedded SQLite database when allowed."""
+        if self.schema_revision() == self.head_revision():
+            return
+        if create_embedded and self.is_sqlite and self.is_empty():
+            self.upgrade()
+            return
+        raise SchemaError(
+            "the database schema is out of date "
+            f"(at {self.schema_revision() or 'nothing'}, needs {self.head_revision()}): "
+            "run `baton db upgrade`"
+        )
+
+    def _alembic_config(self) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", self.url)
+        return config
+
+
+def normalise_url(url: str) -> str:
+    """Read `postgres://` and `postgresql://` as psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def open_database(url: str, *, pool_size: int = 10) -> Database:
+    """Build the engines for `url`; SQLite gets WAL, foreign keys and up-front write locks."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return _open_sqlite(url)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return Database(url=url, engine=engine, read_engine=engine)
+
+
+def _open_sqlite(url: str) -> Database:
+    parsed = make_url(url)
+    in_memory = parsed.database in (None, "", ":memory:")
+    if in_memory:
+        raise SchemaError("an in-memory SQLite database cannot be shared; give a file path")
+    writer = create_engine(url)
+    reader = create_engine(url)
+    _configure_sqlite(writer, begin="BEGIN IMMEDIATE")
+    _configure_sqlite(reader, begin="BEGIN")
+    return Database(url=url, engine=writer, read_engine=reader)
+
+
+def _configure_sqlite(engine: Engine, *, begin: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Take transaction control from the driver so that BEGIN is ours to choose.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        # Writers take the lock up front so concurrent writers wait instead of failing.
+        connection.exec_driver_sql(begin)

@@ -1,0 +1,215 @@
+"""The tables, as SQLAlchemy 2 typed rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite has no 64-bit autoincrement type of its own; INTEGER is already 64-bit there.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes in UTC; SQLite hands them back naive, so mark them UTC again."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class LeadRow(Base):
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    short_id: Mapped[str] = mapped_column(String(12), unique=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(300))
+    title: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(40))
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(100))
+    score: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(100))
+    handoff_round: Mapped[int] = mapped_column(Integer, default=0)
+    round_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    rep_id: Mapped[str | None] = mapped_column(String(40))
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    feedback_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    next_step_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    leaked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    qualification_reason: Mapped[str | None] = mapped_column(String(300))
+    route_reason: Mapped[str | None] = mapped_column(String(300))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        # The scheduled scans: pending past SLA, accepted past feedback/next step/leakage.
+        Index("ix_leads_status_round_started_at", "status", "round_started_at"),
+        Index("ix_leads_status_feedback_due_at", "status", "feedback_due_at"),
+        Index("ix_leads_status_next_step_at", "status", "next_step_at"),
+        Index("ix_leads_status_decided_at", "status", "decided_at"),
+        Index("ix_leads_rep_id_status", "rep_id", "status"),
+        Index("ix_leads_company", "company"),
+    )
+
+
+class HandoffRoundRow(Base):
+    """One handoff round of a lead: where its message went, so later events thread under it."""
+
+    __tablename__ = "handoff_rounds"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    round_no: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(100))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    channel: Mapped[str | None] = mapped_column(String(40))
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+
+    __table_args__ = (UniqueConstraint("lead_id", "round_no"),)
+
+
+class BatchRow(Base):
+    """Leads that arrived together for one region and share one summary message."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    region: Mapped[str | None] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(300))
+    lead_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    channel: Mapped[str | None] = mapped_column(String(40))
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+
+
+class EventRow(Base):
+    """An append-only record of one change to a lead."""
+
+    __tablename__ = "lead_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(40))
+    handoff_round: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(100))
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(100))
+    status_before: Mapped[str | None] = mapped_column(String(20))
+    status_after: Mapped[str] = mapped_column(String(20))
+    reason_code: Mapped[str | None] = mapped_column(String(60))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    notes: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_lead_events_at_kind", "at", "kind"),)
+
+
+class ActivityRow(Base):
+    __tablename__ = "lead_activity"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    type: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    detail: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OutboxRow(Base):
+    """Slack work that must not be lost, written with the change that causes it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    handoff_round: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    result_channel: Mapped[str | None] = mapped_column(String(40))
+    result_ts: Mapped[str | None] = mapped_column(String(40))
+
+    __table_args__ = (Index("ix_outbox_state_available_at", "state", "available_at"),)
+
+
+class ChannelPaceRow(Base):
+    """When a channel may next be posted to, shared by every delivering process."""
+
+    __tablename__ = "channel_pace"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_post_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SlackNoticeRow(Base):
+    """Notices sent once about a problem a person must fix (e.g. the bot is not in a channel)."""
+
+    __tablename__ = "slack_notices"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,285 @@
+"""Repositories and the unit of work: the only place that speaks SQL for the services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Self
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.domain.lead import Lead, LeadEvent, LeadStatus
+from bot.services.ports import StoredLead, Work
+from storage.db import Database
+from storage.rows import ActivityRow, BatchRow, EventRow, HandoffRoundRow, LeadRow, OutboxRow
+
+FACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "country",
+    "state",
+    "postal_code",
+    "campaign",
+    "source",
+    "score",
+    "notes",
+)
+LIFECYCLE_FIELDS = (
+    "status",
+    "region",
+    "handoff_round",
+    "rep_id",
+    "decided_by",
+    "decided_at",
+    "feedback_due_at",
+    "next_step_at",
+    "leaked_at",
+)
+
+
+def lead_of(row: LeadRow) -> Lead:
+    return Lead(
+        short_id=row.short_id,
+        status=LeadStatus(row.status),
+        region=row.region,
+        handoff_round=row.handoff_round,
+        campaign=row.campaign,
+        source=row.source,
+        rep_id=row.rep_id,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        feedback_due_at=row.feedback_due_at,
+        next_step_at=row.next_step_at,
+        leaked_at=row.leaked_at,
+    )
+
+
+def stored_of(row: LeadRow) -> StoredLead:
+    facts = {name: getattr(row, name) for name in FACT_FIELDS}
+    facts["email"] = row.email
+    facts["external_id"] = row.external_id
+    return StoredLead(
+        id=row.id,
+        lead=lead_of(row),
+        email=row.email,
+        external_id=row.external_id,
+        facts=facts,
+        priority=row.priority,
+    )
+
+
+class SqlLeadRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[int, LeadRow] = {}
+
+    def matching(self, *, external_ids: Iterable[str], emails: Iterable[str]) -> list[StoredLead]:
+        external_ids, emails = list(external_ids), list(emails)
+        if not external_ids and not emails:
+            return []
+        clauses = []
+        if external_ids:
+            clauses.append(LeadRow.external_id.in_(external_ids))
+        if emails:
+            clauses.append(LeadRow.email.in_(emails))
+        rows = self.session.scalars(select(LeadRow).where(or_(*clauses))).all()
+        return [self._keep(row) for row in rows]
+
+    def by_short_id(self, short_id: str) -> StoredLead | None:
+        row = self.session.scalars(select(LeadRow).where(LeadRow.short_id == short_id)).first()
+        return self._keep(row) if row else None
+
+    def free_short_ids(self, candidates: Sequence[str]) -> set[str]:
+        taken = self.session.scalars(
+            select(LeadRow.short_id).where(LeadRow.short_id.in_(candidates))
+        )
+        return set(candidates) - set(taken)
+
+    def add_all(
+        self, new: Sequence[tuple[Lead, dict[str, Any], dict[str, str]]], *, now: datetime
+    ) -> list[StoredLead]:
+        """Insert new leads in one flush and return them with their row ids."""
+        rows = [_new_row(lead, facts, reasons, now) for lead, facts, reasons in new]
+        self.session.add_all(rows)
+        self.session.flush()
+        return [self._keep(row) for row in rows]
+
+    def save(self, stored: StoredLead, *, now: datetime) -> None:
+        row = self._rows[stored.id]
+        if stored.lead.handoff_round != row.handoff_round:
+            row.round_started_at = now
+        _copy_lifecycle(stored.lead, row)
+        row.priority = stored.priority
+        row.updated_at = now
+
+    def update_facts(self, stored: StoredLead, facts: dict[str, Any]) -> None:
+        """Fill in what the new data adds; what it leaves empty keeps its stored value."""
+        row = self._rows[stored.id]
+        for name in FACT_FIELDS:
+            value = facts.get(name)
+            if value is not None:
+                setattr(row, name, value)
+                stored.facts[name] = value
+        if facts.get("external_id") and not row.external_id:
+            row.external_id = facts["external_id"]
+
+    def mark_activity(self, stored: StoredLead, *, now: datetime) -> None:
+        self._rows[stored.id].last_activity_at = now
+
+    def set_reasons(self, stored: StoredLead, reasons: dict[str, str]) -> None:
+        row = self._rows[stored.id]
+        row.qualification_reason = reasons.get("qualification", row.qualification_reason)
+        row.route_reason = reasons.get("route", row.route_reason)
+
+    def _keep(self, row: LeadRow) -> StoredLead:
+        self._rows[row.id] = row
+        return stored_of(row)
+
+
+def _new_row(lead: Lead, facts: dict[str, Any], reasons: dict[str, str], now: datetime) -> LeadRow:
+    row = LeadRow(
+        short_id=lead.short_id,
+        email=facts["email"],
+        external_id=facts.get("external_id"),
+        created_at=now,
+        updated_at=now,
+        priority=0,
+        qualification_reason=reasons.get("qualification"),
+        route_reason=reasons.get("route"),
+        **{name: facts.get(name) for name in FACT_FIELDS},
+    )
+    _copy_lifecycle(lead, row)
+    if lead.status is LeadStatus.PENDING:
+        row.round_started_at = now
+    return row
+
+
+def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
+    for name in LIFECYCLE_FIELDS:
+        value = getattr(lead, name)
+        setattr(row, name, value.value if isinstance(value, LeadStatus) else value)
+
+
+class SqlUnitOfWork:
+    """One write transaction: leads, events, rounds and the outbox commit together."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def __enter__(self) -> Self:
+        self.session = self.database.write_session()
+        self.session.begin()
+        self.leads = SqlLeadRepository(self.session)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.session.in_transaction():
+            self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def append_events(self, events: Sequence[tuple[int, LeadEvent]]) -> list[int]:
+        """Append events (lead row id, event) and return their ids, in order."""
+        rows = [_event_row(lead_id, event) for lead_id, event in events]
+        self.session.add_all(rows)
+        self.session.flush()
+        return [row.id for row in rows]
+
+    def known_activity(self, lead_ids: list[int]) -> set[tuple[Any, ...]]:
+        rows = self.session.execute(
+            select(ActivityRow.lead_id, ActivityRow.type, ActivityRow.at, ActivityRow.detail).where(
+                ActivityRow.lead_id.in_(lead_ids)
+            )
+        )
+        return {tuple(row) for row in rows}
+
+    def add_activity(
+        self, lead_id: int, activity: Sequence[dict[str, Any]], *, now: datetime
+    ) -> None:
+        if activity:
+            self.session.execute(
+                insert(ActivityRow),
+                [
+                    {
+                        "lead_id": lead_id,
+                        "type": item["type"],
+                        "at": item.get("at"),
+                        "detail": item.get("detail"),
+                        "received_at": now,
+                    }
+                    for item in activity
+                ],
+            )
+
+    def start_round(
+        self,
+        lead_id: int,
+        round_no: int,
+        region: str | None,
+        *,
+        now: datetime,
+        batch_id: int | None,
+    ) -> None:
+        self.session.add(
+            HandoffRoundRow(
+                lead_id=lead_id, round_no=round_no, region=region, started_at=now, batch_id=batch_id
+            )
+        )
+        if batch_id is not None:
+            self.session.get(LeadRow, lead_id).batch_id = batch_id  # type: ignore[union-attr]
+
+    def add_batch(self, region: str | None, label: str, lead_count: int, *, now: datetime) -> int:
+        row = BatchRow(region=region, label=label, lead_count=lead_count, created_at=now)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def queue(self, work: Sequence[Work], *, now: datetime) -> None:
+        """Queue Slack work; work whose key is already queued is left as it is."""
+        if not work:
+            return
+        values = [
+            {
+                "key": item.key,
+                "kind": item.kind.value,
+                "lead_id": item.lead_id,
+                "batch_id": item.batch_id,
+                "handoff_round": item.handoff_round,
+                "payload": item.data,
+                "state": "pending",
+                "attempts": 0,
+                "available_at": now,
+                "created_at": now,
+            }
+            for item in work
+        ]
+        dialect_insert = pg_insert if self.database.is_postgres else sqlite_insert
+        statement = dialect_insert(OutboxRow).on_conflict_do_nothing(index_elements=["key"])
+        self.session.execute(statement, values)
+
+
+def _event_row(lead_id: int, event: LeadEvent) -> EventRow:
+    return EventRow(
+        lead_id=lead_id,
+        at=event.at,
+        kind=event.kind.value,
+        actor=event.actor,
+        handoff_round=event.handoff_round,
+        region=event.region,
+        campaign=event.campaign,
+        source=event.source,
+        status_before=event.status_before.value if event.status_before else None,
+        status_after=event.status_after.value,
+        reason_code=event.reason_code,
+        amount=event.amount,
+        notes=event.notes,
+        data=event.data,
+    )
