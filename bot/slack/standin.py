@@ -42,7 +42,7 @@ STATUS_ERRORS = {429: "ratelimited", 404: "not_found"}
 
 @dataclass
 class Call:
-    """One Web API call as the stand-in received and answered it."""
+    """One call as received: parsed args, request headers, answer status (0 when dropped)."""
 
     method: str
     args: dict[str, Any]
@@ -128,9 +128,8 @@ def _parse_args(query: str, body: bytes, content_type: str) -> dict[str, Any]:
     return {name: _decode(name, value) for name, value in args.items()}
 
 
-def _bearer(headers: dict[str, str]) -> str | None:
-    authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-    return authorization[7:].strip() or None if authorization.startswith("Bearer ") else None
+def _header(headers: dict[str, str], name: str) -> str:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), "")
 
 
 def _email_for(real_name: str) -> str:
@@ -169,10 +168,17 @@ def _page(items: list[Any], args: dict[str, Any], default_limit: int = 100) -> t
 def _within(ts: str, args: dict[str, Any]) -> bool:
     """Tell whether ts lies between the call's `oldest` and `latest`."""
     inclusive, value = _flag(args.get("inclusive")), float(ts)
-    oldest, latest = float(args.get("oldest") or 0), args.get("latest")
-    after = value >= oldest if inclusive else value > oldest
-    before = latest is None or (value <= float(latest) if inclusive else value < float(latest))
-    return after and before
+    oldest, latest = _ts_arg(args, "oldest", 0.0), _ts_arg(args, "latest", float("inf"))
+    if inclusive:
+        return oldest <= value <= latest
+    return oldest < value < latest
+
+
+def _ts_arg(args: dict[str, Any], name: str, default: float) -> float:
+    try:
+        return float(args.get(name) or default)
+    except ValueError as exc:
+        raise SlackError(f"invalid_ts_{name}") from exc
 
 
 class _Workspace:
@@ -763,12 +769,6 @@ class SlackStandIn:
     ) -> None:
         self.bot_user_id = bot_user_id
         self._workspace = _Workspace(bot_user_id=bot_user_id, team_id=team_id)
-        channels = channels or {}
-        members = set(channels) if member_channels is None else member_channels
-        for channel_id, name in channels.items():
-            self.add_channel(channel_id, name, bot_is_member=channel_id in members)
-        for user_id, real_name in (users or {}).items():
-            self.add_user(user_id, real_name)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._calls: list[Call] = []
@@ -778,6 +778,12 @@ class SlackStandIn:
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        channels = channels or {}
+        members = set(channels) if member_channels is None else member_channels
+        for channel_id, name in channels.items():
+            self.add_channel(channel_id, name, bot_is_member=channel_id in members)
+        for user_id, real_name in (users or {}).items():
+            self.add_user(user_id, real_name)
 
     # lifecycle
 
@@ -789,7 +795,7 @@ class SlackStandIn:
         self._workspace.upload_root = f"{self.root}{UPLOAD_PATH}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name="slack-standin",
             daemon=True,
         )
@@ -829,11 +835,13 @@ class SlackStandIn:
     def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True) -> None:
         """Create a channel, with the bot in it unless told otherwise."""
         members = {self.bot_user_id} if bot_is_member else set()
-        self._workspace.add_channel(channel_id, name, members=members)
+        with self._lock:
+            self._workspace.add_channel(channel_id, name, members=members)
 
     def add_user(self, user_id: str, real_name: str, *, email: str | None = None) -> None:
         """Register a person; the email defaults to first.last@example.com."""
-        self._workspace.add_user(user_id, real_name, email)
+        with self._lock:
+            self._workspace.add_user(user_id, real_name, email)
 
     def add_message(
         self, channel: str, text: str, *, user: str, thread_ts: str | None = None
@@ -892,10 +900,8 @@ class SlackStandIn:
             return copy.deepcopy(self._workspace.thread(self._stored_channel(channel), ts))
 
     def _stored_channel(self, ref: str) -> _Channel:
-        try:
-            return self._workspace.channel(ref)
-        except SlackError:
-            return _Channel(ref, "", set())
+        channel_id = self._workspace.dm_id(ref) if ref[:1] in ("U", "W") else ref
+        return self._workspace.channels.get(channel_id) or _Channel(channel_id, "", set())
 
     def ephemerals(self, user: str | None = None) -> list[dict[str, Any]]:
         """Return the ephemeral messages shown, to one user or to all."""
@@ -964,41 +970,46 @@ class SlackStandIn:
     def answer(self, path: str, query: str, body: bytes, headers: dict[str, str]) -> _Reply | None:
         """Perform one HTTP request and return the reply, or None to hang up."""
         at = time.monotonic()
-        if path.startswith(UPLOAD_PATH):
-            method, args = UPLOAD_METHOD, {"file_id": path[len(UPLOAD_PATH) :]}
-        elif path.startswith("/api/"):
-            method, args = path[len("/api/") :], {}
-        else:
+        if not path.startswith(("/api/", UPLOAD_PATH)):
             return _Reply(404, {"ok": False, "error": "not_found"})
+        method = path.removeprefix("/api/") if path.startswith("/api/") else UPLOAD_METHOD
         if self._stopping.wait(self._delay(method)):
             return None
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         with self._changed:
             try:
-                args = args if method == UPLOAD_METHOD else _parse_args(query, body, content_type)
-                reply = self._take_failure(method) or self._perform(method, args, body, headers)
+                args = self._args(method, path, query, body, headers)
             except SlackError as exc:
-                reply = _Reply(200, {"ok": False, "error": exc.error})
-            token = _bearer(headers) or args.pop("token", None)
-            dropped = self._take(self._drops, method)
-            call = Call(method, args, at, 0 if dropped else reply.status, headers, token)
+                args, reply = {}, _Reply(200, {"ok": False, "error": exc.error})
+            else:
+                reply = self._take_failure(method) or self._perform(method, args, body)
+            dropped = self._take_drop(method)
+            status = 0 if dropped else reply.status
+            call = Call(method, args, at, status, headers, args.pop("token", None))
             bisect.insort(self._calls, call, key=lambda c: c.at)
             self._changed.notify_all()
         return None if dropped else reply
 
-    def _perform(
-        self, method: str, args: dict[str, Any], body: bytes, headers: dict[str, str]
-    ) -> _Reply:
+    @staticmethod
+    def _args(
+        method: str, path: str, query: str, body: bytes, headers: dict[str, str]
+    ) -> dict[str, Any]:
+        if method == UPLOAD_METHOD:
+            return {"file_id": path.removeprefix(UPLOAD_PATH)}
+        args = _parse_args(query, body, _header(headers, "Content-Type"))
+        bearer = _header(headers, "Authorization").removeprefix("Bearer ").strip()
+        return args | {"token": bearer} if bearer else args
+
+    def _perform(self, method: str, args: dict[str, Any], body: bytes) -> _Reply:
         if method == UPLOAD_METHOD:
             return self._workspace.upload(args["file_id"], body)
         handler = self._workspace.handlers.get(method)
-        if handler is None:
-            raise SlackError("unknown_method")
-        self._workspace.check_token(_bearer(headers) or args.get("token"))
         try:
+            if handler is None:
+                raise SlackError("unknown_method")
+            self._workspace.check_token(args.get("token"))
             return _Reply(200, {"ok": True, **handler(args)})
-        except SlackError:
-            raise
+        except SlackError as exc:
+            return _Reply(200, {"ok": False, "error": exc.error})
         except Exception:
             logger.exception("the Slack stand-in failed to answer %s", method)
             return _Reply(500, {"ok": False, "error": "fatal_error"})
@@ -1018,10 +1029,9 @@ class SlackStandIn:
                 return failure.reply()
         return None
 
-    @staticmethod
-    def _take(counts: dict[str, int], method: str) -> bool:
+    def _take_drop(self, method: str) -> bool:
         for key in (method, ANY_METHOD):
-            if counts.get(key, 0) > 0:
-                counts[key] -= 1
+            if self._drops.get(key, 0) > 0:
+                self._drops[key] -= 1
                 return True
         return False
