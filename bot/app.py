@@ -22,6 +22,7 @@ class Baton:
     config: BatonConfig
     database: Database
     clock: Clock = field(default_factory=SystemClock)
+    outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def unit_of_work(self) -> UnitOfWork:
         return SqlUnitOfWork(self.database)
@@ -29,6 +30,11 @@ class Baton:
     @property
     def uow_factory(self) -> Callable[[], UnitOfWork]:
         return self.unit_of_work
+
+    def outbox_changed(self) -> None:
+        """Tell the delivery worker there is new Slack work, so it need not wait for its poll."""
+        for listener in self.outbox_listeners:
+            listener()
 
     @property
     def routing(self) -> Routing:

@@ -66,6 +66,7 @@ def register(router: APIRouter, baton: Baton) -> None:
             clock=baton.clock,
             routing=baton.routing,
         )
+        baton.outbox_changed()
         return JSONResponse({"leads": [r.as_dict() for r in results]}, status_code=202)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.rows import LeadRow, OutboxRow
+from storage.rows import EventRow, HandoffRoundRow, LeadRow, OutboxRow
 
 UNDELIVERED = ("pending", "blocked")
 
@@ -45,4 +45,49 @@ def stuck_work(session: Session, *, limit: int) -> list[dict[str, Any]]:
             "since": row.created_at.isoformat(),
         }
         for row, short_id in rows
+    ]
+
+
+def lead_detail(session: Session, short_id: str) -> dict[str, Any] | None:
+    """A lead with its events, activity and Slack work, for `baton lead show`."""
+    lead = session.scalars(select(LeadRow).where(LeadRow.short_id == short_id)).first()
+    if lead is None:
+        return None
+    events = session.scalars(
+        select(EventRow).where(EventRow.lead_id == lead.id).order_by(EventRow.id)
+    ).all()
+    work = session.scalars(
+        select(OutboxRow).where(OutboxRow.lead_id == lead.id).order_by(OutboxRow.id)
+    ).all()
+    rounds = session.scalars(
+        select(HandoffRoundRow)
+        .where(HandoffRoundRow.lead_id == lead.id)
+        .order_by(HandoffRoundRow.round_no)
+    ).all()
+    return {"lead": lead, "events": list(events), "work": list(work), "rounds": list(rounds)}
+
+
+def lead_list(session: Session, *, status: str | None, limit: int) -> list[dict[str, Any]]:
+    """Leads newest first, with how much of their Slack work is undelivered and why."""
+    undelivered = (
+        select(
+            OutboxRow.lead_id,
+            func.count().label("waiting"),
+            func.max(OutboxRow.last_error).label("error"),
+        )
+        .where(OutboxRow.state.in_(UNDELIVERED))
+        .group_by(OutboxRow.lead_id)
+        .subquery()
+    )
+    query = (
+        select(LeadRow, undelivered.c.waiting, undelivered.c.error)
+        .outerjoin(undelivered, undelivered.c.lead_id == LeadRow.id)
+        .order_by(LeadRow.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(LeadRow.status == status)
+    return [
+        {"lead": lead, "waiting": waiting or 0, "error": error}
+        for lead, waiting, error in session.execute(query)
     ]

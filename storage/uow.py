@@ -6,12 +6,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.domain.lead import Lead, LeadEvent, LeadStatus
+from bot.domain.lead import WORKING, Lead, LeadEvent, LeadStatus
 from bot.services.ports import StoredLead, Work
 from storage.db import Database
 from storage.rows import ActivityRow, BatchRow, EventRow, HandoffRoundRow, LeadRow, OutboxRow
@@ -91,9 +91,37 @@ class SqlLeadRepository:
         rows = self.session.scalars(select(LeadRow).where(or_(*clauses))).all()
         return [self._keep(row) for row in rows]
 
-    def by_short_id(self, short_id: str) -> StoredLead | None:
-        row = self.session.scalars(select(LeadRow).where(LeadRow.short_id == short_id)).first()
+    def by_short_id(self, short_id: str, *, for_update: bool = False) -> StoredLead | None:
+        query = select(LeadRow).where(LeadRow.short_id == short_id)
+        if for_update:
+            # Two deciders at once: the second waits here and then sees the first's decision.
+            query = query.with_for_update()
+        row = self.session.scalars(query).first()
         return self._keep(row) if row else None
+
+    def open_rep_at_company(self, company: str | None, *, exclude: int) -> str | None:
+        if not company:
+            return None
+        query = (
+            select(LeadRow.rep_id)
+            .where(
+                LeadRow.company == company,
+                LeadRow.id != exclude,
+                LeadRow.rep_id.is_not(None),
+                LeadRow.status.in_([s.value for s in WORKING]),
+            )
+            .order_by(LeadRow.decided_at.desc())
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
+    def open_lead_counts(self, reps: Sequence[str]) -> dict[str, int]:
+        query = (
+            select(LeadRow.rep_id, func.count())
+            .where(LeadRow.rep_id.in_(reps), LeadRow.status.in_([s.value for s in WORKING]))
+            .group_by(LeadRow.rep_id)
+        )
+        return {rep: count for rep, count in self.session.execute(query)}
 
     def free_short_ids(self, candidates: Sequence[str]) -> set[str]:
         taken = self.session.scalars(

@@ -1,0 +1,237 @@
+"""The `baton` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.app import Baton, build_baton
+from config.model import ConfigError
+from config.settings import Settings, SettingsError, load_settings
+from storage.db import SchemaError, open_database
+
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A problem the admin must fix; printed without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        return args.run(settings, args) or 0
+    except (SettingsError, ConfigError, SchemaError) as error:
+        print(f"baton: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except CommandError as error:
+        print(f"baton: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="baton", description="Lead handoff and accountability in Slack."
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, run: Callable[..., int | None], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    command("serve", _serve, "HTTP mode: Slack events, intake API, health and metrics")
+    command("socket", _socket, "Socket Mode, for a workspace with no public URL")
+    imp = command("import", _import, "import leads from a CSV file (trade shows, lists)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--campaign")
+    imp.add_argument("--source")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="check and route every row, store nothing"
+    )
+    route = command("route", _route, "dry run: how a lead would qualify and where it would go")
+    route.add_argument("file", type=Path, help='a JSON file with one lead or {"leads": [...]}')
+    lead = command("lead", _lead, "one lead: `baton lead show ID`")
+    lead.add_argument("action", choices=["show"])
+    lead.add_argument("id")
+    leads = command("leads", _leads, "leads and their undelivered Slack work: `baton leads list`")
+    leads.add_argument("action", choices=["list"])
+    leads.add_argument("--status")
+    leads.add_argument("--limit", type=int, default=50)
+    config = command(
+        "config", _config, "`baton config check`: validate the config (and Slack, with a token)"
+    )
+    config.add_argument("action", choices=["check"])
+    db = command("db", _db, "`baton db upgrade`: apply the schema migrations")
+    db.add_argument("action", choices=["upgrade"])
+    command("demo", _demo, "play a whole handoff story against a local Slack stand-in")
+    return parser
+
+
+def _baton(settings: Settings, *, create_embedded: bool = False) -> Baton:
+    baton = build_baton(settings)
+    baton.database.ensure_schema(create_embedded=create_embedded)
+    return baton
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    settings.require("baton serve", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    import uvicorn
+
+    from bot.runtime import start_delivery
+    from bot.slack.bolt import build_bolt
+    from bot.web import create_web_app
+
+    baton = _baton(settings, create_embedded=True)
+    deliverer = start_delivery(baton)
+    try:
+        uvicorn.run(
+            create_web_app(baton, build_bolt(baton)), host=settings.host, port=settings.port
+        )
+    finally:
+        deliverer.stop()
+    return 0
+
+
+def _socket(settings: Settings, args: argparse.Namespace) -> int:
+    settings.require("baton socket", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    import asyncio
+
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.runtime import start_delivery
+    from bot.slack.bolt import build_bolt
+
+    baton = _baton(settings, create_embedded=True)
+    deliverer = start_delivery(baton)
+    app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
+    try:
+        asyncio.run(AsyncSocketModeHandler(build_bolt(baton), app_token).start_async())
+    finally:
+        deliverer.stop()
+    return 0
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.csv_import import CsvImportError, import_csv, render_report
+
+    baton = _baton(settings, create_embedded=True)
+    bar = _ProgressBar()
+    try:
+        report = import_csv(
+            args.file,
+            baton=baton,
+            campaign=args.campaign,
+            source=args.source,
+            dry_run=args.dry_run,
+            progress=bar,
+        )
+    except CsvImportError as error:
+        raise CommandError(str(error)) from None
+    bar.done()
+    print(render_report(report))
+    return 1 if report.errors else 0
+
+
+def _route(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.explain import explain_routes
+
+    baton = build_baton(settings)
+    try:
+        document = json.loads(args.file.read_text(encoding="utf-8-sig"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise CommandError(f"{args.file}: {error}") from None
+    raw = document["leads"] if isinstance(document, dict) and "leads" in document else [document]
+    lines, ok = explain_routes(raw, baton.config)
+    print("\n".join(lines))
+    return 0 if ok else 1
+
+
+def _lead(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.admin import describe_lead
+    from bot.domain.shortid import parse_short_id
+
+    short_id = parse_short_id(args.id)
+    if short_id is None:
+        raise CommandError(f"“{args.id}” is not a lead id (they look like L-7K3Q9)")
+    text = describe_lead(_baton(settings), short_id)
+    if text is None:
+        raise CommandError(f"there is no lead {short_id}")
+    print(text)
+    return 0
+
+
+def _leads(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.admin import list_leads
+
+    print(list_leads(_baton(settings), status=args.status, limit=args.limit))
+    return 0
+
+
+def _config(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.admin import check_slack
+
+    baton = build_baton(settings)
+    print(
+        f"{settings.baton_config}: OK ({len(baton.config.regions)} regions, {len(baton.config.campaigns)} campaigns)"
+    )
+    if settings.slack_bot_token is None:
+        print("Set SLACK_BOT_TOKEN to also check the users and channels in Slack.")
+        return 0
+    from bot.runtime import web_client
+
+    problems = check_slack(baton.config, web_client(baton))
+    print(
+        "\n".join(problems)
+        if problems
+        else "Slack: every configured user and channel exists; Baton is in every channel."
+    )
+    return 1 if problems else 0
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    database = open_database(settings.database_url)
+    before = database.schema_revision()
+    database.upgrade()
+    print(f"database schema: {before or 'empty'} → {database.schema_revision()}")
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo()
+
+
+class _ProgressBar:
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        width = 30
+        filled = int(width * done / total) if total else width
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

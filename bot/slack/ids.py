@@ -1,0 +1,68 @@
+"""Every id Baton gives Slack (actions, callbacks, blocks) and the lead reference they carry."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ActionId(StrEnum):
+    """Action, callback and block ids shared by the builders and the listeners."""
+
+    ACCEPT = "lead_accept"
+    RETURN = "lead_return"
+    MORE = "lead_more"
+    REROUTE = "reroute"
+    ACCEPT_MODAL = "accept_modal"
+    RETURN_MODAL = "return_modal"
+    REROUTE_MODAL = "reroute_modal"
+    LOG_OUTCOME = "lead_log_outcome"
+    REP_BLOCK = "rep_block"
+    REP_INPUT = "rep_input"
+    COMMENT_BLOCK = "comment_block"
+    COMMENT_INPUT = "comment_input"
+    METHOD_BLOCK = "method_block"
+    METHOD_INPUT = "method_input"
+    DUE_BLOCK = "due_block"
+    DUE_INPUT = "due_input"
+    REASON_BLOCK = "reason_block"
+    REASON_INPUT = "reason_input"
+    NOTES_BLOCK = "notes_block"
+    NOTES_INPUT = "notes_input"
+    REGION_BLOCK = "region_block"
+    REGION_INPUT = "region_input"
+    NOTE_BLOCK = "note_block"
+    NOTE_INPUT = "note_input"
+
+
+class LeadRef(BaseModel):
+    """Which lead and handoff round a button or modal is about; a stale round is refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lead: str = Field(min_length=1, max_length=20)
+    round: int = Field(ge=0)
+
+    def dumps(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def loads(cls, text: str) -> LeadRef:
+        """Read a reference back; raises pydantic's ValidationError for anything else."""
+        return cls.model_validate_json(text)
+
+
+# An overflow option has only a value, so the value names the choice and carries the ref.
+_CHOICE_SEPARATOR = " "
+
+
+def choice_value(choice: ActionId, ref: LeadRef) -> str:
+    """The value of an overflow option: the choice, then the lead reference."""
+    return f"{choice}{_CHOICE_SEPARATOR}{ref.dumps()}"
+
+
+def read_choice(value: str) -> tuple[ActionId, LeadRef]:
+    """Split an overflow option's value; raises ValueError when it is not one of ours."""
+    choice, _, ref = value.partition(_CHOICE_SEPARATOR)
+    return ActionId(choice), LeadRef.loads(ref)

@@ -1,0 +1,237 @@
+"""The outbox as the delivery worker sees it: claim due work, record results, share channel pace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.db import Database
+from storage.rows import (
+    ActivityRow,
+    BatchRow,
+    ChannelPaceRow,
+    EventRow,
+    HandoffRoundRow,
+    LeadRow,
+    OutboxRow,
+    SlackNoticeRow,
+)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    key: str
+    kind: str
+    lead_id: int | None
+    batch_id: int | None
+    handoff_round: int | None
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LeadSnapshot:
+    """A lead, one of its rounds and that round's decision, for rendering."""
+
+    lead: LeadRow
+    round: HandoffRoundRow | None
+    decision: EventRow | None
+    activity: list[ActivityRow]
+    batch: BatchRow | None
+
+
+class SqlOutbox:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
+        """Claim due work for this process; a crashed claimant's lease runs out and others retry."""
+        with self.database.write_session() as session, session.begin():
+            query = (
+                select(OutboxRow)
+                .where(
+                    OutboxRow.state.in_(("pending", "blocked")),
+                    OutboxRow.available_at <= now,
+                    or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
+                )
+                .order_by(OutboxRow.available_at, OutboxRow.id)
+                .limit(limit)
+            )
+            if self.database.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = session.scalars(query).all()
+            items = [_item(row) for row in rows]
+            for row in rows:
+                row.claimed_until = now + lease
+                row.attempts += 1
+        return items
+
+    def complete(
+        self, item: OutboxItem, *, now: datetime, channel: str | None, ts: str | None
+    ) -> None:
+        with self.database.write_session() as session, session.begin():
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item.id)
+                .values(
+                    state="sent",
+                    delivered_at=now,
+                    claimed_until=None,
+                    result_channel=channel,
+                    result_ts=ts,
+                )
+            )
+            if item.kind == "handoff" and ts:
+                session.execute(
+                    update(HandoffRoundRow)
+                    .where(
+                        HandoffRoundRow.lead_id == item.lead_id,
+                        HandoffRoundRow.round_no == item.handoff_round,
+                    )
+                    .values(channel=channel, message_ts=ts)
+                )
+            if item.kind == "batch_summary" and ts:
+                session.execute(
+                    update(BatchRow)
+                    .where(BatchRow.id == item.batch_id)
+                    .values(channel=channel, message_ts=ts)
+                )
+
+    def retry_later(
+        self,
+        item: OutboxItem,
+        *,
+        at: datetime,
+        error: str | None,
+        blocked: bool = False,
+        attempt: bool = True,
+    ) -> None:
+        """Put work back for later; `attempt=False` when it waited on something and never tried."""
+        values: dict[str, Any] = {"available_at": at, "claimed_until": None}
+        if error is not None:
+            values["last_error"] = error
+        values["state"] = "blocked" if blocked else "pending"
+        if not attempt:
+            values["attempts"] = OutboxRow.attempts - 1
+        with self.database.write_session() as session, session.begin():
+            session.execute(update(OutboxRow).where(OutboxRow.id == item.id).values(**values))
+
+    def reserve_post(self, channel: str, *, now: datetime, spacing: timedelta) -> datetime | None:
+        """Take the channel's next posting slot; return None if taken, else when to come back."""
+        insert = pg_insert if self.database.is_postgres else sqlite_insert
+        statement = (
+            insert(ChannelPaceRow)
+            .values(channel=channel, next_post_at=now + spacing)
+            .on_conflict_do_update(
+                index_elements=["channel"],
+                set_={"next_post_at": now + spacing},
+                where=ChannelPaceRow.next_post_at <= now,
+            )
+            .returning(ChannelPaceRow.next_post_at)
+        )
+        with self.database.write_session() as session, session.begin():
+            if session.execute(statement).first() is not None:
+                return None
+            return session.scalar(
+                select(ChannelPaceRow.next_post_at).where(ChannelPaceRow.channel == channel)
+            )
+
+    def first_time(self, key: str, *, now: datetime) -> bool:
+        """Record a once-only notice; True the first time its key is seen."""
+        insert = pg_insert if self.database.is_postgres else sqlite_insert
+        statement = insert(SlackNoticeRow).values(key=key, created_at=now).on_conflict_do_nothing()
+        with self.database.write_session() as session, session.begin():
+            return session.execute(statement).rowcount == 1
+
+    def add(self, kind: str, key: str, payload: dict[str, Any], *, now: datetime) -> None:
+        insert = pg_insert if self.database.is_postgres else sqlite_insert
+        values = {"key": key, "kind": kind, "payload": payload, "state": "pending", "attempts": 0}
+        statement = insert(OutboxRow).values(**values, available_at=now, created_at=now)
+        with self.database.write_session() as session, session.begin():
+            session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+
+    def waiting_on(
+        self,
+        kind: str,
+        *,
+        lead_id: int | None = None,
+        round_no: int | None = None,
+        batch_id: int | None = None,
+    ) -> bool:
+        """Whether work this item depends on is still undelivered."""
+        conditions = [OutboxRow.kind == kind, OutboxRow.state != "sent"]
+        if lead_id is not None:
+            conditions += [OutboxRow.lead_id == lead_id, OutboxRow.handoff_round == round_no]
+        if batch_id is not None:
+            conditions.append(OutboxRow.batch_id == batch_id)
+        with self.database.reading() as session:
+            return (
+                session.scalar(select(OutboxRow.id).where(and_(*conditions)).limit(1)) is not None
+            )
+
+    def snapshot(self, lead_id: int, round_no: int | None) -> LeadSnapshot:
+        with self.database.reading() as session:
+            lead = session.get(LeadRow, lead_id)
+            assert lead is not None
+            round_row = session.scalar(
+                select(HandoffRoundRow).where(
+                    HandoffRoundRow.lead_id == lead_id,
+                    HandoffRoundRow.round_no == (round_no or lead.handoff_round),
+                )
+            )
+            decision = session.scalar(
+                select(EventRow)
+                .where(
+                    EventRow.lead_id == lead_id,
+                    EventRow.handoff_round == (round_no or lead.handoff_round),
+                    EventRow.kind.in_(("accepted", "returned", "rerouted")),
+                )
+                .order_by(EventRow.id.desc())
+                .limit(1)
+            )
+            activity = session.scalars(
+                select(ActivityRow)
+                .where(ActivityRow.lead_id == lead_id)
+                .order_by(ActivityRow.id.desc())
+                .limit(5)
+            ).all()
+            batch = (
+                session.get(BatchRow, round_row.batch_id)
+                if round_row and round_row.batch_id
+                else None
+            )
+        return LeadSnapshot(lead, round_row, decision, list(activity), batch)
+
+    def event(self, event_id: int) -> EventRow | None:
+        with self.database.reading() as session:
+            return session.get(EventRow, event_id)
+
+    def batch(self, batch_id: int) -> tuple[BatchRow, list[str]]:
+        with self.database.reading() as session:
+            batch = session.get(BatchRow, batch_id)
+            assert batch is not None
+            ids = session.scalars(
+                select(LeadRow.short_id).where(LeadRow.batch_id == batch_id).order_by(LeadRow.id)
+            )
+            return batch, list(ids)
+
+
+def _item(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        key=row.key,
+        kind=row.kind,
+        lead_id=row.lead_id,
+        batch_id=row.batch_id,
+        handoff_round=row.handoff_round,
+        payload=dict(row.payload or {}),
+        attempts=row.attempts,
+        created_at=row.created_at,
+    )
