@@ -146,9 +146,14 @@ class SqlOutbox:
     def first_time(self, key: str, *, now: datetime) -> bool:
         """Record a once-only notice; True the first time its key is seen."""
         insert = pg_insert if self.database.is_postgres else sqlite_insert
-        statement = insert(SlackNoticeRow).values(key=key, created_at=now).on_conflict_do_nothing()
+        statement = (
+            insert(SlackNoticeRow)
+            .values(key=key, created_at=now)
+            .on_conflict_do_nothing()
+            .returning(SlackNoticeRow.key)
+        )
         with self.database.write_session() as session, session.begin():
-            return session.execute(statement).rowcount == 1
+            return session.execute(statement).first() is not None
 
     def add(self, kind: str, key: str, payload: dict[str, Any], *, now: datetime) -> None:
         insert = pg_insert if self.database.is_postgres else sqlite_insert

@@ -43,6 +43,7 @@ METHOD_LABELS = {
 
 Activity = tuple[str, str | None, str | None]
 Message = dict[str, Any]
+Modal = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -89,13 +90,13 @@ class LeadView:
 def handoff_message(view: LeadView, *, mention: str | None = None) -> Message:
     """The lead's card: its facts, then buttons while pending or the decision once made."""
     pending = view.status == LeadStatus.PENDING and view.rerouted_to is None
-    blocks = [_section(f"{t.mention(mention)} a new lead is waiting for you")] if mention else []
+    blocks = [_section(f"{_who(mention)} a new lead is waiting for you")] if mention else []
     title = f"🔔 New lead {_headline(view)}" if pending else _headline(view)
     blocks += [_header(title), _facts(view), _why(view), *_activity_and_notes(view)]
     blocks.append(_decide_buttons(view.ref) if pending else _section(_decision(view)))
     fallback = f"New lead {_headline_md(view)}" if pending else _headline_md(view)
     if mention:
-        fallback = f"{t.mention(mention)} {fallback}"
+        fallback = f"{_who(mention)} {fallback}"
     return _message(fallback, blocks)
 
 
@@ -109,7 +110,7 @@ def batch_summary(
     ids = ", ".join(_one(i, 20) for i in short_ids[:BATCH_IDS_SHOWN])
     if len(short_ids) > BATCH_IDS_SHOWN:
         ids += f" and {len(short_ids) - BATCH_IDS_SHOWN} more"
-    blocks = [_section(f"{t.mention(mention)} new leads are waiting for you")] if mention else []
+    blocks = [_section(f"{_who(mention)} new leads are waiting for you")] if mention else []
     blocks.append(_section(head))
     if ids:
         blocks.append(_context(ids))
@@ -118,10 +119,10 @@ def batch_summary(
 
 def rep_dm(view: LeadView, *, manager: str) -> Message:
     """Tell the rep a lead is theirs: the facts, the manager's comment, how and by when."""
-    head = f"👋 {t.mention(manager)} accepted {_headline_md(view)} for you"
+    head = f"👋 {_who(manager)} accepted {_headline_md(view)} for you"
     blocks = [_section(head), _facts(view)]
     if view.comment:
-        blocks.append(_section(f"*Comment from {t.mention(manager)}*\n{_quote(view.comment)}"))
+        blocks.append(_section(f"*Comment from {_who(manager)}*\n{_quote(view.comment)}"))
     plan = [_field("Follow up by", _method(view.method) if view.method else None)]
     if view.feedback_due_at:
         plan.append(_field("Feedback due", t.date_for_people(view.feedback_due_at, view.timezone)))
@@ -143,9 +144,9 @@ def rerouted_note(view: LeadView) -> Message:
     return _note(_rerouted(view, subject=f"{_id(view)} sent"))
 
 
-def activity_note(view: LeadView, activity: Sequence[Activity]) -> Message:
-    """A thread note: the lead is active again, with what it did."""
-    lines = [_activity_line(item, view.timezone) for item in activity[:ACTIVITY_SHOWN]]
+def activity_note(view: LeadView, activity_lines: Sequence[str | Activity]) -> Message:
+    """A thread note: the lead is active again, with what it did (raw lines or activity)."""
+    lines = [_activity_line(item, view.timezone) for item in activity_lines[:ACTIVITY_SHOWN]]
     return _note("\n".join([f"🔁 {_headline_md(view)} is active again:", *lines]))
 
 
@@ -204,7 +205,7 @@ def accept_modal(
     suggestion_reason: str | None,
     due_date: date,
     ref: LeadRef,
-) -> Message:
+) -> Modal:
     """Accept for a rep: rep (suggested, any may be picked), comment, method, due date."""
     rep = {"type": "users_select", "action_id": ActionId.REP_INPUT.value}
     rep["placeholder"] = _plain("Choose a rep", PLACEHOLDER)
@@ -232,7 +233,7 @@ def accept_modal(
     return _modal(ActionId.ACCEPT_MODAL, "Accept lead", "Accept", blocks, ref)
 
 
-def return_modal(view: LeadView, *, ref: LeadRef) -> Message:
+def return_modal(view: LeadView, *, ref: LeadRef) -> Modal:
     """Return to marketing with a reason and notes (required when the reason is Other)."""
     reasons = [_option(reason.label, reason.value) for reason in ReturnReason]
     blocks = [
@@ -249,7 +250,7 @@ def return_modal(view: LeadView, *, ref: LeadRef) -> Message:
     return _modal(ActionId.RETURN_MODAL, "Return lead", "Return", blocks, ref)
 
 
-def reroute_modal(view: LeadView, *, regions: Sequence[str], ref: LeadRef) -> Message:
+def reroute_modal(view: LeadView, *, regions: Sequence[str], ref: LeadRef) -> Modal:
     """Send the lead to another region (or to triage) with a note."""
     current = view.region or TRIAGE
     choices = [r for r in dict.fromkeys([*regions, TRIAGE]) if r != current]
@@ -288,7 +289,7 @@ def _note(text: str) -> Message:
 
 def _modal(
     callback: ActionId, title: str, submit: str | None, blocks: list[dict[str, Any]], ref: LeadRef
-) -> Message:
+) -> Modal:
     view = {
         "type": "modal",
         "callback_id": callback.value,
@@ -421,7 +422,9 @@ def _activity_and_notes(view: LeadView) -> list[dict[str, Any]]:
     return blocks
 
 
-def _activity_line(item: Activity, tz: str) -> str:
+def _activity_line(item: str | Activity, tz: str) -> str:
+    if isinstance(item, str):
+        return f"• {_one(item)}"
     when = _activity_date(item[1], tz)
     return f"• {when + ' — ' if when else ''}{_activity_what(item)}"
 
@@ -457,7 +460,7 @@ def _decision(view: LeadView) -> str:
 def _accepted(view: LeadView, *, subject: str) -> str:
     parts = [f"✅ {subject} by {_who(view.decided_by)} for {_who(view.rep_id)}"]
     if view.method:
-        parts.append(_method(view.method))
+        parts.append(_one(_method(view.method)))
     if view.feedback_due_at:
         parts.append(f"feedback due {t.date_for_people(view.feedback_due_at, view.timezone)}")
     return " · ".join(parts)
@@ -487,7 +490,7 @@ def _method(method: str) -> str:
     try:
         return METHOD_LABELS[FollowUpMethod(method)]
     except ValueError:
-        return _one(method)
+        return method
 
 
 def _summary(view: LeadView) -> dict[str, Any]:
@@ -519,6 +522,7 @@ def _id(view: LeadView) -> str:
 
 
 def _who(user: str | None) -> str:
+    """A mention for a user id; anything else (`system`, a typo) is shown, never parsed."""
     if t.is_user_id(user):
         return t.mention(user)
     return _one(user, 80) if user else "someone"

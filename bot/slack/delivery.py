@@ -172,19 +172,17 @@ class Deliverer:
         try:
             if channel.startswith(("U", "W")):
                 channel = self.client.conversations_open(users=channel)["channel"]["id"]
-            oldest = f"{item.created_at.timestamp() - 1:.6f}"
             thread_ts = call.args.get("thread_ts")
             if thread_ts:
                 answer = self.client.conversations_replies(
                     channel=channel,
                     ts=thread_ts,
-                    oldest=oldest,
                     include_all_metadata=True,
                     limit=200,
                 )
             else:
                 answer = self.client.conversations_history(
-                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+                    channel=channel, include_all_metadata=True, limit=200
                 )
         except SlackClientError:
             return None

@@ -25,7 +25,7 @@ _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "ˋ"})
 _LOOKALIKES = {"*": "∗", "_": "ˍ", "~": "∼"}
 # A formatting mark is left alone only with a letter or digit on both sides.
 _EDGE_MARK = re.compile(r"(?<![^\W_])[*_~]|[*_~](?![^\W_])")
-_BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
+_BROADCAST = re.compile(r"(?<!\w)@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
 # What may be left of an entity when a cut lands inside it.
 _ENTITY_STUBS = ("&amp", "&am", "&a", "&lt", "&l", "&gt", "&g", "&")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
