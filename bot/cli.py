@@ -212,6 +212,8 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
+    logging.getLogger().setLevel(logging.WARNING)
+
     return run_demo()
 
 

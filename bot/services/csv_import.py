@@ -251,23 +251,22 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (row number as a spreadsheet shows it, cells) for every row that is not blank."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for row_no, cells in enumerate(reader, start=1):
-        if any(cell.strip() for cell in cells):
+        if "".join(cells).strip():
             yield row_no, cells
 
 
 def _count_rows(text: str, delimiter: str, name: str) -> int:
     """Count the data rows, so that a malformed file is refused before anything is stored."""
-    count = 0
-    records = _records(text, delimiter)
+    records, last_row = 0, 0
     try:
-        for count, _ in enumerate(records):  # noqa: B007  (the count is the point)
-            pass
+        for last_row, _ in _records(text, delimiter):  # noqa: B007  (kept for the message)
+            records += 1
     except csv.Error as error:
         raise CsvImportError(
-            f"{name}: cannot read it as CSV after row {count + 1}: {error} "
-            "(a quote that is never closed?)"
+            f"{name}: cannot read it as CSV after row {last_row}: {error} "
+            "(is a quote never closed?)"
         ) from None
-    return count
+    return max(records - 1, 0)
 
 
 def _normalise(header: str) -> str:

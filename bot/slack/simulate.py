@@ -29,7 +29,9 @@ def interaction_body(payload: dict[str, Any]) -> bytes:
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
-def button_click(user: str, action_id: str, value: str, *, channel: str, message_ts: str = "") -> dict[str, Any]:
+def button_click(
+    user: str, action_id: str, value: str, *, channel: str, message_ts: str = ""
+) -> dict[str, Any]:
     return {
         "type": "block_actions",
         "team": {"id": "T0BATON"},
@@ -39,14 +41,21 @@ def button_click(user: str, action_id: str, value: str, *, channel: str, message
         "channel": {"id": channel},
         "container": {"type": "message", "channel_id": channel, "message_ts": message_ts},
         "message": {"ts": message_ts},
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "actions", "value": value}],
+        "actions": [
+            {"type": "button", "action_id": action_id, "block_id": "actions", "value": value}
+        ],
     }
 
 
 def overflow_choice(user: str, action_id: str, value: str, *, channel: str) -> dict[str, Any]:
     click = button_click(user, action_id, "", channel=channel)
     click["actions"] = [
-        {"type": "overflow", "action_id": action_id, "block_id": "actions", "selected_option": {"value": value}}
+        {
+            "type": "overflow",
+            "action_id": action_id,
+            "block_id": "actions",
+            "selected_option": {"value": value},
+        }
     ]
     return click
 

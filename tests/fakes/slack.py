@@ -42,7 +42,10 @@ class SlackHarness:
         self.baton, self.standin, self.url = baton, standin, url
         self.clock: FixedClock = baton.clock  # type: ignore[assignment]
         self.deliverer = Deliverer(
-            outbox=SqlOutbox(baton.database), client=web_client(baton), config=baton.config, clock=self.clock
+            outbox=SqlOutbox(baton.database),
+            client=web_client(baton),
+            config=baton.config,
+            clock=self.clock,
         )
         self.http = httpx.Client(base_url=url, timeout=10)
 
@@ -75,7 +78,9 @@ class SlackHarness:
     def intake(self, body: Any) -> httpx.Response:
         from tests.conftest import INTAKE_TOKEN
 
-        return self.http.post("/intake/leads", json=body, headers={"Authorization": f"Bearer {INTAKE_TOKEN}"})
+        return self.http.post(
+            "/intake/leads", json=body, headers={"Authorization": f"Bearer {INTAKE_TOKEN}"}
+        )
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         event = threading.Event()
@@ -120,11 +125,13 @@ def button_value(message: dict[str, Any], starts_with: str) -> tuple[str, str]:
         for element in block.get("elements", []):
             if element.get("type") == "button" and element["text"]["text"].startswith(starts_with):
                 return element["action_id"], element["value"]
-    raise AssertionError(f"no button starting {starts_with!r} in {json.dumps(message['blocks'])[:500]}")
+    raise AssertionError(
+        f"no button starting {starts_with!r} in {json.dumps(message['blocks'])[:500]}"
+    )
 
 
 def has_buttons(message: dict[str, Any]) -> bool:
     return any(b.get("type") == "actions" for b in message["blocks"])
 
 
-__all__ = ["slack_harness", "button_value", "has_buttons", "timedelta"]
+__all__ = ["button_value", "has_buttons", "slack_harness", "timedelta"]

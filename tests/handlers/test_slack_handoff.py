@@ -54,7 +54,9 @@ def handed_off(slack: SlackHarness, **fields: Any) -> tuple[str, dict[str, Any]]
 
 ACCEPT_VALUES = {
     ActionId.REP_BLOCK: {ActionId.REP_INPUT: {"type": "users_select", "selected_user": REP}},
-    ActionId.COMMENT_BLOCK: {ActionId.COMMENT_INPUT: {"type": "plain_text_input", "value": "Big account; call Jane"}},
+    ActionId.COMMENT_BLOCK: {
+        ActionId.COMMENT_INPUT: {"type": "plain_text_input", "value": "Big account; call Jane"}
+    },
     ActionId.METHOD_BLOCK: {
         ActionId.METHOD_INPUT: {"type": "static_select", "selected_option": {"value": "phone"}}
     },
@@ -70,7 +72,9 @@ def accept(slack: SlackHarness, message: dict[str, Any], user: str = MANAGER) ->
     assert slack.submit(user, view, ACCEPT_VALUES).status_code == 200
 
 
-def test_a_sales_ready_lead_reaches_its_manager_with_accept_and_return_buttons(slack: SlackHarness) -> None:
+def test_a_sales_ready_lead_reaches_its_manager_with_accept_and_return_buttons(
+    slack: SlackHarness,
+) -> None:
     short_id, message = handed_off(slack)
     assert f"<@{MANAGER}>" in message["text"]
     assert short_id in message["text"]
@@ -79,7 +83,9 @@ def test_a_sales_ready_lead_reaches_its_manager_with_accept_and_return_buttons(s
     button_value(message, "Return")
 
 
-def test_accepting_updates_the_message_tells_the_rep_and_notes_the_thread(slack: SlackHarness) -> None:
+def test_accepting_updates_the_message_tells_the_rep_and_notes_the_thread(
+    slack: SlackHarness,
+) -> None:
     short_id, message = handed_off(slack)
     accept(slack, message)
     slack.wait_until(lambda: status_of(slack, short_id) == "accepted")
@@ -101,8 +107,15 @@ def test_returning_tells_marketing_the_reason_and_who_returned_it(slack: SlackHa
     slack.click(MANAGER, action, value, EMEA)
     view = slack.opened_view(before)
     values = {
-        ActionId.REASON_BLOCK: {ActionId.REASON_INPUT: {"type": "static_select", "selected_option": {"value": "not_a_fit"}}},
-        ActionId.NOTES_BLOCK: {ActionId.NOTES_INPUT: {"type": "plain_text_input", "value": "student, no budget"}},
+        ActionId.REASON_BLOCK: {
+            ActionId.REASON_INPUT: {
+                "type": "static_select",
+                "selected_option": {"value": "not_a_fit"},
+            }
+        },
+        ActionId.NOTES_BLOCK: {
+            ActionId.NOTES_INPUT: {"type": "plain_text_input", "value": "student, no budget"}
+        },
     }
     slack.submit(MANAGER, view, values)
     slack.wait_until(lambda: status_of(slack, short_id) == "returned")
@@ -135,8 +148,16 @@ def test_two_deciders_racing_record_one_decision_and_the_other_is_told(slack: Sl
         views.append(slack.opened_view(before))
     slack.submit(MANAGER, views[0], ACCEPT_VALUES)
     slack.submit(BACKUP, views[1], ACCEPT_VALUES)
-    slack.wait_until(lambda: any(c.args.get("channel") == BACKUP for c in slack.standin.calls_to("chat.postMessage")))
-    told = [c.args for c in slack.standin.calls_to("chat.postMessage") if c.args.get("channel") == BACKUP][-1]
+    slack.wait_until(
+        lambda: any(
+            c.args.get("channel") == BACKUP for c in slack.standin.calls_to("chat.postMessage")
+        )
+    )
+    told = [
+        c.args
+        for c in slack.standin.calls_to("chat.postMessage")
+        if c.args.get("channel") == BACKUP
+    ][-1]
     assert "already decided" in told["text"] and f"<@{MANAGER}>" in told["text"]
     slack.deliver_all()
     assert len(slack.standin.messages(REP)) == 1
@@ -156,7 +177,9 @@ def test_a_lead_that_matches_no_region_goes_to_triage(slack: SlackHarness) -> No
     assert has_buttons(card)
 
 
-def test_slack_failing_for_a_while_still_delivers_each_message_exactly_once(slack: SlackHarness) -> None:
+def test_slack_failing_for_a_while_still_delivers_each_message_exactly_once(
+    slack: SlackHarness,
+) -> None:
     slack.standin.fail("chat.postMessage", retry_after=2, times=2)
     slack.standin.fail("chat.postMessage", status=500, times=2)
     slack.intake(lead())
@@ -171,7 +194,9 @@ def test_a_post_whose_answer_was_lost_is_recognised_not_sent_again(slack: SlackH
     assert len(slack.standin.messages(EMEA)) == 1
 
 
-def test_the_bot_not_in_the_channel_keeps_the_lead_queued_and_tells_triage_once(slack: SlackHarness) -> None:
+def test_the_bot_not_in_the_channel_keeps_the_lead_queued_and_tells_triage_once(
+    slack: SlackHarness,
+) -> None:
     slack.standin.fail("chat.postMessage", error="not_in_channel", times=1)
     slack.intake(lead())
     slack.deliverer.run_once()
@@ -189,7 +214,9 @@ def test_the_bot_not_in_the_channel_keeps_the_lead_queued_and_tells_triage_once(
 def test_a_forged_signature_is_refused(slack: SlackHarness) -> None:
     from bot.slack import simulate
 
-    body = simulate.interaction_body(simulate.button_click(MANAGER, "lead_accept", "{}", channel=EMEA))
+    body = simulate.interaction_body(
+        simulate.button_click(MANAGER, "lead_accept", "{}", channel=EMEA)
+    )
     headers = simulate.signed_headers(body, "wrong-secret")
     assert slack.http.post("/slack/events", content=body, headers=headers).status_code == 401
     stale = simulate.signed_headers(body, "test-signing-secret", timestamp=1_600_000_000)
