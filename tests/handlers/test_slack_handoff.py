@@ -139,7 +139,7 @@ def test_a_stranger_cannot_decide_and_is_told_who_can(slack: SlackHarness) -> No
 
 
 def test_two_deciders_racing_record_one_decision_and_the_other_is_told(slack: SlackHarness) -> None:
-    short_id, message = handed_off(slack)
+    _short_id, message = handed_off(slack)
     action, value = button_value(message, "Accept")
     views = []
     for user in (MANAGER, BACKUP):
