@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     field_validator,
 )
@@ -35,16 +36,22 @@ def _text_or_none(value: Any) -> Any:
     raise ValueError("must be text")
 
 
+def _required_text(value: Any) -> Any:
+    text = _text_or_none(value)
+    if text is None:
+        raise ValueError("is required")
+    return text
+
+
 def _text(limit: int) -> Any:
-    return Annotated[
-        str | None, BeforeValidator(_text_or_none), Field(default=None, max_length=limit)
-    ]
+    bounded = Annotated[str, StringConstraints(max_length=limit)]
+    return Annotated[bounded | None, BeforeValidator(_text_or_none)]
 
 
 class ActivityIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    type: Annotated[str, BeforeValidator(_text_or_none), Field(min_length=1, max_length=100)]
+    type: Annotated[str, BeforeValidator(_required_text), Field(min_length=1, max_length=100)]
     at: datetime | None = None
     detail: _text(2000) = None
 
@@ -61,7 +68,7 @@ class LeadIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    email: Annotated[str, BeforeValidator(_text_or_none), Field(max_length=320)]
+    email: Annotated[str, BeforeValidator(_required_text), Field(max_length=320)]
     first_name: _text(200) = None
     last_name: _text(200) = None
     company: _text(300) = None
