@@ -18,8 +18,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,7 +72,12 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def run(label: str, database_for, csv_path: Path, args: argparse.Namespace) -> bool:  # type: ignore[no-untyped-def]
+def run(
+    label: str,
+    database_for: Callable[[str], AbstractContextManager[Database]],
+    csv_path: Path,
+    args: argparse.Namespace,
+) -> bool:
     with database_for("import") as database:
         settings = load_settings(env_file=None, database_url=database.url, baton_config=CONFIG)
         baton = build_baton(settings, database=database, config=load_config(CONFIG))

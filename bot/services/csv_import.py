@@ -20,12 +20,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from bot.clock import Clock
 from bot.domain.lead import REQUALIFIABLE, LeadStatus
 from bot.domain.qualification import TRIAGE, qualify, route
-from bot.services.intake import take_leads
+from bot.services.intake import Routing, take_leads
 from bot.services.leadin import MAX_BATCH, LeadIn, check_lead
+from bot.services.ports import UnitOfWork
 
 DEFAULT_CHUNK = 1000
 DELIMITERS = (",", ";", "\t")
@@ -56,6 +58,31 @@ HEADER_NAMES: dict[str, str] = {
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
 _DECIMAL_COMMA = re.compile(r"\d+,\d+")
 _ZIP_MAGIC = b"PK\x03\x04"
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class ImportConfig(Protocol):
+    @property
+    def campaigns(self) -> Sequence[_Named]: ...
+
+    def region(self, name: str) -> object | None: ...
+
+
+class Importing(Protocol):
+    """What an import needs of Baton."""
+
+    @property
+    def config(self) -> ImportConfig: ...
+    @property
+    def uow_factory(self) -> Callable[[], UnitOfWork]: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def routing(self) -> Routing: ...
 
 
 class CsvImportError(Exception):
@@ -90,6 +117,8 @@ class ImportReport:
     `created` and `merged` count distinct leads, not rows: a lead twice in the file is one.
     `pending` and `nurture` count those leads by their status after the import. `regions`
     breaks the created leads down by the region they were routed to (`triage` for none).
+    `ids` are the leads' short ids in the order the file first names them; a dry run has
+    none to give.
     """
 
     rows: int
@@ -113,7 +142,7 @@ class ImportReport:
 def import_csv(
     path: Path,
     *,
-    baton: Any,
+    baton: Importing,
     campaign: str | None,
     source: str | None,
     dry_run: bool,
@@ -157,6 +186,7 @@ def import_csv(
         else _Store(baton, outcomes, path.name, several=total > chunk_size)
     )
     chunk: list[LeadIn] = []
+    chunk_rows: list[int] = []
     reported = -1
 
     def flush() -> None:
@@ -173,7 +203,6 @@ def import_csv(
             reported = report.rows
             progress(report.rows, total)
 
-    chunk_rows: list[int] = []
     for row_no, cells in records:
         report.rows += 1
         lead = reader.lead(row_no, cells, report.errors)
@@ -210,9 +239,6 @@ def render_report(report: ImportReport) -> str:
         rows = [(str(e.row), e.field, e.reason) for e in report.errors]
         lines += ["", "Rows not imported:", *_table(("row", "field", "reason"), rows)]
     return "\n".join(lines)
-
-
-# Reading the file -------------------------------------------------------------------------
 
 
 def _read_text(path: Path) -> str:
@@ -308,7 +334,7 @@ class _RowReader:
     def __init__(
         self,
         columns: _Columns,
-        baton: Any,
+        baton: Importing,
         campaign: str | None,
         source: str | None,
         *,
@@ -388,9 +414,6 @@ class _RowReader:
         )
 
 
-# Storing, or forecasting what storing would do -------------------------------------------
-
-
 class _Outcomes:
     """What became of each distinct lead of the file, keyed by its id."""
 
@@ -421,15 +444,14 @@ class _Outcomes:
             report.ids = list(self.by_key)
 
 
-class _Sink:
-    def take(self, leads: Sequence[LeadIn]) -> None:
-        raise NotImplementedError
+class _Sink(Protocol):
+    def take(self, leads: Sequence[LeadIn]) -> None: ...
 
 
-class _Store(_Sink):
+class _Store:
     """Store each chunk through intake, queued as a batch per region."""
 
-    def __init__(self, baton: Any, outcomes: _Outcomes, name: str, *, several: bool) -> None:
+    def __init__(self, baton: Importing, outcomes: _Outcomes, name: str, *, several: bool) -> None:
         self.baton = baton
         self.outcomes = outcomes
         self.name = name
@@ -449,7 +471,7 @@ class _Store(_Sink):
             batch_label=f"{self.name}{part}: {len(leads)} leads",
             always_batch=True,
         )
-        regions = self.baton.config.regions
+        regions = self.baton.routing.regions
         for lead_in, result in zip(leads, results, strict=True):
             region = None
             if result.result == "created" and result.id not in self.outcomes.by_key:
@@ -457,10 +479,10 @@ class _Store(_Sink):
             self.outcomes.add(result.id, result.result, result.status, region)
 
 
-class _Forecast(_Sink):
+class _Forecast:
     """Qualify and route each lead as intake would, against what is stored, storing nothing."""
 
-    def __init__(self, baton: Any, outcomes: _Outcomes) -> None:
+    def __init__(self, baton: Importing, outcomes: _Outcomes) -> None:
         self.baton = baton
         self.outcomes = outcomes
         self.by_email: dict[str, str] = {}
@@ -476,7 +498,7 @@ class _Forecast(_Sink):
             )
         stored_by_email = {item.email: item for item in stored}
         stored_by_external_id = {item.external_id: item for item in stored if item.external_id}
-        definition, regions = self.baton.config.lead_definition, self.baton.config.regions
+        definition, regions = self.baton.routing.definition, self.baton.routing.regions
         for lead_in in leads:
             ext = lead_in.external_id
             key = (self.by_external_id.get(ext) if ext else None) or self.by_email.get(
@@ -513,9 +535,6 @@ def _status(sales_ready: bool) -> str:
     return (LeadStatus.PENDING if sales_ready else LeadStatus.NURTURE).value
 
 
-# Reporting --------------------------------------------------------------------------------
-
-
 def _interrupted(name: str, rows: list[int], error: Exception) -> str:
     where = f"rows {rows[0]} to {rows[-1]}" if rows else "the last rows"
     return (
@@ -524,7 +543,7 @@ def _interrupted(name: str, rows: list[int], error: Exception) -> str:
     )
 
 
-def _unknown_campaigns(baton: Any, campaigns: Counter[str]) -> list[str]:
+def _unknown_campaigns(baton: Importing, campaigns: Counter[str]) -> list[str]:
     configured = {campaign.name.casefold() for campaign in baton.config.campaigns}
     return [
         f"campaign “{name}” ({_n(count)} leads) is not in the config file: "

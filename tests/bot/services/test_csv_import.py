@@ -84,7 +84,10 @@ def test_a_badge_scanner_export_is_read_through_its_own_header_names(
 def test_crm_header_names_in_any_case_and_punctuation_name_the_same_fields(
     baton: Baton, tmp_path: Path, header: str
 ) -> None:
-    row = "ann@initech.example,Ann,Smith,Initech,VP IT,555-0101,US,NJ,07001,75,c1,Web,Met at lunch,crm-7"
+    row = (
+        "ann@initech.example,Ann,Smith,Initech,VP IT,555-0101,US,NJ,07001,75,c1,Web,"
+        "Met at lunch,crm-7"
+    )
     report = run(baton, write(tmp_path, f"{header}\n{row}\n"))
     assert report.errors == [] and report.ignored_columns == []
     ann = stored(baton, "ann@initech.example")
@@ -198,6 +201,16 @@ def test_a_file_that_is_not_utf8_is_refused_naming_where(baton: Baton, tmp_path:
     with pytest.raises(CsvImportError, match="not UTF-8") as refused:
         run(baton, path)
     assert f"byte 0xE9 at offset {data.index(0xE9)} (line 2)" in str(refused.value)
+    assert count(baton, LeadRow) == 0
+
+
+def test_a_quote_that_is_never_closed_is_refused_before_anything_is_stored(
+    baton: Baton, tmp_path: Path
+) -> None:
+    rows = "".join(f"p{i}@x.example,fine\n" for i in range(10_000))
+    path = write(tmp_path, 'Email,Notes\na@x.example,"oops\n' + rows)
+    with pytest.raises(CsvImportError, match="cannot read it as CSV after row 1"):
+        run(baton, path)
     assert count(baton, LeadRow) == 0
 
 
