@@ -104,7 +104,9 @@ class _Services:
         self.bound = {"uow_factory": baton.uow_factory, "config": baton.config}
 
     def accept_modal(self, ref: LeadRef, user: str) -> dict[str, Any]:
-        form = handoff.accept_form(ref.lead, user, clock=self.baton.clock, **self.bound)
+        form = handoff.accept_form(
+            ref.lead, user, clock=self.baton.clock, handoff_round=ref.round, **self.bound
+        )
         view = render.current_view(self.baton, form.lead.id)
         return blocks.accept_modal(
             view,
@@ -116,11 +118,11 @@ class _Services:
         )
 
     def return_modal(self, ref: LeadRef, user: str) -> dict[str, Any]:
-        stored = handoff.check_decider(ref.lead, user, **self.bound)
+        stored = handoff.check_decider(ref.lead, user, handoff_round=ref.round, **self.bound)
         return blocks.return_modal(render.current_view(self.baton, stored.id), ref=ref)
 
     def reroute_modal(self, ref: LeadRef, user: str) -> dict[str, Any]:
-        stored = handoff.check_decider(ref.lead, user, **self.bound)
+        stored = handoff.check_decider(ref.lead, user, handoff_round=ref.round, **self.bound)
         regions = [r.name for r in self.baton.config.regions if r.name != stored.lead.region]
         if stored.lead.region is not None:
             regions.append(TRIAGE)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -130,13 +130,33 @@ class SqlLeadRepository:
         return set(candidates) - set(taken)
 
     def add_all(
-        self, new: Sequence[tuple[Lead, dict[str, Any], dict[str, str]]], *, now: datetime
+        self,
+        new: Sequence[tuple[Lead, dict[str, Any], dict[str, str]]],
+        *,
+        now: datetime,
+        batch_ids: Sequence[int | None] | None = None,
     ) -> list[StoredLead]:
-        """Insert new leads in one flush and return them with their row ids."""
-        rows = [_new_row(lead, facts, reasons, now) for lead, facts, reasons in new]
-        self.session.add_all(rows)
-        self.session.flush()
-        return [self._keep(row) for row in rows]
+        """Insert new leads in bulk and return them with their row ids, in order."""
+        if not new:
+            return []
+        batches = batch_ids or [None] * len(new)
+        values = [
+            _new_values(lead, facts, reasons, now, batch)
+            for (lead, facts, reasons), batch in zip(new, batches, strict=True)
+        ]
+        table = LeadRow.__table__
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        ids = self.session.connection().execute(statement, values).scalars().all()
+        return [
+            StoredLead(
+                id=row_id,
+                lead=lead,
+                email=facts["email"],
+                external_id=facts.get("external_id"),
+                facts=facts,
+            )
+            for row_id, (lead, facts, _) in zip(ids, new, strict=True)
+        ]
 
     def save(self, stored: StoredLead, *, now: datetime) -> None:
         row = self._rows[stored.id]
@@ -170,22 +190,26 @@ class SqlLeadRepository:
         return stored_of(row)
 
 
-def _new_row(lead: Lead, facts: dict[str, Any], reasons: dict[str, str], now: datetime) -> LeadRow:
-    row = LeadRow(
-        short_id=lead.short_id,
-        email=facts["email"],
-        external_id=facts.get("external_id"),
-        created_at=now,
-        updated_at=now,
-        priority=0,
-        qualification_reason=reasons.get("qualification"),
-        route_reason=reasons.get("route"),
-        **{name: facts.get(name) for name in FACT_FIELDS},
-    )
-    _copy_lifecycle(lead, row)
-    if lead.status is LeadStatus.PENDING:
-        row.round_started_at = now
-    return row
+def _new_values(
+    lead: Lead, facts: dict[str, Any], reasons: dict[str, str], now: datetime, batch_id: int | None
+) -> dict[str, Any]:
+    values = {name: facts.get(name) for name in FACT_FIELDS}
+    values |= {name: getattr(lead, name) for name in LIFECYCLE_FIELDS}
+    values["status"] = lead.status.value
+    values |= {
+        "short_id": lead.short_id,
+        "email": facts["email"],
+        "external_id": facts.get("external_id"),
+        "created_at": now,
+        "updated_at": now,
+        "priority": 0,
+        "qualification_reason": reasons.get("qualification"),
+        "route_reason": reasons.get("route"),
+        "round_started_at": now if lead.status is LeadStatus.PENDING else None,
+        "batch_id": batch_id,
+        "last_activity_at": None,
+    }
+    return values
 
 
 def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
@@ -214,12 +238,19 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         self.session.commit()
 
-    def append_events(self, events: Sequence[tuple[int, LeadEvent]]) -> list[int]:
-        """Append events (lead row id, event) and return their ids, in order."""
-        rows = [_event_row(lead_id, event) for lead_id, event in events]
-        self.session.add_all(rows)
-        self.session.flush()
-        return [row.id for row in rows]
+    def append_events(
+        self, events: Sequence[tuple[int, LeadEvent]], *, ids: bool = True
+    ) -> list[int]:
+        """Append events (lead row id, event); return their ids in order when asked."""
+        if not events:
+            return []
+        values = [_event_values(lead_id, event) for lead_id, event in events]
+        table, connection = EventRow.__table__, self.session.connection()
+        if not ids:
+            connection.execute(table.insert(), values)
+            return []
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        return list(connection.execute(statement, values).scalars().all())
 
     def known_activity(self, lead_ids: list[int]) -> set[tuple[Any, ...]]:
         rows = self.session.execute(
@@ -229,23 +260,22 @@ class SqlUnitOfWork:
         )
         return {tuple(row) for row in rows}
 
-    def add_activity(
-        self, lead_id: int, activity: Sequence[dict[str, Any]], *, now: datetime
+    def add_activities(
+        self, activity: Sequence[tuple[int, dict[str, Any]]], *, now: datetime
     ) -> None:
+        """Record activity items: (lead row id, {type, at, detail})."""
         if activity:
-            self.session.execute(
-                insert(ActivityRow),
-                [
-                    {
-                        "lead_id": lead_id,
-                        "type": item["type"],
-                        "at": item.get("at"),
-                        "detail": item.get("detail"),
-                        "received_at": now,
-                    }
-                    for item in activity
-                ],
-            )
+            values = [
+                {
+                    "lead_id": lead_id,
+                    "type": a["type"],
+                    "at": a.get("at"),
+                    "detail": a.get("detail"),
+                    "received_at": now,
+                }
+                for lead_id, a in activity
+            ]
+            self.session.connection().execute(ActivityRow.__table__.insert(), values)
 
     def start_round(
         self,
@@ -256,19 +286,41 @@ class SqlUnitOfWork:
         now: datetime,
         batch_id: int | None,
     ) -> None:
-        self.session.add(
-            HandoffRoundRow(
-                lead_id=lead_id, round_no=round_no, region=region, started_at=now, batch_id=batch_id
-            )
-        )
-        if batch_id is not None:
-            self.session.get(LeadRow, lead_id).batch_id = batch_id  # type: ignore[union-attr]
+        self.start_rounds([(lead_id, round_no, region, batch_id)], now=now)
+
+    def start_rounds(
+        self, rounds: Sequence[tuple[int, int, str | None, int | None]], *, now: datetime
+    ) -> None:
+        """Record new handoff rounds: (lead row id, round number, region, batch id)."""
+        if not rounds:
+            return
+        values = [
+            {
+                "lead_id": lead_id,
+                "round_no": round_no,
+                "region": region,
+                "batch_id": batch_id,
+                "started_at": now,
+            }
+            for lead_id, round_no, region, batch_id in rounds
+        ]
+        self.session.connection().execute(HandoffRoundRow.__table__.insert(), values)
 
     def add_batch(self, region: str | None, label: str, lead_count: int, *, now: datetime) -> int:
         row = BatchRow(region=region, label=label, lead_count=lead_count, created_at=now)
         self.session.add(row)
         self.session.flush()
         return row.id
+
+    def grow_batch(self, batch_id: int, more: int) -> int:
+        """Count more leads into a batch; return its new size."""
+        statement = (
+            update(BatchRow)
+            .where(BatchRow.id == batch_id)
+            .values(lead_count=BatchRow.lead_count + more)
+            .returning(BatchRow.lead_count)
+        )
+        return self.session.scalar(statement) or 0
 
     def queue(self, work: Sequence[Work], *, now: datetime) -> None:
         """Queue Slack work; work whose key is already queued is left as it is."""
@@ -291,23 +343,23 @@ class SqlUnitOfWork:
         ]
         dialect_insert = pg_insert if self.database.is_postgres else sqlite_insert
         statement = dialect_insert(OutboxRow).on_conflict_do_nothing(index_elements=["key"])
-        self.session.execute(statement, values)
+        self.session.connection().execute(statement, values)
 
 
-def _event_row(lead_id: int, event: LeadEvent) -> EventRow:
-    return EventRow(
-        lead_id=lead_id,
-        at=event.at,
-        kind=event.kind.value,
-        actor=event.actor,
-        handoff_round=event.handoff_round,
-        region=event.region,
-        campaign=event.campaign,
-        source=event.source,
-        status_before=event.status_before.value if event.status_before else None,
-        status_after=event.status_after.value,
-        reason_code=event.reason_code,
-        amount=event.amount,
-        notes=event.notes,
-        data=event.data,
-    )
+def _event_values(lead_id: int, event: LeadEvent) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "at": event.at,
+        "kind": event.kind.value,
+        "actor": event.actor,
+        "handoff_round": event.handoff_round,
+        "region": event.region,
+        "campaign": event.campaign,
+        "source": event.source,
+        "status_before": event.status_before.value if event.status_before else None,
+        "status_after": event.status_after.value,
+        "reason_code": event.reason_code,
+        "amount": event.amount,
+        "notes": event.notes,
+        "data": event.data,
+    }

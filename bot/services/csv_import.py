@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from bot.clock import Clock
 from bot.domain.lead import REQUALIFIABLE, LeadStatus
 from bot.domain.qualification import TRIAGE, qualify, route
-from bot.services.intake import Routing, take_leads
+from bot.services.intake import Batching, Routing, take_leads
 from bot.services.leadin import MAX_BATCH, LeadIn, check_lead
 from bot.services.ports import UnitOfWork
 
@@ -180,11 +180,7 @@ def import_csv(
     )
     reader = _RowReader(columns, baton, campaign, source, decimal_comma=delimiter == ";")
     outcomes = _Outcomes()
-    sink: _Sink = (
-        _Forecast(baton, outcomes)
-        if dry_run
-        else _Store(baton, outcomes, path.name, several=total > chunk_size)
-    )
+    sink: _Sink = _Forecast(baton, outcomes) if dry_run else _Store(baton, outcomes, path.name)
     chunk: list[LeadIn] = []
     chunk_rows: list[int] = []
     reported = -1
@@ -451,31 +447,27 @@ class _Sink(Protocol):
 class _Store:
     """Store each chunk through intake, queued as a batch per region."""
 
-    def __init__(self, baton: Importing, outcomes: _Outcomes, name: str, *, several: bool) -> None:
+    def __init__(self, baton: Importing, outcomes: _Outcomes, name: str) -> None:
         self.baton = baton
         self.outcomes = outcomes
         self.name = name
-        self.several = several
-        self.parts = 0
+        # One batch per region for the whole file, however many transactions it takes.
+        self.batching = Batching(label=name, always=True)
 
     def take(self, leads: Sequence[LeadIn]) -> None:
         if not leads:
             return
-        self.parts += 1
-        part = f" (part {self.parts})" if self.several else ""
         results = take_leads(
             leads,
             uow_factory=self.baton.uow_factory,
             clock=self.baton.clock,
             routing=self.baton.routing,
-            batch_label=f"{self.name}{part}: {len(leads)} leads",
-            always_batch=True,
+            batching=self.batching,
         )
-        regions = self.baton.routing.regions
-        for lead_in, result in zip(leads, results, strict=True):
+        for result in results:
             region = None
             if result.result == "created" and result.id not in self.outcomes.by_key:
-                region = route(lead_in.facts(), regions).label
+                region = result.region or TRIAGE
             self.outcomes.add(result.id, result.result, result.status, region)
 
 

@@ -61,12 +61,23 @@ def timezone_of(config: BatonConfig, region: str | None) -> str:
 
 
 def check_decider(
-    short_id: str, actor: str, *, uow_factory: Callable[[], UnitOfWork], config: BatonConfig
+    short_id: str,
+    actor: str,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    config: BatonConfig,
+    handoff_round: int | None = None,
 ) -> StoredLead:
     """Load a pending lead for `actor` to decide on, or raise saying why they cannot."""
     with uow_factory() as uow:
         stored = _load(uow, short_id)
         authority = authority_for(config, stored.lead.region)
+        # A button from an earlier round (the lead was re-routed) must not open a modal.
+        if handoff_round is not None and handoff_round != stored.lead.handoff_round:
+            raise AlreadyDecided(
+                f"{short_id} has moved on since that message: it is in round "
+                f"{stored.lead.handoff_round}."
+            )
         if stored.lead.status is not LeadStatus.PENDING:
             raise AlreadyDecided(_decided_message(stored))
         if actor not in authority.deciders:
@@ -82,9 +93,12 @@ def accept_form(
     uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
+    handoff_round: int | None = None,
 ) -> AcceptForm:
     """Prepare the accept modal: suggest the rep with an open lead at the company, else the least busy."""
-    stored = check_decider(short_id, actor, uow_factory=uow_factory, config=config)
+    stored = check_decider(
+        short_id, actor, uow_factory=uow_factory, config=config, handoff_round=handoff_round
+    )
     region = config.region(stored.lead.region) if stored.lead.region else None
     reps = list(region.reps) if region else []
     with uow_factory() as uow:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -38,9 +38,19 @@ class IntakeResult:
     id: str
     status: str
     result: str  # "created" or "merged"
+    region: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         return {"id": self.id, "status": self.status, "result": self.result}
+
+
+@dataclass
+class Batching:
+    """How handoffs are grouped: a label, always or only when many, and each region's batch."""
+
+    label: str | None = None
+    always: bool = False
+    batch_ids: dict[str | None, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,13 +79,20 @@ def take_leads(
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
     routing: Routing,
-    batch_label: str | None = None,
-    always_batch: bool = False,
+    batching: Batching | None = None,
 ) -> list[IntakeResult]:
-    """Store the leads all or nothing and return, in order, each one's id, status and result."""
+    """Store the leads all or nothing and return, in order, each one's id, status and result.
+
+    `batching` carries a batch per region across calls, so that an import in several
+    transactions still posts one summary per region.
+    """
+    batching = batching or Batching()
     for attempt in range(RETRIES_ON_TWIN):
+        trial = replace(batching, batch_ids=dict(batching.batch_ids))
         try:
-            return _take(leads, uow_factory, clock, routing, batch_label, always_batch)
+            results = _take(leads, uow_factory, clock, routing, trial)
+            batching.batch_ids.update(trial.batch_ids)
+            return results
         except IntegrityError:
             # A simultaneous request stored the same email or external_id first; on the
             # next try that lead is found and merged into instead of twinned.
@@ -89,8 +106,7 @@ def _take(
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
     routing: Routing,
-    batch_label: str | None,
-    always_batch: bool,
+    batching: Batching,
 ) -> list[IntakeResult]:
     now = clock.now()
     with uow_factory() as uow:
@@ -104,7 +120,7 @@ def _take(
         plan = _Plan(now=now)
         for lead_in in leads:
             _plan_one(lead_in, plan, known, routing)
-        results = _write(uow, plan, batch_label, always_batch)
+        results = _write(uow, plan, batching)
         uow.commit()
     return results
 
@@ -199,37 +215,65 @@ def _plan_merge(
     return stored, change, new_activity, None
 
 
-def _write(
-    uow: UnitOfWork, plan: _Plan, batch_label: str | None, always_batch: bool
-) -> list[IntakeResult]:
-    created = _write_new(uow, plan, batch_label, always_batch)
+def _write(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[IntakeResult]:
+    created = _write_new(uow, plan, batching)
     merged = [_write_merge(uow, plan.now, *item) for item in plan.merged]
     results = []
     for which, index in plan.results:
         stored = created[index] if which == "new" else merged[index]
         outcome = "created" if which == "new" else "merged"
-        results.append(IntakeResult(stored.lead.short_id, stored.lead.status.value, outcome))
+        lead = stored.lead
+        results.append(IntakeResult(lead.short_id, lead.status.value, outcome, lead.region))
     return results
 
 
-def _write_new(
-    uow: UnitOfWork, plan: _Plan, batch_label: str | None, always_batch: bool
-) -> list[StoredLead]:
+def _write_new(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[StoredLead]:
     if not plan.new:
         return []
     short_ids = _fresh_short_ids(uow, len(plan.new))
-    rows = [
-        (replace(change.lead, short_id=short_id), facts, reasons)
-        for short_id, (_, facts, reasons, change, _) in zip(short_ids, plan.new, strict=True)
+    leads = [
+        replace(item[3].lead, short_id=short_id)
+        for short_id, item in zip(short_ids, plan.new, strict=True)
     ]
-    stored = uow.leads.add_all(rows, now=plan.now)
+    pending = Counter(lead.region for lead in leads if lead.status is LeadStatus.PENDING)
+    batch_of = _batches_for(uow, pending, plan.now, batching)
+    rows = [(lead, item[1], item[2]) for lead, item in zip(leads, plan.new, strict=True)]
+    batch_ids = [
+        batch_of.get(lead.region) if lead.status is LeadStatus.PENDING else None for lead in leads
+    ]
+    stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids)
     events = [(s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item[3].events]
-    uow.append_events(events)
-    for s, item in zip(stored, plan.new, strict=True):
-        uow.add_activity(s.id, item[4], now=plan.now)
+    uow.append_events(events, ids=False)
+    activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item[4]]
+    uow.add_activities(activity, now=plan.now)
     handoffs = [s for s in stored if s.lead.status is LeadStatus.PENDING]
-    _queue_handoffs(uow, handoffs, plan.now, batch_label, always_batch)
+    _queue_handoffs(uow, handoffs, plan.now, batch_of)
     return stored
+
+
+def _batches_for(
+    uow: UnitOfWork, pending: Counter[str | None], now: datetime, batching: Batching
+) -> dict[str | None, int]:
+    """Open or grow a batch for each region with enough handoffs; queue its summary work."""
+    chosen: dict[str | None, int] = {}
+    for region, count in pending.items():
+        batch_id = batching.batch_ids.get(region)
+        if batch_id is not None:
+            size = uow.grow_batch(batch_id, count)
+            uow.queue(
+                [Work(WorkKind.BATCH_UPDATE, f"batch:{batch_id}:{size}", batch_id=batch_id)],
+                now=now,
+            )
+        elif batching.always or count > BATCH_THRESHOLD:
+            label = batching.label or "Leads from intake"
+            batch_id = uow.add_batch(region, label, count, now=now)
+            batching.batch_ids[region] = batch_id
+            uow.queue(
+                [Work(WorkKind.BATCH_SUMMARY, f"batch:{batch_id}", batch_id=batch_id)], now=now
+            )
+        if batch_id is not None:
+            chosen[region] = batch_id
+    return chosen
 
 
 def _write_merge(
@@ -251,38 +295,27 @@ def _write_merge(
         stored.priority += 1
     uow.leads.save(stored, now=now)
     event_ids = uow.append_events([(stored.id, e) for e in change.events])
-    uow.add_activity(stored.id, activity, now=now)
+    uow.add_activities([(stored.id, a) for a in activity], now=now)
     uow.leads.mark_activity(stored, now=now)
     if stored.lead.handoff_round != before.handoff_round:
-        _queue_handoffs(uow, [stored], now, None, False)
+        _queue_handoffs(uow, [stored], now, {})
     elif before.status in OPEN or before.status in CLOSED:
         uow.queue(_activity_work(stored, event_ids[-1]), now=now)
     return stored
 
 
 def _queue_handoffs(
-    uow: UnitOfWork,
-    leads: list[StoredLead],
-    now: datetime,
-    batch_label: str | None,
-    always_batch: bool,
+    uow: UnitOfWork, leads: list[StoredLead], now: datetime, batch_of: dict[str | None, int]
 ) -> None:
-    by_region: dict[str | None, list[StoredLead]] = defaultdict(list)
+    rounds, work = [], []
     for stored in leads:
-        by_region[stored.lead.region].append(stored)
-    for region, group in by_region.items():
-        batch_id = None
-        work: list[Work] = []
-        if always_batch or len(group) > BATCH_THRESHOLD:
-            label = batch_label or f"{len(group)} leads from intake"
-            batch_id = uow.add_batch(region, label, len(group), now=now)
-            work.append(Work(WorkKind.BATCH_SUMMARY, f"batch:{batch_id}", batch_id=batch_id))
-        for stored in group:
-            round_no = stored.lead.handoff_round
-            uow.start_round(stored.id, round_no, region, now=now, batch_id=batch_id)
-            key = f"handoff:{stored.id}:{round_no}"
-            work.append(Work(WorkKind.HANDOFF, key, stored.id, round_no, batch_id))
-        uow.queue(work, now=now)
+        lead = stored.lead
+        batch_id = batch_of.get(lead.region)
+        rounds.append((stored.id, lead.handoff_round, lead.region, batch_id))
+        key = f"handoff:{stored.id}:{lead.handoff_round}"
+        work.append(Work(WorkKind.HANDOFF, key, stored.id, lead.handoff_round, batch_id))
+    uow.start_rounds(rounds, now=now)
+    uow.queue(work, now=now)
 
 
 def _activity_work(stored: StoredLead, event_id: int) -> list[Work]:

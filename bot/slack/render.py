@@ -30,13 +30,8 @@ def work_call(item: OutboxItem, *, outbox: SqlOutbox, config: BatonConfig) -> Sl
     if item.kind == "setup_notice":
         message = blocks.setup_notice(item.payload["problem"], item.payload["fix"])
         return SlackCall("chat.postMessage", _post(config.triage.channel, message, item.key))
-    if item.kind == "batch_summary":
-        batch, short_ids = outbox.batch(item.batch_id)  # type: ignore[arg-type]
-        channel, mention = target_of(config, batch.region)
-        message = blocks.batch_summary(
-            batch.label, batch.region, batch.lead_count, short_ids, mention
-        )
-        return SlackCall("chat.postMessage", _post(channel, message, item.key))
+    if item.kind in ("batch_summary", "batch_update"):
+        return _batch(item, outbox, config)
     snapshot = outbox.snapshot(item.lead_id, item.handoff_round)  # type: ignore[arg-type]
     view = lead_view(snapshot, config)
     match item.kind:
@@ -83,6 +78,17 @@ def _handoff(
     return SlackCall(
         "chat.postMessage", _post(channel, blocks.handoff_message(view, mention=mention), item.key)
     )
+
+
+def _batch(item: OutboxItem, outbox: SqlOutbox, config: BatonConfig) -> SlackCall | Wait:
+    batch, short_ids = outbox.batch(item.batch_id)  # type: ignore[arg-type]
+    channel, mention = target_of(config, batch.region)
+    message = blocks.batch_summary(batch.label, batch.region, batch.lead_count, short_ids, mention)
+    if item.kind == "batch_summary":
+        return SlackCall("chat.postMessage", _post(channel, message, item.key))
+    if not batch.message_ts:
+        return Wait("the batch summary is not posted yet")
+    return SlackCall("chat.update", {"channel": batch.channel, "ts": batch.message_ts, **message})
 
 
 def target_of(config: BatonConfig, region_name: str | None) -> tuple[str, str | None]:

@@ -261,14 +261,14 @@ def test_an_import_is_queued_as_one_batch_per_region_with_a_handoff_per_pending_
         ("americas-east", 1),
         ("emea", 2),
     ]
-    assert {b.label for b in batches} == {"expo.csv: 5 leads"}
+    assert {b.label for b in batches} == {"expo.csv"}
     summaries = sorted(w.batch_id for w in work if w.kind == "batch_summary")
     handoffs = [w for w in work if w.kind == "handoff"]
     assert summaries == sorted(b.id for b in batches)
     assert len(handoffs) == 4 and all(w.batch_id in summaries for w in handoffs)
 
 
-def test_large_files_are_stored_in_chunks_and_a_repeated_email_is_one_lead(
+def test_a_large_file_is_stored_in_chunks_as_one_batch_and_a_repeated_email_is_one_lead(
     baton: Baton, tmp_path: Path
 ) -> None:
     emails = ["p1", "p2", "p3", "p4", "P1"]
@@ -285,8 +285,10 @@ def test_large_files_are_stored_in_chunks_and_a_repeated_email_is_one_lead(
     assert count(baton, LeadRow) == 4
     assert count(baton, OutboxRow, OutboxRow.kind == "handoff") == 4
     with baton.database.reading() as session:
-        labels = set(session.scalars(select(BatchRow.label)))
-    assert labels == {"big.csv (part 1): 2 leads", "big.csv (part 2): 2 leads"}
+        batches = [(b.label, b.region, b.lead_count) for b in session.scalars(select(BatchRow))]
+    assert batches == [("big.csv", "emea", 4)]
+    assert count(baton, OutboxRow, OutboxRow.kind == "batch_summary") == 1
+    assert count(baton, OutboxRow, OutboxRow.kind == "batch_update") == 1
 
 
 def test_a_chunk_that_fails_leaves_the_chunks_before_it_stored(

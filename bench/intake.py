@@ -1,0 +1,439 @@
+"""How many leads per second `POST /intake/leads` stores, against a plain bulk insert.
+
+Serves the real web app with uvicorn (127.0.0.1, port 0, in its own process) and sends it
+sales-ready leads with unique emails, their countries spread over the config's regions,
+from a few client threads that keep their connections alive:
+
+  batch   requests of 500 leads each;
+  single  one lead per request.
+
+Each runs against a fresh database. The baseline, measured in the same run on another fresh
+database, is one SQLAlchemy Core bulk insert of the rows a 202 leaves behind for the batch
+run's leads (the lead, its three events, its handoff round, its outbox work, and the
+per-region batches), with no parsing, checking, qualifying, routing or HTTP.
+
+    python bench/intake.py [--postgres URL] [--quick] [--no-sqlite] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from harness import DEFAULT_POSTGRES, nothing, scratch_database, served
+from sqlalchemy import func, insert, select
+
+from bot.domain.qualification import route
+from config.model import BatonConfig, load_config
+from storage.db import Database
+from storage.rows import BatchRow, EventRow, HandoffRoundRow, LeadRow, OutboxRow
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config" / "baton.yaml"
+TOKEN = "bench-intake-token"
+BATCH_SIZE = 500
+BATCH_THRESHOLD = 10  # more leads than this for one region in one request form a batch
+TARGET_RATIO = 0.5
+TARGET_SINGLE_RPS = 500
+TABLES = (LeadRow, EventRow, HandoffRoundRow, OutboxRow, BatchRow)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    batch_leads: int
+    single_requests: int
+
+
+FULL = Sizes(batch_leads=20_000, single_requests=5_000)
+QUICK = Sizes(batch_leads=5_000, single_requests=1_000)
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    requests: int
+    leads: int
+    stored: dict[str, int]
+
+    @property
+    def leads_per_second(self) -> float:
+        return self.leads / self.seconds
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", metavar="URL", default=DEFAULT_POSTGRES)
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--quick", action="store_true", help="a smaller run")
+    parser.add_argument("--threads", type=int, default=4, help="client threads (default 4)")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    config = load_config(CONFIG)
+    places = places_of(config)
+    print(
+        f"{sizes.batch_leads:,} leads in batches of {BATCH_SIZE}, "
+        f"{sizes.single_requests:,} single-lead requests, {args.threads} client threads, "
+        f"countries over {len(config.regions)} regions"
+    )
+    backends = [
+        backend
+        for backend, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres))
+        if not skip
+    ]
+    ok = True
+    for backend in backends:
+        ok &= run_backend(backend, args, sizes, config, places)
+    return 0 if ok else 1
+
+
+def run_backend(
+    backend: str,
+    args: argparse.Namespace,
+    sizes: Sizes,
+    config: BatonConfig,
+    places: list[list[dict[str, str]]],
+) -> bool:
+    batch_leads = lead_documents(sizes.batch_leads, places, first=0)
+    single_leads = lead_documents(sizes.single_requests, places, first=sizes.batch_leads)
+    batch_bodies = [
+        json.dumps({"leads": batch_leads[i : i + BATCH_SIZE]}).encode()
+        for i in range(0, len(batch_leads), BATCH_SIZE)
+    ]
+    single_bodies = [json.dumps(lead).encode() for lead in single_leads]
+
+    batch = through_http(backend, args, batch_bodies, len(batch_leads))
+    single = through_http(backend, args, single_bodies, len(single_leads))
+    with scratch_database(backend, postgres=args.postgres, name="baseline") as database:
+        rows = baseline_rows(batch_leads, config)
+        started = time.perf_counter()
+        bulk_insert(database, rows)
+        baseline_seconds = time.perf_counter() - started
+        baseline_stored = stored_counts(database)
+    baseline_rate = len(batch_leads) / baseline_seconds
+
+    ratio = batch.leads_per_second / baseline_rate
+    ratio_met = ratio >= TARGET_RATIO
+    single_met = single.requests_per_second >= TARGET_SINGLE_RPS
+    print(f"\n{backend}")
+    print(
+        f"  batch     {batch.seconds:7.2f} s  {batch.leads_per_second:9,.0f} leads/s"
+        f"  ({batch.requests_per_second:,.1f} requests/s of {BATCH_SIZE})"
+    )
+    print(f"            stored {describe(batch.stored)}")
+    print(
+        f"  single    {single.seconds:7.2f} s  {single.requests_per_second:9,.0f} requests/s"
+        "  (one lead each)"
+    )
+    print(f"            stored {describe(single.stored)}")
+    print(f"  baseline  {baseline_seconds:7.2f} s  {baseline_rate:9,.0f} leads/s")
+    print(f"            stored {describe(baseline_stored)}")
+    print("            (one Core bulk insert of the same rows, nothing else)")
+    print(f"  ratio     batch / baseline = {ratio:.2f}")
+    print(f"  target    batch ≥ {TARGET_RATIO} × baseline: {'met' if ratio_met else 'MISSED'}")
+    if backend == "sqlite":
+        print(
+            f"  target    single ≥ {TARGET_SINGLE_RPS} requests/s: "
+            f"{'met' if single_met else 'MISSED'}"
+        )
+    else:
+        print(f"  (single ≥ {TARGET_SINGLE_RPS} requests/s is a target on SQLite only)")
+    complete = batch.stored == baseline_stored and single.stored["leads"] == single.leads
+    if not complete:
+        print("  WARNING: the intake stored other rows than the baseline")
+    return ratio_met and (single_met or backend != "sqlite") and complete
+
+
+def through_http(backend: str, args: argparse.Namespace, bodies: list[bytes], leads: int) -> Run:
+    """Send every body to a freshly served Baton on a fresh database; time until the last 202."""
+    with scratch_database(backend, postgres=args.postgres, name="intake") as database:
+        url = database.url
+        database.dispose()
+        with served(web_app, database_url=url) as base_url:
+            warm_up(base_url)
+            before = stored_counts(database)
+            seconds = send_all(base_url, bodies, args.threads)
+        after = stored_counts(database)
+    stored = {name: count - before[name] for name, count in after.items()}
+    return Run(seconds=seconds, requests=len(bodies), leads=leads, stored=stored)
+
+
+def web_app(database_url: str) -> tuple[Any, Callable[[], None]]:
+    """The web app `baton serve` runs, without its delivery worker (only storing is measured)."""
+    from bot.app import build_baton
+    from bot.slack.bolt import build_bolt
+    from bot.web import create_web_app
+    from config.settings import load_settings
+
+    settings = load_settings(
+        env_file=None,
+        database_url=database_url,
+        baton_config=CONFIG,
+        baton_intake_token=TOKEN,
+        slack_bot_token="xoxb-bench",
+        slack_signing_secret="bench-signing-secret",
+    )
+    baton = build_baton(settings)
+    baton.database.ensure_schema(create_embedded=False)
+    return create_web_app(baton, build_bolt(baton)), nothing
+
+
+def warm_up(base_url: str) -> None:
+    lead = {"email": "warm-up@bench.example", "company": "Warm-up Ltd", "score": 90}
+    with httpx.Client(base_url=base_url, headers=_headers()) as client:
+        client.get("/healthz").raise_for_status()
+        answer = client.post("/intake/leads", content=json.dumps(lead).encode())
+        if answer.status_code != 202:
+            raise RuntimeError(f"intake answered {answer.status_code}: {answer.text[:300]}")
+
+
+def send_all(base_url: str, bodies: list[bytes], threads: int) -> float:
+    """Post the bodies from `threads` keep-alive clients; return the seconds until the last answer."""
+    pending = iter(bodies)
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def client_thread() -> None:
+        with httpx.Client(base_url=base_url, headers=_headers(), timeout=120) as client:
+            while True:
+                with lock:
+                    body = next(pending, None)
+                if body is None or failures:
+                    return
+                answer = client.post("/intake/leads", content=body)
+                if answer.status_code != 202:
+                    failures.append(f"{answer.status_code}: {answer.text[:300]}")
+
+    workers = [threading.Thread(target=client_thread) for _ in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    seconds = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"intake failed: {failures[0]}")
+    return seconds
+
+
+def _headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+
+def places_of(config: BatonConfig) -> list[list[dict[str, str]]]:
+    """For each region, places it takes: a country, and a state or postal code where it asks."""
+    places = []
+    for region in config.regions:
+        match, found = region.match, []
+        for i, country in enumerate(match.countries):
+            place = {"country": country}
+            if match.states:
+                place["state"] = match.states[i % len(match.states)]
+            if match.postal_prefixes:
+                place["postal_code"] = match.postal_prefixes[i % len(match.postal_prefixes)] + "1"
+            if route(place, config.regions).region == region.name:
+                found.append(place)
+        if found:
+            places.append(found)
+    return places
+
+
+def lead_documents(
+    count: int, places: list[list[dict[str, str]]], *, first: int
+) -> list[dict[str, Any]]:
+    """Sales-ready leads with unique emails, the regions taking turns, each region's places too."""
+    titles = ("CTO", "Head of IT", "Engineer", "Buyer", "COO")
+    leads = []
+    for n in range(first, first + count):
+        company = n % 4000
+        region_places = places[n % len(places)]
+        leads.append(
+            {
+                "email": f"person{n}@company{company}.example",
+                "first_name": f"Given{n}",
+                "last_name": f"Surname{n}",
+                "company": f"Company {company} Ltd",
+                "title": titles[n % len(titles)],
+                "phone": f"+1 555 {n % 10_000_000:07d}",
+                "campaign": "website-organic-2026",
+                "source": "web",
+                "score": 50 + n % 50,
+                **region_places[n // len(places) % len(region_places)],
+            }
+        )
+    return leads
+
+
+def baseline_rows(leads: list[dict[str, Any]], config: BatonConfig) -> dict[Any, list[dict]]:
+    """The rows a 202 leaves for these leads, sent in batches of BATCH_SIZE, as plain dicts."""
+    now = datetime.now(UTC)
+    rows: dict[Any, list[dict]] = {table: [] for table in TABLES}
+    for start in range(0, len(leads), BATCH_SIZE):
+        chunk = list(enumerate(leads[start : start + BATCH_SIZE], start=start + 1))
+        by_region: dict[str | None, list[int]] = defaultdict(list)
+        for lead_id, lead in chunk:
+            by_region[route(lead, config.regions).region].append(lead_id)
+        batch_of: dict[int, int | None] = {}
+        for region, ids in by_region.items():
+            batch_id = None
+            if len(ids) > BATCH_THRESHOLD:
+                batch_id = len(rows[BatchRow]) + 1
+                rows[BatchRow].append(
+                    {
+                        "id": batch_id,
+                        "region": region,
+                        "label": f"{len(ids)} leads from intake",
+                        "lead_count": len(ids),
+                        "created_at": now,
+                    }
+                )
+                rows[OutboxRow].append(
+                    _work("batch_summary", f"batch:{batch_id}", None, batch_id, now)
+                )
+            batch_of.update(dict.fromkeys(ids, batch_id))
+        for lead_id, lead in chunk:
+            region = route(lead, config.regions)
+            batch_id = batch_of[lead_id]
+            rows[LeadRow].append(
+                {
+                    "id": lead_id,
+                    "short_id": f"B-{lead_id}",
+                    "email": lead["email"],
+                    "external_id": None,
+                    **{k: lead.get(k) for k in _LEAD_FACTS},
+                    "notes": None,
+                    "status": "pending",
+                    "region": region.region,
+                    "handoff_round": 1,
+                    "round_started_at": now,
+                    "qualification_reason": f"score {lead['score']} ≥ 50, required fields present",
+                    "route_reason": region.reason,
+                    "priority": 0,
+                    "batch_id": batch_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            rows[EventRow] += _events(lead_id, region.region, lead, now)
+            rows[HandoffRoundRow].append(
+                {
+                    "lead_id": lead_id,
+                    "round_no": 1,
+                    "region": region.region,
+                    "batch_id": batch_id,
+                    "started_at": now,
+                }
+            )
+            rows[OutboxRow].append(_work("handoff", f"handoff:{lead_id}:1", lead_id, batch_id, now))
+    return rows
+
+
+_LEAD_FACTS = (
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "country",
+    "state",
+    "postal_code",
+    "campaign",
+    "source",
+    "score",
+)
+
+
+def _events(lead_id: int, region: str | None, lead: dict[str, Any], now: datetime) -> list[dict]:
+    common = {
+        "lead_id": lead_id,
+        "at": now,
+        "actor": "intake",
+        "campaign": lead["campaign"],
+        "source": lead["source"],
+        "amount": None,
+        "data": {},
+    }
+    return [
+        common
+        | {
+            "kind": "received",
+            "handoff_round": 0,
+            "region": None,
+            "status_before": None,
+            "status_after": "received",
+            "reason_code": None,
+            "notes": None,
+        },
+        common
+        | {
+            "kind": "qualified",
+            "handoff_round": 0,
+            "region": None,
+            "status_before": "received",
+            "status_after": "pending",
+            "reason_code": "sales-ready",
+            "notes": f"score {lead['score']} ≥ 50, required fields present",
+        },
+        common
+        | {
+            "kind": "handoff_started",
+            "handoff_round": 1,
+            "region": region,
+            "status_before": "received",
+            "status_after": "pending",
+            "reason_code": None,
+            "notes": None,
+        },
+    ]
+
+
+def _work(kind: str, key: str, lead_id: int | None, batch_id: int | None, now: datetime) -> dict:
+    return {
+        "key": key,
+        "kind": kind,
+        "lead_id": lead_id,
+        "batch_id": batch_id,
+        "handoff_round": 1 if lead_id else None,
+        "payload": {},
+        "state": "pending",
+        "attempts": 0,
+        "available_at": now,
+        "created_at": now,
+    }
+
+
+def bulk_insert(database: Database, rows: dict[Any, list[dict]]) -> None:
+    with database.engine.begin() as connection:
+        for table in (BatchRow, LeadRow, EventRow, HandoffRoundRow, OutboxRow):
+            if rows[table]:
+                connection.execute(insert(table), rows[table])
+
+
+def stored_counts(database: Database) -> dict[str, int]:
+    with database.reading() as session:
+        return {
+            table.__tablename__: session.scalar(select(func.count()).select_from(table)) or 0
+            for table in TABLES
+        }
+
+
+def describe(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count:,} {name}" for name, count in counts.items())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
