@@ -129,6 +129,10 @@ class AlreadyDecided(LeadError):
     """Someone else decided on this round first."""
 
 
+class LeadClosed(LeadError):
+    """The lead is won, lost or returned; it takes no more outcomes."""
+
+
 @dataclass(frozen=True)
 class Lead:
     """What the lifecycle needs to know about a lead."""
@@ -153,6 +157,7 @@ class Authority:
 
     deciders: frozenset[str] = frozenset()
     marketing: frozenset[str] = frozenset()
+    named: tuple[str, ...] = ()  # the deciders in the order to name them: manager first
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,7 @@ class CorrectOutcome:
     corrected_event_id: int
     status_after: LeadStatus
     outcome: Outcome
+    next_step_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -305,36 +311,41 @@ def apply(
             return _record_only(lead, EventKind.TOUCH, actor, at, notes=command.notes, data=data)
         case (status, FlagLeaked()) if status in WORKING and lead.leaked_at is None:
             return _flag_leaked(lead, command, actor, at)
+    if lead.status in CLOSED:
+        raise LeadClosed(_refusal(lead, command))
     raise LeadError(_refusal(lead, command))
 
 
 def _qualify(lead: Lead, command: Qualify, actor: str, at: datetime) -> Change:
+    """Qualify a lead; a new one gets a single `received` event saying where it went."""
     verdict = "sales-ready" if command.sales_ready else "nurture"
-    qualified = _event(
-        lead,
-        EventKind.QUALIFIED,
-        actor,
-        at,
-        status_after=LeadStatus.NURTURE,
-        reason_code=verdict,
-        notes=command.reason,
-    )
-    received = ()
+    if command.sales_ready:
+        new = _next_round(lead, command.region)
+    else:
+        new = replace(lead, status=LeadStatus.NURTURE, region=command.region)
     if lead.status is LeadStatus.RECEIVED:
-        received = (_event(lead, EventKind.RECEIVED, actor, at, status_after=LeadStatus.RECEIVED),)
-    if not command.sales_ready:
-        nurtured = replace(lead, status=LeadStatus.NURTURE, region=command.region)
-        qualified = replace(qualified, status_before=lead.status, region=command.region)
-        return Change(nurtured, (*received, qualified))
-    started = _start_round(lead, command.region, actor, at, None)
-    qualified = replace(qualified, status_before=lead.status, status_after=LeadStatus.PENDING)
-    return Change(started.lead, (*received, qualified, *started.events))
+        kinds = (EventKind.RECEIVED,)
+    elif command.sales_ready:
+        kinds = (EventKind.QUALIFIED, EventKind.HANDOFF_STARTED)
+    else:
+        kinds = (EventKind.QUALIFIED,)
+    events = tuple(
+        _event(
+            new,
+            kind,
+            actor,
+            at,
+            status_before=lead.status,
+            reason_code=verdict,
+            notes=command.reason,
+        )
+        for kind in kinds
+    )
+    return Change(new, events)
 
 
-def _start_round(
-    lead: Lead, region: str | None, actor: str, at: datetime, note: str | None
-) -> Change:
-    new = replace(
+def _next_round(lead: Lead, region: str | None) -> Lead:
+    return replace(
         lead,
         status=LeadStatus.PENDING,
         region=region,
@@ -346,6 +357,12 @@ def _start_round(
         next_step_at=None,
         leaked_at=None,
     )
+
+
+def _start_round(
+    lead: Lead, region: str | None, actor: str, at: datetime, note: str | None
+) -> Change:
+    new = _next_round(lead, region)
     event = _event(new, EventKind.HANDOFF_STARTED, actor, at, status_before=lead.status, notes=note)
     return Change(new, (event,))
 
@@ -438,7 +455,7 @@ def _log_outcome(lead: Lead, command: LogOutcome, actor: str, at: datetime) -> C
 
 
 def _correct(lead: Lead, command: CorrectOutcome, actor: str, at: datetime) -> Change:
-    new = replace(lead, status=command.status_after)
+    new = replace(lead, status=command.status_after, next_step_at=command.next_step_at)
     event = _event(
         new,
         EventKind.CORRECTION,
@@ -515,8 +532,10 @@ def _require_decider(lead: Lead, actor: str, authority: Authority) -> None:
 
 def _require_worker(lead: Lead, actor: str, authority: Authority) -> None:
     if actor != lead.rep_id and actor not in authority.deciders:
-        people = [p for p in (lead.rep_id,) if p] + sorted(authority.deciders)
-        raise NotAllowed(f"Only {_people(people)} can log outcomes on {lead.short_id}.")
+        named = [p for p in authority.named if p in authority.deciders]
+        deciders = named + sorted(authority.deciders - set(named))
+        people = list(dict.fromkeys([p for p in (lead.rep_id,) if p] + deciders))
+        raise NotAllowed(f"Only {_listed(people)} can log outcomes on {lead.short_id}.")
 
 
 def _require_marketing(actor: str, authority: Authority) -> None:
@@ -550,15 +569,24 @@ def _already_decided(lead: Lead, command: Command) -> str:
 
 def _refusal(lead: Lead, command: Command) -> str:
     action = type(command).__name__.lower()
+    if lead.status in CLOSED and isinstance(command, LogOutcome | Return):
+        return f"{lead.short_id} is closed ({lead.status}); it takes no more outcomes."
     if lead.status in CLOSED:
         return f"{lead.short_id} is closed ({lead.status}); it cannot be changed that way."
     if isinstance(command, LogOutcome | CorrectOutcome) and lead.status is LeadStatus.PENDING:
         return f"{lead.short_id} awaits a manager's decision; log outcomes once accepted."
+    if isinstance(command, LogOutcome | CorrectOutcome | Return) and lead.status not in WORKING:
+        return f"{lead.short_id} is {lead.status} and not with sales; it takes no outcomes."
     return f"{lead.short_id} is {lead.status}; “{action}” does not apply to it now."
 
 
 def _people(user_ids) -> str:
-    mentions = [f"<@{u}>" for u in sorted(set(user_ids))]
+    return _listed(sorted(set(user_ids)))
+
+
+def _listed(user_ids: list[str]) -> str:
+    """Mentions in the given order: `<@A>`, `<@A> or <@B>`, `<@A>, <@B> or <@C>`."""
+    mentions = [f"<@{u}>" for u in user_ids]
     if len(mentions) <= 1:
         return "".join(mentions)
     return ", ".join(mentions[:-1]) + " or " + mentions[-1]
