@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -239,3 +240,48 @@ class HandledRequestRow(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class TimerFireRow(Base):
+    """One accountability timer that fired: at most once per lead, kind, round and due time."""
+
+    __tablename__ = "timer_fires"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    handoff_round: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    fired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    snoozed_by: Mapped[str | None] = mapped_column(String(40))
+    snooze_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("lead_id", "kind", "handoff_round", "due_at"),
+        Index("ix_timer_fires_kind_snoozed_until", "kind", "snoozed_until"),
+    )
+
+
+class JobRunRow(Base):
+    """The last run of each scheduled job, for `baton jobs list` and `/healthz`."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
+    result: Mapped[str | None] = mapped_column(Text)
+    ok: Mapped[bool | None] = mapped_column()
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DigestSentRow(Base):
+    """A weekly digest sent to one audience (a region or marketing): once per week each."""
+
+    __tablename__ = "digests_sent"
+
+    audience: Mapped[str] = mapped_column(String(100), primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
