@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from bot.app import Baton, build_baton
 from bot.clock import FixedClock
@@ -19,6 +18,7 @@ from bot.slack import simulate
 from bot.slack.bolt import build_bolt
 from bot.slack.delivery import Deliverer
 from bot.slack.ids import ActionId
+from bot.slack.local import LocalServer, standin_for
 from bot.slack.standin import SlackStandIn
 from bot.web import create_web_app
 from config.model import load_config
@@ -32,7 +32,7 @@ MONDAY = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
 
 def run_demo(out: Callable[[str], None] = print) -> int:
     config = load_config(CONFIG)
-    with tempfile.TemporaryDirectory() as folder, _standin(config) as standin:
+    with tempfile.TemporaryDirectory() as folder, standin_for(config) as standin:
         settings = load_settings(
             env_file=None,
             database_url=f"sqlite:///{Path(folder) / 'demo.db'}",
@@ -44,8 +44,8 @@ def run_demo(out: Callable[[str], None] = print) -> int:
         )
         baton = build_baton(settings, clock=FixedClock(MONDAY), config=config)
         baton.database.ensure_schema(create_embedded=True)
-        with _Server(create_web_app(baton, build_bolt(baton))) as url:
-            _Story(baton, standin, url, out).play()
+        with LocalServer(create_web_app(baton, build_bolt(baton))) as server:
+            _Story(baton, standin, server.url, out).play()
         baton.database.dispose()
     return 0
 
@@ -239,38 +239,3 @@ def _button(message: dict[str, Any], label: str) -> tuple[str, str]:
             if element.get("type") == "button" and element["text"]["text"].startswith(label):
                 return element["action_id"], element["value"]
     raise LookupError(f"no {label} button")
-
-
-class _standin:
-    def __init__(self, config: Any) -> None:
-        users = set(config.marketing.users) | set(config.triage.deciders)
-        for region in config.regions:
-            users |= {region.manager, *region.reps} | ({region.backup} if region.backup else set())
-        channels = {config.marketing.channel: "marketing", config.triage.channel: "lead-triage"}
-        channels |= {r.channel: f"sales-{r.name}" for r in config.regions if r.channel}
-        self.standin = SlackStandIn(users={u: u for u in users}, channels=channels)
-
-    def __enter__(self) -> SlackStandIn:
-        return self.standin.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.standin.stop()
-
-
-class _Server:
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        pause = threading.Event()
-        while not self.server.started:
-            pause.wait(0.01)
-        host, port = self.server.servers[0].sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)

@@ -17,24 +17,14 @@ from bot.runtime import web_client
 from bot.slack import simulate
 from bot.slack.bolt import build_bolt
 from bot.slack.delivery import Deliverer
+from bot.slack.local import standin_for
 from bot.slack.standin import SlackStandIn
 from bot.web import create_web_app
-from config.model import BatonConfig
 from storage.outbox import SqlOutbox
 from tests.fakes.server import RunningServer
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
-
-
-def standin_for(config: BatonConfig) -> SlackStandIn:
-    """A stand-in workspace that knows every user and channel in the config."""
-    users = set(config.marketing.users) | set(config.triage.deciders)
-    for region in config.regions:
-        users |= {region.manager, *region.reps} | ({region.backup} if region.backup else set())
-    channels = {config.marketing.channel: "marketing", config.triage.channel: "lead-triage"}
-    channels |= {r.channel: f"sales-{r.name}" for r in config.regions if r.channel}
-    return SlackStandIn(users={u: f"Person {u}" for u in users}, channels=channels)
 
 
 class SlackHarness:
