@@ -152,7 +152,7 @@ def test_stored_leads_are_shown_by_id_and_listed_by_status(
     assert code == 0
     assert out.startswith(f"{pending}  pending  round 1")
     assert "region: emea" in out
-    assert "qualified" in out and "handoff_started" in out
+    assert "received" in out and "sales-ready" in out
     assert "handoff" in out and "pending" in out
 
     code, out, _ = baton_says(capsys, "leads", "list", "--status", "pending")
@@ -309,4 +309,3 @@ def test_config_check_names_a_channel_baton_is_not_in_and_an_unknown_user(
     assert "user U0APACREP1: user_not_found" in out
     assert f"channel {EMEA} (#sales-emea): Baton is not in it" in out
     assert "/invite @Baton" in out
-

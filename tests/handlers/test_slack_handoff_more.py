@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from itertools import pairwise
+from typing import Any, TypeVar
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.app import Baton
@@ -37,6 +39,7 @@ from tests.handlers.test_slack_handoff import (
     status_of,
 )
 
+T = TypeVar("T")
 APAC_MANAGER = "U0APACMGR1"
 # Block Kit's limits, which Slack enforces with invalid_blocks.
 SECTION_TEXT, FIELD_TEXT, HEADER_TEXT, FALLBACK_TEXT = 3000, 2000, 150, 40_000
@@ -173,7 +176,7 @@ def test_a_batch_of_leads_is_one_message_with_a_card_per_lead_in_its_thread_at_s
     posted_at = deliver_noting_posts(slack, EMEA)
 
     assert len(posted_at) == 13
-    gaps = [later - earlier for earlier, later in zip(posted_at, posted_at[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in pairwise(posted_at)]
     assert min(gaps) >= timedelta(seconds=1)
     [summary] = [m for m in slack.standin.messages(EMEA) if not m.get("thread_ts")]
     assert "12 leads" in summary["text"]
@@ -313,8 +316,6 @@ def closed_port_url() -> str:
 def test_serve_takes_leads_and_answers_health_checks_while_slack_is_unreachable(
     baton: Baton,
 ) -> None:
-    from pydantic import SecretStr
-
     baton.settings = baton.settings.model_copy(
         update={
             "slack_api_url": closed_port_url(),
@@ -330,19 +331,11 @@ def test_serve_takes_leads_and_answers_health_checks_while_slack_is_unreachable(
             answer = http.post("/intake/leads", json=lead(), headers=headers)
             assert answer.status_code == 202
             short_id = answer.json()["leads"][0]["id"]
-
-            def health() -> dict[str, Any]:
-                reply = http.get("/healthz")
-                assert reply.status_code == 200
-                return reply.json()
-
-            waited = threading.Event()
-            for _ in range(250):
-                stuck = health()["slack"]["stuck"]
-                if stuck and stuck[0]["error"]:
-                    break
-                waited.wait(0.02)
-            status = health()
+            status = until(
+                lambda: http.get("/healthz").json(),
+                lambda status: any(s["error"] for s in status["slack"]["stuck"]),
+            )
+            assert http.get("/healthz").status_code == 200
     finally:
         deliverer.stop()
     assert status["database"] == "ok"
@@ -352,3 +345,14 @@ def test_serve_takes_leads_and_answers_health_checks_while_slack_is_unreachable(
     assert stuck["error"].startswith("unreachable")
     with baton.database.reading() as session:
         assert session.scalar(select(func.count()).select_from(LeadRow)) == 1
+
+
+def until(read: Callable[[], T], done: Callable[[T], bool], timeout: float = 5.0) -> T:
+    """Read until `done` holds: the delivery worker runs in its own thread."""
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.02)):
+        value = read()
+        if done(value):
+            return value
+        pause.wait(0.02)
+    raise AssertionError(f"still not done: {value}")
