@@ -8,9 +8,10 @@ from a few client threads that keep their connections alive:
   single  one lead per request.
 
 Each runs against a fresh database. The baseline, measured in the same run on another fresh
-database, is one SQLAlchemy Core bulk insert of the rows a 202 leaves behind for the batch
-run's leads (the lead, its three events, its handoff round, its outbox work, and the
-per-region batches), with no parsing, checking, qualifying, routing or HTTP.
+database, is one SQLAlchemy Core bulk insert, in one transaction, of exactly the rows the
+batch run left in every table it wrote (leads, their events, handoff rounds, outbox work,
+batches: read back after the run, so the baseline follows whatever intake stores), with no
+parsing, checking, qualifying, routing or HTTP.
 
     python bench/intake.py [--postgres URL] [--quick] [--no-sqlite] [--threads N]
 """
@@ -22,30 +23,26 @@ import json
 import sys
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from harness import DEFAULT_POSTGRES, nothing, scratch_database, served
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from bot.domain.qualification import route
 from config.model import BatonConfig, load_config
 from storage.db import Database
-from storage.rows import BatchRow, EventRow, HandoffRoundRow, LeadRow, OutboxRow
+from storage.rows import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "baton.yaml"
 TOKEN = "bench-intake-token"
 BATCH_SIZE = 500
-BATCH_THRESHOLD = 10  # more leads than this for one region in one request form a batch
 TARGET_RATIO = 0.5
 TARGET_SINGLE_RPS = 500
-TABLES = (LeadRow, EventRow, HandoffRoundRow, OutboxRow, BatchRow)
 
 
 @dataclass(frozen=True)
@@ -64,6 +61,7 @@ class Run:
     requests: int
     leads: int
     stored: dict[str, int]
+    rows: dict[str, list[dict[str, Any]]]
 
     @property
     def leads_per_second(self) -> float:
@@ -97,7 +95,7 @@ def main() -> int:
     ]
     ok = True
     for backend in backends:
-        ok &= run_backend(backend, args, sizes, config, places)
+        ok &= run_backend(backend, args, sizes, places)
     return 0 if ok else 1
 
 
@@ -105,7 +103,6 @@ def run_backend(
     backend: str,
     args: argparse.Namespace,
     sizes: Sizes,
-    config: BatonConfig,
     places: list[list[dict[str, str]]],
 ) -> bool:
     batch_leads = lead_documents(sizes.batch_leads, places, first=0)
@@ -116,14 +113,13 @@ def run_backend(
     ]
     single_bodies = [json.dumps(lead).encode() for lead in single_leads]
 
-    batch = through_http(backend, args, batch_bodies, len(batch_leads))
+    batch = through_http(backend, args, batch_bodies, len(batch_leads), keep_rows=True)
     single = through_http(backend, args, single_bodies, len(single_leads))
     with scratch_database(backend, postgres=args.postgres, name="baseline") as database:
-        rows = baseline_rows(batch_leads, config)
         started = time.perf_counter()
-        bulk_insert(database, rows)
+        bulk_insert(database, batch.rows)
         baseline_seconds = time.perf_counter() - started
-        baseline_stored = stored_counts(database)
+        baseline_stored = {name: len(rows) for name, rows in batch.rows.items()}
     baseline_rate = len(batch_leads) / baseline_seconds
 
     ratio = batch.leads_per_second / baseline_rate
@@ -152,24 +148,31 @@ def run_backend(
         )
     else:
         print(f"  (single ≥ {TARGET_SINGLE_RPS} requests/s is a target on SQLite only)")
-    complete = batch.stored == baseline_stored and single.stored["leads"] == single.leads
+    complete = batch.stored["leads"] == batch.leads and single.stored["leads"] == single.leads
     if not complete:
-        print("  WARNING: the intake stored other rows than the baseline")
+        print("  WARNING: intake stored another number of leads than it was sent")
     return ratio_met and (single_met or backend != "sqlite") and complete
 
 
-def through_http(backend: str, args: argparse.Namespace, bodies: list[bytes], leads: int) -> Run:
+def through_http(
+    backend: str, args: argparse.Namespace, bodies: list[bytes], leads: int, keep_rows: bool = False
+) -> Run:
     """Send every body to a freshly served Baton on a fresh database; time until the last 202."""
     with scratch_database(backend, postgres=args.postgres, name="intake") as database:
         url = database.url
         database.dispose()
         with served(web_app, database_url=url) as base_url:
             warm_up(base_url)
-            before = stored_counts(database)
+            before = primary_keys(database)
             seconds = send_all(base_url, bodies, args.threads)
-        after = stored_counts(database)
-    stored = {name: count - before[name] for name, count in after.items()}
-    return Run(seconds=seconds, requests=len(bodies), leads=leads, stored=stored)
+        rows = rows_added(database, before)
+    return Run(
+        seconds=seconds,
+        requests=len(bodies),
+        leads=leads,
+        stored={name: len(table_rows) for name, table_rows in rows.items()},
+        rows=rows if keep_rows else {},
+    )
 
 
 def web_app(database_url: str) -> tuple[Any, Callable[[], None]]:
@@ -278,157 +281,38 @@ def lead_documents(
     return leads
 
 
-def baseline_rows(leads: list[dict[str, Any]], config: BatonConfig) -> dict[Any, list[dict]]:
-    """The rows a 202 leaves for these leads, sent in batches of BATCH_SIZE, as plain dicts."""
-    now = datetime.now(UTC)
-    rows: dict[Any, list[dict]] = {table: [] for table in TABLES}
-    for start in range(0, len(leads), BATCH_SIZE):
-        chunk = list(enumerate(leads[start : start + BATCH_SIZE], start=start + 1))
-        by_region: dict[str | None, list[int]] = defaultdict(list)
-        for lead_id, lead in chunk:
-            by_region[route(lead, config.regions).region].append(lead_id)
-        batch_of: dict[int, int | None] = {}
-        for region, ids in by_region.items():
-            batch_id = None
-            if len(ids) > BATCH_THRESHOLD:
-                batch_id = len(rows[BatchRow]) + 1
-                rows[BatchRow].append(
-                    {
-                        "id": batch_id,
-                        "region": region,
-                        "label": f"{len(ids)} leads from intake",
-                        "lead_count": len(ids),
-                        "created_at": now,
-                    }
-                )
-                rows[OutboxRow].append(
-                    _work("batch_summary", f"batch:{batch_id}", None, batch_id, now)
-                )
-            batch_of.update(dict.fromkeys(ids, batch_id))
-        for lead_id, lead in chunk:
-            region = route(lead, config.regions)
-            batch_id = batch_of[lead_id]
-            rows[LeadRow].append(
-                {
-                    "id": lead_id,
-                    "short_id": f"B-{lead_id}",
-                    "email": lead["email"],
-                    "external_id": None,
-                    **{k: lead.get(k) for k in _LEAD_FACTS},
-                    "notes": None,
-                    "status": "pending",
-                    "region": region.region,
-                    "handoff_round": 1,
-                    "round_started_at": now,
-                    "qualification_reason": f"score {lead['score']} ≥ 50, required fields present",
-                    "route_reason": region.reason,
-                    "priority": 0,
-                    "batch_id": batch_id,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            rows[EventRow] += _events(lead_id, region.region, lead, now)
-            rows[HandoffRoundRow].append(
-                {
-                    "lead_id": lead_id,
-                    "round_no": 1,
-                    "region": region.region,
-                    "batch_id": batch_id,
-                    "started_at": now,
-                }
-            )
-            rows[OutboxRow].append(_work("handoff", f"handoff:{lead_id}:1", lead_id, batch_id, now))
-    return rows
-
-
-_LEAD_FACTS = (
-    "first_name",
-    "last_name",
-    "company",
-    "title",
-    "phone",
-    "country",
-    "state",
-    "postal_code",
-    "campaign",
-    "source",
-    "score",
-)
-
-
-def _events(lead_id: int, region: str | None, lead: dict[str, Any], now: datetime) -> list[dict]:
-    common = {
-        "lead_id": lead_id,
-        "at": now,
-        "actor": "intake",
-        "campaign": lead["campaign"],
-        "source": lead["source"],
-        "amount": None,
-        "data": {},
-    }
-    return [
-        common
-        | {
-            "kind": "received",
-            "handoff_round": 0,
-            "region": None,
-            "status_before": None,
-            "status_after": "received",
-            "reason_code": None,
-            "notes": None,
-        },
-        common
-        | {
-            "kind": "qualified",
-            "handoff_round": 0,
-            "region": None,
-            "status_before": "received",
-            "status_after": "pending",
-            "reason_code": "sales-ready",
-            "notes": f"score {lead['score']} ≥ 50, required fields present",
-        },
-        common
-        | {
-            "kind": "handoff_started",
-            "handoff_round": 1,
-            "region": region,
-            "status_before": "received",
-            "status_after": "pending",
-            "reason_code": None,
-            "notes": None,
-        },
-    ]
-
-
-def _work(kind: str, key: str, lead_id: int | None, batch_id: int | None, now: datetime) -> dict:
-    return {
-        "key": key,
-        "kind": kind,
-        "lead_id": lead_id,
-        "batch_id": batch_id,
-        "handoff_round": 1 if lead_id else None,
-        "payload": {},
-        "state": "pending",
-        "attempts": 0,
-        "available_at": now,
-        "created_at": now,
-    }
-
-
-def bulk_insert(database: Database, rows: dict[Any, list[dict]]) -> None:
-    with database.engine.begin() as connection:
-        for table in (BatchRow, LeadRow, EventRow, HandoffRoundRow, OutboxRow):
-            if rows[table]:
-                connection.execute(insert(table), rows[table])
-
-
-def stored_counts(database: Database) -> dict[str, int]:
-    with database.reading() as session:
+def primary_keys(database: Database) -> dict[str, set[tuple[Any, ...]]]:
+    """Every row's primary key in every table, to tell later which rows a run added."""
+    with database.engine.connect() as connection:
         return {
-            table.__tablename__: session.scalar(select(func.count()).select_from(table)) or 0
-            for table in TABLES
+            table.name: {tuple(row) for row in connection.execute(select(*table.primary_key))}
+            for table in Base.metadata.sorted_tables
         }
+
+
+def rows_added(
+    database: Database, before: dict[str, set[tuple[Any, ...]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows added since `before`, in the tables that gained any, parents first."""
+    added = {}
+    with database.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            key = [column.name for column in table.primary_key]
+            rows = [
+                dict(row._mapping)
+                for row in connection.execute(select(table))
+                if tuple(row._mapping[name] for name in key) not in before[table.name]
+            ]
+            if rows:
+                added[table.name] = rows
+    return added
+
+
+def bulk_insert(database: Database, rows: dict[str, list[dict[str, Any]]]) -> None:
+    tables = Base.metadata.tables
+    with database.engine.begin() as connection:
+        for name, table_rows in rows.items():
+            connection.execute(insert(tables[name]), table_rows)
 
 
 def describe(counts: dict[str, int]) -> str:

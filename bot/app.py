@@ -6,11 +6,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
+from bot.domain.lead_summary import CalendarBook
 from bot.services.intake import Routing
 from bot.services.ports import UnitOfWork
+from bot.services.reads import LeadReader, OutcomeUnitOfWork
+from bot.services.report import ReportReader, calendar_book
+from bot.services.timer_ports import TimerUnitOfWork
 from config.model import BatonConfig, load_config
 from config.settings import Settings
 from storage.db import Database, open_database
+from storage.job_runs import SqlJobRuns
+from storage.outcome_uow import SqlOutcomeUnitOfWork
+from storage.reads import SqlLeadReader
+from storage.report import SqlReportReader
+from storage.scheduler_lock import SchedulerLock, hold_scheduler_lock
+from storage.timers import SqlTimerUnitOfWork
 from storage.uow import SqlUnitOfWork
 
 
@@ -25,16 +35,43 @@ class Baton:
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def unit_of_work(self) -> UnitOfWork:
-        return SqlUnitOfWork(self.database)
+        return SqlUnitOfWork(self.database, calendars=self.calendars)
 
     @property
     def uow_factory(self) -> Callable[[], UnitOfWork]:
         return self.unit_of_work
 
+    def outcome_unit_of_work(self) -> OutcomeUnitOfWork:
+        return SqlOutcomeUnitOfWork(self.database, calendars=self.calendars)
+
+    @property
+    def reader(self) -> LeadReader:
+        return SqlLeadReader(self.database)
+
+    def timer_unit_of_work(self) -> TimerUnitOfWork:
+        return SqlTimerUnitOfWork(self.database, calendars=self.calendars)
+
+    @property
+    def job_runs(self) -> SqlJobRuns:
+        return SqlJobRuns(self.database)
+
+    def hold_scheduler_lock(self) -> SchedulerLock:
+        """Take the right to run the scheduler; raises SchedulerBusy on a SQLite file in use."""
+        return hold_scheduler_lock(self.database)
+
     def outbox_changed(self) -> None:
         """Tell the delivery worker there is new Slack work, so it need not wait for its poll."""
         for listener in self.outbox_listeners:
             listener()
+
+    @property
+    def calendars(self) -> CalendarBook:
+        """Every region's working calendar: lead summaries measure speed in them."""
+        return calendar_book(self.config)
+
+    @property
+    def report_reader(self) -> ReportReader:
+        return SqlReportReader(self.database)
 
     @property
     def routing(self) -> Routing:

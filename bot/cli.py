@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import Baton, build_baton
@@ -77,6 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     db = command("db", _db, "`baton db upgrade`: apply the schema migrations")
     db.add_argument("action", choices=["upgrade"])
     command("demo", _demo, "play a whole handoff story against a local Slack stand-in")
+    jobs = command("jobs", _jobs, "scheduled jobs: `baton jobs list`, `baton jobs run NAME`")
+    jobs.add_argument("action", choices=["list", "run"])
+    jobs.add_argument("name", nargs="?", help="the job to run (see `baton jobs list`)")
+    jobs.add_argument(
+        "--now", type=_moment, help="run as of this time, ISO-8601 (UTC when it has no offset)"
+    )
+    jobs.add_argument(
+        "--deliver",
+        action="store_true",
+        help="deliver the Slack work now from this process (needs SLACK_BOT_TOKEN)",
+    )
     return parser
 
 
@@ -95,6 +107,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.web import create_web_app
 
     baton = _baton(settings, create_embedded=True)
+    scheduler = _start_scheduler(baton)
     deliverer = start_delivery(baton)
     try:
         uvicorn.run(
@@ -102,6 +115,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
     finally:
         deliverer.stop()
+        scheduler.stop()
     return 0
 
 
@@ -115,12 +129,14 @@ def _socket(settings: Settings, args: argparse.Namespace) -> int:
     from bot.slack.bolt import build_bolt
 
     baton = _baton(settings, create_embedded=True)
+    scheduler = _start_scheduler(baton)
     deliverer = start_delivery(baton)
     app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
     try:
         asyncio.run(AsyncSocketModeHandler(build_bolt(baton), app_token).start_async())
     finally:
         deliverer.stop()
+        scheduler.stop()
     return 0
 
 
@@ -207,6 +223,50 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     database.upgrade()
     print(f"database schema: {before or 'empty'} → {database.schema_revision()}")
     return 0
+
+
+def _start_scheduler(baton: Baton):  # type: ignore[no-untyped-def]
+    from bot.jobs.scheduler import SchedulerRefused, start_scheduler
+
+    try:
+        return start_scheduler(baton)
+    except SchedulerRefused as error:
+        raise CommandError(str(error)) from None
+
+
+def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.jobs.listing import jobs_table
+    from bot.jobs.passes import JOBS, run_job
+
+    if args.action == "run" and args.deliver:
+        settings.require("baton jobs run --deliver", "SLACK_BOT_TOKEN")
+    baton = _baton(settings, create_embedded=True)
+    if args.action == "list":
+        print(jobs_table(baton.job_runs.all(), now=baton.clock.now()))
+        return 0
+    if args.name not in JOBS:
+        named = f"no job named “{args.name}”" if args.name else "name the job to run"
+        raise CommandError(f"{named}: one of {', '.join(JOBS)}")
+    result = run_job(baton, args.name, now=args.now)
+    print(f"{args.name} as of {result.as_of.isoformat()}: {result.summary()}")
+    if args.deliver:
+        from bot.jobs.drain import deliver_queued
+
+        left = deliver_queued(baton)
+        print("Slack work delivered." if not left else f"{left} Slack messages still queued.")
+    elif result.fired:
+        print("The serving process delivers the Slack messages (or run again with --deliver).")
+    return 0
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"“{text}” is not an ISO-8601 time, such as 2026-11-23T09:30:00+01:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from storage.db import Database
 from storage.rows import (
@@ -74,8 +76,15 @@ class SqlOutbox:
         return items
 
     def complete(
-        self, item: OutboxItem, *, now: datetime, channel: str | None, ts: str | None
+        self,
+        item: OutboxItem,
+        *,
+        now: datetime,
+        channel: str | None,
+        ts: str | None,
+        homes: Sequence[str] = (),
     ) -> None:
+        """Record delivered work, and queue a Home refresh for each of `homes` in the same step."""
         with self.database.write_session() as session, session.begin():
             session.execute(
                 update(OutboxRow)
@@ -103,6 +112,9 @@ class SqlOutbox:
                     .where(BatchRow.id == item.batch_id)
                     .values(channel=channel, message_ts=ts)
                 )
+            insert = pg_insert if self.database.is_postgres else sqlite_insert
+            for user in homes:
+                _queue_home_refresh(session, insert, user, after=item, now=now)
 
     def retry_later(
         self,
@@ -191,15 +203,19 @@ class SqlOutbox:
                     HandoffRoundRow.round_no == (round_no or lead.handoff_round),
                 )
             )
-            decision = session.scalar(
+            decisions = session.scalars(
                 select(EventRow)
                 .where(
                     EventRow.lead_id == lead_id,
                     EventRow.handoff_round == (round_no or lead.handoff_round),
-                    EventRow.kind.in_(("accepted", "returned", "rerouted")),
+                    EventRow.kind.in_(("accepted", "returned", "rerouted", "correction")),
                 )
                 .order_by(EventRow.id.desc())
-                .limit(1)
+            ).all()
+            # A rep's return withdrawn by `/lead undo` no longer decides how the card reads.
+            withdrawn = {(e.data or {}).get("corrects_event_id") for e in decisions}
+            decision = next(
+                (e for e in decisions if e.kind != "correction" and e.id not in withdrawn), None
             )
             activity = session.scalars(
                 select(ActivityRow)
@@ -226,6 +242,27 @@ class SqlOutbox:
                 select(LeadRow.short_id).where(LeadRow.batch_id == batch_id).order_by(LeadRow.id)
             )
             return batch, list(ids)
+
+
+def _queue_home_refresh(
+    session: Session, insert: Any, user: str, *, after: OutboxItem, now: datetime
+) -> None:
+    # One refresh waiting to start is enough: it renders the Home as it is when delivered.
+    waiting = session.scalar(
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.kind == "home_refresh",
+            OutboxRow.state == "pending",
+            OutboxRow.key.startswith(f"home:{user}:", autoescape=True),
+            or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
+        )
+        .limit(1)
+    )
+    if waiting is None:
+        values = {"key": f"home:{user}:{after.id}", "kind": "home_refresh", "state": "pending"}
+        values |= {"payload": {"user": user}, "attempts": 0, "available_at": now}
+        statement = insert(OutboxRow).values(**values, created_at=now)
+        session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
 
 
 def _item(row: OutboxRow) -> OutboxItem:

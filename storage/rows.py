@@ -256,6 +256,7 @@ class TimerFireRow(Base):
     snoozed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     snoozed_by: Mapped[str | None] = mapped_column(String(40))
     snooze_reason: Mapped[str | None] = mapped_column(Text)
+    refired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # a snoozed reminder, back
 
     __table_args__ = (
         UniqueConstraint("lead_id", "kind", "handoff_round", "due_at"),
@@ -275,6 +276,9 @@ class JobRunRow(Base):
     result: Mapped[str | None] = mapped_column(Text)
     ok: Mapped[bool | None] = mapped_column()
     runs: Mapped[int] = mapped_column(Integer, default=0)
+    # Every item due up to here has been handled; the next pass looks back from here.
+    caught_up_to: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class DigestSentRow(Base):
@@ -285,3 +289,36 @@ class DigestSentRow(Base):
     audience: Mapped[str] = mapped_column(String(100), primary_key=True)
     week_start: Mapped[date] = mapped_column(Date, primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LeadSummaryRow(Base):
+    """How far a lead got and how fast: recomputed from its events whenever they change.
+
+    The report reads this instead of the events. The columns it scans come first, because
+    SQLite reads a row's columns in order.
+    """
+
+    __tablename__ = "lead_summary"
+
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    campaign: Mapped[str | None] = mapped_column(String(200), index=True)
+    source: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    rep_id: Mapped[str | None] = mapped_column(String(40))
+    stages: Mapped[int] = mapped_column(Integer)  # bot.domain.lead_summary.Stage bits
+    return_reason: Mapped[str | None] = mapped_column(String(60))
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    amount_currency: Mapped[str | None] = mapped_column(String(8))
+    accept_stamp: Mapped[str | None] = mapped_column(String(120))  # the calendar it was measured in
+    accept_minutes: Mapped[int | None] = mapped_column(Integer)
+    contact_stamp: Mapped[str | None] = mapped_column(String(120))
+    contact_minutes: Mapped[int | None] = mapped_column(Integer)
+    handed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accept_region: Mapped[str | None] = mapped_column(String(100))
+    contact_from: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    contacted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    contact_region: Mapped[str | None] = mapped_column(String(100))
+    leaked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_event_id: Mapped[int | None] = mapped_column(BigInteger)

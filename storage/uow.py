@@ -12,9 +12,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.domain.lead import WORKING, Lead, LeadEvent, LeadStatus
+from bot.domain.lead_summary import CalendarBook
 from bot.services.ports import StoredLead, Work
 from storage.db import Database
 from storage.rows import ActivityRow, BatchRow, EventRow, HandoffRoundRow, LeadRow, OutboxRow
+from storage.summaries import refresh_summaries
 
 FACT_FIELDS = (
     "first_name",
@@ -229,8 +231,11 @@ def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
 class SqlUnitOfWork:
     """One write transaction: leads, events, rounds and the outbox commit together."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, calendars: CalendarBook | None = None) -> None:
         self.database = database
+        # The region calendars measure each lead's speed as its summary is refreshed; without
+        # them the report measures it when it needs it.
+        self.calendars = calendars
 
     def __enter__(self) -> Self:
         self.session = self.database.write_session()
@@ -256,9 +261,14 @@ class SqlUnitOfWork:
         table, connection = EventRow.__table__, self.session.connection()
         if not ids:
             connection.execute(table.insert(), values)
+            refresh_summaries(
+                connection, [lead_id for lead_id, _ in events], calendars=self.calendars
+            )
             return []
         statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        return list(connection.execute(statement, values).scalars().all())
+        event_ids = list(connection.execute(statement, values).scalars().all())
+        refresh_summaries(connection, [lead_id for lead_id, _ in events], calendars=self.calendars)
+        return event_ids
 
     def known_activity(self, lead_ids: list[int]) -> set[tuple[Any, ...]]:
         rows = self.session.execute(

@@ -35,7 +35,9 @@ class Money:
 def looks_like_amount(text: str) -> bool:
     """Whether a word was meant as an amount (so a mistake in it is an error, not a note)."""
     word = text.strip().upper()
-    for prefix in (*SYMBOLS, *CODES):
+    if word[:1] in SYMBOLS:
+        return True
+    for prefix in CODES:
         if word.startswith(prefix):
             word = word[len(prefix) :]
             break
@@ -74,7 +76,8 @@ def _number(digits: str, typed: str) -> Decimal:
         decimal_mark = "," if digits.rfind(",") > digits.rfind(".") else "."
         grouping = "." if decimal_mark == "," else ","
         whole, _, cents = digits.rpartition(decimal_mark)
-        if not _GROUPED.match(whole) or grouping not in whole or not cents.isdigit():
+        grouped = re.match(rf"^\d{{1,3}}(?:{re.escape(grouping)}\d{{3}})+$", whole)
+        if not grouped or not cents.isdigit():
             raise AmountError(f"“{typed.strip()}” is not an amount: type it like {EXAMPLES}.")
         plain = whole.replace(grouping, "") + "." + cents
     elif commas == 1 and len(digits.partition(",")[2]) in (1, 2):

@@ -115,6 +115,9 @@ class EventKind(StrEnum):
     ACTIVITY = "activity"
     TOUCH = "touch"
     LEAKED = "leaked"
+    REMINDED = "reminded"
+    ESCALATED = "escalated"
+    SNOOZED = "snoozed"
 
 
 class LeadError(Exception):
@@ -233,6 +236,7 @@ class LogOutcome:
     notes: str | None = None
     next_step_at: datetime | None = None
     return_reason: ReturnReason | None = None
+    currency: str | None = None  # as typed with the amount; None: the configured currency
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,7 @@ class RecordActivity:
 class LogTouch:
     reached: bool
     notes: str
+    by: str | None = None  # who made the touch, when not the person logging it
 
 
 @dataclass(frozen=True)
@@ -307,7 +312,7 @@ def apply(
             return _record_only(lead, EventKind.ACTIVITY, actor, at, data=data)
         case (status, LogTouch()) if status in WORKING | CLOSED and lead.rep_id:
             _require_marketing(actor, authority)
-            data = {"reached": command.reached}
+            data = {"reached": command.reached, "by": command.by or actor}
             return _record_only(lead, EventKind.TOUCH, actor, at, notes=command.notes, data=data)
         case (status, FlagLeaked()) if status in WORKING and lead.leaked_at is None:
             return _flag_leaked(lead, command, actor, at)
@@ -440,6 +445,8 @@ def _log_outcome(lead: Lead, command: LogOutcome, actor: str, at: datetime) -> C
     data: dict[str, Any] = {"outcome": command.outcome.value}
     if command.next_step_at:
         data["next_step_at"] = command.next_step_at.isoformat()
+    if command.currency:
+        data["currency"] = command.currency
     event = _event(
         new,
         EventKind.OUTCOME,

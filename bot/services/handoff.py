@@ -50,9 +50,10 @@ def authority_for(config: BatonConfig, region: str | None) -> Authority:
     marketing = frozenset(config.marketing.users)
     settings = config.region(region) if region else None
     if settings is None:
-        return Authority(deciders=frozenset(config.triage.deciders), marketing=marketing)
-    deciders = {settings.manager} | ({settings.backup} if settings.backup else set())
-    return Authority(deciders=frozenset(deciders), marketing=marketing)
+        triage = tuple(config.triage.deciders)
+        return Authority(deciders=frozenset(triage), marketing=marketing, named=triage)
+    named = (settings.manager, *([settings.backup] if settings.backup else []))
+    return Authority(deciders=frozenset(named), marketing=marketing, named=named)
 
 
 def timezone_of(config: BatonConfig, region: str | None) -> str:

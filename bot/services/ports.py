@@ -23,6 +23,14 @@ class WorkKind(StrEnum):
     RETURNED_NOTICE = "returned_notice"
     OWNER_DM = "owner_dm"
     SETUP_NOTICE = "setup_notice"
+    RETURN_WITHDRAWN = "return_withdrawn"
+    HOME_REFRESH = "home_refresh"
+    # Accountability timers; rendered by bot/slack/render_timers.py, hence the shared prefix.
+    TIMER_DM = "timer_dm"
+    TIMER_POST = "timer_post"
+    TIMER_NOTE = "timer_note"
+    TIMER_LEAK_TASK = "timer_leak_task"
+    TIMER_TOUCH_UPDATE = "timer_touch_update"
 
 
 @dataclass(frozen=True)

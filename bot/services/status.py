@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from storage.job_runs import job_runs
 from storage.queries import lead_counts, outbox_backlog, stuck_work
 
 
@@ -22,7 +23,7 @@ def service_status(baton: Any) -> dict[str, Any]:
                     "undelivered": sum(backlog.values()),
                     "stuck": stuck_work(session, limit=20),
                 },
-                "jobs": {},
+                "jobs": {run.name: run.as_dict() for run in job_runs(session)},
             }
     except SQLAlchemyError as error:
         return {"database": "unavailable", "error": type(error).__name__}

@@ -23,7 +23,8 @@ def slack_api_url(baton: Baton) -> str:
 
 def build_bolt(baton: Baton) -> AsyncApp:
     """Build the Bolt app and register every listener."""
-    from handlers import slack_decisions
+    from handlers import slack_commands, slack_decisions, slack_home, slack_outcomes
+    from handlers import slack_timers
 
     token = (
         baton.settings.slack_bot_token.get_secret_value() if baton.settings.slack_bot_token else ""
@@ -39,6 +40,10 @@ def build_bolt(baton: Baton) -> AsyncApp:
     )
     bolt.middleware(_skip_retried_events())
     slack_decisions.register(bolt, baton)
+    slack_outcomes.register(bolt, baton)
+    slack_commands.register(bolt, baton)
+    slack_home.register(bolt, baton)
+    slack_timers.register(bolt, baton)
     return bolt
 
 

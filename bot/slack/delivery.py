@@ -100,7 +100,7 @@ class Deliverer:
 
     def deliver(self, item: OutboxItem) -> None:
         now = self.clock.now()
-        call = render.work_call(item, outbox=self.outbox, config=self.config)
+        call = render.work_call(item, outbox=self.outbox, config=self.config, now=now)
         if isinstance(call, Wait):
             self.outbox.retry_later(item, at=now + WAIT_FOR_PARENT, error=None, attempt=False)
             return
@@ -112,7 +112,9 @@ class Deliverer:
             if item.attempts > 0:
                 found = self._already_posted(item, call)
                 if found:
-                    self.outbox.complete(item, now=now, channel=found[0], ts=found[1])
+                    self.outbox.complete(
+                        item, now=now, channel=found[0], ts=found[1], homes=call.homes
+                    )
                     return
         self._call(item, call, now)
 
@@ -128,7 +130,11 @@ class Deliverer:
                 item, at=now + _backoff(item.attempts), error=f"unreachable: {error}"
             )
             return
-        self.outbox.complete(item, now=now, channel=answer.get("channel"), ts=answer.get("ts"))
+        self.outbox.complete(
+            item, now=now, channel=answer.get("channel"), ts=answer.get("ts"), homes=call.homes
+        )
+        if call.homes:
+            self.wake.set()
 
     def _failed(
         self, item: OutboxItem, call: SlackCall, error: SlackApiError, now: datetime

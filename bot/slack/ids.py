@@ -34,6 +34,27 @@ class ActionId(StrEnum):
     REGION_INPUT = "region_input"
     NOTE_BLOCK = "note_block"
     NOTE_INPUT = "note_input"
+    OUTCOME_MODAL = "outcome_modal"
+    OUTCOME_BLOCK = "outcome_block"
+    OUTCOME_INPUT = "outcome_input"
+    AMOUNT_BLOCK = "amount_block"
+    AMOUNT_INPUT = "amount_input"
+    NEXT_STEP_BLOCK = "next_step_block"
+    NEXT_STEP_INPUT = "next_step_input"
+    SNOOZE = "timer_snooze"
+    SNOOZE_MODAL = "snooze_modal"
+    SNOOZE_DAYS_BLOCK = "snooze_days_block"
+    SNOOZE_DAYS_INPUT = "snooze_days_input"
+    SNOOZE_REASON_BLOCK = "snooze_reason_block"
+    SNOOZE_REASON_INPUT = "snooze_reason_input"
+    TOUCH = "lead_touch"
+    TOUCH_MODAL = "touch_modal"
+    TOUCH_BY_BLOCK = "touch_by_block"
+    TOUCH_BY_INPUT = "touch_by_input"
+    TOUCH_REACHED_BLOCK = "touch_reached_block"
+    TOUCH_REACHED_INPUT = "touch_reached_input"
+    TOUCH_NOTES_BLOCK = "touch_notes_block"
+    TOUCH_NOTES_INPUT = "touch_notes_input"
 
 
 class LeadRef(BaseModel):
@@ -66,3 +87,36 @@ def read_choice(value: str) -> tuple[ActionId, LeadRef]:
     """Split an overflow option's value; raises ValueError when it is not one of ours."""
     choice, _, ref = value.partition(_CHOICE_SEPARATOR)
     return ActionId(choice), LeadRef.loads(ref)
+
+
+class OutcomeRef(BaseModel):
+    """The lead an outcome modal is about, and where its answer goes (None: a DM)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lead: str = Field(min_length=1, max_length=20)
+    channel: str | None = Field(default=None, max_length=40)
+    timezone: str = Field(default="UTC", max_length=64)  # the lead's, for "today"
+
+    def dumps(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def loads(cls, text: str) -> OutcomeRef:
+        return cls.model_validate_json(text)
+
+
+class TimerRef(BaseModel):
+    """Which fired reminder a Snooze button or modal is about."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fire: int = Field(ge=1)
+    lead: str = Field(min_length=1, max_length=20)
+
+    def dumps(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def loads(cls, text: str) -> TimerRef:
+        return cls.model_validate_json(text)

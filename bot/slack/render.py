@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.slack import blocks
+from bot.slack import render_rep as rep_render
 from bot.slack.blocks import LeadView
 from config.model import BatonConfig
 from storage.outbox import LeadSnapshot, OutboxItem, SqlOutbox
@@ -18,6 +19,7 @@ METADATA_TYPE = "baton_work"
 class SlackCall:
     method: str
     args: dict[str, Any]
+    homes: tuple[str, ...] = ()  # whose App Home to refresh once this is delivered
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,19 @@ class Wait:
     reason: str
 
 
-def work_call(item: OutboxItem, *, outbox: SqlOutbox, config: BatonConfig) -> SlackCall | Wait:
+def work_call(
+    item: OutboxItem, *, outbox: SqlOutbox, config: BatonConfig, now: datetime | None = None
+) -> SlackCall | Wait:
     """Return the SlackCall for `item`, or a Wait when what it threads under is not posted yet."""
+    if item.kind.startswith("timer_"):
+        # Imported here: the timer renderer builds on this module's calls.
+        from bot.slack import render_timers
+
+        return render_timers.work_call(item, outbox=outbox, config=config)
+    if item.kind == "home_refresh":
+        user = item.payload["user"]
+        home = rep_render.home_of(user, outbox=outbox, config=config, now=now or item.created_at)
+        return SlackCall("views.publish", {"user_id": user, "view": home})
     if item.kind == "setup_notice":
         message = blocks.setup_notice(item.payload["problem"], item.payload["fix"])
         return SlackCall("chat.postMessage", _post(config.triage.channel, message, item.key))
@@ -34,19 +47,20 @@ def work_call(item: OutboxItem, *, outbox: SqlOutbox, config: BatonConfig) -> Sl
         return _batch(item, outbox, config)
     snapshot = outbox.snapshot(item.lead_id, item.handoff_round)  # type: ignore[arg-type]
     view = lead_view(snapshot, config)
+    homes = rep_render.homes_of(snapshot, config)
     match item.kind:
         case "handoff":
-            return _handoff(item, snapshot, view, config)
+            return _with_homes(_handoff(item, snapshot, view, config), homes)
         case "handoff_update":
             if not (snapshot.round and snapshot.round.message_ts):
                 return Wait("the handoff message is not posted yet")
             message = blocks.handoff_message(view, mention=None)
             args = {"channel": snapshot.round.channel, "ts": snapshot.round.message_ts, **message}
-            return SlackCall("chat.update", args)
+            return SlackCall("chat.update", args, homes)
         case "thread_note":
             if not (snapshot.round and snapshot.round.message_ts):
                 return Wait("the handoff message is not posted yet")
-            message = _note(item, view, outbox)
+            message = _note(item, view, outbox, config)
             args = _post(snapshot.round.channel, message, item.key)
             args["thread_ts"] = snapshot.round.message_ts
             return SlackCall("chat.postMessage", args)
@@ -61,7 +75,11 @@ def work_call(item: OutboxItem, *, outbox: SqlOutbox, config: BatonConfig) -> Sl
         case "owner_dm":
             owner = view.rep_id or _manager_of(config, view.region)
             message = blocks.owner_activity_dm(view, upsell=view.status == "won")
-            return SlackCall("chat.postMessage", _post(owner, message, item.key))
+            return SlackCall("chat.postMessage", _post(owner, message, item.key), homes)
+        case "return_withdrawn":
+            event = outbox.event(item.payload["event_id"])
+            message = rep_render.return_withdrawn(view, event)
+            return SlackCall("chat.postMessage", _post(config.marketing.channel, message, item.key))
     raise ValueError(f"unknown outbox work: {item.kind}")
 
 
@@ -106,7 +124,9 @@ def _manager_of(config: BatonConfig, region_name: str | None) -> str:
     return region.manager if region else config.triage.deciders[0]
 
 
-def _note(item: OutboxItem, view: LeadView, outbox: SqlOutbox) -> dict[str, Any]:
+def _note(
+    item: OutboxItem, view: LeadView, outbox: SqlOutbox, config: BatonConfig
+) -> dict[str, Any]:
     event = outbox.event(item.payload["event_id"])
     kind = event.kind if event else "activity"
     if kind == "accepted":
@@ -115,9 +135,15 @@ def _note(item: OutboxItem, view: LeadView, outbox: SqlOutbox) -> dict[str, Any]
         return blocks.returned_note(view)
     if kind == "rerouted":
         return blocks.rerouted_note(view)
+    if kind in ("outcome", "correction") and event is not None:
+        return rep_render.outcome_note(view, event, currency=config.currency)
     activity = (event.data or {}).get("activity", []) if event else []
     lines = [" · ".join(str(a.get(k)) for k in ("type", "detail") if a.get(k)) for a in activity]
     return blocks.activity_note(view, lines)
+
+
+def _with_homes(call: SlackCall | Wait, homes: tuple[str, ...]) -> SlackCall | Wait:
+    return SlackCall(call.method, call.args, homes) if isinstance(call, SlackCall) else call
 
 
 def _post(channel: str | None, message: dict[str, Any], key: str) -> dict[str, Any]:

@@ -76,3 +76,46 @@ def view_submission(user: str, view: dict[str, Any], values: dict[str, Any]) -> 
             "state": {"values": values},
         },
     }
+
+
+def slash_command(
+    user: str, text: str, *, channel: str, trigger_id: str | None = None, command: str = "/lead"
+) -> bytes:
+    """A slash command's form body as Slack posts it; the same trigger_id means the same command."""
+    fields = {
+        "token": "unused-verification-token",
+        "team_id": "T0BATON",
+        "team_domain": "baton-demo",
+        "channel_id": channel,
+        "channel_name": "directmessage" if channel.startswith("D") else "channel",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "A0BATON",
+        "response_url": "https://hooks.slack.com/commands/T0BATON/1/unused",
+        "trigger_id": trigger_id or f"trigger-{next(_triggers)}",
+    }
+    return urlencode(fields).encode()
+
+
+_events = count(1)
+
+
+def app_home_opened(user: str, *, tab: str = "home") -> dict[str, Any]:
+    """The event Slack sends when a person opens Baton's Home (or Messages) tab."""
+    return {
+        "token": "unused-verification-token",
+        "team_id": "T0BATON",
+        "api_app_id": "A0BATON",
+        "type": "event_callback",
+        "event_id": f"Ev{next(_events):08d}",
+        "event_time": int(time.time()),
+        "event": {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": f"D{user[1:]}",
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        },
+    }

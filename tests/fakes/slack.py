@@ -65,6 +65,21 @@ class SlackHarness:
     def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
         return self.send(simulate.view_submission(user, view, values))
 
+    def command(
+        self, user: str, text: str, *, channel: str, trigger_id: str | None = None
+    ) -> httpx.Response:
+        """Type `/lead TEXT` in a channel; the same trigger_id is Slack delivering it again."""
+        body = simulate.slash_command(user, text, channel=channel, trigger_id=trigger_id)
+        headers = simulate.signed_headers(body, SIGNING_SECRET)
+        return self.http.post("/slack/events", content=body, headers=headers)
+
+    def event(self, payload: dict[str, Any]) -> httpx.Response:
+        body = json.dumps(payload).encode()
+        headers = simulate.signed_headers(body, SIGNING_SECRET) | {
+            "Content-Type": "application/json"
+        }
+        return self.http.post("/slack/events", content=body, headers=headers)
+
     def intake(self, body: Any) -> httpx.Response:
         from tests.conftest import INTAKE_TOKEN
 

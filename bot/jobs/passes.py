@@ -1,0 +1,106 @@
+"""The scheduled jobs: what each does and how often, and one recorded pass of any of them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.app import Baton
+from bot.clock import Clock, FixedClock
+from bot.services import timers
+from bot.services.timers import Job, PassResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    every: timedelta
+    does: str
+    run: Callable[..., PassResult]
+
+    @property
+    def schedule(self) -> str:
+        minutes = int(self.every.total_seconds() // 60)
+        if minutes < 60:
+            return f"every {minutes} minutes"
+        return "every hour" if minutes == 60 else f"every {minutes // 60} hours"
+
+
+JOBS = {
+    spec.name: spec
+    for spec in (
+        JobSpec(
+            Job.HANDOFF_SLA.value,
+            timedelta(minutes=5),
+            "remind managers of pending leads past the SLA; call in the backup past escalation",
+            timers.run_handoff_sla_pass,
+        ),
+        JobSpec(
+            Job.FOLLOWUPS.value,
+            timedelta(minutes=15),
+            "remind reps whose feedback is due; a working day later, tell the manager",
+            timers.run_followups_pass,
+        ),
+        JobSpec(
+            Job.NEXTSTEPS.value,
+            timedelta(minutes=15),
+            "remind reps of the next steps they set",
+            timers.run_nextsteps_pass,
+        ),
+        JobSpec(
+            Job.LEAKAGE.value,
+            timedelta(hours=1),
+            "flag accepted leads nobody reached; post a touch task to marketing",
+            timers.run_leakage_pass,
+        ),
+    )
+}
+
+
+def run_job(
+    baton: Baton, name: str, *, now: datetime | None = None, next_run_at: datetime | None = None
+) -> PassResult:
+    """Run one pass of job `name` as of `now` (default: the clock) and record how it went.
+
+    A pass as of a given time leaves the job's catch-up point where it is: the scheduler's next
+    pass still looks back from its own last pass.
+    """
+    spec = JOBS[name]
+    clock: Clock = FixedClock(now) if now is not None else baton.clock
+    started = baton.clock.now()
+    bound: dict[str, Any] = {"uow_factory": baton.timer_unit_of_work, "config": baton.config}
+    try:
+        result = spec.run(clock=clock, advance=now is None, **bound)
+    except Exception as error:
+        log.exception("job %s failed", name)
+        baton.job_runs.record(
+            name,
+            started_at=started,
+            finished_at=baton.clock.now(),
+            as_of=clock.now(),
+            ok=False,
+            result=f"failed: {type(error).__name__}: {error}",
+            next_run_at=next_run_at,
+        )
+        raise
+    if result.skipped:
+        log.info("job %s: %s", name, result.summary())
+        return result
+    baton.job_runs.record(
+        name,
+        started_at=started,
+        finished_at=baton.clock.now(),
+        as_of=result.as_of,
+        ok=True,
+        result=result.summary(),
+        next_run_at=next_run_at,
+    )
+    if result.fired:
+        log.info("job %s: %s", name, result.summary())
+        baton.outbox_changed()
+    return result

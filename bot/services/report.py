@@ -1,0 +1,219 @@
+"""The closed-loop report: one service for the CLI, the web API, `/lead report` and the digest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.domain.lead_summary import CalendarBook, working_minutes
+from bot.domain.periods import Period
+from bot.domain.report import CampaignCosts, GroupBy, Report, Tally, build_report
+from config.model import BatonConfig
+
+Regions = tuple[str | None, ...] | None  # None: every region; a None inside: triage
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Leads of one group alike in everything the report counts, as the store adds them up."""
+
+    group: str | None
+    campaign: str | None
+    stages: int
+    return_reason: str | None
+    amount_currency: str | None
+    accept_stamp: str | None
+    contact_stamp: str | None
+    leads: int
+    amount_cents: int
+    accept_minutes: Sequence[int] = ()
+    contact_minutes: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class Unmeasured:
+    """A lead whose speed was measured in another calendar than its region's current one."""
+
+    group: str | None
+    handed_at: datetime | None
+    accepted_at: datetime | None
+    accept_region: str | None
+    accept_stamp: str | None
+    contact_from: datetime | None
+    contacted_at: datetime | None
+    contact_region: str | None
+    contact_stamp: str | None
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    by: GroupBy = GroupBy.CAMPAIGN
+    since: datetime | None = None
+    until: datetime | None = None
+    regions: Regions = None
+
+
+class ReportReader(Protocol):
+    def cells(
+        self, *, by: GroupBy, since: datetime | None, until: datetime | None, regions: Regions
+    ) -> list[Cell]: ...
+    def unmeasured(
+        self,
+        *,
+        by: GroupBy,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+        stamps: Sequence[str],
+    ) -> list[Unmeasured]: ...
+    def campaign_sizes(self) -> dict[str, int]: ...
+    def overdue_feedback(self, *, regions: Regions, now: datetime) -> int: ...
+    def leaked_between(
+        self, *, regions: Regions, since: datetime | None, until: datetime | None
+    ) -> int: ...
+
+
+def calendar_book(config: BatonConfig) -> CalendarBook:
+    """Every region's working calendar, from the config."""
+    return CalendarBook({region.name: region.calendar() for region in config.regions})
+
+
+def closed_loop_report(
+    query: ReportQuery, *, reader: ReportReader, config: BatonConfig, clock: Clock
+) -> Report:
+    """Count the funnel of the leads received in the period, by the query's grouping."""
+    made_at = clock.now()
+    book = calendar_book(config)
+    tallies: dict[str | None, Tally] = {}
+    stale: set[str] = set()
+    for cell in reader.cells(
+        by=query.by, since=query.since, until=query.until, regions=query.regions
+    ):
+        tally = tallies.setdefault(cell.group, Tally())
+        foreign = cell.amount_currency not in (None, config.currency)
+        tally.add(
+            stages=cell.stages,
+            leads=cell.leads,
+            campaign=cell.campaign,
+            return_reason=cell.return_reason,
+            amount_cents=cell.amount_cents,
+            foreign_amount=foreign,
+        )
+        for stamp, minutes, counter in (
+            (cell.accept_stamp, cell.accept_minutes, tally.accept_minutes),
+            (cell.contact_stamp, cell.contact_minutes, tally.contact_minutes),
+        ):
+            if stamp is None:
+                continue
+            if book.is_current(stamp):
+                counter.update(minutes)
+            else:
+                stale.add(stamp)
+    if stale:
+        _measure_again(query, reader, book, tallies, stale)
+    costs = CampaignCosts(
+        costs={campaign.name: campaign.cost for campaign in config.campaigns},
+        leads=reader.campaign_sizes(),
+    )
+    return build_report(
+        tallies,
+        by=query.by,
+        since=query.since,
+        until=query.until,
+        made_at=made_at,
+        currency=config.currency,
+        sla_hours=config.sla.handoff_hours,
+        costs=costs,
+    )
+
+
+def _measure_again(
+    query: ReportQuery,
+    reader: ReportReader,
+    book: CalendarBook,
+    tallies: dict[str | None, Tally],
+    stale: set[str],
+) -> None:
+    """Measure in the current calendars the speeds stored with an old one (or none)."""
+    leads = reader.unmeasured(
+        by=query.by,
+        since=query.since,
+        until=query.until,
+        regions=query.regions,
+        stamps=sorted(stale),
+    )
+    for lead in leads:
+        tally = tallies.setdefault(lead.group, Tally())
+        if lead.accept_stamp in stale and lead.handed_at and lead.accepted_at:
+            calendar = book.calendar(lead.accept_region)
+            tally.accept_minutes[working_minutes(calendar, lead.handed_at, lead.accepted_at)] += 1
+        if lead.contact_stamp in stale and lead.contact_from and lead.contacted_at:
+            calendar = book.calendar(lead.contact_region)
+            minutes = working_minutes(calendar, lead.contact_from, lead.contacted_at)
+            tally.contact_minutes[minutes] += 1
+
+
+# Periods and who sees what ------------------------------------------------------------------
+
+
+def period_bounds(period: Period, timezone: str) -> tuple[datetime | None, datetime | None]:
+    """The period's first and last (exclusive) instants, its days read on `timezone`'s clock."""
+    zone = ZoneInfo(timezone)
+    return _midnight(period.start, zone), _midnight(period.end, zone)
+
+
+def _midnight(day: date | None, zone: ZoneInfo) -> datetime | None:
+    return datetime.combine(day, time(0), zone) if day else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The regions a person may see the report of; None: all of them."""
+
+    regions: Regions
+    marketing: bool = False
+    own: tuple[str, ...] = field(default=())
+
+
+class NotInScope(Exception):
+    """A person asked for a report they may not see; the message says what they may see."""
+
+
+def scope_of(config: BatonConfig, user_id: str) -> Scope:
+    """Marketing sees every region; a region's manager or backup sees that region."""
+    if config.is_marketing(user_id):
+        return Scope(regions=None, marketing=True)
+    managed = tuple(
+        region.name for region in config.regions if user_id in (region.manager, region.backup)
+    )
+    regions: tuple[str | None, ...] = managed
+    if config.is_triage_decider(user_id):
+        regions = (*managed, None)
+    if not regions:
+        raise NotInScope(
+            "The report is for marketing and the regions' managers; ask one of them to share it."
+        )
+    return Scope(regions=regions, own=managed)
+
+
+def narrow(scope: Scope, region: str | None, config: BatonConfig) -> Regions:
+    """The regions a person's report covers: the one asked for, if they may see it."""
+    if region is None:
+        return scope.regions
+    wanted: str | None
+    if region.strip().lower() == "triage":
+        wanted = None
+    else:
+        found = config.region(region)
+        if found is None:
+            names = ", ".join([r.name for r in config.regions] + ["triage"])
+            raise NotInScope(f"There is no region “{region}”. Regions: {names}.")
+        wanted = found.name
+    if scope.regions is not None and wanted not in scope.regions:
+        mine = ", ".join(r or "triage" for r in scope.regions)
+        raise NotInScope(f"You can see the report of {mine} only.")
+    return (wanted,)

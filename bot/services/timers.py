@@ -1,0 +1,429 @@
+"""Scheduled accountability passes: SLA reminders and escalation, feedback chasing, next steps, leakage.
+
+Each pass reads the clock once and works in one transaction: it finds what came due since its
+last pass (with a day's grace), records each fire under a unique key, and queues the Slack work
+in the same transaction, so a timer fires once however often, late or in how many processes a
+pass runs. Each person gets one message per pass listing what is theirs; each lead's thread
+gets its own note.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.clock import Clock
+from bot.domain.lead import SYSTEM, WORKING, Authority, FlagLeaked, LeadStatus, apply
+from bot.domain.timers import (
+    GRACE,
+    TimerKind,
+    earliest_cause,
+    feedback_due,
+    feedback_overdue,
+    handoff_due,
+    leakage_due,
+    next_step_due,
+    timer_event,
+    working_day_hours,
+)
+from bot.domain.workingtime import WorkingCalendar
+from bot.services.handoff import authority_for
+from bot.services.ports import Work, WorkKind
+from bot.services.timer_ports import Fire, NewFire, TimerLead, TimerUnitOfWork
+from config.model import BatonConfig
+
+TRIAGE_CALENDAR = WorkingCalendar("UTC")
+
+
+class Job(StrEnum):
+    HANDOFF_SLA = "handoff-sla"
+    FOLLOWUPS = "followups"
+    NEXTSTEPS = "nextsteps"
+    LEAKAGE = "leakage"
+
+
+@dataclass(frozen=True)
+class PassResult:
+    job: str
+    as_of: datetime
+    fired: dict[str, int] = field(default_factory=dict)
+    messages: int = 0
+    skipped: bool = False
+
+    def summary(self) -> str:
+        if self.skipped:
+            return "skipped: another process was running this pass"
+        if not self.fired:
+            return "nothing due"
+        fired = ", ".join(f"{count} {kind}" for kind, count in sorted(self.fired.items()))
+        return f"{fired}; {self.messages} messages"
+
+
+@dataclass(frozen=True)
+class _Due:
+    target: TimerLead
+    kind: TimerKind
+    due_at: datetime
+    again: Fire | None = None  # a snoozed reminder coming back
+
+
+@dataclass(frozen=True)
+class _Sent:
+    fire_id: int
+    due: _Due
+
+    @property
+    def again(self) -> bool:
+        return self.due.again is not None
+
+    @property
+    def token(self) -> list[int | bool]:
+        return [self.fire_id, self.again]
+
+
+Planner = Callable[[TimerUnitOfWork, datetime | None, datetime], list[_Due]]
+
+
+def run_handoff_sla_pass(
+    *,
+    uow_factory: Callable[[], TimerUnitOfWork],
+    config: BatonConfig,
+    clock: Clock,
+    advance: bool = True,
+) -> PassResult:
+    """Remind deciders of leads pending past the SLA; call in the backup past escalation."""
+    hours = {
+        TimerKind.HANDOFF_SLA: config.sla.handoff_hours,
+        TimerKind.ESCALATION: config.sla.escalation_hours,
+    }
+    calendars = _Calendars(config)
+
+    def plan(uow: TimerUnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+        # The longer timer reaches furthest back: its range covers the shorter one's.
+        started_after = _earliest(
+            after, calendars, lambda cal: lambda s: handoff_due(cal, s, max(hours.values()))
+        )
+        # Working hours are at least as long as clock hours: nothing can be due sooner.
+        leads = uow.pending_leads(
+            started_after=started_after,
+            started_by=now - timedelta(hours=hours[TimerKind.HANDOFF_SLA]),
+            escalate_started_by=now - timedelta(hours=hours[TimerKind.ESCALATION]),
+        )
+        due = []
+        for target in leads:
+            calendar = calendars.of(target.lead.region)
+            for kind, limit in hours.items():
+                if kind in target.fired or target.round_started_at is None:
+                    continue
+                at = handoff_due(calendar, target.round_started_at, limit)
+                if at <= now:
+                    due.append(_Due(target, kind, at))
+        return due + _back(uow, TimerKind.HANDOFF_SLA, after, now, _still_pending)
+
+    return _run(Job.HANDOFF_SLA, plan, uow_factory, config, clock.now(), advance)
+
+
+def run_followups_pass(
+    *,
+    uow_factory: Callable[[], TimerUnitOfWork],
+    config: BatonConfig,
+    clock: Clock,
+    advance: bool = True,
+) -> PassResult:
+    """Remind reps whose feedback is due with no outcome; a working day later, tell the manager."""
+    calendars = _Calendars(config)
+    shortest_day = min(working_day_hours(cal) for cal in calendars.all())
+
+    def plan(uow: TimerUnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+        due_after = _earliest(after, calendars, lambda cal: lambda d: feedback_overdue(cal, d))
+        leads = uow.awaiting_feedback(
+            due_after=due_after, due_by=now, overdue_by=now - timedelta(hours=shortest_day)
+        )
+        due = []
+        for target in leads:
+            calendar, due_at = calendars.of(target.lead.region), target.lead.feedback_due_at
+            assert due_at is not None
+            for kind, when in (
+                (TimerKind.FEEDBACK_DUE, feedback_due),
+                (TimerKind.FEEDBACK_OVERDUE, feedback_overdue),
+            ):
+                if kind not in target.fired and (at := when(calendar, due_at)) <= now:
+                    due.append(_Due(target, kind, at))
+        return due + _back(uow, TimerKind.FEEDBACK_DUE, after, now, _still_unreported)
+
+    return _run(Job.FOLLOWUPS, plan, uow_factory, config, clock.now(), advance)
+
+
+def run_nextsteps_pass(
+    *,
+    uow_factory: Callable[[], TimerUnitOfWork],
+    config: BatonConfig,
+    clock: Clock,
+    advance: bool = True,
+) -> PassResult:
+    """Remind reps of the next steps they set, on the day (the next working morning)."""
+    calendars = _Calendars(config)
+
+    def still_due(target: TimerLead, fire: Fire) -> bool:
+        step = target.lead.next_step_at
+        return (
+            _still_worked(target, fire)
+            and step is not None
+            and next_step_due(calendars.of(target.lead.region), step) == fire.due_at
+        )
+
+    def plan(uow: TimerUnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+        due_after = _earliest(after, calendars, lambda cal: lambda d: next_step_due(cal, d))
+        due = []
+        for target in uow.next_steps(due_after=due_after, due_by=now):
+            assert target.lead.next_step_at is not None
+            at = next_step_due(calendars.of(target.lead.region), target.lead.next_step_at)
+            if at <= now:
+                due.append(_Due(target, TimerKind.NEXT_STEP, at))
+        return due + _back(uow, TimerKind.NEXT_STEP, after, now, still_due)
+
+    return _run(Job.NEXTSTEPS, plan, uow_factory, config, clock.now(), advance)
+
+
+def run_leakage_pass(
+    *,
+    uow_factory: Callable[[], TimerUnitOfWork],
+    config: BatonConfig,
+    clock: Clock,
+    advance: bool = True,
+) -> PassResult:
+    """Flag accepted leads nobody reached within the leakage period; marketing gets a touch task."""
+    periods = [config.sla.leakage_days, *config.sla.leakage_days_by_source.values()]
+
+    def plan(uow: TimerUnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+        decided_after = None if after is None else after - timedelta(days=max(periods))
+        leads = uow.unworked(
+            decided_after=decided_after, decided_by=now - timedelta(days=min(periods))
+        )
+        due = []
+        for target in leads:
+            assert target.lead.decided_at is not None
+            days = config.leakage_days_for(target.lead.source)
+            at = leakage_due(target.lead.decided_at, days)
+            if at <= now:
+                due.append(_Due(target, TimerKind.LEAKAGE, at))
+        return due
+
+    return _run(Job.LEAKAGE, plan, uow_factory, config, clock.now(), advance)
+
+
+PASSES = {
+    Job.HANDOFF_SLA: run_handoff_sla_pass,
+    Job.FOLLOWUPS: run_followups_pass,
+    Job.NEXTSTEPS: run_nextsteps_pass,
+    Job.LEAKAGE: run_leakage_pass,
+}
+
+
+def _run(
+    job: Job,
+    plan: Planner,
+    uow_factory: Callable[[], TimerUnitOfWork],
+    config: BatonConfig,
+    now: datetime,
+    advance: bool,
+) -> PassResult:
+    with uow_factory() as uow:
+        if not uow.lock_pass(job.value):
+            return PassResult(job.value, now, skipped=True)
+        caught_up = uow.caught_up_to(job.value)
+        after = caught_up - GRACE if caught_up is not None else None
+        sent = _record(uow, plan(uow, after, now), config, now)
+        work = _work(sent, config)
+        uow.queue(work, now=now)
+        if advance and (caught_up is None or now > caught_up):
+            uow.catch_up(job.value, as_of=now)
+        uow.commit()
+    fired: dict[str, int] = defaultdict(int)
+    for item in sent:
+        fired[item.due.kind.value + (" again" if item.again else "")] += 1
+    messages = sum(1 for w in work if w.kind in (WorkKind.TIMER_DM, WorkKind.TIMER_POST))
+    return PassResult(job.value, now, dict(fired), messages)
+
+
+def _record(
+    uow: TimerUnitOfWork, due: list[_Due], config: BatonConfig, now: datetime
+) -> list[_Sent]:
+    """Record each fire once; return the ones recorded by this pass, with their events saved."""
+    first = {
+        NewFire(d.target.id, d.kind, d.target.lead.handoff_round, d.due_at): d
+        for d in due
+        if d.again is None
+    }
+    recorded = uow.record_fires(list(first), now=now)
+    sent = [_Sent(fire_id, first[new]) for new, fire_id in recorded.items()]
+    sent += [
+        _Sent(d.again.id, d)
+        for d in due
+        if d.again is not None and uow.refire(d.again.id, now=now)
+    ]
+    sent.sort(key=lambda s: (s.fire_id, s.again))
+    events, changed = [], []
+    for item in sent:
+        target, kind = item.due.target, item.due.kind
+        data = {"fire_id": item.fire_id, "due_at": item.due.due_at.isoformat()}
+        if kind is TimerKind.LEAKAGE:
+            days = config.leakage_days_for(target.lead.source)
+            change = apply(
+                target.lead, FlagLeaked(days), actor=SYSTEM, authority=Authority(), at=now
+            )
+            changed.append((target.id, change.lead))
+            events += [(target.id, event) for event in change.events]
+            continue
+        if item.again:
+            data["again"] = True
+        events.append((target.id, timer_event(target.lead, kind, at=now, data=data)))
+    uow.save_leads(changed, now=now)
+    uow.append_events(events, ids=False)
+    return sent
+
+
+def _work(sent: Sequence[_Sent], config: BatonConfig) -> list[Work]:
+    """A note in each lead's thread, one DM per person, one post per channel, leakage tasks."""
+    notes, tasks = [], []
+    to_person: dict[str, list[_Sent]] = defaultdict(list)
+    to_channel: dict[str, list[_Sent]] = defaultdict(list)
+    mentions: dict[str, list[str]] = defaultdict(list)
+    for item in sent:
+        target, kind = item.due.target, item.due.kind
+        suffix = ":again" if item.again else ""
+        notes.append(
+            Work(
+                WorkKind.TIMER_NOTE,
+                f"timer:{item.fire_id}{suffix}",
+                target.id,
+                target.lead.handoff_round,
+                data={"fire": item.fire_id, "again": item.again},
+            )
+        )
+        if kind is TimerKind.LEAKAGE:
+            tasks.append(
+                Work(
+                    WorkKind.TIMER_LEAK_TASK,
+                    f"leak:{item.fire_id}",
+                    target.id,
+                    target.lead.handoff_round,
+                    data={"fire": item.fire_id},
+                )
+            )
+            continue
+        channel, people = recipients(config, target, kind)
+        if channel is not None:
+            to_channel[channel].append(item)
+            mentions[channel] += [p for p in people if p not in mentions[channel]]
+            continue
+        for person in people:
+            to_person[person].append(item)
+    dms = [
+        Work(
+            WorkKind.TIMER_DM,
+            f"timerdm:{person}:{_key(items)}",
+            data={"person": person, "items": [i.token for i in items]},
+        )
+        for person, items in sorted(to_person.items())
+    ]
+    posts = [
+        Work(
+            WorkKind.TIMER_POST,
+            f"timerpost:{channel}:{_key(items)}",
+            data={"channel": channel, "mention": mentions[channel], "items": [i.token for i in items]},
+        )
+        for channel, items in sorted(to_channel.items())
+    ]
+    return notes + dms + posts + tasks
+
+
+def recipients(
+    config: BatonConfig, target: TimerLead, kind: TimerKind
+) -> tuple[str | None, list[str]]:
+    """Who a timer tells: a channel to post in (mentioning the people) or None, and the people."""
+    lead = target.lead
+    region = config.region(lead.region) if lead.region else None
+    match kind:
+        case TimerKind.HANDOFF_SLA:
+            return None, [region.manager] if region else list(config.triage.deciders)
+        case TimerKind.ESCALATION if region is None:
+            return config.triage.channel, list(config.triage.deciders)
+        case TimerKind.ESCALATION:
+            assert region is not None
+            return region.channel, [region.backup or region.manager]
+        case TimerKind.FEEDBACK_DUE | TimerKind.NEXT_STEP:
+            return None, [lead.rep_id] if lead.rep_id else []
+        case TimerKind.FEEDBACK_OVERDUE:
+            manager = region.manager if region else lead.decided_by
+            return None, [manager] if manager else []
+    return None, []
+
+
+def snooze_allowed(config: BatonConfig, target: TimerLead, kind: TimerKind) -> frozenset[str]:
+    """Who may snooze a reminder: whoever it reminded, and the lead's deciders."""
+    _, people = recipients(config, target, kind)
+    return frozenset(people) | authority_for(config, target.lead.region).deciders
+
+
+def _key(items: Sequence[_Sent]) -> str:
+    # A fire is recorded once and comes back at most once, so its id names this pass's message.
+    first = items[0]
+    return f"{first.fire_id}{'r' if first.again else ''}"
+
+
+def _back(
+    uow: TimerUnitOfWork,
+    kind: TimerKind,
+    after: datetime | None,
+    now: datetime,
+    still: Callable[[TimerLead, Fire], bool],
+) -> list[_Due]:
+    """Snoozed reminders of `kind` whose snooze is over, on leads still in the same state."""
+    return [
+        _Due(target, kind, fire.due_at, again=fire)
+        for fire, target in uow.snoozed_due([kind], after=after, by=now)
+        if still(target, fire)
+    ]
+
+
+def _still_pending(target: TimerLead, fire: Fire) -> bool:
+    lead = target.lead
+    return lead.status is LeadStatus.PENDING and lead.handoff_round == fire.handoff_round
+
+
+def _still_unreported(target: TimerLead, fire: Fire) -> bool:
+    lead = target.lead
+    return lead.status is LeadStatus.ACCEPTED and lead.handoff_round == fire.handoff_round
+
+
+def _still_worked(target: TimerLead, fire: Fire) -> bool:
+    lead = target.lead
+    return lead.status in WORKING and lead.handoff_round == fire.handoff_round
+
+
+class _Calendars:
+    """Each region's working calendar, built once per pass; triage works on UTC office hours."""
+
+    def __init__(self, config: BatonConfig) -> None:
+        self._by_region = {region.name: region.calendar() for region in config.regions}
+
+    def of(self, region: str | None) -> WorkingCalendar:
+        return self._by_region.get(region or "", TRIAGE_CALENDAR)
+
+    def all(self) -> Iterable[WorkingCalendar]:
+        return [*self._by_region.values(), TRIAGE_CALENDAR]
+
+
+def _earliest(
+    after: datetime | None,
+    calendars: _Calendars,
+    due: Callable[[WorkingCalendar], Callable[[datetime], datetime]],
+) -> datetime | None:
+    """The earliest value of a timer's driving column that can be due after `after`, any region."""
+    if after is None:
+        return None
+    return min(earliest_cause(due(calendar), after) for calendar in calendars.all())

@@ -1,0 +1,86 @@
+"""Marketing logs a customer-service touch on a leaked lead: who reached out and what they learned."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.domain.lead import Change, LeadError, LogTouch, apply
+from bot.services.handoff import authority_for
+from bot.services.ports import StoredLead, Work, WorkKind
+from bot.services.timer_ports import TimerUnitOfWork
+from config.model import BatonConfig
+
+
+@dataclass(frozen=True)
+class Touched:
+    short_id: str
+    reached: bool
+    repeated: bool = False
+
+
+def touch_form(
+    short_id: str,
+    actor: str,
+    *,
+    uow_factory: Callable[[], TimerUnitOfWork],
+    config: BatonConfig,
+    clock: Clock,
+) -> int:
+    """Check that `actor` may log a touch on the lead now; return the lead's row id."""
+    with uow_factory() as uow:
+        stored = _load(uow, short_id)
+    # A dry run through the lifecycle refuses exactly what logging would refuse.
+    _touch(stored, LogTouch(reached=False, notes=""), actor, config, at=clock.now())
+    return stored.id
+
+
+def log_touch(
+    short_id: str,
+    *,
+    actor: str,
+    by: str | None,
+    reached: bool,
+    notes: str,
+    request_key: str | None,
+    uow_factory: Callable[[], TimerUnitOfWork],
+    config: BatonConfig,
+    clock: Clock,
+) -> Touched:
+    """Record a touch (a `touch` event); the lead's thread is told and its leakage task updated."""
+    notes = notes.strip()
+    if not notes:
+        raise LeadError("Say what you learned: it is what makes the touch useful to sales.")
+    now = clock.now()
+    with uow_factory() as uow:
+        if request_key and not uow.first_handling(request_key, now=now):
+            return Touched(short_id, reached, repeated=True)
+        stored = _load(uow, short_id, for_update=True)
+        command = LogTouch(reached=reached, notes=notes, by=by)
+        change = _touch(stored, command, actor, config, at=now)
+        [event_id] = uow.append_events([(stored.id, e) for e in change.events])
+        round_no = stored.lead.handoff_round
+        data = {"event_id": event_id}
+        work = [Work(WorkKind.TIMER_NOTE, f"timernote:{event_id}", stored.id, round_no, data=data)]
+        if stored.lead.leaked_at is not None:
+            key = f"touched:{event_id}"
+            work.append(Work(WorkKind.TIMER_TOUCH_UPDATE, key, stored.id, round_no, data=data))
+        uow.queue(work, now=now)
+        uow.commit()
+    return Touched(stored.lead.short_id, reached)
+
+
+def _touch(
+    stored: StoredLead, command: LogTouch, actor: str, config: BatonConfig, *, at: datetime
+) -> Change:
+    authority = authority_for(config, stored.lead.region)
+    return apply(stored.lead, command, actor=actor, authority=authority, at=at)
+
+
+def _load(uow: TimerUnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:
+    stored = uow.leads.by_short_id(short_id, for_update=for_update)
+    if stored is None:
+        raise LeadError(f"There is no lead {short_id}.")
+    return stored

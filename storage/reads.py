@@ -1,0 +1,162 @@
+"""Read-only queries behind `/lead` and the App Home: open leads, waiting leads, history, search."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from bot.domain.lead import WORKING, LeadStatus
+from bot.services.reads import EventLine, LeadDetail, LeadLine
+from storage.db import Database
+from storage.rows import ActivityRow, EventRow, LeadRow
+
+HISTORY_KINDS = ("accepted", "returned", "rerouted", "outcome", "correction")
+
+
+class SqlLeadReader:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def open_for_rep(self, rep_id: str) -> list[LeadLine]:
+        query = select(LeadRow).where(
+            LeadRow.rep_id == rep_id, LeadRow.status.in_([s.value for s in WORKING])
+        )
+        return self._lines(query)
+
+    def pending_in(self, regions: Sequence[str | None]) -> list[LeadLine]:
+        named = [r for r in regions if r is not None]
+        where = [LeadRow.region.in_(named)] if named else []
+        if None in regions:
+            where.append(LeadRow.region.is_(None))
+        if not where:
+            return []
+        query = (
+            select(LeadRow)
+            .where(LeadRow.status == LeadStatus.PENDING.value, or_(*where))
+            .order_by(LeadRow.round_started_at, LeadRow.id)
+        )
+        return self._lines(query)
+
+    def detail(self, short_id: str, *, events: int) -> LeadDetail | None:
+        with self.database.reading() as session:
+            row = session.scalars(select(LeadRow).where(LeadRow.short_id == short_id)).first()
+            if row is None:
+                return None
+            rows = session.scalars(
+                select(EventRow)
+                .where(EventRow.lead_id == row.id)
+                .order_by(EventRow.id.desc())
+                .limit(events)
+            ).all()
+            activity = _last_activity(session, [row.id]) if row.priority else {}
+        return LeadDetail(
+            line=_line(row, activity.get(row.id)),
+            title=row.title,
+            phone=row.phone,
+            country=row.country,
+            campaign=row.campaign,
+            source=row.source,
+            score=row.score,
+            decided_by=row.decided_by,
+            events=[event_line(e) for e in reversed(rows)],
+        )
+
+    def find(self, text: str, *, limit: int) -> list[LeadLine]:
+        wanted = text.strip().lower()
+        query = (
+            select(LeadRow)
+            .where(
+                or_(
+                    func.lower(LeadRow.company).contains(wanted, autoescape=True),
+                    LeadRow.email.contains(wanted, autoescape=True),
+                )
+            )
+            .order_by(LeadRow.updated_at.desc(), LeadRow.id.desc())
+            .limit(limit)
+        )
+        return self._lines(query)
+
+    def events_by(self, actor: str, *, since: datetime) -> list[EventLine]:
+        with self.database.reading() as session:
+            rows = session.scalars(
+                select(EventRow)
+                .where(
+                    EventRow.actor == actor,
+                    EventRow.at >= since,
+                    EventRow.kind.in_(HISTORY_KINDS),
+                )
+                .order_by(EventRow.id)
+            ).all()
+        return [event_line(row) for row in rows]
+
+    def leads_given(self, rep_id: str, *, since: datetime) -> int:
+        with self.database.reading() as session:
+            return (
+                session.scalar(
+                    select(func.count()).where(
+                        LeadRow.rep_id == rep_id, LeadRow.decided_at >= since
+                    )
+                )
+                or 0
+            )
+
+    def _lines(self, query) -> list[LeadLine]:  # type: ignore[no-untyped-def]
+        with self.database.reading() as session:
+            rows = session.scalars(query).all()
+            activity = _last_activity(session, [r.id for r in rows if r.priority])
+        return [_line(row, activity.get(row.id)) for row in rows]
+
+
+def _last_activity(session, lead_ids: list[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """The newest activity of each lead, as "type: detail"."""
+    if not lead_ids:
+        return {}
+    rows = session.execute(
+        select(ActivityRow.lead_id, ActivityRow.type, ActivityRow.detail)
+        .where(ActivityRow.lead_id.in_(lead_ids))
+        .order_by(ActivityRow.id.desc())
+    )
+    latest: dict[int, str] = {}
+    for lead_id, kind, detail in rows:
+        if lead_id not in latest:
+            what = (kind or "activity").replace("_", " ")
+            latest[lead_id] = f"{what}: {detail}" if detail else what
+    return latest
+
+
+def _line(row: LeadRow, last_activity: str | None) -> LeadLine:
+    name = " ".join(p for p in (row.first_name, row.last_name) if p) or None
+    return LeadLine(
+        id=row.id,
+        short_id=row.short_id,
+        status=LeadStatus(row.status),
+        email=row.email,
+        name=name,
+        company=row.company,
+        region=row.region,
+        rep_id=row.rep_id,
+        feedback_due_at=row.feedback_due_at,
+        next_step_at=row.next_step_at,
+        priority=row.priority,
+        waiting_since=row.round_started_at,
+        last_activity=last_activity,
+        handoff_round=row.handoff_round,
+    )
+
+
+def event_line(row: EventRow) -> EventLine:
+    return EventLine(
+        id=row.id,
+        at=row.at,
+        kind=row.kind,
+        actor=row.actor,
+        handoff_round=row.handoff_round,
+        status_before=row.status_before,
+        status_after=row.status_after,
+        reason_code=row.reason_code,
+        amount=row.amount,
+        notes=row.notes,
+        data=dict(row.data or {}),
+    )

@@ -1,0 +1,149 @@
+"""The report's reads: lead summaries added up per group in one scan, by the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
+
+from bot.domain.lead import LeadStatus
+from bot.domain.report import GroupBy
+from bot.services.report import Cell, Regions, Unmeasured
+from storage.db import Database
+from storage.rows import LeadRow, LeadSummaryRow
+
+S = LeadSummaryRow
+GROUP_COLUMNS = {
+    GroupBy.CAMPAIGN: S.campaign,
+    GroupBy.REGION: S.region,
+    GroupBy.SOURCE: S.source,
+    GroupBy.REP: S.rep_id,
+}
+
+
+class SqlReportReader:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def cells(
+        self, *, by: GroupBy, since: datetime | None, until: datetime | None, regions: Regions
+    ) -> list[Cell]:
+        group = GROUP_COLUMNS[by]
+        alike = [S.campaign, S.stages, S.return_reason, S.amount_currency]
+        alike += [S.accept_stamp, S.contact_stamp]
+        keys = [group, *alike] if by is not GroupBy.CAMPAIGN else alike
+        query = (
+            select(
+                group,
+                *alike,
+                func.count(),
+                func.coalesce(func.sum(S.amount_cents), 0),
+                # Every minute, so that medians are exact: one string per cell, not a row per lead.
+                func.aggregate_strings(cast(S.accept_minutes, String), ","),
+                func.aggregate_strings(cast(S.contact_minutes, String), ","),
+            )
+            .where(*_cohort(since, until, regions))
+            .group_by(*keys)
+        )
+        with self.database.reading() as session:
+            rows = session.execute(query).all()
+        return [
+            Cell(
+                group=row[0],
+                campaign=row[1],
+                stages=row[2],
+                return_reason=row[3],
+                amount_currency=row[4],
+                accept_stamp=row[5],
+                contact_stamp=row[6],
+                leads=row[7],
+                amount_cents=int(row[8]),
+                accept_minutes=_numbers(row[9]),
+                contact_minutes=_numbers(row[10]),
+            )
+            for row in rows
+        ]
+
+    def unmeasured(
+        self,
+        *,
+        by: GroupBy,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+        stamps: Sequence[str],
+    ) -> list[Unmeasured]:
+        query = select(
+            GROUP_COLUMNS[by],
+            S.handed_at,
+            S.accepted_at,
+            S.accept_region,
+            S.accept_stamp,
+            S.contact_from,
+            S.contacted_at,
+            S.contact_region,
+            S.contact_stamp,
+        ).where(
+            *_cohort(since, until, regions),
+            or_(S.accept_stamp.in_(stamps), S.contact_stamp.in_(stamps)),
+        )
+        with self.database.reading() as session:
+            return [Unmeasured(*row) for row in session.execute(query)]
+
+    def campaign_sizes(self) -> dict[str, int]:
+        query = (
+            select(S.campaign, func.count())
+            .where(S.campaign.is_not(None))
+            .group_by(S.campaign)
+        )
+        with self.database.reading() as session:
+            return {campaign: count for campaign, count in session.execute(query)}
+
+    def overdue_feedback(self, *, regions: Regions, now: datetime) -> int:
+        """Leads accepted with no outcome reported by their feedback due date."""
+        query = select(func.count()).where(
+            LeadRow.status == LeadStatus.ACCEPTED.value,
+            LeadRow.feedback_due_at < now,
+            *_in_regions(LeadRow.region, regions),
+        )
+        with self.database.reading() as session:
+            return session.scalar(query) or 0
+
+    def leaked_between(
+        self, *, regions: Regions, since: datetime | None, until: datetime | None
+    ) -> int:
+        """Leads flagged as leaked in the period, whenever they were received."""
+        where = [S.leaked_at.is_not(None), *_in_regions(S.region, regions)]
+        if since is not None:
+            where.append(S.leaked_at >= since)
+        if until is not None:
+            where.append(S.leaked_at < until)
+        with self.database.reading() as session:
+            return session.scalar(select(func.count()).where(*where)) or 0
+
+
+def _cohort(
+    since: datetime | None, until: datetime | None, regions: Regions
+) -> list[ColumnElement[bool]]:
+    where = _in_regions(S.region, regions)
+    if since is not None:
+        where.append(S.received_at >= since)
+    if until is not None:
+        where.append(S.received_at < until)
+    return where
+
+
+def _in_regions(column: Any, regions: Regions) -> list[ColumnElement[bool]]:
+    if regions is None:
+        return []
+    named = [r for r in regions if r is not None]
+    either = [column.in_(named)] if named else []
+    if None in regions:
+        either.append(column.is_(None))
+    return [or_(*either)] if either else [and_(column.is_(None), column.is_not(None))]
+
+
+def _numbers(text: str | None) -> list[int]:
+    return [int(part) for part in text.split(",")] if text else []

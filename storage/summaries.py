@@ -1,0 +1,145 @@
+"""The per-lead summary the report reads: refreshed from a lead's events in the transaction
+that appends them, and rebuilt from all events on demand (the two always agree)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.domain.lead_summary import CalendarBook, Fact, LeadSummary, speed_of, summarise
+from bot.domain.report import cents_of
+from storage.rows import EventRow, LeadRow, LeadSummaryRow
+
+CHUNK = 2_000
+FACT_COLUMNS = (
+    EventRow.lead_id,
+    EventRow.id,
+    EventRow.kind,
+    EventRow.at,
+    EventRow.region,
+    EventRow.campaign,
+    EventRow.source,
+    EventRow.status_before,
+    EventRow.status_after,
+    EventRow.reason_code,
+    EventRow.amount,
+    EventRow.data,
+)
+_TABLE = LeadSummaryRow.__table__
+
+
+def refresh_summaries(
+    connection: Connection, lead_ids: Iterable[int], *, calendars: CalendarBook | None
+) -> None:
+    """Recompute the summaries of these leads from all their events, in the caller's transaction."""
+    ids = sorted(set(lead_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        if connection.dialect.name == "postgresql":
+            # Two transactions appending to one lead: the second waits here until the first
+            # commits, and then reads its events too, so the last summary written is complete.
+            connection.execute(
+                select(LeadSummaryRow.lead_id)
+                .where(LeadSummaryRow.lead_id.in_(chunk))
+                .order_by(LeadSummaryRow.lead_id)
+                .with_for_update()
+            )
+        facts = _facts(connection, EventRow.lead_id.in_(chunk))
+        _upsert(connection, _values(facts, calendars))
+
+
+def rebuild_summaries(
+    connection: Connection,
+    *,
+    calendars: CalendarBook | None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Throw every summary away and compute them again from the events; return how many."""
+    connection.execute(delete(LeadSummaryRow))
+    written, last = 0, 0
+    while True:
+        ids = connection.scalars(
+            select(LeadRow.id).where(LeadRow.id > last).order_by(LeadRow.id).limit(CHUNK)
+        ).all()
+        if not ids:
+            return written
+        last = ids[-1]
+        facts = _facts(connection, EventRow.lead_id.between(ids[0], last))
+        values = _values(facts, calendars)
+        if values:
+            connection.execute(_TABLE.insert(), values)
+        written += len(values)
+        if progress:
+            progress(written)
+
+
+def read_summaries(connection: Connection) -> dict[int, dict[str, Any]]:
+    """Every stored summary, by lead row id (to compare a refreshed and a rebuilt set)."""
+    rows = connection.execute(select(_TABLE)).mappings()
+    return {row["lead_id"]: dict(row) for row in rows}
+
+
+def _facts(connection: Connection, where: Any) -> dict[int, list[Fact]]:
+    rows = connection.execute(
+        select(*FACT_COLUMNS).where(where).order_by(EventRow.lead_id, EventRow.id)
+    )
+    facts: dict[int, list[Fact]] = defaultdict(list)
+    for lead_id, *event in rows:
+        facts[lead_id].append(Fact(*event))
+    return facts
+
+
+def _values(facts: dict[int, list[Fact]], calendars: CalendarBook | None) -> list[dict[str, Any]]:
+    values = []
+    for lead_id, lead_facts in facts.items():
+        summary = summarise(lead_facts)
+        if summary is not None:
+            values.append(summary_values(lead_id, summary, calendars))
+    return values
+
+
+def summary_values(
+    lead_id: int, summary: LeadSummary, calendars: CalendarBook | None
+) -> dict[str, Any]:
+    """The summary row of a lead."""
+    speed = speed_of(summary, calendars)
+    return {
+        "lead_id": lead_id,
+        "received_at": summary.received_at,
+        "campaign": summary.campaign,
+        "source": summary.source,
+        "region": summary.region,
+        "rep_id": summary.rep_id,
+        "stages": int(summary.stages),
+        "return_reason": summary.return_reason,
+        "amount_cents": cents_of(summary.amount) if summary.amount is not None else None,
+        "amount_currency": summary.amount_currency,
+        "accept_stamp": speed.accept_stamp,
+        "accept_minutes": speed.accept_minutes,
+        "contact_stamp": speed.contact_stamp,
+        "contact_minutes": speed.contact_minutes,
+        "handed_at": summary.handed_at,
+        "accepted_at": summary.accepted_at,
+        "accept_region": summary.accept_region,
+        "contact_from": summary.contact_from,
+        "contacted_at": summary.contacted_at,
+        "contact_region": summary.contact_region,
+        "leaked_at": summary.leaked_at,
+        "last_event_id": summary.last_event_id,
+    }
+
+
+def _upsert(connection: Connection, values: Sequence[dict[str, Any]]) -> None:
+    if not values:
+        return
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(_TABLE)
+    updated = {c.name: statement.excluded[c.name] for c in _TABLE.columns if c.name != "lead_id"}
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=["lead_id"], set_=updated), values
+    )

@@ -1,0 +1,298 @@
+"""The timer passes' SQL: due leads by indexed range, fires recorded once, a lock per pass."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.domain.lead import CONTACTED, WORKING, Lead, LeadStatus
+from bot.domain.timers import TimerKind
+from bot.services.timer_ports import Fire, NewFire, TimerLead
+from storage.rows import HandledRequestRow, JobRunRow, LeadRow, TimerFireRow
+from storage.uow import LIFECYCLE_FIELDS, SqlUnitOfWork
+
+# Slack delivers a request again within seconds; a day of keys is plenty to recognise it.
+REMEMBER_REQUESTS = timedelta(days=1)
+UNWORKED = tuple(s.value for s in WORKING - CONTACTED)
+
+_LEAD_COLUMNS = (
+    LeadRow.id,
+    LeadRow.short_id,
+    LeadRow.status,
+    LeadRow.region,
+    LeadRow.handoff_round,
+    LeadRow.campaign,
+    LeadRow.source,
+    LeadRow.rep_id,
+    LeadRow.decided_by,
+    LeadRow.decided_at,
+    LeadRow.feedback_due_at,
+    LeadRow.next_step_at,
+    LeadRow.leaked_at,
+    LeadRow.round_started_at,
+)
+
+
+def _fired(kind: TimerKind, *also: ColumnElement[bool]) -> Any:
+    """Whether `kind` fired in the lead's current round (an index probe on the unique key)."""
+    return exists().where(
+        TimerFireRow.lead_id == LeadRow.id,
+        TimerFireRow.kind == kind.value,
+        TimerFireRow.handoff_round == LeadRow.handoff_round,
+        *also,
+    )
+
+
+def pass_lock_key(job: str) -> int:
+    """A stable 63-bit advisory lock key per job, the same in every process."""
+    return zlib.crc32(f"baton timer pass {job}".encode()) | (0x5A17 << 32)
+
+
+class SqlTimerUnitOfWork(SqlUnitOfWork):
+    """A timer pass, a snooze or a touch: one transaction over leads, fires, events and the outbox."""
+
+    def lock_pass(self, job: str) -> bool:
+        if not self.database.is_postgres:
+            # SQLite transactions here begin IMMEDIATE: passes already run one at a time.
+            return True
+        statement = select(func.pg_try_advisory_xact_lock(pass_lock_key(job)))
+        return bool(self.session.scalar(statement))
+
+    def caught_up_to(self, job: str) -> datetime | None:
+        return self.session.scalar(select(JobRunRow.caught_up_to).where(JobRunRow.name == job))
+
+    def catch_up(self, job: str, *, as_of: datetime) -> None:
+        insert = pg_insert if self.database.is_postgres else sqlite_insert
+        statement = insert(JobRunRow).values(
+            name=job, started_at=as_of, as_of=as_of, runs=0, caught_up_to=as_of
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["name"], set_={"caught_up_to": as_of}
+        )
+        self.session.execute(statement)
+
+    def pending_leads(
+        self,
+        *,
+        started_after: datetime | None,
+        started_by: datetime,
+        escalate_started_by: datetime,
+    ) -> list[TimerLead]:
+        reminded, escalated = _fired(TimerKind.HANDOFF_SLA), _fired(TimerKind.ESCALATION)
+        query = self._leads(reminded, escalated).where(
+            LeadRow.status == LeadStatus.PENDING.value,
+            LeadRow.round_started_at <= started_by,
+            or_(~reminded, and_(~escalated, LeadRow.round_started_at <= escalate_started_by)),
+        )
+        if started_after is not None:
+            query = query.where(LeadRow.round_started_at > started_after)
+        return self._timer_leads(query, (TimerKind.HANDOFF_SLA, TimerKind.ESCALATION))
+
+    def awaiting_feedback(
+        self, *, due_after: datetime | None, due_by: datetime, overdue_by: datetime
+    ) -> list[TimerLead]:
+        reminded, told = _fired(TimerKind.FEEDBACK_DUE), _fired(TimerKind.FEEDBACK_OVERDUE)
+        query = self._leads(reminded, told).where(
+            LeadRow.status == LeadStatus.ACCEPTED.value,
+            LeadRow.feedback_due_at <= due_by,
+            or_(~reminded, and_(~told, LeadRow.feedback_due_at <= overdue_by)),
+        )
+        if due_after is not None:
+            query = query.where(LeadRow.feedback_due_at > due_after)
+        return self._timer_leads(query, (TimerKind.FEEDBACK_DUE, TimerKind.FEEDBACK_OVERDUE))
+
+    def next_steps(self, *, due_after: datetime | None, due_by: datetime) -> list[TimerLead]:
+        # A next step is reminded of at or after its date, so a fire due then or later covers it.
+        reminded = _fired(TimerKind.NEXT_STEP, TimerFireRow.due_at >= LeadRow.next_step_at)
+        query = self._leads().where(
+            LeadRow.status.in_([s.value for s in WORKING]),
+            LeadRow.next_step_at <= due_by,
+            ~reminded,
+        )
+        if due_after is not None:
+            query = query.where(LeadRow.next_step_at > due_after)
+        return self._timer_leads(query, ())
+
+    def unworked(self, *, decided_after: datetime | None, decided_by: datetime) -> list[TimerLead]:
+        query = self._leads().where(
+            LeadRow.status.in_(UNWORKED),
+            LeadRow.decided_at <= decided_by,
+            LeadRow.leaked_at.is_(None),
+        )
+        if decided_after is not None:
+            query = query.where(LeadRow.decided_at > decided_after)
+        if self.database.is_postgres:
+            # A rep logging contact meanwhile waits, and the flag then sees their outcome.
+            query = query.with_for_update(of=LeadRow)
+        return self._timer_leads(query, ())
+
+    def snoozed_due(
+        self, kinds: Sequence[TimerKind], *, after: datetime | None, by: datetime
+    ) -> list[tuple[Fire, TimerLead]]:
+        query = (
+            select(TimerFireRow, *_LEAD_COLUMNS)
+            .join(LeadRow, LeadRow.id == TimerFireRow.lead_id)
+            .where(
+                TimerFireRow.kind.in_([k.value for k in kinds]),
+                TimerFireRow.snoozed_until <= by,
+                TimerFireRow.refired_at.is_(None),
+            )
+            .order_by(TimerFireRow.id)
+        )
+        if after is not None:
+            query = query.where(TimerFireRow.snoozed_until > after)
+        return [(_fire(row[0]), _timer_lead(row[1:], ())) for row in self.session.execute(query)]
+
+    def record_fires(self, fires: Sequence[NewFire], *, now: datetime) -> dict[NewFire, int]:
+        if not fires:
+            return {}
+        values = [
+            {
+                "lead_id": f.lead_id,
+                "kind": f.kind.value,
+                "handoff_round": f.handoff_round,
+                "due_at": f.due_at,
+                "fired_at": now,
+            }
+            for f in fires
+        ]
+        insert = pg_insert if self.database.is_postgres else sqlite_insert
+        table = TimerFireRow.__table__
+        statement = (
+            insert(table)
+            .on_conflict_do_nothing(index_elements=["lead_id", "kind", "handoff_round", "due_at"])
+            .returning(table.c.id, table.c.lead_id, table.c.kind, table.c.handoff_round)
+        )
+        # A fire already recorded (by an earlier or a concurrent pass) returns no row.
+        rows = self.session.connection().execute(statement, values).all()
+        wanted = {(f.lead_id, f.kind.value, f.handoff_round): f for f in fires}
+        return {wanted[(lead_id, kind, round_no)]: fire_id for fire_id, lead_id, kind, round_no in rows}
+
+    def refire(self, fire_id: int, *, now: datetime) -> bool:
+        statement = (
+            update(TimerFireRow)
+            .where(TimerFireRow.id == fire_id, TimerFireRow.refired_at.is_(None))
+            .values(refired_at=now)
+        )
+        return self.session.execute(statement).rowcount == 1
+
+    def fire(self, fire_id: int) -> tuple[Fire, TimerLead] | None:
+        row = self.session.execute(
+            select(TimerFireRow, *_LEAD_COLUMNS)
+            .join(LeadRow, LeadRow.id == TimerFireRow.lead_id)
+            .where(TimerFireRow.id == fire_id)
+        ).first()
+        return (_fire(row[0]), _timer_lead(row[1:], ())) if row else None
+
+    def snooze(self, fire_id: int, *, until: datetime, by: str, reason: str) -> bool:
+        statement = (
+            update(TimerFireRow)
+            .where(
+                TimerFireRow.id == fire_id,
+                TimerFireRow.snoozed_until.is_(None),
+                TimerFireRow.refired_at.is_(None),
+            )
+            .values(snoozed_until=until, snoozed_by=by, snooze_reason=reason)
+        )
+        return self.session.execute(statement).rowcount == 1
+
+    def save_leads(self, leads: Sequence[tuple[int, Lead]], *, now: datetime) -> None:
+        if not leads:
+            return
+        table = LeadRow.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("lead_id"))
+            .values({name: bindparam(name) for name in (*LIFECYCLE_FIELDS, "updated_at")})
+        )
+        values = [
+            {
+                "lead_id": lead_id,
+                "updated_at": now,
+                **{name: getattr(lead, name) for name in LIFECYCLE_FIELDS},
+                "status": lead.status.value,
+            }
+            for lead_id, lead in leads
+        ]
+        self.session.connection().execute(statement, values)
+
+    def first_handling(self, key: str, *, now: datetime) -> bool:
+        insert = pg_insert if self.database.is_postgres else sqlite_insert
+        statement = (
+            insert(HandledRequestRow)
+            .values(key=key, created_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(HandledRequestRow.key)
+        )
+        first = self.session.execute(statement).first() is not None
+        if first:
+            self.session.execute(
+                delete(HandledRequestRow).where(
+                    HandledRequestRow.created_at < now - REMEMBER_REQUESTS
+                )
+            )
+        return first
+
+    def _leads(self, *flags: Any) -> Any:
+        return select(*_LEAD_COLUMNS, *(flag.label(f"fired_{i}") for i, flag in enumerate(flags)))
+
+    def _timer_leads(self, query: Any, kinds: Sequence[TimerKind]) -> list[TimerLead]:
+        query = query.order_by(LeadRow.id)
+        return [_timer_lead(row, kinds) for row in self.session.execute(query)]
+
+
+def _timer_lead(row: Sequence[Any], kinds: Sequence[TimerKind]) -> TimerLead:
+    (
+        lead_id,
+        short_id,
+        status,
+        region,
+        handoff_round,
+        campaign,
+        source,
+        rep_id,
+        decided_by,
+        decided_at,
+        feedback_due_at,
+        next_step_at,
+        leaked_at,
+        round_started_at,
+        *flags,
+    ) = row
+    lead = Lead(
+        short_id=short_id,
+        status=LeadStatus(status),
+        region=region,
+        handoff_round=handoff_round,
+        campaign=campaign,
+        source=source,
+        rep_id=rep_id,
+        decided_by=decided_by,
+        decided_at=decided_at,
+        feedback_due_at=feedback_due_at,
+        next_step_at=next_step_at,
+        leaked_at=leaked_at,
+    )
+    fired = frozenset(kind for kind, flag in zip(kinds, flags, strict=False) if flag)
+    return TimerLead(lead_id, lead, round_started_at, fired)
+
+
+def _fire(row: TimerFireRow) -> Fire:
+    return Fire(
+        id=row.id,
+        lead_id=row.lead_id,
+        kind=TimerKind(row.kind),
+        handoff_round=row.handoff_round,
+        due_at=row.due_at,
+        fired_at=row.fired_at,
+        snoozed_until=row.snoozed_until,
+        snoozed_by=row.snoozed_by,
+        snooze_reason=row.snooze_reason,
+        refired_at=row.refired_at,
+    )
