@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,6 +23,8 @@ from storage.rows import (
     OutboxRow,
     SlackNoticeRow,
 )
+
+LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -136,24 +138,30 @@ class SqlOutbox:
             session.execute(update(OutboxRow).where(OutboxRow.id == item.id).values(**values))
 
     def reserve_post(self, channel: str, *, now: datetime, spacing: timedelta) -> datetime | None:
-        """Take the channel's next posting slot; return None if taken, else when to come back."""
+        """Take the channel's next posting slot; return None if taken, else when to come back.
+
+        Slots follow on from the previous one while posts keep coming, so a late pick-up
+        does not push every later post back as well.
+        """
         insert = pg_insert if self.database.is_postgres else sqlite_insert
-        statement = (
-            insert(ChannelPaceRow)
-            .values(channel=channel, next_post_at=now + spacing)
-            .on_conflict_do_update(
-                index_elements=["channel"],
-                set_={"next_post_at": now + spacing},
-                where=ChannelPaceRow.next_post_at <= now,
-            )
-            .returning(ChannelPaceRow.next_post_at)
-        )
+        placeholder = insert(ChannelPaceRow).values(channel=channel, next_post_at=LONG_AGO)
         with self.database.write_session() as session, session.begin():
-            if session.execute(statement).first() is not None:
-                return None
-            return session.scalar(
-                select(ChannelPaceRow.next_post_at).where(ChannelPaceRow.channel == channel)
+            session.execute(placeholder.on_conflict_do_nothing(index_elements=["channel"]))
+            query = select(ChannelPaceRow).where(ChannelPaceRow.channel == channel)
+            pace = session.scalars(query.with_for_update()).one()
+            if pace.next_post_at > now:
+                return pace.next_post_at
+            streaming = pace.next_post_at > now - spacing
+            pace.next_post_at = (pace.next_post_at if streaming else now) + spacing
+            return None
+
+    def next_due_at(self) -> datetime | None:
+        """When the earliest undelivered work is due, so the worker can sleep until then."""
+        with self.database.reading() as session:
+            query = select(func.min(OutboxRow.available_at)).where(
+                OutboxRow.state.in_(("pending", "blocked"))
             )
+            return session.scalar(query)
 
     def first_time(self, key: str, *, now: datetime) -> bool:
         """Record a once-only notice; True the first time its key is seen."""

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.clock import Clock
 from bot.slack import render
 from bot.slack.render import SlackCall, Wait
+from bot.slack.render_digest import UPLOAD
 from config.model import BatonConfig
 from storage.outbox import OutboxItem, SqlOutbox
 
@@ -77,8 +78,18 @@ class Deliverer:
                 log.exception("outbox pass failed; trying again shortly")
                 busy = 0
             if not busy:
-                self.wake.wait(idle_seconds)
+                self.wake.wait(self._idle_wait(idle_seconds))
                 self.wake.clear()
+
+    def _idle_wait(self, longest: float) -> float:
+        """Sleep until the earliest work is due (a paced post, a retry), at most `longest`."""
+        try:
+            due = self.outbox.next_due_at()
+        except Exception:
+            return longest
+        if due is None:
+            return longest
+        return min(max((due - self.clock.now()).total_seconds(), 0.005), longest)
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run_forever, name="baton-outbox", daemon=True)
@@ -104,6 +115,9 @@ class Deliverer:
         if isinstance(call, Wait):
             self.outbox.retry_later(item, at=now + WAIT_FOR_PARENT, error=None, attempt=False)
             return
+        if call.method == UPLOAD and item.attempts > 0 and self._already_uploaded(call):
+            self.outbox.complete(item, now=now, channel=call.args["channel"], ts=None)
+            return
         if call.method == "chat.postMessage":
             slot = self.outbox.reserve_post(call.args["channel"], now=now, spacing=self.spacing)
             if slot is not None:
@@ -120,7 +134,11 @@ class Deliverer:
 
     def _call(self, item: OutboxItem, call: SlackCall, now: datetime) -> None:
         try:
-            answer = self.client.api_call(call.method, json=call.args)
+            if call.method == UPLOAD:
+                # Slack's upload flow is three calls (get a URL, send the bytes, complete).
+                answer = self.client.files_upload_v2(**call.args)
+            else:
+                answer = self.client.api_call(call.method, json=call.args)
         except SlackApiError as error:
             self._failed(item, call, error, now)
             return
@@ -171,6 +189,19 @@ class Deliverer:
                 "setup_notice", f"fix:{target}:{code}", {"problem": problem, "fix": fix}, now=now
             )
             self.wake.set()
+
+    def _already_uploaded(self, call: SlackCall) -> bool:
+        """Whether an earlier try uploaded this file into its thread before its answer was lost."""
+        try:
+            answer = self.client.conversations_replies(
+                channel=call.args["channel"], ts=call.args["thread_ts"], limit=200
+            )
+        except SlackClientError:
+            return False
+        name = call.args["filename"]
+        return any(
+            f.get("name") == name for m in answer.get("messages", []) for f in m.get("files", [])
+        )
 
     def _already_posted(self, item: OutboxItem, call: SlackCall) -> tuple[str, str] | None:
         """Find a message an earlier try may have posted before its answer was lost."""

@@ -719,6 +719,8 @@ class _Workspace:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Slack takes many connections at once; the default backlog of 5 refuses a burst of them.
+    request_queue_size = 128
     standin: SlackStandIn
 
     def handle_error(self, request: Any, client_address: Any) -> None:
