@@ -18,7 +18,9 @@ and two kinds of request:
            answers 404 (no ack), and the Return button is measured instead.
 
 The baseline, in the same run: a bare Bolt AsyncApp on the same Starlette adapter, in a
-FastAPI route as Baton's, whose listeners only ack and then call the (slow) stand-in.
+FastAPI route as Baton's, whose listeners only ack and then call the (slow) stand-in. Both
+apps are served at once, each in its own process, and take turns, round after round. The
+clients run in a third process and the stand-in in this one.
 
     python bench/ack.py [--postgres URL] [--quick] [--no-sqlite] [--no-postgres]
 """
@@ -232,11 +234,12 @@ def requests_for(kind: str, clicks: list[Click], waves: int) -> list[tuple[bytes
 
 
 def settle(standin: SlackStandIn) -> None:
-    """Let the Slack calls started by the last requests finish before the next measurement."""
-    count = -1
-    while count != len(standin.calls):
-        count = len(standin.calls)
-        time.sleep(SLACK_LATENCY + 0.5)
+    """Wait until no Slack call has arrived for a while: the last requests' calls are done."""
+    count, quiet_since = -1, time.monotonic()
+    while time.monotonic() - quiet_since < SLACK_LATENCY + 0.2:
+        time.sleep(0.1)
+        if len(standin.calls) != count:
+            count, quiet_since = len(standin.calls), time.monotonic()
 
 
 def run_load(url: str, requests: list[tuple[bytes, dict[str, str]]], mode: str) -> Latencies:

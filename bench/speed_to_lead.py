@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from harness import DEFAULT_POSTGRES, percentile, scratch_database, served
 from sqlalchemy import select
 
 from bot.slack.standin import Call, SlackStandIn
-from storage.rows import LeadRow
+from storage.rows import LeadRow, OutboxRow
 
 SECRET, TOKEN, INTAKE = "bench-signing-secret", "xoxb-bench", "bench-intake-token"
 REGIONS = 20
@@ -58,6 +59,8 @@ COUNTRIES = [
 ]  # one per region
 TARGET_P99_SECONDS = 1.0
 CLIENT_THREADS = 8
+# Turns the outbox's wall-clock times into this machine's monotonic clock, the stand-in's.
+WALL_MINUS_MONOTONIC = time.time() - time.monotonic()
 
 
 @dataclass
@@ -116,15 +119,26 @@ def run_backend(backend: str, args: argparse.Namespace, config_path: Path, secon
         with database.reading() as session:
             rows = session.execute(select(LeadRow.short_id, LeadRow.id))
             ids = {short_id: row_id for short_id, row_id in rows}
+            work = session.execute(
+                select(OutboxRow.lead_id, OutboxRow.delivered_at, OutboxRow.last_error).where(
+                    OutboxRow.kind == "handoff"
+                )
+            ).all()
+            taken = {
+                lead_id: at.timestamp() - WALL_MINUS_MONOTONIC for lead_id, at, _ in work if at
+            }
+            errors = Counter(error for _, _, error in work if error)
     posts = handoff_calls(standin)
-    latencies, wrong_channel = [], 0
-    from_request = []
+    latencies, from_request, to_worker, in_worker, wrong_channel = [], [], [], [], 0
     for lead in sent:
-        call = posts.get(ids[lead.short_id])
+        lead_id = ids[lead.short_id]
+        call = posts.get(lead_id)
         if call is None:
             continue
         latencies.append(call.at - lead.answered_at)
         from_request.append(call.at - lead.sent_at)
+        to_worker.append(taken[lead_id] - lead.answered_at)
+        in_worker.append(call.at - taken[lead_id])
         wrong_channel += call.args.get("channel") != lead.channel
     answers = [lead.answered_at - lead.sent_at for lead in sent]
     p99 = percentile(latencies, 99)
@@ -137,8 +151,21 @@ def run_backend(backend: str, args: argparse.Namespace, config_path: Path, secon
     print(f"  202 → Slack     {_figures(latencies)}")
     print(f"  request → Slack {_figures(from_request)}")
     print(f"  request → 202   {_figures(answers)}")
+    print("  where 202 → Slack goes (the outbox row's delivered_at: when its last try began)")
+    print(f"    202 → the worker's last try begins  {_figures(to_worker)}")
+    print(f"    its last try → Slack                {_figures(in_worker)}")
+    print(f"  202 → Slack, p50 of each quarter of the run  {_quarters(latencies)}")
+    for error, count in errors.most_common(3):
+        print(f"  {count} handoffs failed a try first: {error[:100]}")
     print(f"  target    p99 ≤ {TARGET_P99_SECONDS:.0f} s: {'met' if met else 'MISSED'}")
     return met
+
+
+def _quarters(seconds: list[float]) -> str:
+    """The p50 of each quarter of the leads in the order sent: does latency hold steady?"""
+    quarter = max(1, len(seconds) // 4)
+    parts = [seconds[i * quarter : (i + 1) * quarter] for i in range(4)]
+    return ", ".join(f"{percentile([s * 1000 for s in part], 50):.0f}" for part in parts) + " ms"
 
 
 def _figures(seconds: list[float]) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
 from bot.domain.lead_summary import CalendarBook
+from bot.services.digest import DigestUnitOfWork
 from bot.services.intake import Routing
 from bot.services.ports import UnitOfWork
 from bot.services.reads import LeadReader, OutcomeUnitOfWork
@@ -15,6 +16,7 @@ from bot.services.timer_ports import TimerUnitOfWork
 from config.model import BatonConfig, load_config
 from config.settings import Settings
 from storage.db import Database, open_database
+from storage.digests import SqlDigestUnitOfWork
 from storage.job_runs import SqlJobRuns
 from storage.outcome_uow import SqlOutcomeUnitOfWork
 from storage.reads import SqlLeadReader
@@ -72,6 +74,9 @@ class Baton:
     @property
     def report_reader(self) -> ReportReader:
         return SqlReportReader(self.database)
+
+    def digest_unit_of_work(self) -> DigestUnitOfWork:
+        return SqlDigestUnitOfWork(self.database, calendars=self.calendars)
 
     @property
     def routing(self) -> Routing:

@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.app import Baton, build_baton
@@ -78,6 +78,20 @@ def _parser() -> argparse.ArgumentParser:
     db = command("db", _db, "`baton db upgrade`: apply the schema migrations")
     db.add_argument("action", choices=["upgrade"])
     command("demo", _demo, "play a whole handoff story against a local Slack stand-in")
+    report = command("report", _report, "the closed-loop report: campaign to won revenue, by group")
+    report.add_argument("--by", choices=["campaign", "region", "source", "rep"], default="campaign")
+    report.add_argument(
+        "--since", type=_day, metavar="DATE", help="count leads received from this day (UTC)"
+    )
+    report.add_argument(
+        "--until", type=_day, metavar="DATE", help="count leads received up to this day, included"
+    )
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="first recompute every lead's summary from its events (after changing calendars)",
+    )
     jobs = command("jobs", _jobs, "scheduled jobs: `baton jobs list`, `baton jobs run NAME`")
     jobs.add_argument("action", choices=["list", "run"])
     jobs.add_argument("name", nargs="?", help="the job to run (see `baton jobs list`)")
@@ -253,7 +267,7 @@ def _jobs(settings: Settings, args: argparse.Namespace) -> int:
         from bot.jobs.drain import deliver_queued
 
         left = deliver_queued(baton)
-        print("Slack work delivered." if not left else f"{left} Slack messages still queued.")
+        print("Slack work delivered." if not left else f"Still queued for Slack: {left}.")
     elif result.fired:
         print("The serving process delivers the Slack messages (or run again with --deliver).")
     return 0
@@ -267,6 +281,38 @@ def _moment(text: str) -> datetime:
             f"“{text}” is not an ISO-8601 time, such as 2026-11-23T09:30:00+01:00"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.domain.periods import PeriodError, between
+    from bot.domain.report import GroupBy
+    from bot.report_output import as_csv, as_json, as_table
+    from bot.services.report import ReportQuery, closed_loop_report, period_bounds
+    from storage.summaries import rebuild_summaries
+
+    try:
+        since, until = period_bounds(between(args.since, args.until), "UTC")
+    except PeriodError as error:
+        raise CommandError(str(error)) from None
+    baton = _baton(settings)
+    if args.rebuild:
+        with baton.database.engine.begin() as connection:
+            count = rebuild_summaries(connection, calendars=baton.calendars)
+        print(f"Rebuilt the summaries of {count:,} leads from their events.", file=sys.stderr)
+    query = ReportQuery(by=GroupBy(args.by), since=since, until=until)
+    report = closed_loop_report(
+        query, reader=baton.report_reader, config=baton.config, clock=baton.clock
+    )
+    written = {"table": as_table, "csv": as_csv, "json": as_json}[args.format](report)
+    sys.stdout.write(written if written.endswith("\n") else written + "\n")
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a day, such as 2026-03-31") from None
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
-from handlers import health, intake
+from handlers import health, intake, report
 
 
 def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
@@ -21,6 +21,7 @@ def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
         _mount_slack(router, bolt)
     intake.register(router, baton)
     health.register(router, baton)
+    report.register(router, baton)
     app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

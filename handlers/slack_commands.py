@@ -12,6 +12,7 @@ from bot.slack import blocks, blocks_rep
 from bot.slack import lead_command as cmd
 from handlers.slack_outcomes import open_outcome_form
 from handlers.slack_reply import answer, tell
+from handlers.slack_report import report_answer
 
 CHANGES = (cmd.Log, cmd.Undo)
 
@@ -92,6 +93,8 @@ class _Answers:
                 if logged.repeated:
                     return None
                 return blocks_rep.logged_message(logged, currency=config.currency)
+            case cmd.Report(words):
+                return report_answer(words, user=user, baton=baton)
         raise AssertionError(f"unhandled /lead command: {command!r}")
 
     def _writing(self) -> dict[str, Any]:

@@ -7,7 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -15,7 +25,7 @@ from bot.domain.lead import CONTACTED, WORKING, Lead, LeadStatus
 from bot.domain.timers import TimerKind
 from bot.services.timer_ports import Fire, NewFire, TimerLead
 from storage.rows import HandledRequestRow, JobRunRow, LeadRow, TimerFireRow
-from storage.uow import LIFECYCLE_FIELDS, SqlUnitOfWork
+from storage.uow import SqlUnitOfWork
 
 # Slack delivers a request again within seconds; a day of keys is plenty to recognise it.
 REMEMBER_REQUESTS = timedelta(days=1)
@@ -40,12 +50,21 @@ _LEAD_COLUMNS = (
 
 
 def _fired(kind: TimerKind, *also: ColumnElement[bool]) -> Any:
-    """Whether `kind` fired in the lead's current round (an index probe on the unique key)."""
-    return exists().where(
-        TimerFireRow.lead_id == LeadRow.id,
-        TimerFireRow.kind == kind.value,
-        TimerFireRow.handoff_round == LeadRow.handoff_round,
-        *also,
+    """Whether `kind` fired in the lead's current round: a probe of the fires' unique key.
+
+    OFFSET 0 keeps PostgreSQL from turning the probe into a join that hashes every fire of the
+    kind: probed per lead in the range, the cost follows the leads due, not the table.
+    """
+    return (
+        select(literal(1))
+        .where(
+            TimerFireRow.lead_id == LeadRow.id,
+            TimerFireRow.kind == kind.value,
+            TimerFireRow.handoff_round == LeadRow.handoff_round,
+            *also,
+        )
+        .offset(literal_column("0"))
+        .exists()
     )
 
 
@@ -85,38 +104,39 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
         escalate_started_by: datetime,
     ) -> list[TimerLead]:
         reminded, escalated = _fired(TimerKind.HANDOFF_SLA), _fired(TimerKind.ESCALATION)
+        column = LeadRow.round_started_at
         query = self._leads(reminded, escalated).where(
             LeadRow.status == LeadStatus.PENDING.value,
-            LeadRow.round_started_at <= started_by,
-            or_(~reminded, and_(~escalated, LeadRow.round_started_at <= escalate_started_by)),
+            column <= started_by,
+            or_(~reminded, and_(~escalated, column <= escalate_started_by)),
         )
         if started_after is not None:
-            query = query.where(LeadRow.round_started_at > started_after)
+            query = query.where(column > started_after)
         return self._timer_leads(query, (TimerKind.HANDOFF_SLA, TimerKind.ESCALATION))
 
     def awaiting_feedback(
         self, *, due_after: datetime | None, due_by: datetime, overdue_by: datetime
     ) -> list[TimerLead]:
         reminded, told = _fired(TimerKind.FEEDBACK_DUE), _fired(TimerKind.FEEDBACK_OVERDUE)
+        column = LeadRow.feedback_due_at
         query = self._leads(reminded, told).where(
             LeadRow.status == LeadStatus.ACCEPTED.value,
-            LeadRow.feedback_due_at <= due_by,
-            or_(~reminded, and_(~told, LeadRow.feedback_due_at <= overdue_by)),
+            column <= due_by,
+            or_(~reminded, and_(~told, column <= overdue_by)),
         )
         if due_after is not None:
-            query = query.where(LeadRow.feedback_due_at > due_after)
+            query = query.where(column > due_after)
         return self._timer_leads(query, (TimerKind.FEEDBACK_DUE, TimerKind.FEEDBACK_OVERDUE))
 
     def next_steps(self, *, due_after: datetime | None, due_by: datetime) -> list[TimerLead]:
         # A next step is reminded of at or after its date, so a fire due then or later covers it.
         reminded = _fired(TimerKind.NEXT_STEP, TimerFireRow.due_at >= LeadRow.next_step_at)
+        column = LeadRow.next_step_at
         query = self._leads().where(
-            LeadRow.status.in_([s.value for s in WORKING]),
-            LeadRow.next_step_at <= due_by,
-            ~reminded,
+            LeadRow.status.in_([s.value for s in WORKING]), column <= due_by, ~reminded
         )
         if due_after is not None:
-            query = query.where(LeadRow.next_step_at > due_after)
+            query = query.where(column > due_after)
         return self._timer_leads(query, ())
 
     def unworked(self, *, decided_after: datetime | None, decided_by: datetime) -> list[TimerLead]:
@@ -147,7 +167,7 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
         )
         if after is not None:
             query = query.where(TimerFireRow.snoozed_until > after)
-        return [(_fire(row[0]), _timer_lead(row[1:], ())) for row in self.session.execute(query)]
+        return [(_fire(row[0]), _timer_lead(row[1:])) for row in self.session.execute(query)]
 
     def record_fires(self, fires: Sequence[NewFire], *, now: datetime) -> dict[NewFire, int]:
         if not fires:
@@ -172,7 +192,9 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
         # A fire already recorded (by an earlier or a concurrent pass) returns no row.
         rows = self.session.connection().execute(statement, values).all()
         wanted = {(f.lead_id, f.kind.value, f.handoff_round): f for f in fires}
-        return {wanted[(lead_id, kind, round_no)]: fire_id for fire_id, lead_id, kind, round_no in rows}
+        return {
+            wanted[(lead_id, kind, round_no)]: fire_id for fire_id, lead_id, kind, round_no in rows
+        }
 
     def refire(self, fire_id: int, *, now: datetime) -> bool:
         statement = (
@@ -188,7 +210,7 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
             .join(LeadRow, LeadRow.id == TimerFireRow.lead_id)
             .where(TimerFireRow.id == fire_id)
         ).first()
-        return (_fire(row[0]), _timer_lead(row[1:], ())) if row else None
+        return (_fire(row[0]), _timer_lead(row[1:])) if row else None
 
     def snooze(self, fire_id: int, *, until: datetime, by: str, reason: str) -> bool:
         statement = (
@@ -202,25 +224,12 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
         )
         return self.session.execute(statement).rowcount == 1
 
-    def save_leads(self, leads: Sequence[tuple[int, Lead]], *, now: datetime) -> None:
-        if not leads:
-            return
-        table = LeadRow.__table__
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("lead_id"))
-            .values({name: bindparam(name) for name in (*LIFECYCLE_FIELDS, "updated_at")})
-        )
-        values = [
-            {
-                "lead_id": lead_id,
-                "updated_at": now,
-                **{name: getattr(lead, name) for name in LIFECYCLE_FIELDS},
-                "status": lead.status.value,
-            }
-            for lead_id, lead in leads
-        ]
-        self.session.connection().execute(statement, values)
+    def mark_leaked(self, lead_ids: Sequence[int], *, at: datetime) -> None:
+        for start in range(0, len(lead_ids), 1000):
+            chunk = lead_ids[start : start + 1000]
+            self.session.execute(
+                update(LeadRow).where(LeadRow.id.in_(chunk)).values(leaked_at=at, updated_at=at)
+            )
 
     def first_handling(self, key: str, *, now: datetime) -> bool:
         insert = pg_insert if self.database.is_postgres else sqlite_insert
@@ -243,11 +252,11 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
         return select(*_LEAD_COLUMNS, *(flag.label(f"fired_{i}") for i, flag in enumerate(flags)))
 
     def _timer_leads(self, query: Any, kinds: Sequence[TimerKind]) -> list[TimerLead]:
-        query = query.order_by(LeadRow.id)
-        return [_timer_lead(row, kinds) for row in self.session.execute(query)]
+        rows = self.session.execute(query.order_by(LeadRow.id))
+        return [_timer_lead(row, kinds) for row in rows]
 
 
-def _timer_lead(row: Sequence[Any], kinds: Sequence[TimerKind]) -> TimerLead:
+def _timer_lead(row: Sequence[Any], kinds: Sequence[TimerKind] = ()) -> TimerLead:
     (
         lead_id,
         short_id,

@@ -115,8 +115,6 @@ class EventKind(StrEnum):
     ACTIVITY = "activity"
     TOUCH = "touch"
     LEAKED = "leaked"
-    REMINDED = "reminded"
-    ESCALATED = "escalated"
     SNOOZED = "snoozed"
 
 

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from bot.domain.lead import SYSTEM, EventKind, Lead, LeadError, LeadEvent
+from bot.domain.lead import EventKind, Lead, LeadError, LeadEvent
 from bot.domain.workingtime import WorkingCalendar
 
 # How far back a pass looks before its last pass: a due time may be set after it passed (a next
@@ -33,12 +32,6 @@ class TimerKind(StrEnum):
     @property
     def snoozable(self) -> bool:
         return self in SNOOZABLE
-
-    @property
-    def event_kind(self) -> EventKind:
-        if self is TimerKind.LEAKAGE:
-            return EventKind.LEAKED
-        return EventKind.REMINDED if self.snoozable else EventKind.ESCALATED
 
 
 SNOOZABLE = frozenset({TimerKind.HANDOFF_SLA, TimerKind.FEEDBACK_DUE, TimerKind.NEXT_STEP})
@@ -149,25 +142,6 @@ def snooze_until(
         most = "1 working day" if max_days == 1 else f"{max_days} working days"
         raise SnoozeRefused(f"A reminder can be snoozed for at most {most}.")
     return calendar.add_working_days(now, days)
-
-
-def timer_event(
-    lead: Lead, kind: TimerKind, *, at: datetime, data: dict[str, Any], notes: str | None = None
-) -> LeadEvent:
-    """The event that records a reminder or escalation sent about `lead` (it changes nothing)."""
-    return LeadEvent(
-        kind=kind.event_kind,
-        actor=SYSTEM,
-        at=at,
-        handoff_round=lead.handoff_round,
-        region=lead.region,
-        campaign=lead.campaign,
-        source=lead.source,
-        status_before=lead.status,
-        status_after=lead.status,
-        notes=notes,
-        data={"timer": kind.value, **data},
-    )
 
 
 def snooze_event(

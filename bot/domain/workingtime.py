@@ -1,5 +1,6 @@
 """Working time in a region: its days, hours and holidays, on the region's wall clock."""
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -120,16 +121,19 @@ class WorkingCalendar:
             day += timedelta(days=1)
         return day
 
-    def _day_windows(self, day: date) -> list[Window]:
+    def _day_windows(self, day: date) -> tuple[Window, ...]:
         """Return the day's working windows in UTC, in order."""
+        return _day_windows(self, day)
+
+    def _compute_day_windows(self, day: date) -> tuple[Window, ...]:
         if not self._is_working_day(day):
-            return []
+            return ()
         windows = [
             (self._first_reading(day, start), self._first_reading(day, end))
             for start, end in self.working_hours
         ]
         # A window wholly inside a spring-forward gap never happens on the clock.
-        return [(opens, closes) for opens, closes in windows if opens < closes]
+        return tuple((opens, closes) for opens, closes in windows if opens < closes)
 
     def _windows_after(self, at: datetime) -> Iterator[Window]:
         """Yield the working windows that close after `at`, in order, without end."""
@@ -167,6 +171,12 @@ class WorkingCalendar:
             else:
                 low = middle
         return datetime.fromtimestamp(high, UTC)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _day_windows(calendar: WorkingCalendar, day: date) -> tuple[Window, ...]:
+    # Timer passes ask for the same few days for every lead; time zone arithmetic is the cost.
+    return calendar._compute_day_windows(day)
 
 
 def _utc(at: datetime) -> datetime:

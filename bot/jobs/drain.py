@@ -14,24 +14,42 @@ from storage.outbox import SqlOutbox
 PAUSE_SECONDS = 0.5
 
 
-def deliver_queued(baton: Baton, *, within: timedelta = timedelta(minutes=2)) -> int:
-    """Deliver until nothing is undelivered or `within` has passed; return what is left."""
+def deliver_queued(
+    baton: Baton,
+    *,
+    within: timedelta = timedelta(minutes=2),
+    patience: timedelta = timedelta(seconds=5),
+) -> int:
+    """Deliver until nothing is undelivered, nothing moves for `patience`, or `within` is over.
+
+    Return how much is left: work that waits on something this process cannot see through
+    (a message it threads under that is not posted yet) stays for the serving process.
+    """
     deliverer = Deliverer(
         outbox=SqlOutbox(baton.database),
         client=web_client(baton),
         config=baton.config,
         clock=baton.clock,
     )
-    deadline = baton.clock.now() + within
+    started = baton.clock.now()
+    left, moved = _undelivered(baton), started
     pause = threading.Event()
     try:
-        while True:
+        while left:
             if deliverer.run_once():
                 continue
-            left = service_status(baton)["slack"]["undelivered"]
-            if not left or baton.clock.now() >= deadline:
-                return left
+            now, before = baton.clock.now(), left
+            left = _undelivered(baton)
+            if left < before:
+                moved = now
+            elif now - moved >= patience or now - started >= within:
+                break
             # Work waits for its channel's pace or for the message it threads under.
             pause.wait(PAUSE_SECONDS)
     finally:
         deliverer.stop()
+    return left
+
+
+def _undelivered(baton: Baton) -> int:
+    return service_status(baton)["slack"]["undelivered"]

@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app import Baton
-from bot.clock import Clock, FixedClock
-from bot.services import timers
+from bot.services import digest, timers
 from bot.services.timers import Job, PassResult
 
 log = logging.getLogger(__name__)
@@ -22,6 +21,8 @@ class JobSpec:
     every: timedelta
     does: str
     run: Callable[..., PassResult]
+    # What the pass needs from Baton; None: a timer pass's unit of work and the config.
+    bind: Callable[[Baton], dict[str, Any]] | None = None
 
     @property
     def schedule(self) -> str:
@@ -58,6 +59,17 @@ JOBS = {
             "flag accepted leads nobody reached; post a touch task to marketing",
             timers.run_leakage_pass,
         ),
+        JobSpec(
+            digest.JOB,
+            timedelta(minutes=15),
+            "from Monday 09:00 on each region's clock: its weekly scoreboard; marketing's digest",
+            digest.run_digest_pass,
+            bind=lambda baton: {
+                "uow_factory": baton.digest_unit_of_work,
+                "reader": baton.report_reader,
+                "config": baton.config,
+            },
+        ),
     )
 }
 
@@ -71,18 +83,19 @@ def run_job(
     pass still looks back from its own last pass.
     """
     spec = JOBS[name]
-    clock: Clock = FixedClock(now) if now is not None else baton.clock
     started = baton.clock.now()
     bound: dict[str, Any] = {"uow_factory": baton.timer_unit_of_work, "config": baton.config}
+    if spec.bind is not None:
+        bound = spec.bind(baton)
     try:
-        result = spec.run(clock=clock, advance=now is None, **bound)
+        result = spec.run(clock=baton.clock, as_of=now, **bound)
     except Exception as error:
         log.exception("job %s failed", name)
         baton.job_runs.record(
             name,
             started_at=started,
             finished_at=baton.clock.now(),
-            as_of=clock.now(),
+            as_of=now or started,
             ok=False,
             result=f"failed: {type(error).__name__}: {error}",
             next_run_at=next_run_at,

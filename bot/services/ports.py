@@ -31,6 +31,9 @@ class WorkKind(StrEnum):
     TIMER_NOTE = "timer_note"
     TIMER_LEAK_TASK = "timer_leak_task"
     TIMER_TOUCH_UPDATE = "timer_touch_update"
+    # Weekly digests; rendered by bot/slack/render_digest.py, hence the shared prefix.
+    DIGEST_POST = "digest_post"
+    DIGEST_CHART = "digest_chart"
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from bot.domain.lead import LeadError
 from bot.domain.timers import FiredTimer, SnoozeRefused, snooze_event, snooze_until
 from bot.domain.workingtime import WorkingCalendar
 from bot.services.ports import Work, WorkKind
+from bot.services.timer_messages import snooze_allowed
 from bot.services.timer_ports import Fire, TimerLead, TimerUnitOfWork
-from bot.services.timers import TRIAGE_CALENDAR, snooze_allowed
+from bot.services.timers import TRIAGE_CALENDAR
 from config.model import BatonConfig
 
 
@@ -75,7 +76,9 @@ def snooze_reminder(
                 f"This reminder about {target.lead.short_id} was already snoozed once; "
                 "a reminder can be snoozed only once."
             )
-        event = snooze_event(target.lead, fire.kind, actor=actor, at=now, until=until, reason=reason)
+        event = snooze_event(
+            target.lead, fire.kind, actor=actor, at=now, until=until, reason=reason
+        )
         [event_id] = uow.append_events([(target.id, event)])
         note = Work(
             WorkKind.TIMER_NOTE,

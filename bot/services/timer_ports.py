@@ -103,7 +103,9 @@ class TimerUnitOfWork(UnitOfWork, Protocol):
         """Snooze a fired reminder; False when it was snoozed (or came back) already."""
         ...
 
-    def save_leads(self, leads: Sequence[tuple[int, Lead]], *, now: datetime) -> None: ...
+    def mark_leaked(self, lead_ids: Sequence[int], *, at: datetime) -> None:
+        """Persist what FlagLeaked changes: when the leads were flagged."""
+        ...
 
     def first_handling(self, key: str, *, now: datetime) -> bool:
         """Remember a person's request in this transaction; False when it was handled before."""

@@ -10,9 +10,9 @@ gets its own note.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot.clock import Clock
@@ -26,12 +26,11 @@ from bot.domain.timers import (
     handoff_due,
     leakage_due,
     next_step_due,
-    timer_event,
     working_day_hours,
 )
 from bot.domain.workingtime import WorkingCalendar
-from bot.services.handoff import authority_for
-from bot.services.ports import Work, WorkKind
+from bot.services.ports import WorkKind
+from bot.services.timer_messages import Sent, work_for
 from bot.services.timer_ports import Fire, NewFire, TimerLead, TimerUnitOfWork
 from config.model import BatonConfig
 
@@ -59,7 +58,7 @@ class PassResult:
         if not self.fired:
             return "nothing due"
         fired = ", ".join(f"{count} {kind}" for kind, count in sorted(self.fired.items()))
-        return f"{fired}; {self.messages} messages"
+        return f"{fired}; {self.messages} message{'' if self.messages == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -70,20 +69,6 @@ class _Due:
     again: Fire | None = None  # a snoozed reminder coming back
 
 
-@dataclass(frozen=True)
-class _Sent:
-    fire_id: int
-    due: _Due
-
-    @property
-    def again(self) -> bool:
-        return self.due.again is not None
-
-    @property
-    def token(self) -> list[int | bool]:
-        return [self.fire_id, self.again]
-
-
 Planner = Callable[[TimerUnitOfWork, datetime | None, datetime], list[_Due]]
 
 
@@ -92,7 +77,7 @@ def run_handoff_sla_pass(
     uow_factory: Callable[[], TimerUnitOfWork],
     config: BatonConfig,
     clock: Clock,
-    advance: bool = True,
+    as_of: datetime | None = None,
 ) -> PassResult:
     """Remind deciders of leads pending past the SLA; call in the backup past escalation."""
     hours = {
@@ -123,7 +108,7 @@ def run_handoff_sla_pass(
                     due.append(_Due(target, kind, at))
         return due + _back(uow, TimerKind.HANDOFF_SLA, after, now, _still_pending)
 
-    return _run(Job.HANDOFF_SLA, plan, uow_factory, config, clock.now(), advance)
+    return _run(Job.HANDOFF_SLA, plan, uow_factory, config, clock.now(), as_of)
 
 
 def run_followups_pass(
@@ -131,7 +116,7 @@ def run_followups_pass(
     uow_factory: Callable[[], TimerUnitOfWork],
     config: BatonConfig,
     clock: Clock,
-    advance: bool = True,
+    as_of: datetime | None = None,
 ) -> PassResult:
     """Remind reps whose feedback is due with no outcome; a working day later, tell the manager."""
     calendars = _Calendars(config)
@@ -154,7 +139,7 @@ def run_followups_pass(
                     due.append(_Due(target, kind, at))
         return due + _back(uow, TimerKind.FEEDBACK_DUE, after, now, _still_unreported)
 
-    return _run(Job.FOLLOWUPS, plan, uow_factory, config, clock.now(), advance)
+    return _run(Job.FOLLOWUPS, plan, uow_factory, config, clock.now(), as_of)
 
 
 def run_nextsteps_pass(
@@ -162,7 +147,7 @@ def run_nextsteps_pass(
     uow_factory: Callable[[], TimerUnitOfWork],
     config: BatonConfig,
     clock: Clock,
-    advance: bool = True,
+    as_of: datetime | None = None,
 ) -> PassResult:
     """Remind reps of the next steps they set, on the day (the next working morning)."""
     calendars = _Calendars(config)
@@ -185,7 +170,7 @@ def run_nextsteps_pass(
                 due.append(_Due(target, TimerKind.NEXT_STEP, at))
         return due + _back(uow, TimerKind.NEXT_STEP, after, now, still_due)
 
-    return _run(Job.NEXTSTEPS, plan, uow_factory, config, clock.now(), advance)
+    return _run(Job.NEXTSTEPS, plan, uow_factory, config, clock.now(), as_of)
 
 
 def run_leakage_pass(
@@ -193,7 +178,7 @@ def run_leakage_pass(
     uow_factory: Callable[[], TimerUnitOfWork],
     config: BatonConfig,
     clock: Clock,
-    advance: bool = True,
+    as_of: datetime | None = None,
 ) -> PassResult:
     """Flag accepted leads nobody reached within the leakage period; marketing gets a touch task."""
     periods = [config.sla.leakage_days, *config.sla.leakage_days_by_source.values()]
@@ -212,7 +197,7 @@ def run_leakage_pass(
                 due.append(_Due(target, TimerKind.LEAKAGE, at))
         return due
 
-    return _run(Job.LEAKAGE, plan, uow_factory, config, clock.now(), advance)
+    return _run(Job.LEAKAGE, plan, uow_factory, config, clock.now(), as_of)
 
 
 PASSES = {
@@ -228,151 +213,62 @@ def _run(
     plan: Planner,
     uow_factory: Callable[[], TimerUnitOfWork],
     config: BatonConfig,
-    now: datetime,
-    advance: bool,
+    clock_now: datetime,
+    as_of: datetime | None,
 ) -> PassResult:
+    """Run a pass as of now, or as of a given time (which leaves the catch-up point alone)."""
+    now, advance = (clock_now, True) if as_of is None else (as_of.astimezone(UTC), False)
     with uow_factory() as uow:
         if not uow.lock_pass(job.value):
             return PassResult(job.value, now, skipped=True)
         caught_up = uow.caught_up_to(job.value)
         after = caught_up - GRACE if caught_up is not None else None
         sent = _record(uow, plan(uow, after, now), config, now)
-        work = _work(sent, config)
-        uow.queue(work, now=now)
+        work = work_for(sent, config)
+        # Slack may have it at once, even when the pass ran as of a later time.
+        uow.queue(work, now=min(now, clock_now))
         if advance and (caught_up is None or now > caught_up):
             uow.catch_up(job.value, as_of=now)
         uow.commit()
     fired: dict[str, int] = defaultdict(int)
     for item in sent:
-        fired[item.due.kind.value + (" again" if item.again else "")] += 1
+        fired[item.kind.value + (" again" if item.again else "")] += 1
     messages = sum(1 for w in work if w.kind in (WorkKind.TIMER_DM, WorkKind.TIMER_POST))
     return PassResult(job.value, now, dict(fired), messages)
 
 
 def _record(
     uow: TimerUnitOfWork, due: list[_Due], config: BatonConfig, now: datetime
-) -> list[_Sent]:
-    """Record each fire once; return the ones recorded by this pass, with their events saved."""
+) -> list[Sent]:
+    """Record each fire once; return the ones recorded by this pass, leaks flagged."""
     first = {
         NewFire(d.target.id, d.kind, d.target.lead.handoff_round, d.due_at): d
         for d in due
         if d.again is None
     }
     recorded = uow.record_fires(list(first), now=now)
-    sent = [_Sent(fire_id, first[new]) for new, fire_id in recorded.items()]
+    sent = [_sent(fire_id, first[new]) for new, fire_id in recorded.items()]
     sent += [
-        _Sent(d.again.id, d)
-        for d in due
-        if d.again is not None and uow.refire(d.again.id, now=now)
+        _sent(d.again.id, d) for d in due if d.again is not None and uow.refire(d.again.id, now=now)
     ]
     sent.sort(key=lambda s: (s.fire_id, s.again))
-    events, changed = [], []
+    # A reminder changes nothing about its lead: its fire is its record. A leak is a change.
+    events, leaked = [], []
     for item in sent:
-        target, kind = item.due.target, item.due.kind
-        data = {"fire_id": item.fire_id, "due_at": item.due.due_at.isoformat()}
-        if kind is TimerKind.LEAKAGE:
-            days = config.leakage_days_for(target.lead.source)
+        if item.kind is TimerKind.LEAKAGE:
+            days = config.leakage_days_for(item.target.lead.source)
             change = apply(
-                target.lead, FlagLeaked(days), actor=SYSTEM, authority=Authority(), at=now
+                item.target.lead, FlagLeaked(days), actor=SYSTEM, authority=Authority(), at=now
             )
-            changed.append((target.id, change.lead))
-            events += [(target.id, event) for event in change.events]
-            continue
-        if item.again:
-            data["again"] = True
-        events.append((target.id, timer_event(target.lead, kind, at=now, data=data)))
-    uow.save_leads(changed, now=now)
+            leaked.append(item.target.id)
+            events += [(item.target.id, event) for event in change.events]
+    uow.mark_leaked(leaked, at=now)
     uow.append_events(events, ids=False)
     return sent
 
 
-def _work(sent: Sequence[_Sent], config: BatonConfig) -> list[Work]:
-    """A note in each lead's thread, one DM per person, one post per channel, leakage tasks."""
-    notes, tasks = [], []
-    to_person: dict[str, list[_Sent]] = defaultdict(list)
-    to_channel: dict[str, list[_Sent]] = defaultdict(list)
-    mentions: dict[str, list[str]] = defaultdict(list)
-    for item in sent:
-        target, kind = item.due.target, item.due.kind
-        suffix = ":again" if item.again else ""
-        notes.append(
-            Work(
-                WorkKind.TIMER_NOTE,
-                f"timer:{item.fire_id}{suffix}",
-                target.id,
-                target.lead.handoff_round,
-                data={"fire": item.fire_id, "again": item.again},
-            )
-        )
-        if kind is TimerKind.LEAKAGE:
-            tasks.append(
-                Work(
-                    WorkKind.TIMER_LEAK_TASK,
-                    f"leak:{item.fire_id}",
-                    target.id,
-                    target.lead.handoff_round,
-                    data={"fire": item.fire_id},
-                )
-            )
-            continue
-        channel, people = recipients(config, target, kind)
-        if channel is not None:
-            to_channel[channel].append(item)
-            mentions[channel] += [p for p in people if p not in mentions[channel]]
-            continue
-        for person in people:
-            to_person[person].append(item)
-    dms = [
-        Work(
-            WorkKind.TIMER_DM,
-            f"timerdm:{person}:{_key(items)}",
-            data={"person": person, "items": [i.token for i in items]},
-        )
-        for person, items in sorted(to_person.items())
-    ]
-    posts = [
-        Work(
-            WorkKind.TIMER_POST,
-            f"timerpost:{channel}:{_key(items)}",
-            data={"channel": channel, "mention": mentions[channel], "items": [i.token for i in items]},
-        )
-        for channel, items in sorted(to_channel.items())
-    ]
-    return notes + dms + posts + tasks
-
-
-def recipients(
-    config: BatonConfig, target: TimerLead, kind: TimerKind
-) -> tuple[str | None, list[str]]:
-    """Who a timer tells: a channel to post in (mentioning the people) or None, and the people."""
-    lead = target.lead
-    region = config.region(lead.region) if lead.region else None
-    match kind:
-        case TimerKind.HANDOFF_SLA:
-            return None, [region.manager] if region else list(config.triage.deciders)
-        case TimerKind.ESCALATION if region is None:
-            return config.triage.channel, list(config.triage.deciders)
-        case TimerKind.ESCALATION:
-            assert region is not None
-            return region.channel, [region.backup or region.manager]
-        case TimerKind.FEEDBACK_DUE | TimerKind.NEXT_STEP:
-            return None, [lead.rep_id] if lead.rep_id else []
-        case TimerKind.FEEDBACK_OVERDUE:
-            manager = region.manager if region else lead.decided_by
-            return None, [manager] if manager else []
-    return None, []
-
-
-def snooze_allowed(config: BatonConfig, target: TimerLead, kind: TimerKind) -> frozenset[str]:
-    """Who may snooze a reminder: whoever it reminded, and the lead's deciders."""
-    _, people = recipients(config, target, kind)
-    return frozenset(people) | authority_for(config, target.lead.region).deciders
-
-
-def _key(items: Sequence[_Sent]) -> str:
-    # A fire is recorded once and comes back at most once, so its id names this pass's message.
-    first = items[0]
-    return f"{first.fire_id}{'r' if first.again else ''}"
+def _sent(fire_id: int, due: _Due) -> Sent:
+    return Sent(fire_id, due.target, due.kind, due.due_at, again=due.again is not None)
 
 
 def _back(

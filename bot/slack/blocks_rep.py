@@ -92,6 +92,8 @@ def help_message() -> Message:
         "`/lead undo L-7K3Q9` — withdraw your last outcome (within a day)",
         "`/lead return L-7K3Q9 REASON [notes]` — give a lead back to marketing",
         "`/lead rules` — the lead definition and SLAs both teams agreed",
+        "`/lead report [region] [period]` — the closed-loop numbers, e.g. "
+        "`/lead report emea last-month` (managers: their region; marketing: all)",
     ]
     outcomes = ", ".join(f"`{o.value}`" for o in Outcome)
     tips = [
@@ -100,7 +102,7 @@ def help_message() -> Message:
         "Next step: `next:2026-12-01`, `next:tomorrow`, `next:friday`.",
         f"Return reasons: {', '.join(f'`{r}`' for r in REASONS.split(', '))}.",
     ]
-    fallback = "/lead: mine, show, find, log, undo, return, rules"
+    fallback = "/lead: mine, show, find, log, undo, return, rules, report"
     return _message(fallback, [_section("\n".join(lines)), _context(*tips)])
 
 

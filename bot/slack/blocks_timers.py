@@ -129,15 +129,12 @@ def reminder_dm(items: Sequence[TimerItem], *, hours: Hours) -> Message:
     return _message(head, blocks)
 
 
-def escalation_post(
-    items: Sequence[TimerItem], *, mention: Sequence[str], hours: Hours
-) -> Message:
+def escalation_post(items: Sequence[TimerItem], *, mention: Sequence[str], hours: Hours) -> Message:
     """For a region's channel: the backup is called in on leads waiting too long, and may decide."""
     leads = "1 lead" if len(items) == 1 else f"{len(items)} leads"
     who = " ".join(_who(user) for user in mention) or "Deciders:"
     head = (
-        f"🚨 {who} no decision on {leads} after {hours.escalation} working hours — "
-        "you can decide:"
+        f"🚨 {who} no decision on {leads} after {hours.escalation} working hours — you can decide:"
     )
     blocks = [_section(head)]
     left_out = 0
@@ -152,8 +149,13 @@ def escalation_post(
     return _message(head, blocks)
 
 
-def timer_note(item: TimerItem, *, hours: Hours, leakage_days: int | None = None) -> Message:
-    """A note in the lead's thread saying what fired; it mentions nobody (they get one DM)."""
+def timer_note(
+    item: TimerItem, *, hours: Hours, told: str = "the manager", leakage_days: int | None = None
+) -> Message:
+    """A note in the lead's thread saying what fired and who was `told` ("the backup").
+
+    It mentions nobody: the people reminded get one DM for all their leads.
+    """
     lead = _one(item.short_id, 20)
     if item.again:
         return _note(f"⏰ The snoozed reminder about {lead} is back: {_what_due(item)}.")
@@ -161,27 +163,27 @@ def timer_note(item: TimerItem, *, hours: Hours, leakage_days: int | None = None
         case TimerKind.HANDOFF_SLA:
             text = (
                 f"⏰ {lead} has waited {hours.handoff} working hours for a decision; "
-                "the manager has been reminded."
+                f"a reminder went to {told}."
             )
         case TimerKind.ESCALATION:
             text = (
                 f"🚨 {lead} has waited {hours.escalation} working hours for a decision; "
-                "escalated to the backup, who can decide."
+                f"escalated to {told}, who can decide."
             )
         case TimerKind.FEEDBACK_DUE:
             text = (
                 f"⏰ Feedback on {lead} was due {_day(item.feedback_due_at, item)} and no outcome "
-                "is logged; the rep has been reminded."
+                f"is logged; a reminder went to {told}."
             )
         case TimerKind.FEEDBACK_OVERDUE:
             text = (
                 f"⚠️ Still no outcome on {lead} a working day after feedback was due "
-                f"({_day(item.feedback_due_at, item)}); the manager has been told."
+                f"({_day(item.feedback_due_at, item)}); {told} has been told."
             )
         case TimerKind.NEXT_STEP:
             text = (
                 f"📅 The next step on {lead} is due {_day(item.next_step_at, item)}; "
-                "the rep has been reminded."
+                f"a reminder went to {told}."
             )
         case TimerKind.LEAKAGE:
             days = f" {leakage_days} days" if leakage_days else ""
@@ -266,7 +268,9 @@ def touch_modal(view: LeadView, *, by: str) -> Modal:
         _input(
             ActionId.TOUCH_NOTES_BLOCK,
             "What they learned",
-            _text_input(ActionId.TOUCH_NOTES_INPUT, "Interest, timing, who to talk to, why no reply"),
+            _text_input(
+                ActionId.TOUCH_NOTES_INPUT, "Interest, timing, who to talk to, why no reply"
+            ),
         ),
     ]
     return _modal(ActionId.TOUCH_MODAL, "Log a touch", "Log touch", blocks, view.ref.dumps())
@@ -364,4 +368,3 @@ def _modal(
         "private_metadata": metadata,
         "blocks": blocks,
     }
-

@@ -23,8 +23,7 @@ def slack_api_url(baton: Baton) -> str:
 
 def build_bolt(baton: Baton) -> AsyncApp:
     """Build the Bolt app and register every listener."""
-    from handlers import slack_commands, slack_decisions, slack_home, slack_outcomes
-    from handlers import slack_timers
+    from handlers import slack_commands, slack_decisions, slack_home, slack_outcomes, slack_timers
 
     token = (
         baton.settings.slack_bot_token.get_secret_value() if baton.settings.slack_bot_token else ""

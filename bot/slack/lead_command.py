@@ -94,7 +94,12 @@ class Log:
     return_reason: ReturnReason | None = None
 
 
-LeadCommand = Help | Mine | Rules | Show | Find | Undo | OpenLogForm | Log
+@dataclass(frozen=True)
+class Report:
+    words: tuple[str, ...]  # a region and a period, in any order; told apart by the config
+
+
+LeadCommand = Help | Mine | Rules | Show | Find | Undo | OpenLogForm | Log | Report
 
 
 def parse(text: str) -> LeadCommand:
@@ -119,6 +124,8 @@ def parse(text: str) -> LeadCommand:
             return Undo(_one_id(rest, "undo"))
         case "log":
             return _log(rest)
+        case "report" | "reports":
+            return Report(tuple(rest.split()))
         case "return":
             word, after = _split(rest)
             short_id = _lead_id(word, f"/lead return {EXAMPLE_ID} REASON [notes]")

@@ -36,6 +36,10 @@ def work_call(
         from bot.slack import render_timers
 
         return render_timers.work_call(item, outbox=outbox, config=config)
+    if item.kind.startswith("digest_"):
+        from bot.slack import render_digest
+
+        return render_digest.work_call(item, outbox=outbox, config=config)
     if item.kind == "home_refresh":
         user = item.payload["user"]
         home = rep_render.home_of(user, outbox=outbox, config=config, now=now or item.created_at)

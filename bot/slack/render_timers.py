@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.timers import TimerKind
+from bot.services.snooze import SnoozeForm
 from bot.slack import blocks_timers as bt
 from bot.slack import render
 from bot.slack.render import SlackCall, Wait
@@ -47,7 +48,8 @@ def _thread_note(
     else:
         [timer] = _items([[item.payload["fire"], item.payload["again"]]], outbox, config)
         days = config.leakage_days_for(snapshot.lead.source)
-        message = bt.timer_note(timer, hours=hours, leakage_days=days)
+        told = _told(config, snapshot.lead.region, timer.kind)
+        message = bt.timer_note(timer, hours=hours, told=told, leakage_days=days)
     args = _post(snapshot.round.channel, message, item.key)
     args["thread_ts"] = snapshot.round.message_ts
     return SlackCall("chat.postMessage", args)
@@ -92,9 +94,7 @@ def _touch_update(item: OutboxItem, outbox: SqlOutbox, config: BatonConfig) -> S
     return SlackCall("chat.update", {"channel": task.channel, "ts": task.ts, **message})
 
 
-def _items(
-    tokens: list[list[Any]], outbox: SqlOutbox, config: BatonConfig
-) -> list[bt.TimerItem]:
+def _items(tokens: list[list[Any]], outbox: SqlOutbox, config: BatonConfig) -> list[bt.TimerItem]:
     lines = fire_lines(outbox.database, [fire_id for fire_id, _ in tokens])
     return [_item(lines[fire_id], bool(again), config) for fire_id, again in tokens]
 
@@ -124,7 +124,24 @@ def _item(line: FireLine, again: bool, config: BatonConfig) -> bt.TimerItem:
 
 def _touch(event: Any) -> bt.Touch:
     data = event.data or {}
-    return bt.Touch(by=data.get("by") or event.actor, reached=bool(data.get("reached")), notes=event.notes)
+    return bt.Touch(
+        by=data.get("by") or event.actor, reached=bool(data.get("reached")), notes=event.notes
+    )
+
+
+def _told(config: BatonConfig, region_name: str | None, kind: TimerKind) -> str:
+    """Who a fired timer told, as the lead's thread names them (without mentioning them)."""
+    region = config.region(region_name) if region_name else None
+    match kind:
+        case TimerKind.FEEDBACK_DUE | TimerKind.NEXT_STEP:
+            return "the rep"
+        case TimerKind.ESCALATION if region is not None and region.backup:
+            return "the backup"
+        case TimerKind.FEEDBACK_OVERDUE if region is None:
+            return "the person who accepted it"
+        case _ if region is None:
+            return "the triage deciders"
+    return "the manager"
 
 
 def _manager(config: BatonConfig, region_name: str | None, decided_by: str | None) -> str | None:
@@ -136,7 +153,7 @@ def _post(channel: str | None, message: dict[str, Any], key: str) -> dict[str, A
     return render._post(channel, message, key)
 
 
-def snooze_modal(baton: Any, form: Any) -> dict[str, Any]:
+def snooze_modal(baton: Any, form: SnoozeForm) -> dict[str, Any]:
     """The snooze modal for a reminder the person may snooze (`form` from `snooze_form`)."""
     lines = fire_lines(baton.database, [form.fire_id])
     item = _item(lines[form.fire_id], False, baton.config)

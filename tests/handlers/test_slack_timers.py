@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import Baton
+from bot.domain.lead import Outcome
 from bot.domain.timers import SnoozeRefused
 from bot.jobs.passes import run_job
-from bot.slack.delivery import Deliverer
 from bot.runtime import web_client
-from bot.services import snooze
+from bot.services import outcomes, snooze
+from bot.slack.delivery import Deliverer
 from bot.slack.ids import ActionId
 from storage.outbox import SqlOutbox
 from storage.rows import EventRow, LeadRow, TimerFireRow
@@ -28,10 +29,12 @@ from tests.handlers.test_slack_handoff import (
     REP,
     accept,
     handed_off,
+    lead,
     status_of,
 )
 
 MARKETER, OTHER_MARKETER = "U0MKTG0001", "U0MKTG0002"
+TRIAGE, DECIDERS = "C0TRIAGE01", ("U0MKTG0001", "U0SALESVP1")
 
 
 @pytest.fixture
@@ -53,6 +56,10 @@ def pass_at(slack: SlackHarness, job: str, when: str) -> str:
 
 def dms(slack: SlackHarness, user: str) -> list[dict[str, Any]]:
     return slack.standin.messages(user)
+
+
+def top_level(slack: SlackHarness, channel: str) -> list[dict[str, Any]]:
+    return [m for m in slack.standin.messages(channel) if not m.get("thread_ts")]
 
 
 def accessory(message: dict[str, Any], text: str) -> tuple[str, str]:
@@ -96,7 +103,7 @@ def test_a_lead_waiting_past_its_sla_reminds_the_manager_in_one_dm_and_notes_its
     ]
     accessory(dm, "Snooze…")
     assert notes_in_thread(slack, message) == [
-        f"⏰ {short_id} has waited 4 working hours for a decision; the manager has been reminded."
+        f"⏰ {short_id} has waited 4 working hours for a decision; a reminder went to the manager."
     ]
     pass_at(slack, "handoff-sla", "2026-11-23T16:00+01:00")
     assert len(dms(slack, MANAGER)) == 1
@@ -109,7 +116,7 @@ def test_past_escalation_the_backup_is_mentioned_in_the_channel_and_can_accept(
     pass_at(slack, "handoff-sla", "2026-11-24T10:59+01:00")
     assert [m for m in slack.standin.messages(EMEA) if BACKUP in m["text"]] == []
     pass_at(slack, "handoff-sla", "2026-11-24T11:00+01:00")
-    [post] = [m for m in slack.standin.messages(EMEA) if m["text"].startswith("🚨")]
+    [post] = [m for m in top_level(slack, EMEA) if m["text"].startswith("🚨")]
     assert post["text"] == (
         f"🚨 <@{BACKUP}> no decision on 1 lead after 8 working hours — you can decide:"
     )
@@ -223,7 +230,7 @@ def test_feedback_due_reminds_the_rep_then_a_working_day_later_tells_the_manager
     ]
     assert notes_in_thread(slack, message)[-1] == (
         f"⏰ Feedback on {short_id} was due Fri 27 Nov and no outcome is logged; "
-        "the rep has been reminded."
+        "a reminder went to the rep."
     )
     assert pass_at(slack, "followups", "2026-11-30T17:29+01:00") == "nothing due"
     pass_at(slack, "followups", "2026-11-30T17:30+01:00")
@@ -241,7 +248,7 @@ def test_a_stale_lead_leaks_and_marketing_logs_a_touch_from_its_task(
     short_id, message = accepted_lead(slack)
     assert pass_at(slack, "leakage", "2026-12-07T09:29Z") == "nothing due"
     pass_at(slack, "leakage", "2026-12-07T09:30Z")
-    [task] = [m for m in slack.standin.messages(MARKETING) if m["text"].startswith("🕳️")]
+    [task] = [m for m in top_level(slack, MARKETING) if m["text"].startswith("🕳️")]
     assert task["text"] == f"🕳️ Customer-service touch needed: {short_id}: Jane Doe, Acme GmbH"
     assert task["blocks"][0]["text"]["text"] == (
         f"🕳️ Customer-service touch needed: {short_id}: Jane Doe, Acme GmbH\n"
@@ -326,6 +333,53 @@ def test_health_shows_each_jobs_last_run_and_result(slack: SlackHarness) -> None
     pass_at(slack, "handoff-sla", "2026-11-23T15:30+01:00")
     jobs = slack.http.get("/healthz").json()["jobs"]
     assert jobs["handoff-sla"]["ok"] is True
-    assert jobs["handoff-sla"]["result"] == "1 handoff_sla; 1 messages"
+    assert jobs["handoff-sla"]["result"] == "1 handoff_sla; 1 message"
     assert jobs["handoff-sla"]["as_of"] == "2026-11-23T14:30:00+00:00"
     assert jobs["handoff-sla"]["runs"] == 1
+
+
+def test_a_rep_is_reminded_of_the_next_step_they_set_on_its_morning(slack: SlackHarness) -> None:
+    short_id, message = accepted_lead(slack)
+    outcomes.log_outcome(
+        short_id,
+        outcomes.OutcomeEntry(Outcome.ATTEMPTED, next_step=date(2026, 12, 1)),
+        actor=REP,
+        request_key=None,
+        uow_factory=slack.baton.outcome_unit_of_work,
+        config=slack.baton.config,
+        clock=slack.clock,
+    )
+    slack.deliver_all()
+    before = len(dms(slack, REP))
+    assert pass_at(slack, "nextsteps", "2026-12-01T08:59+01:00") == "nothing due"
+    pass_at(slack, "nextsteps", "2026-12-01T09:00+01:00")
+    [reminder] = dms(slack, REP)[before:]
+    assert reminder["text"] == "⏰ 1 next step due"
+    assert [b["text"]["text"] for b in reminder["blocks"]] == [
+        "*Next steps due*",
+        f"`{short_id}` Jane Doe, Acme GmbH — next step set for Tue 1 Dec",
+    ]
+    accessory(reminder, "Snooze…")
+    assert notes_in_thread(slack, message)[-1] == (
+        f"📅 The next step on {short_id} is due Tue 1 Dec; a reminder went to the rep."
+    )
+    assert pass_at(slack, "nextsteps", "2026-12-01T12:00+01:00") == "nothing due"
+
+
+def test_a_triage_lead_is_chased_with_the_triage_deciders(slack: SlackHarness) -> None:
+    short_id = slack.intake(lead(country="BR")).json()["leads"][0]["id"]
+    slack.deliver_all()
+    [card] = top_level(slack, TRIAGE)
+    pass_at(slack, "handoff-sla", "2026-11-24T17:30Z")  # eight working hours on UTC office hours
+    for decider in DECIDERS:
+        [dm] = dms(slack, decider)
+        assert dm["text"] == "⏰ 1 lead waiting for your decision"
+    [post] = [m for m in top_level(slack, TRIAGE) if m["text"].startswith("🚨")]
+    assert post["text"].startswith(f"🚨 <@{DECIDERS[0]}> <@{DECIDERS[1]}> no decision on 1 lead")
+    # Notes in one thread are paced by Slack's limit per channel, so their order may vary.
+    assert sorted(m["text"] for m in slack.standin.thread(TRIAGE, card["ts"])[1:]) == [
+        f"⏰ {short_id} has waited 4 working hours for a decision; "
+        "a reminder went to the triage deciders.",
+        f"🚨 {short_id} has waited 8 working hours for a decision; "
+        "escalated to the triage deciders, who can decide.",
+    ]

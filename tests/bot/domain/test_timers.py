@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.domain.lead import EventKind, Lead, LeadStatus
+from bot.domain.lead import Authority, EventKind, Lead, LeadStatus, LogTouch, NotAllowed, apply
 from bot.domain.timers import (
     FiredTimer,
     SnoozeRefused,
@@ -19,7 +19,6 @@ from bot.domain.timers import (
     on_the_clock,
     snooze_event,
     snooze_until,
-    timer_event,
     working_day_hours,
 )
 from bot.domain.workingtime import WorkingCalendar
@@ -147,14 +146,9 @@ def test_a_snooze_is_refused_with_the_reason(
         snooze(timer, actor=actor, days=days)
 
 
-def test_reminders_and_escalations_are_recorded_as_events_that_change_nothing() -> None:
+def test_a_snooze_is_recorded_as_an_event_with_its_reason_that_changes_nothing() -> None:
     lead = Lead("L-AAAAA", LeadStatus.PENDING, region="emea", handoff_round=2)
     now = datetime(2026, 11, 23, 13, tzinfo=UTC)
-    reminded = timer_event(lead, TimerKind.HANDOFF_SLA, at=now, data={"fire_id": 7})
-    escalated = timer_event(lead, TimerKind.FEEDBACK_OVERDUE, at=now, data={})
-    assert (reminded.kind, escalated.kind) == (EventKind.REMINDED, EventKind.ESCALATED)
-    assert reminded.status_before == reminded.status_after == LeadStatus.PENDING
-    assert reminded.handoff_round == 2 and reminded.data == {"timer": "handoff_sla", "fire_id": 7}
     snoozed = snooze_event(
         lead, TimerKind.HANDOFF_SLA, actor="U0MGR00001", at=now, until=now, reason="on leave"
     )
@@ -163,3 +157,35 @@ def test_reminders_and_escalations_are_recorded_as_events_that_change_nothing() 
         "U0MGR00001",
         "on leave",
     )
+    assert snoozed.status_before == snoozed.status_after == LeadStatus.PENDING
+    assert snoozed.handoff_round == 2
+    assert snoozed.data == {"timer": "handoff_sla", "until": now.isoformat()}
+
+
+def test_a_touch_records_who_made_it_and_whether_it_reached_the_lead() -> None:
+    lead = Lead("L-AAAAA", LeadStatus.ACCEPTED, region="emea", handoff_round=1, rep_id="U0REP00001")
+    marketing = Authority(marketing=frozenset({"U0MKTG0001"}))
+    now = datetime(2026, 12, 7, 10, tzinfo=UTC)
+    change = apply(
+        lead,
+        LogTouch(reached=True, notes="Busy until January", by="U0MKTG0002"),
+        actor="U0MKTG0001",
+        authority=marketing,
+        at=now,
+    )
+    [touch] = change.events
+    assert (touch.kind, touch.actor, touch.notes) == (
+        EventKind.TOUCH,
+        "U0MKTG0001",
+        "Busy until January",
+    )
+    assert touch.data == {"reached": True, "by": "U0MKTG0002"}
+    assert change.lead == lead
+    with pytest.raises(NotAllowed):
+        apply(
+            lead,
+            LogTouch(reached=False, notes="x"),
+            actor="U0REP00001",
+            authority=marketing,
+            at=now,
+        )

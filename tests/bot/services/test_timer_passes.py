@@ -11,10 +11,12 @@ from bot.clock import FixedClock
 from bot.services.timers import Job
 from config.settings import Settings
 from storage.db import Database
+from storage.rows import EventRow
 from tests.bot.services.timer_setup import (
     HAWAII_MANAGER,
     NZ_MANAGER,
     at,
+    count_rows,
     events,
     fires,
     kinds,
@@ -146,12 +148,16 @@ def test_a_pending_lead_is_reminded_then_escalated_on_its_regions_working_clock(
     assert kinds(baton, lead_id) == expected
 
 
-def test_the_reminder_records_when_it_was_due_and_an_event(baton: Baton) -> None:
+def test_the_reminder_records_when_it_was_due_and_changes_nothing_about_the_lead(
+    baton: Baton,
+) -> None:
     lead_id = pending(baton, "2026-11-23T09:00+01:00")
+    before = lead_row(baton, lead_id)
     run(baton, Job.HANDOFF_SLA, at("2026-11-23T15:10+01:00"))
     assert fires(baton, lead_id) == [("handoff_sla", at("2026-11-23T14:00+01:00"))]
-    [event] = events(baton, "reminded")
-    assert (event.lead_id, event.actor, event.data["timer"]) == (lead_id, "system", "handoff_sla")
+    after = lead_row(baton, lead_id)
+    assert (after.status, after.updated_at) == (before.status, before.updated_at)
+    assert count_rows(baton, EventRow) == 0
 
 
 def test_reminders_go_to_the_manager_escalations_to_the_backup_in_the_channel(
@@ -266,6 +272,61 @@ def test_feedback_due_reminds_the_rep_then_tells_the_manager(
     assert kinds(baton, lead_id) == expected
 
 
+ELSEWHERE_FEEDBACK_CASES = [
+    # (what, region, feedback due, pass at, kinds fired); New York works 08:30-17:30.
+    (
+        "the manager is told across the DST change, not before",
+        "americas-east",
+        "2026-10-30T17:30-04:00",
+        "2026-11-02T17:29:59-05:00",
+        ["feedback_due"],
+    ),
+    (
+        "the manager is told across the DST change, at",
+        "americas-east",
+        "2026-10-30T17:30-04:00",
+        "2026-11-02T17:30-05:00",
+        ["feedback_due", "feedback_overdue"],
+    ),
+    (
+        "Thanksgiving is not a working day",
+        "americas-east",
+        "2026-11-25T17:30-05:00",
+        "2026-11-27T17:29-05:00",
+        ["feedback_due"],
+    ),
+    # Monday 17:00 in Auckland is Sunday 20:00 in Honolulu, both Sunday 04:00 UTC.
+    (
+        "due in Auckland's Monday",
+        "nz",
+        "2026-11-23T17:00+13:00",
+        "2026-11-23T04:00Z",
+        ["feedback_due"],
+    ),
+    ("not yet in Honolulu's Sunday", "hawaii", "2026-11-23T17:00-10:00", "2026-11-23T04:00Z", []),
+    (
+        "due in Honolulu's Monday",
+        "hawaii",
+        "2026-11-23T17:00-10:00",
+        "2026-11-24T03:00Z",
+        ["feedback_due"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("region", "due", "now", "expected"),
+    [case[1:] for case in ELSEWHERE_FEEDBACK_CASES],
+    ids=[case[0] for case in ELSEWHERE_FEEDBACK_CASES],
+)
+def test_feedback_is_chased_on_the_leads_own_regional_clock(
+    baton: Baton, region: str, due: str, now: str, expected: list[str]
+) -> None:
+    lead_id = accepted(baton, decided="2026-10-20T10:00Z", due=due, region=region)
+    run(baton, Job.FOLLOWUPS, at(now))
+    assert kinds(baton, lead_id) == expected
+
+
 def test_feedback_is_not_chased_once_an_outcome_is_logged(baton: Baton) -> None:
     lead_id = accepted(
         baton, decided="2026-11-23T10:00+01:00", due="2026-11-27T17:30+01:00", status="attempted"
@@ -315,6 +376,31 @@ def test_a_rep_is_reminded_of_their_next_step_on_its_day(
     )
     run(baton, Job.NEXTSTEPS, at(now))
     assert kinds(baton, lead_id) == expected
+
+
+@pytest.mark.parametrize(
+    ("now", "reminded"),
+    [
+        ("2026-11-30T19:59Z", []),
+        ("2026-11-30T20:00Z", ["nz"]),  # Tuesday 09:00 in Auckland, Monday 10:00 in Honolulu
+        ("2026-12-01T19:00Z", ["nz", "hawaii"]),  # Tuesday 09:00 in Honolulu
+    ],
+)
+def test_next_steps_on_both_sides_of_the_date_line_fall_on_their_own_tuesday(
+    baton: Baton, now: str, reminded: list[str]
+) -> None:
+    leads = {
+        region: accepted(
+            baton,
+            decided="2026-11-23T10:00Z",
+            status="attempted",
+            region=region,
+            next_step_at=at(f"2026-12-01T09:00{offset}"),
+        )
+        for region, offset in (("nz", "+13:00"), ("hawaii", "-10:00"))
+    }
+    run(baton, Job.NEXTSTEPS, at(now))
+    assert [region for region, lead in leads.items() if kinds(baton, lead)] == reminded
 
 
 def test_a_new_next_step_date_is_a_new_reminder(baton: Baton) -> None:
@@ -482,7 +568,7 @@ def test_a_crash_before_the_pass_commits_leaves_nothing_half_done(baton: Baton) 
             config=baton.config,
             clock=FixedClock(at("2026-11-23T14:00+01:00")),
         )
-    assert fires(baton) == [] and outbox(baton) == [] and events(baton, "reminded") == []
+    assert fires(baton) == [] and outbox(baton) == []
     run(baton, Job.HANDOFF_SLA, at("2026-11-23T14:05+01:00"))
     assert kinds(baton, lead_id) == ["handoff_sla"]
     assert len(outbox(baton, "timer_dm")) == 1

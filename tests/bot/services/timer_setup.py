@@ -54,7 +54,7 @@ def run(baton: Baton, job: Job, now: datetime, *, advance: bool = True) -> PassR
         uow_factory=baton.timer_unit_of_work,
         config=baton.config,
         clock=FixedClock(now),
-        advance=advance,
+        as_of=None if advance else now,
     )
 
 

@@ -73,7 +73,6 @@ def test_a_command_is_read_forgivingly(text: str, command: object) -> None:
 
 MISTAKES = [
     ("dance", "There is no `/lead dance`. Type `/lead help`"),
-    ("report", "There is no `/lead report`"),
     ("show", "Which lead? Type `/lead show L-7K3Q9`."),
     ("show acme", "“acme” is not a lead id: ids look like L-7K3Q9. `/lead find"),
     ("show L-7K3Q9 L-ABCDE", "`/lead show` takes one lead id"),

@@ -1,0 +1,292 @@
+"""How long the closed-loop report takes over 1,000,000 leads and their events.
+
+Fills a fresh database with generated leads and the events of their lives (received,
+accepted or returned, re-qualified, outcomes with amounts, corrections, leakage and
+touches: about 3.5 events a lead) over two years, campaigns and regions, with Core bulk
+inserts. Then builds every lead's summary from the events (`rebuild_summaries`, timed for
+information) and times the report as `baton report` makes it:
+
+  by campaign, all leads      the first run, then the best of three
+  by region, all leads        the first run, then the best of three
+  by campaign, one month      the best of three, for comparison
+
+Target: each report over all leads within 2 seconds.
+
+    python bench/report.py [--postgres URL] [--no-sqlite] [--no-postgres] [--leads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from harness import DEFAULT_POSTGRES, scratch_database
+from sqlalchemy import func, insert, select
+
+from bot.clock import FixedClock
+from bot.domain.report import GroupBy
+from bot.services.report import ReportQuery, calendar_book, closed_loop_report
+from config.model import BatonConfig, load_config
+from storage.db import Database
+from storage.report import SqlReportReader
+from storage.rows import EventRow, LeadRow, LeadSummaryRow
+from storage.summaries import rebuild_summaries
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config" / "baton.yaml"
+TARGET_SECONDS = 2.0
+CHUNK = 20_000
+START = datetime(2025, 1, 1, tzinfo=UTC)
+SPAN = timedelta(days=730)
+MADE_AT = START + SPAN + timedelta(days=30)
+MONTH = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+REASONS = ("not_a_fit", "bad_contact_data", "not_ready", "duplicate", "competitor_or_partner")
+EXTRA_CAMPAIGNS = tuple(f"partner-list-{n}" for n in range(1, 8))
+SOURCES = ("webinar", "trade_show", "web", "partner")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", metavar="URL", default=DEFAULT_POSTGRES)
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--leads", type=int, default=1_000_000, help="how many (1,000,000)")
+    args = parser.parse_args()
+    config = load_config(CONFIG)
+    backends = [
+        backend
+        for backend, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres))
+        if not skip
+    ]
+    print(f"{args.leads:,} leads over two years; target: each report within {TARGET_SECONDS} s")
+    ok = True
+    for backend in backends:
+        with scratch_database(backend, postgres=args.postgres, name="report") as database:
+            ok &= run_backend(backend, database, config, args.leads)
+    return 0 if ok else 1
+
+
+def run_backend(backend: str, database: Database, config: BatonConfig, leads: int) -> bool:
+    print(f"\n{backend}")
+    started = time.perf_counter()
+    events = fill(database, config, leads)
+    print(
+        f"  filled        {time.perf_counter() - started:8.1f} s  {leads:,} leads, {events:,} events"
+    )
+    started = time.perf_counter()
+    with database.engine.begin() as connection:
+        summaries = rebuild_summaries(connection, calendars=calendar_book(config))
+    print(
+        f"  summaries     {time.perf_counter() - started:8.1f} s  {summaries:,} rebuilt from the events"
+    )
+    if database.is_postgres:
+        autocommit = database.engine.execution_options(isolation_level="AUTOCOMMIT")
+        with autocommit.connect() as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE lead_summary")
+    reader = SqlReportReader(database)
+
+    def report(by: GroupBy, since: datetime | None = None, until: datetime | None = None):  # type: ignore[no-untyped-def]
+        query = ReportQuery(by=by, since=since, until=until)
+        return closed_loop_report(query, reader=reader, config=config, clock=FixedClock(MADE_AT))
+
+    met = True
+    for label, by, period in (
+        ("by campaign", GroupBy.CAMPAIGN, (None, None)),
+        ("by region", GroupBy.REGION, (None, None)),
+        ("by campaign, March 2026", GroupBy.CAMPAIGN, MONTH),
+    ):
+        times = []
+        for _ in range(4):
+            began = time.perf_counter()
+            result = report(by, *period)
+            times.append(time.perf_counter() - began)
+        total = result.total.funnel
+        best = min(times[1:])
+        print(
+            f"  {label:<24} first {times[0]:5.2f} s  best {best:5.2f} s  "
+            f"({len(result.rows)} groups, {total.received:,} leads, {total.won:,} won)"
+        )
+        if period == (None, None):
+            assert total.received == leads
+            met &= max(times) <= TARGET_SECONDS
+    print(
+        f"  target    every report over all leads ≤ {TARGET_SECONDS} s: {'met' if met else 'MISSED'}"
+    )
+    with database.reading() as session:
+        stored = session.scalar(select(func.count()).select_from(LeadSummaryRow))
+    assert stored == leads
+    return met
+
+
+def fill(database: Database, config: BatonConfig, leads: int) -> int:
+    """Insert `leads` generated leads and their events; return how many events."""
+    events = 0
+    with database.engine.begin() as connection:
+        for lead_rows, event_rows in generate(config, leads, seed=1123):
+            connection.execute(insert(LeadRow), lead_rows)
+            connection.execute(insert(EventRow), event_rows)
+            events += len(event_rows)
+    return events
+
+
+def generate(
+    config: BatonConfig, leads: int, *, seed: int
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    rng = random.Random(seed)
+    campaigns = [c.name for c in config.campaigns] + list(EXTRA_CAMPAIGNS) + [None]
+    regions = [(r.name, r.reps) for r in config.regions] + [(None, ("U0SALESVP1",))]
+    weights = [max(40 - 10 * i, 5) for i in range(len(config.regions))] + [5]  # 5%: triage
+    next_event = [1]
+    lead_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    for lead_id in range(1, leads + 1):
+        life = _Life(rng, lead_id, next_event, rng.choice(campaigns), rng.choice(SOURCES))
+        region, reps = rng.choices(regions, weights)[0]
+        life.live(region, reps)
+        lead_rows.append(life.row())
+        event_rows += life.events
+        if len(lead_rows) == CHUNK:
+            yield lead_rows, event_rows
+            lead_rows, event_rows = [], []
+    if lead_rows:
+        yield lead_rows, event_rows
+
+
+class _Life:
+    """One lead's history, as rows."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        lead_id: int,
+        next_event: list[int],
+        campaign: str | None,
+        source: str,
+    ) -> None:
+        self.rng, self.lead_id, self.next_event = rng, lead_id, next_event
+        self.campaign, self.source = campaign, source
+        self.at = START + timedelta(seconds=rng.randrange(int(SPAN.total_seconds())))
+        self.status, self.round, self.region = "received", 0, None
+        self.events: list[dict[str, Any]] = []
+
+    def event(self, kind: str, after: str, *, hours: float = 0, **more: Any) -> int:
+        self.at += timedelta(hours=hours)
+        event_id = self.next_event[0]
+        self.next_event[0] += 1
+        self.events.append(
+            {
+                "id": event_id,
+                "lead_id": self.lead_id,
+                "at": self.at,
+                "kind": kind,
+                "actor": more.pop("actor", "U0EMEAMGR1"),
+                "handoff_round": self.round,
+                "region": self.region,
+                "campaign": self.campaign,
+                "source": self.source,
+                "status_before": self.status,
+                "status_after": after,
+                "reason_code": more.pop("reason_code", None),
+                "amount": more.pop("amount", None),
+                "notes": None,
+                "data": more,
+            }
+        )
+        self.status = after
+        return event_id
+
+    def wait(self, mean_hours: float) -> float:
+        return self.rng.expovariate(1 / mean_hours)
+
+    def live(self, region: str | None, reps: tuple[str, ...]) -> None:
+        rng = self.rng
+        self.region = region
+        if rng.random() >= 0.8:
+            self.event("received", "nurture", reason_code="nurture", actor="intake")
+            return
+        self.round = 1
+        self.event("received", "pending", reason_code="sales-ready", actor="intake")
+        for _ in range(2):
+            choice = rng.random()
+            if choice < 0.75:
+                self.work(rng.choice(reps))
+                return
+            if choice < 0.9:
+                reason = rng.choice(REASONS)
+                self.event("returned", "returned", hours=self.wait(6), reason_code=reason)
+                if rng.random() > 0.3:
+                    return
+                self.round += 1
+                hours = self.wait(24 * 10)
+                self.event("qualified", "pending", hours=hours, reason_code="sales-ready")
+                self.event("handoff_started", "pending", reason_code="sales-ready")
+            else:
+                return  # still waiting for a decision
+
+    def work(self, rep: str) -> None:
+        rng = self.rng
+        self.event("accepted", "accepted", hours=self.wait(6), rep_id=rep, method="phone")
+        if rng.random() < 0.5:
+            self.outcome("attempted", hours=self.wait(12))
+        if rng.random() >= 0.65:
+            if rng.random() < 0.3:
+                self.event("leaked", self.status, hours=24 * 14, actor="system", leakage_days=14)
+                if rng.random() < 0.4:
+                    self.event("touch", self.status, hours=self.wait(48), reached=True)
+            return
+        self.outcome("connected", hours=self.wait(20))
+        if rng.random() < 0.4:
+            self.outcome("meeting", hours=self.wait(72))
+            if rng.random() < 0.5:
+                amount = Decimal(rng.randrange(2_000, 200_000))
+                self.outcome("opportunity", hours=self.wait(120), amount=amount)
+                ending = rng.random()
+                if ending < 0.4:
+                    won = amount if rng.random() < 0.7 else None
+                    self.outcome("won", hours=self.wait(300), amount=won)
+                elif ending < 0.7:
+                    self.outcome("lost", hours=self.wait(300))
+        elif rng.random() < 0.2:
+            self.outcome("lost", hours=self.wait(100))
+
+    def outcome(self, outcome: str, *, hours: float, amount: Decimal | None = None) -> None:
+        before = self.status
+        event_id = self.event(
+            "outcome",
+            outcome if outcome != "attempted" else self.status,
+            hours=hours,
+            reason_code=outcome,
+            amount=amount,
+            outcome=outcome,
+        )
+        if self.rng.random() < 0.03:
+            self.event(
+                "correction", before, hours=0.2, reason_code=outcome, corrects_event_id=event_id
+            )
+
+    def row(self) -> dict[str, Any]:
+        first = self.events[0]["at"]
+        return {
+            "id": self.lead_id,
+            "short_id": f"B{self.lead_id:09d}",
+            "email": f"lead{self.lead_id}@bench.example",
+            "campaign": self.campaign,
+            "source": self.source,
+            "status": self.status,
+            "region": self.region,
+            "handoff_round": self.round,
+            "priority": 0,
+            "created_at": first,
+            "updated_at": self.at,
+        }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The closed-loop report written out: a table for a terminal, CSV for finance, JSON for tools."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.domain.report import (
+    COLUMNS,
+    Report,
+    Spread,
+    flat_row,
+    group_label,
+    report_json,
+)
+
+TOTAL = "(total)"
+
+
+def as_json(report: Report) -> str:
+    return json.dumps(report_json(report), indent=2)
+
+
+def as_csv(report: Report) -> str:
+    """One row per group and a last row for the total; empty cells where a figure is undefined."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in report.rows:
+        writer.writerow(_cells(flat_row(row, group_label=group_label(report.by, row.group))))
+    writer.writerow(_cells(flat_row(report.total, group_label=TOTAL)))
+    return out.getvalue()
+
+
+def _cells(values: dict[str, Any]) -> list[str]:
+    return ["" if value is None else str(value) for value in values.values()]
+
+
+TABLE = (
+    ("received", lambda r: _count(r.funnel.received)),
+    ("ready", lambda r: _count(r.funnel.sales_ready)),
+    ("accepted", lambda r: _count(r.funnel.accepted)),
+    ("acc%", lambda r: _percent(r.rates["acceptance"])),
+    ("returned", lambda r: _count(r.funnel.returned)),
+    ("contacted", lambda r: _count(r.funnel.contacted)),
+    ("cont%", lambda r: _percent(r.rates["contact"])),
+    ("meetings", lambda r: _count(r.funnel.meetings)),
+    ("opps", lambda r: _count(r.funnel.opportunities)),
+    ("won", lambda r: _count(r.funnel.won)),
+    ("lost", lambda r: _count(r.funnel.lost)),
+    ("won revenue", lambda r: _money(r.won_revenue)),
+    ("cost", lambda r: _money(r.cost)),
+    ("ROI", lambda r: _percent(r.roi)),
+    ("to accept h", lambda r: _spread(r.time_to_accept)),
+    ("to contact h", lambda r: _spread(r.time_to_first_contact)),
+    ("in SLA", lambda r: _percent(r.within_sla_rate)),
+    ("leaked", lambda r: _count(r.funnel.leaked)),
+    ("rescued", lambda r: _count(r.funnel.rescued)),
+)
+
+
+def as_table(report: Report) -> str:
+    """A table a person can read in a terminal, with what it counts above it."""
+    header = [report.by.value, *(name for name, _ in TABLE)]
+    lines = [
+        [group_label(report.by, row.group), *(show(row) for _, show in TABLE)]
+        for row in report.rows
+    ]
+    total = [TOTAL, *(show(report.total) for _, show in TABLE)]
+    widths = [max(len(line[i]) for line in [header, *lines, total]) for i in range(len(header))]
+
+    def render(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest]).rstrip()
+
+    rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
+    body = [render(header), rule, *(render(line) for line in lines), rule, render(total)]
+    return "\n".join([_title(report), "", *body, "", *_notes(report)])
+
+
+def _title(report: Report) -> str:
+    return (
+        f"Closed-loop report by {report.by.value}: leads received {period_text(report)}. "
+        f"Money in {report.currency}; hours are working hours (median / 90th percentile); "
+        f"SLA {report.sla_hours} working hours; made {report.made_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC."
+    )
+
+
+def period_text(report: Report) -> str:
+    if report.since is None and report.until is None:
+        return "at any time"
+    start = _day(report.since) if report.since else "the start"
+    end = _day(report.until) if report.until else "now"
+    return f"from {start} until {end}"
+
+
+def _day(moment: datetime) -> str:
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%d") if utc.time() == datetime.min.time() else utc.isoformat()
+
+
+def _notes(report: Report) -> list[str]:
+    total = report.total
+    notes = []
+    if total.returns_by_reason:
+        reasons = ", ".join(f"{reason} {n}" for reason, n in total.returns_by_reason.items())
+        notes.append(f"Returned by reason: {reasons}.")
+    if total.funnel.lost:
+        notes.append(f"Lost: {total.funnel.lost} leads, {_money(total.lost_revenue)} in pipeline.")
+    if total.other_currency_amounts:
+        notes.append(
+            f"{total.other_currency_amounts} deal amounts in another currency than "
+            f"{report.currency} are left out of the revenue."
+        )
+    if not report.rows:
+        notes.append("No leads were received in this period.")
+    return notes
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _percent(value: float | Decimal | None) -> str:
+    return "—" if value is None else f"{float(value) * 100:.0f}%"
+
+
+def _money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def _spread(spread: Spread) -> str:
+    if spread.median is None:
+        return "—"
+    return f"{spread.median:.1f} / {spread.p90:.1f}"

@@ -1,0 +1,130 @@
+"""Who a fired timer tells, and in how many messages: one per person per pass, a note per lead."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.timers import TimerKind
+from bot.services.handoff import authority_for
+from bot.services.ports import Work, WorkKind
+from bot.services.timer_ports import TimerLead
+from config.model import BatonConfig, Region
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A timer a pass fired, or a snoozed reminder it brought back."""
+
+    fire_id: int
+    target: TimerLead
+    kind: TimerKind
+    due_at: datetime
+    again: bool = False
+
+    @property
+    def token(self) -> list[int | bool]:
+        return [self.fire_id, self.again]
+
+
+def work_for(sent: Sequence[Sent], config: BatonConfig) -> list[Work]:
+    """A note in each lead's thread, one DM per person, one post per channel, leakage tasks."""
+    notes, tasks = [], []
+    to_person: dict[str, list[Sent]] = defaultdict(list)
+    to_channel: dict[str, list[Sent]] = defaultdict(list)
+    mentions: dict[str, list[str]] = defaultdict(list)
+    regions = {region.name: region for region in config.regions}
+    for item in sent:
+        target, kind = item.target, item.kind
+        suffix = ":again" if item.again else ""
+        notes.append(
+            Work(
+                WorkKind.TIMER_NOTE,
+                f"timer:{item.fire_id}{suffix}",
+                target.id,
+                target.lead.handoff_round,
+                data={"fire": item.fire_id, "again": item.again},
+            )
+        )
+        if kind is TimerKind.LEAKAGE:
+            tasks.append(
+                Work(
+                    WorkKind.TIMER_LEAK_TASK,
+                    f"leak:{item.fire_id}",
+                    target.id,
+                    target.lead.handoff_round,
+                    data={"fire": item.fire_id},
+                )
+            )
+            continue
+        region = regions.get(target.lead.region) if target.lead.region else None
+        channel, people = _recipients(config, region, target, kind)
+        if channel is not None:
+            to_channel[channel].append(item)
+            mentions[channel] += [p for p in people if p not in mentions[channel]]
+            continue
+        for person in people:
+            to_person[person].append(item)
+    dms = [
+        Work(
+            WorkKind.TIMER_DM,
+            f"timerdm:{person}:{_key(items)}",
+            data={"person": person, "items": [i.token for i in items]},
+        )
+        for person, items in sorted(to_person.items())
+    ]
+    posts = [
+        Work(
+            WorkKind.TIMER_POST,
+            f"timerpost:{channel}:{_key(items)}",
+            data={
+                "channel": channel,
+                "mention": mentions[channel],
+                "items": [i.token for i in items],
+            },
+        )
+        for channel, items in sorted(to_channel.items())
+    ]
+    return notes + dms + posts + tasks
+
+
+def recipients(
+    config: BatonConfig, target: TimerLead, kind: TimerKind
+) -> tuple[str | None, list[str]]:
+    """Who a timer tells: a channel to post in (mentioning the people) or None, and the people."""
+    region = config.region(target.lead.region) if target.lead.region else None
+    return _recipients(config, region, target, kind)
+
+
+def _recipients(
+    config: BatonConfig, region: Region | None, target: TimerLead, kind: TimerKind
+) -> tuple[str | None, list[str]]:
+    lead = target.lead
+    match kind:
+        case TimerKind.HANDOFF_SLA:
+            return None, [region.manager] if region else list(config.triage.deciders)
+        case TimerKind.ESCALATION if region is None:
+            return config.triage.channel, list(config.triage.deciders)
+        case TimerKind.ESCALATION:
+            assert region is not None
+            return region.channel, [region.backup or region.manager]
+        case TimerKind.FEEDBACK_DUE | TimerKind.NEXT_STEP:
+            return None, [lead.rep_id] if lead.rep_id else []
+        case TimerKind.FEEDBACK_OVERDUE:
+            manager = region.manager if region else lead.decided_by
+            return None, [manager] if manager else []
+    return None, []
+
+
+def snooze_allowed(config: BatonConfig, target: TimerLead, kind: TimerKind) -> frozenset[str]:
+    """Who may snooze a reminder: whoever it reminded, and the lead's deciders."""
+    _, people = recipients(config, target, kind)
+    return frozenset(people) | authority_for(config, target.lead.region).deciders
+
+
+def _key(items: Sequence[Sent]) -> str:
+    # A fire is recorded once and comes back at most once, so its id names this pass's message.
+    first = items[0]
+    return f"{first.fire_id}{'r' if first.again else ''}"
