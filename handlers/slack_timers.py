@@ -21,7 +21,11 @@ from handlers.slack_reply import answer, tell
 
 def register(bolt: AsyncApp, baton: Baton) -> None:
     def bound() -> dict[str, Any]:
-        return {"uow_factory": baton.timer_unit_of_work, "config": baton.config, "clock": baton.clock}
+        return {
+            "uow_factory": baton.timer_unit_of_work,
+            "config": baton.config,
+            "clock": baton.clock,
+        }
 
     @bolt.action(ActionId.SNOOZE)
     async def snooze_clicked(ack, body, client) -> None:  # type: ignore[no-untyped-def]
@@ -106,9 +110,7 @@ async def _open(
 
 
 def _channel(body: dict[str, Any]) -> str | None:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
 
 
 def _selected(values: dict[str, Any], block: str, action: str) -> str:

@@ -35,6 +35,8 @@ from bot.services.timer_ports import Fire, NewFire, TimerLead, TimerUnitOfWork
 from config.model import BatonConfig
 
 TRIAGE_CALENDAR = WorkingCalendar("UTC")
+# What a pass's summary counts as messages: to people and channels, not notes in lead threads.
+MESSAGES = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST, WorkKind.TIMER_LEAK_TASK})
 
 
 class Job(StrEnum):
@@ -233,7 +235,7 @@ def _run(
     fired: dict[str, int] = defaultdict(int)
     for item in sent:
         fired[item.kind.value + (" again" if item.again else "")] += 1
-    messages = sum(1 for w in work if w.kind in (WorkKind.TIMER_DM, WorkKind.TIMER_POST))
+    messages = sum(1 for w in work if w.kind in MESSAGES)
     return PassResult(job.value, now, dict(fired), messages)
 
 

@@ -48,7 +48,7 @@ def _thread_note(
     else:
         [timer] = _items([[item.payload["fire"], item.payload["again"]]], outbox, config)
         days = config.leakage_days_for(snapshot.lead.source)
-        told = _told(config, snapshot.lead.region, timer.kind)
+        told = _told(config, snapshot.round.region, timer.kind)
         message = bt.timer_note(timer, hours=hours, told=told, leakage_days=days)
     args = _post(snapshot.round.channel, message, item.key)
     args["thread_ts"] = snapshot.round.message_ts
