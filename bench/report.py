@@ -9,8 +9,10 @@ information) and times the report as `baton report` makes it:
   by campaign, all leads      the first run, then the best of three
   by region, all leads        the first run, then the best of three
   by campaign, one month      the best of three, for comparison
+  by source, by rep           the same, for information: these groupings have no index
+                              of their own, so SQLite sorts a row per lead
 
-Target: each report over all leads within 2 seconds.
+Target: the reports by campaign and by region over all leads within 2 seconds.
 
     python bench/report.py [--postgres URL] [--no-sqlite] [--no-postgres] [--leads N]
 """
@@ -42,6 +44,7 @@ from storage.summaries import rebuild_summaries
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "baton.yaml"
 TARGET_SECONDS = 2.0
+TARGETED = (GroupBy.CAMPAIGN, GroupBy.REGION)
 CHUNK = 20_000
 START = datetime(2025, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=730)
@@ -65,7 +68,7 @@ def main() -> int:
         for backend, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres))
         if not skip
     ]
-    print(f"{args.leads:,} leads over two years; target: each report within {TARGET_SECONDS} s")
+    print(f"{args.leads:,} leads over two years; target: a report within {TARGET_SECONDS} s")
     ok = True
     for backend in backends:
         with scratch_database(backend, postgres=args.postgres, name="report") as database:
@@ -101,6 +104,8 @@ def run_backend(backend: str, database: Database, config: BatonConfig, leads: in
         ("by campaign", GroupBy.CAMPAIGN, (None, None)),
         ("by region", GroupBy.REGION, (None, None)),
         ("by campaign, March 2026", GroupBy.CAMPAIGN, MONTH),
+        ("by source (no index)", GroupBy.SOURCE, (None, None)),
+        ("by rep (no index)", GroupBy.REP, (None, None)),
     ):
         times = []
         for _ in range(4):
@@ -113,12 +118,11 @@ def run_backend(backend: str, database: Database, config: BatonConfig, leads: in
             f"  {label:<24} first {times[0]:5.2f} s  best {best:5.2f} s  "
             f"({len(result.rows)} groups, {total.received:,} leads, {total.won:,} won)"
         )
-        if period == (None, None):
-            assert total.received == leads
+        assert period != (None, None) or total.received == leads
+        if by in TARGETED and period == (None, None):
             met &= max(times) <= TARGET_SECONDS
-    print(
-        f"  target    every report over all leads ≤ {TARGET_SECONDS} s: {'met' if met else 'MISSED'}"
-    )
+    verdict = "met" if met else "MISSED"
+    print(f"  target    by campaign and by region, all leads, ≤ {TARGET_SECONDS} s: {verdict}")
     with database.reading() as session:
         stored = session.scalar(select(func.count()).select_from(LeadSummaryRow))
     assert stored == leads

@@ -135,11 +135,15 @@ def summary_values(
 
 
 def _upsert(connection: Connection, values: Sequence[dict[str, Any]]) -> None:
-    if not values:
-        return
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    if values:
+        connection.execute(_UPSERTS[connection.dialect.name], values)
+
+
+def _upsert_statement(insert: Any) -> Any:
     statement = insert(_TABLE)
     updated = {c.name: statement.excluded[c.name] for c in _TABLE.columns if c.name != "lead_id"}
-    connection.execute(
-        statement.on_conflict_do_update(index_elements=["lead_id"], set_=updated), values
-    )
+    return statement.on_conflict_do_update(index_elements=["lead_id"], set_=updated)
+
+
+# Built once: every append of events writes summaries.
+_UPSERTS = {"postgresql": _upsert_statement(pg_insert), "sqlite": _upsert_statement(sqlite_insert)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Protocol
@@ -30,8 +30,8 @@ class Cell:
     contact_stamp: str | None
     leads: int
     amount_cents: int
-    accept_minutes: Sequence[int] = ()
-    contact_minutes: Sequence[int] = ()
+    accept_minutes: Mapping[int, int] = field(default_factory=dict)  # minutes: how many leads
+    contact_minutes: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,18 @@ class ReportQuery:
 
 class ReportReader(Protocol):
     def cells(
-        self, *, by: GroupBy, since: datetime | None, until: datetime | None, regions: Regions
-    ) -> list[Cell]: ...
+        self,
+        *,
+        by: GroupBy,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+        stamped: bool = False,
+    ) -> list[Cell]:
+        """The cohort's leads added up by group and alike; `stamped`: apart by their stamps too."""
+        ...
+
+    def stamps(self) -> set[str]: ...
     def unmeasured(
         self,
         *,
@@ -88,11 +98,17 @@ def closed_loop_report(
     """Count the funnel of the leads received in the period, by the query's grouping."""
     made_at = clock.now()
     book = calendar_book(config)
+    # Speeds measured in an older calendar (or none) are measured again, lead by lead.
+    stale = {stamp for stamp in reader.stamps() if not book.is_current(stamp)}
     tallies: dict[str | None, Tally] = {}
-    stale: set[str] = set()
-    for cell in reader.cells(
-        by=query.by, since=query.since, until=query.until, regions=query.regions
-    ):
+    cells = reader.cells(
+        by=query.by,
+        since=query.since,
+        until=query.until,
+        regions=query.regions,
+        stamped=bool(stale),
+    )
+    for cell in cells:
         tally = tallies.setdefault(cell.group, Tally())
         foreign = cell.amount_currency not in (None, config.currency)
         tally.add(
@@ -103,16 +119,10 @@ def closed_loop_report(
             amount_cents=cell.amount_cents,
             foreign_amount=foreign,
         )
-        for stamp, minutes, counter in (
-            (cell.accept_stamp, cell.accept_minutes, tally.accept_minutes),
-            (cell.contact_stamp, cell.contact_minutes, tally.contact_minutes),
-        ):
-            if stamp is None:
-                continue
-            if book.is_current(stamp):
-                counter.update(minutes)
-            else:
-                stale.add(stamp)
+        if cell.accept_stamp not in stale:
+            tally.accept_minutes.update(cell.accept_minutes)
+        if cell.contact_stamp not in stale:
+            tally.contact_minutes.update(cell.contact_minutes)
     if stale:
         _measure_again(query, reader, book, tallies, stale)
     costs = CampaignCosts(
@@ -175,8 +185,6 @@ class Scope:
     """The regions a person may see the report of; None: all of them."""
 
     regions: Regions
-    marketing: bool = False
-    own: tuple[str, ...] = field(default=())
 
 
 class NotInScope(Exception):
@@ -186,7 +194,7 @@ class NotInScope(Exception):
 def scope_of(config: BatonConfig, user_id: str) -> Scope:
     """Marketing sees every region; a region's manager or backup sees that region."""
     if config.is_marketing(user_id):
-        return Scope(regions=None, marketing=True)
+        return Scope(regions=None)
     managed = tuple(
         region.name for region in config.regions if user_id in (region.manager, region.backup)
     )
@@ -197,7 +205,7 @@ def scope_of(config: BatonConfig, user_id: str) -> Scope:
         raise NotInScope(
             "The report is for marketing and the regions' managers; ask one of them to share it."
         )
-    return Scope(regions=regions, own=managed)
+    return Scope(regions=regions)
 
 
 def narrow(scope: Scope, region: str | None, config: BatonConfig) -> Regions:

@@ -75,9 +75,13 @@ def region_digest(digest: RegionDigest) -> Message:
     week = digest.week
     first = digest.week_start - timedelta(weeks=1)
     last = digest.week_start - timedelta(days=1)
-    span = f"{t.date_for_people(first, digest.timezone)} – {t.date_for_people(last, digest.timezone)}"
+    span = (
+        f"{t.date_for_people(first, digest.timezone)} – {t.date_for_people(last, digest.timezone)}"
+    )
     fields = [
-        _field("Leads received", f"{week.funnel.received:,} ({week.funnel.sales_ready:,} sales-ready)"),
+        _field(
+            "Leads received", f"{week.funnel.received:,} ({week.funnel.sales_ready:,} sales-ready)"
+        ),
         _field(
             "Accepted",
             f"{week.funnel.accepted:,} · {_percent(week.rates['acceptance'])} of sales-ready",
@@ -119,7 +123,10 @@ def marketing_digest(digest: MarketingDigest) -> Message:
         {
             "type": "section",
             "fields": [
-                _field("Last week", f"{week.funnel.received:,} leads · {week.funnel.sales_ready:,} sales-ready"),
+                _field(
+                    "Last week",
+                    f"{week.funnel.received:,} leads · {week.funnel.sales_ready:,} sales-ready",
+                ),
                 _field(
                     "Accepted · returned",
                     f"{week.funnel.accepted:,} · {week.funnel.returned:,} "
@@ -152,7 +159,9 @@ def _total_fields(row: ReportRow, currency: str, sla_hours: int) -> list[dict[st
     f = row.funnel
     return [
         _field("Received", f"{f.received:,} ({f.nurture:,} nurture)"),
-        _field("Accepted", f"{f.accepted:,} of {f.sales_ready:,} · {_percent(row.rates['acceptance'])}"),
+        _field(
+            "Accepted", f"{f.accepted:,} of {f.sales_ready:,} · {_percent(row.rates['acceptance'])}"
+        ),
         _field("Contacted", f"{f.contacted:,} · {_percent(row.rates['contact'])} of accepted"),
         _field("Meetings · opps · won", f"{f.meetings:,} · {f.opportunities:,} · {f.won:,}"),
         _field("Won revenue", _money(row.won_revenue)),
@@ -175,7 +184,10 @@ def _returns_and_leaks(row: ReportRow) -> list[dict[str, Any]]:
 
 def _group_line(by: GroupBy, row: ReportRow, currency: str) -> str:
     f = row.funnel
-    name = t.cut(t.escape(t.one_line(group_label(by, row.group))), GROUP_NAME)
+    if by is GroupBy.REP and t.is_user_id(row.group):
+        name = t.mention(row.group or "")
+    else:
+        name = t.cut(t.escape(t.one_line(group_label(by, row.group))), GROUP_NAME)
     return (
         f"*{name}* — {f.received:,} received · {f.accepted:,} accepted "
         f"({_percent(row.rates['acceptance'])}) · {f.contacted:,} contacted · {f.won:,} won "
@@ -249,7 +261,10 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def _md(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": t.cut(text, SECTION), "verbatim": True}}
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": t.cut(text, SECTION), "verbatim": True},
+    }
 
 
 def _field(label: str, value: str) -> dict[str, Any]:

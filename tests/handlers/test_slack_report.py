@@ -37,7 +37,7 @@ def test_a_manager_sees_their_region_by_rep(slack: SlackHarness) -> None:
     text = shown(answer)
     assert "Closed-loop report: emea" in text
     assert "November 2026 (Europe/Berlin)" in text
-    assert "<@U0EMEAREP1>" not in text and "*U0EMEAREP1* —" in text
+    assert "*<@U0EMEAREP1>* —" in text  # no one is notified of an answer only the asker sees
     assert "2 leads received, 2 accepted, 1 won" in answer["text"]
     assert "apac" not in text
 
@@ -53,7 +53,7 @@ def test_marketing_may_ask_for_one_region_and_a_period_in_any_order(
     answer = say(slack, MARKETER, "report last-month apac", channel=MARKETING)
     assert "Closed-loop report: apac" in shown(answer)
     assert "November 2026 (Asia/Singapore): 1 lead received" in answer["text"]
-    assert "*U0APACREP1* —" in shown(answer)
+    assert "*<@U0APACREP1>* —" in shown(answer)
     quiet = say(slack, MARKETER, "report apac 2026-10", channel=MARKETING)
     assert "No leads were received in this period." in shown(quiet)
 

@@ -168,3 +168,41 @@ def test_two_transactions_appending_to_one_lead_leave_a_summary_of_both(baton: B
         last_event = connection.exec_driver_sql("SELECT max(id) FROM lead_events").scalar()
     assert row["last_event_id"] == last_event
     assert short_id
+
+
+def test_upgrading_a_store_with_leads_summarises_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    from storage.db import open_database
+    from tests.storage.test_migrations import migrations_config
+
+    database = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        with database.engine.begin() as connection:
+            config = migrations_config(database)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0003")
+            connection.exec_driver_sql(
+                "INSERT INTO leads (id, short_id, email, status, handoff_round, priority,"
+                " created_at, updated_at) VALUES (1, 'L-OLD01', 'old@acme.example', 'accepted',"
+                " 1, 0, '2026-11-02 09:00:00.000000', '2026-11-02 10:00:00.000000')"
+            )
+            for event_id, kind, before, after, at, data in (
+                (1, "received", "received", "pending", "09:00", "{}"),
+                (2, "accepted", "pending", "accepted", "10:00", '{"rep_id": "U0EMEAREP1"}'),
+            ):
+                connection.exec_driver_sql(
+                    "INSERT INTO lead_events (id, lead_id, at, kind, actor, handoff_round, region,"
+                    " status_before, status_after, data) VALUES"
+                    f" ({event_id}, 1, '2026-11-02 {at}:00.000000', '{kind}', 'U0EMEAMGR1', 1,"
+                    f" 'emea', '{before}', '{after}', '{data}')"
+                )
+        database.upgrade()
+        with database.engine.connect() as connection:
+            [row] = read_summaries(connection).values()
+        assert Stage(row["stages"]) == Stage.SALES_READY | Stage.ACCEPTED
+        assert row["rep_id"] == "U0EMEAREP1"
+        # Measured in the region's calendar by the first report, not by the migration.
+        assert (row["accept_minutes"], row["accept_stamp"]) == (None, "")
+    finally:
+        database.dispose()
