@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -181,25 +181,6 @@ class SqlOutbox:
         statement = insert(OutboxRow).values(**values, available_at=now, created_at=now)
         with self.database.write_session() as session, session.begin():
             session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-
-    def waiting_on(
-        self,
-        kind: str,
-        *,
-        lead_id: int | None = None,
-        round_no: int | None = None,
-        batch_id: int | None = None,
-    ) -> bool:
-        """Whether work this item depends on is still undelivered."""
-        conditions = [OutboxRow.kind == kind, OutboxRow.state != "sent"]
-        if lead_id is not None:
-            conditions += [OutboxRow.lead_id == lead_id, OutboxRow.handoff_round == round_no]
-        if batch_id is not None:
-            conditions.append(OutboxRow.batch_id == batch_id)
-        with self.database.reading() as session:
-            return (
-                session.scalar(select(OutboxRow.id).where(and_(*conditions)).limit(1)) is not None
-            )
 
     def snapshot(self, lead_id: int, round_no: int | None) -> LeadSnapshot:
         with self.database.reading() as session:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     and_,
-    delete,
     func,
     literal,
     literal_column,
@@ -24,11 +23,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.domain.lead import CONTACTED, WORKING, Lead, LeadStatus
 from bot.domain.timers import TimerKind
 from bot.services.timer_ports import Fire, NewFire, TimerLead
-from storage.rows import HandledRequestRow, JobRunRow, LeadRow, TimerFireRow
+from storage.rows import JobRunRow, LeadRow, TimerFireRow
 from storage.uow import SqlUnitOfWork
 
 # Slack delivers a request again within seconds; a day of keys is plenty to recognise it.
-REMEMBER_REQUESTS = timedelta(days=1)
 UNWORKED = tuple(s.value for s in WORKING - CONTACTED)
 
 _LEAD_COLUMNS = (
@@ -230,23 +228,6 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
             self.session.execute(
                 update(LeadRow).where(LeadRow.id.in_(chunk)).values(leaked_at=at, updated_at=at)
             )
-
-    def first_handling(self, key: str, *, now: datetime) -> bool:
-        insert = pg_insert if self.database.is_postgres else sqlite_insert
-        statement = (
-            insert(HandledRequestRow)
-            .values(key=key, created_at=now)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(HandledRequestRow.key)
-        )
-        first = self.session.execute(statement).first() is not None
-        if first:
-            self.session.execute(
-                delete(HandledRequestRow).where(
-                    HandledRequestRow.created_at < now - REMEMBER_REQUESTS
-                )
-            )
-        return first
 
     def _leads(self, *flags: Any) -> Any:
         return select(*_LEAD_COLUMNS, *(flag.label(f"fired_{i}") for i, flag in enumerate(flags)))

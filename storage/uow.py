@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Self
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,9 +15,18 @@ from bot.domain.lead import WORKING, Lead, LeadEvent, LeadStatus
 from bot.domain.lead_summary import CalendarBook
 from bot.services.ports import StoredLead, Work
 from storage.db import Database
-from storage.rows import ActivityRow, BatchRow, EventRow, HandoffRoundRow, LeadRow, OutboxRow
+from storage.rows import (
+    ActivityRow,
+    BatchRow,
+    EventRow,
+    HandledRequestRow,
+    HandoffRoundRow,
+    LeadRow,
+    OutboxRow,
+)
 from storage.summaries import refresh_summaries
 
+REMEMBER_REQUESTS = timedelta(days=1)
 FACT_FIELDS = (
     "first_name",
     "last_name",
@@ -250,6 +259,22 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+
+    def first_handling(self, key: str, *, now: datetime) -> bool:
+        """Remember a person's request in this transaction; False when it was handled before."""
+        insert = pg_insert if self.database.is_postgres else sqlite_insert
+        statement = (
+            insert(HandledRequestRow)
+            .values(key=key, created_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(HandledRequestRow.key)
+        )
+        first = self.session.execute(statement).first() is not None
+        if first:
+            # Slack re-delivers within seconds; a day of keys is plenty and keeps the table small.
+            stale = HandledRequestRow.created_at < now - REMEMBER_REQUESTS
+            self.session.execute(delete(HandledRequestRow).where(stale))
+        return first
 
     def append_events(
         self, events: Sequence[tuple[int, LeadEvent]], *, ids: bool = True

@@ -60,13 +60,21 @@ class Routing:
 
 
 @dataclass
+class _NewLead:
+    """A lead this request creates: its facts, why it qualified and routed, and its change."""
+
+    facts: dict[str, Any]
+    reasons: dict[str, str]
+    change: Change
+    activity: list[dict[str, Any]]
+
+
+@dataclass
 class _Plan:
     """What one intake request does, built up before anything is written."""
 
     now: datetime
-    new: list[tuple[Lead, dict[str, Any], dict[str, str], Change, list[dict[str, Any]]]] = field(
-        default_factory=list
-    )
+    new: list[_NewLead] = field(default_factory=list)
     merged: list[tuple[StoredLead, Change, list[dict[str, Any]], dict[str, str] | None]] = field(
         default_factory=list
     )
@@ -156,7 +164,7 @@ def _plan_one(lead_in: LeadIn, plan: _Plan, known: _Known, routing: Routing) -> 
     elif isinstance(match, tuple):
         # The same lead twice in one request: the second brings only its activity.
         _, index = match
-        activity = plan.new[index][4]
+        activity = plan.new[index].activity
         activity.extend(a for a in _activity_of(lead_in) if a not in activity)
         plan.results.append(("new", index))
     else:
@@ -164,7 +172,7 @@ def _plan_one(lead_in: LeadIn, plan: _Plan, known: _Known, routing: Routing) -> 
         plan.results.append(("merged", len(plan.merged) - 1))
 
 
-def _plan_new(lead_in: LeadIn, now: datetime, routing: Routing):  # type: ignore[no-untyped-def]
+def _plan_new(lead_in: LeadIn, now: datetime, routing: Routing) -> _NewLead:
     facts = lead_in.facts()
     verdict = qualify(facts, routing.definition)
     where = route(facts, routing.regions)
@@ -174,7 +182,7 @@ def _plan_new(lead_in: LeadIn, now: datetime, routing: Routing):  # type: ignore
     command = Qualify(sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region)
     change = apply(lead, command, actor=INTAKE, authority=Authority(), at=now)
     reasons = {"qualification": verdict.reason, "route": where.reason}
-    return lead, facts, reasons, change, _activity_of(lead_in)
+    return _NewLead(facts, reasons, change, _activity_of(lead_in))
 
 
 def _plan_merge(
@@ -232,19 +240,21 @@ def _write_new(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[StoredL
         return []
     short_ids = _fresh_short_ids(uow, len(plan.new))
     leads = [
-        replace(item[3].lead, short_id=short_id)
+        replace(item.change.lead, short_id=short_id)
         for short_id, item in zip(short_ids, plan.new, strict=True)
     ]
     pending = Counter(lead.region for lead in leads if lead.status is LeadStatus.PENDING)
     batch_of = _batches_for(uow, pending, plan.now, batching)
-    rows = [(lead, item[1], item[2]) for lead, item in zip(leads, plan.new, strict=True)]
+    rows = [(lead, item.facts, item.reasons) for lead, item in zip(leads, plan.new, strict=True)]
     batch_ids = [
         batch_of.get(lead.region) if lead.status is LeadStatus.PENDING else None for lead in leads
     ]
     stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids)
-    events = [(s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item[3].events]
+    events = [
+        (s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item.change.events
+    ]
     uow.append_events(events, ids=False)
-    activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item[4]]
+    activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item.activity]
     uow.add_activities(activity, now=plan.now)
     handoffs = [s for s in stored if s.lead.status is LeadStatus.PENDING]
     _queue_handoffs(uow, handoffs, plan.now, batch_of)
