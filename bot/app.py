@@ -35,6 +35,7 @@ class Baton:
     database: Database
     clock: Clock = field(default_factory=SystemClock)
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+    _calendars: tuple[BatonConfig, CalendarBook] | None = field(default=None, repr=False)
 
     def unit_of_work(self) -> UnitOfWork:
         return SqlUnitOfWork(self.database, calendars=self.calendars)
@@ -69,7 +70,10 @@ class Baton:
     @property
     def calendars(self) -> CalendarBook:
         """Every region's working calendar: lead summaries measure speed in them."""
-        return calendar_book(self.config)
+        # Built once per config: every unit of work needs them.
+        if self._calendars is None or self._calendars[0] is not self.config:
+            self._calendars = (self.config, calendar_book(self.config))
+        return self._calendars[1]
 
     @property
     def report_reader(self) -> ReportReader:

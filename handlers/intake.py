@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from bot.app import Baton
-from bot.services.intake import take_leads
+from bot.services.intake import take_leads, take_small_requests
+from bot.services.intake_queue import IntakeQueue
 from bot.services.leadin import MAX_BATCH, LeadIn, check_leads
 
 MAX_BODY = 1024 * 1024
@@ -22,6 +22,8 @@ class BodyTooLarge(Exception):
 
 
 def register(router: APIRouter, baton: Baton) -> None:
+    queue = _intake_queue(baton)
+
     @router.post(
         "/intake/leads",
         status_code=202,
@@ -59,15 +61,25 @@ def register(router: APIRouter, baton: Baton) -> None:
                 },
                 status_code=422,
             )
-        results = await run_in_threadpool(
-            take_leads,
-            leads,
-            uow_factory=baton.uow_factory,
-            clock=baton.clock,
-            routing=baton.routing,
-        )
+        results = await queue.store(leads)
         baton.outbox_changed()
         return JSONResponse({"leads": [r.as_dict() for r in results]}, status_code=202)
+
+
+def _intake_queue(baton: Baton) -> IntakeQueue:
+    def store_one(leads):  # type: ignore[no-untyped-def]
+        return take_leads(
+            leads, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.routing
+        )
+
+    def store_small(requests):  # type: ignore[no-untyped-def]
+        return take_small_requests(
+            requests, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.routing
+        )
+
+    # SQLite lets one writer in at a time; PostgreSQL can write two transactions at once.
+    writers = 1 if baton.database.is_sqlite else 2
+    return IntakeQueue(store_one, store_small, writers=writers)
 
 
 def _lead_list(document: Any) -> tuple[list[Any], str | None]:

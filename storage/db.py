@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,12 +129,14 @@ def _open_sqlite(url: str) -> Database:
         raise SchemaError("an in-memory SQLite database cannot be shared; give a file path")
     writer = create_engine(url)
     reader = create_engine(url)
-    _configure_sqlite(writer, begin="BEGIN IMMEDIATE")
-    _configure_sqlite(reader, begin="BEGIN")
+    _configure_sqlite(writer)
+    _take_write_lock_up_front(writer)
+    _configure_sqlite(reader)
+    _begin_deferred(reader)
     return Database(url=url, engine=writer, read_engine=reader)
 
 
-def _configure_sqlite(engine: Engine, *, begin: str) -> None:
+def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         # Take transaction control from the driver so that BEGIN is ours to choose.
@@ -144,7 +148,56 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+
+def _begin_deferred(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        # Writers take the lock up front so concurrent writers wait instead of failing.
-        connection.exec_driver_sql(begin)
+        connection.exec_driver_sql("BEGIN")
+
+
+def _take_write_lock_up_front(engine: Engine) -> None:
+    """Writers take SQLite's lock at BEGIN, queueing first on a lock of this process.
+
+    Taking the lock up front makes concurrent writers wait instead of failing. Waiting inside
+    SQLite means its busy handler, which sleeps and polls with growing pauses (up to 100 ms),
+    so writers of one process queue on a Python lock that hands over at once; the busy
+    timeout still covers writers in other processes.
+    """
+    queue = threading.Lock()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        if not queue.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked: another writer held it too long")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            queue.release()
+            raise
+        connection.info[_HOLDS_WRITE_LOCK] = True
+
+    # SQLAlchemy announces a commit or rollback before making it; the lock is handed over
+    # only once SQLite has let go, so the next writer never meets SQLite's busy handler.
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection) -> None:  # type: ignore[no-untyped-def]
+        _end_then_hand_over(connection, "commit")
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection) -> None:  # type: ignore[no-untyped-def]
+        _end_then_hand_over(connection, "rollback")
+
+    def _end_then_hand_over(connection, how: str) -> None:  # type: ignore[no-untyped-def]
+        if not connection.info.get(_HOLDS_WRITE_LOCK):
+            return
+        try:
+            getattr(connection.connection.dbapi_connection, how)()
+        except Exception:
+            if how == "commit":
+                # Still in the transaction: SQLAlchemy retries the commit, reports the error
+                # and rolls back, which hands the lock over.
+                return
+        connection.info.pop(_HOLDS_WRITE_LOCK)
+        queue.release()
+
+
+_HOLDS_WRITE_LOCK = "baton_holds_write_lock"

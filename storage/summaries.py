@@ -30,6 +30,7 @@ FACT_COLUMNS = (
     EventRow.amount,
     EventRow.data,
 )
+_FACT_NAMES = tuple(column.key for column in FACT_COLUMNS[1:])
 _TABLE = LeadSummaryRow.__table__
 
 
@@ -51,6 +52,20 @@ def refresh_summaries(
             )
         facts = _facts(connection, EventRow.lead_id.in_(chunk))
         _upsert(connection, _values(facts, calendars))
+
+
+def insert_summaries(
+    connection: Connection, facts: dict[int, list[Fact]], *, calendars: CalendarBook | None
+) -> None:
+    """Write the first summaries of new leads from their events (all of them, in order)."""
+    values = _values(facts, calendars)
+    if values:
+        connection.execute(_TABLE.insert(), values)
+
+
+def fact_of(event_id: int, event: dict[str, Any]) -> Fact:
+    """The summary's reading of an event row's values."""
+    return Fact(*(event_id if name == "id" else event[name] for name in _FACT_NAMES))
 
 
 def rebuild_summaries(

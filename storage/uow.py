@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.domain.lead import WORKING, Lead, LeadEvent, LeadStatus
-from bot.domain.lead_summary import CalendarBook
+from bot.domain.lead_summary import CalendarBook, Fact
+from bot.domain.shortid import new_short_id
 from bot.services.ports import StoredLead, Work
 from storage.db import Database
 from storage.rows import (
@@ -24,7 +26,7 @@ from storage.rows import (
     LeadRow,
     OutboxRow,
 )
-from storage.summaries import refresh_summaries
+from storage.summaries import fact_of, insert_summaries, refresh_summaries
 
 REMEMBER_REQUESTS = timedelta(days=1)
 FACT_FIELDS = (
@@ -94,12 +96,12 @@ class SqlLeadRepository:
         external_ids, emails = list(external_ids), list(emails)
         if not external_ids and not emails:
             return []
-        clauses = []
-        if external_ids:
-            clauses.append(LeadRow.external_id.in_(external_ids))
-        if emails:
-            clauses.append(LeadRow.email.in_(emails))
-        rows = self.session.scalars(select(LeadRow).where(or_(*clauses))).all()
+        parameters = {"external_ids": external_ids, "emails": emails}
+        # Most leads are new: a plain look-up of ids first, and whole rows only for matches.
+        ids = self.session.connection().execute(_MATCHING_IDS, parameters).scalars().all()
+        if not ids:
+            return []
+        rows = self.session.scalars(select(LeadRow).where(LeadRow.id.in_(ids))).all()
         return [self._keep(row) for row in rows]
 
     def by_short_id(self, short_id: str, *, for_update: bool = False) -> StoredLead | None:
@@ -134,20 +136,18 @@ class SqlLeadRepository:
         )
         return {rep: count for rep, count in self.session.execute(query)}
 
-    def free_short_ids(self, candidates: Sequence[str]) -> set[str]:
-        taken = self.session.scalars(
-            select(LeadRow.short_id).where(LeadRow.short_id.in_(candidates))
-        )
-        return set(candidates) - set(taken)
-
     def add_all(
         self,
         new: Sequence[tuple[Lead, dict[str, Any], dict[str, str]]],
         *,
         now: datetime,
         batch_ids: Sequence[int | None] | None = None,
+        redraw: Callable[[], str] = new_short_id,
     ) -> list[StoredLead]:
-        """Insert new leads in bulk and return them with their row ids, in order."""
+        """Insert new leads in bulk and return them with their row ids, in order.
+
+        A lead whose short id is already taken gets another one from `redraw`.
+        """
         if not new:
             return []
         batches = batch_ids or [None] * len(new)
@@ -155,26 +155,23 @@ class SqlLeadRepository:
             _new_values(lead, facts, reasons, now, batch)
             for (lead, facts, reasons), batch in zip(new, batches, strict=True)
         ]
-        # A plain executemany and one look-up by short id: SQLite cannot return the ids of a
-        # multi-row insert in order, and row-at-a-time inserts are ten times slower.
         connection = self.session.connection()
-        connection.execute(LeadRow.__table__.insert(), values)
-        short_ids = [lead.short_id for lead, _, _ in new]
-        id_of = dict(
-            connection.execute(
-                select(LeadRow.short_id, LeadRow.id).where(LeadRow.short_id.in_(short_ids))
-            ).all()
-        )
-        ids = [id_of[short_id] for short_id in short_ids]
+        statement = _INSERT_NEW_LEADS[connection.dialect.name]
+        id_of: dict[str, int] = {}
+        waiting = values
+        while waiting:
+            id_of.update(connection.execute(statement, waiting).all())
+            waiting = [v for v in waiting if v["short_id"] not in id_of]
+            _redraw_short_ids(waiting, taken=id_of.keys(), redraw=redraw)
         return [
             StoredLead(
-                id=row_id,
-                lead=lead,
+                id=id_of[row["short_id"]],
+                lead=replace(lead, short_id=row["short_id"]),
                 email=facts["email"],
                 external_id=facts.get("external_id"),
                 facts=facts,
             )
-            for row_id, (lead, facts, _) in zip(ids, new, strict=True)
+            for row, (lead, facts, _) in zip(values, new, strict=True)
         ]
 
     def save(self, stored: StoredLead, *, now: datetime) -> None:
@@ -237,6 +234,43 @@ def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
         setattr(row, name, value.value if isinstance(value, LeadStatus) else value)
 
 
+def _redraw_short_ids(
+    values: list[dict[str, Any]], *, taken: Collection[str], redraw: Callable[[], str]
+) -> None:
+    drawn: set[str] = set()
+    for row in values:
+        short_id = redraw()
+        while short_id in taken or short_id in drawn:
+            short_id = redraw()
+        drawn.add(short_id)
+        row["short_id"] = short_id
+
+
+def _insert_new_leads(insert: Any) -> Any:
+    # A short id drawn twice is skipped rather than refused, so that it can be drawn again;
+    # a twin email or external id is still refused.
+    return (
+        insert(LeadRow.__table__)
+        .on_conflict_do_nothing(index_elements=["short_id"])
+        .returning(LeadRow.short_id, LeadRow.id)
+    )
+
+
+_INSERT_NEW_LEADS = {
+    "postgresql": _insert_new_leads(pg_insert),
+    "sqlite": _insert_new_leads(sqlite_insert),
+}
+_INSERT_EVENTS_RETURNING_IDS = EventRow.__table__.insert().returning(
+    EventRow.id, sort_by_parameter_order=True
+)
+_MATCHING_IDS = select(LeadRow.id).where(
+    or_(
+        LeadRow.external_id.in_(bindparam("external_ids", expanding=True)),
+        LeadRow.email.in_(bindparam("emails", expanding=True)),
+    )
+)
+
+
 class SqlUnitOfWork:
     """One write transaction: leads, events, rounds and the outbox commit together."""
 
@@ -290,10 +324,25 @@ class SqlUnitOfWork:
                 connection, [lead_id for lead_id, _ in events], calendars=self.calendars
             )
             return []
-        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        event_ids = list(connection.execute(statement, values).scalars().all())
+        event_ids = list(connection.execute(_INSERT_EVENTS_RETURNING_IDS, values).scalars().all())
         refresh_summaries(connection, [lead_id for lead_id, _ in events], calendars=self.calendars)
         return event_ids
+
+    def append_first_events(self, events: Sequence[tuple[int, LeadEvent]]) -> None:
+        """Append the first events of leads created in this transaction, with their summaries.
+
+        Nothing else has been written about these leads, so their summaries are built from
+        the events in hand instead of read back.
+        """
+        if not events:
+            return
+        values = [_event_values(lead_id, event) for lead_id, event in events]
+        connection = self.session.connection()
+        event_ids = connection.execute(_INSERT_EVENTS_RETURNING_IDS, values).scalars().all()
+        facts: dict[int, list[Fact]] = {}
+        for event_id, row in zip(event_ids, values, strict=True):
+            facts.setdefault(row["lead_id"], []).append(fact_of(event_id, row))
+        insert_summaries(connection, facts, calendars=self.calendars)
 
     def known_activity(self, lead_ids: list[int]) -> set[tuple[Any, ...]]:
         rows = self.session.execute(

@@ -50,6 +50,7 @@ class Batching:
 
     label: str | None = None
     always: bool = False
+    opens_batches: bool = True
     batch_ids: dict[str | None, int] = field(default_factory=dict)
 
 
@@ -94,11 +95,39 @@ def take_leads(
     `batching` carries a batch per region across calls, so that an import in several
     transactions still posts one summary per region.
     """
-    batching = batching or Batching()
+    [results] = _take_with_retries([leads], uow_factory, clock, routing, batching or Batching())
+    return results
+
+
+def take_small_requests(
+    requests: Sequence[Sequence[LeadIn]],
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    routing: Routing,
+) -> list[list[IntakeResult]]:
+    """Store several small requests in one transaction, as if one after the other.
+
+    The requests must not share an email or external id, and none may hold more than
+    BATCH_THRESHOLD leads (so none would have opened a batch of its own).
+    """
+    if any(len(leads) > BATCH_THRESHOLD for leads in requests):
+        raise ValueError(f"a small request holds at most {BATCH_THRESHOLD} leads")
+    never = Batching(opens_batches=False)
+    return _take_with_retries(requests, uow_factory, clock, routing, never)
+
+
+def _take_with_retries(
+    requests: Sequence[Sequence[LeadIn]],
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    routing: Routing,
+    batching: Batching,
+) -> list[list[IntakeResult]]:
     for attempt in range(RETRIES_ON_TWIN):
         trial = replace(batching, batch_ids=dict(batching.batch_ids))
         try:
-            results = _take(leads, uow_factory, clock, routing, trial)
+            results = _take(requests, uow_factory, clock, routing, trial)
             batching.batch_ids.update(trial.batch_ids)
             return results
         except IntegrityError:
@@ -110,13 +139,14 @@ def take_leads(
 
 
 def _take(
-    leads: Sequence[LeadIn],
+    requests: Sequence[Sequence[LeadIn]],
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
     routing: Routing,
     batching: Batching,
-) -> list[IntakeResult]:
+) -> list[list[IntakeResult]]:
     now = clock.now()
+    leads = [lead for request in requests for lead in request]
     with uow_factory() as uow:
         known = _Known(
             uow.leads.matching(
@@ -130,7 +160,15 @@ def _take(
             _plan_one(lead_in, plan, known, routing)
         results = _write(uow, plan, batching)
         uow.commit()
-    return results
+    return _split(results, [len(request) for request in requests])
+
+
+def _split(results: list[IntakeResult], sizes: list[int]) -> list[list[IntakeResult]]:
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(results[start : start + size])
+        start += size
+    return parts
 
 
 class _Known:
@@ -238,7 +276,7 @@ def _write(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[IntakeResul
 def _write_new(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[StoredLead]:
     if not plan.new:
         return []
-    short_ids = _fresh_short_ids(uow, len(plan.new))
+    short_ids = _distinct_short_ids(len(plan.new))
     leads = [
         replace(item.change.lead, short_id=short_id)
         for short_id, item in zip(short_ids, plan.new, strict=True)
@@ -249,11 +287,11 @@ def _write_new(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[StoredL
     batch_ids = [
         batch_of.get(lead.region) if lead.status is LeadStatus.PENDING else None for lead in leads
     ]
-    stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids)
+    stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids, redraw=new_short_id)
     events = [
         (s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item.change.events
     ]
-    uow.append_events(events, ids=False)
+    uow.append_first_events(events)
     activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item.activity]
     uow.add_activities(activity, now=plan.now)
     handoffs = [s for s in stored if s.lead.status is LeadStatus.PENDING]
@@ -274,7 +312,7 @@ def _batches_for(
                 [Work(WorkKind.BATCH_UPDATE, f"batch:{batch_id}:{size}", batch_id=batch_id)],
                 now=now,
             )
-        elif batching.always or count > BATCH_THRESHOLD:
+        elif batching.opens_batches and (batching.always or count > BATCH_THRESHOLD):
             label = batching.label or "Leads from intake"
             batch_id = uow.add_batch(region, label, count, now=now)
             batching.batch_ids[region] = batch_id
@@ -347,12 +385,11 @@ def _activity_work(stored: StoredLead, event_id: int) -> list[Work]:
     return [note, dm] if lead.handoff_round else [dm]
 
 
-def _fresh_short_ids(uow: UnitOfWork, count: int) -> list[str]:
-    chosen: list[str] = []
+def _distinct_short_ids(count: int) -> list[str]:
+    chosen: set[str] = set()
     while len(chosen) < count:
-        candidates = list({new_short_id() for _ in range(count - len(chosen))} - set(chosen))
-        chosen.extend(sorted(uow.leads.free_short_ids(candidates)))
-    return chosen
+        chosen.add(new_short_id())
+    return list(chosen)
 
 
 def _activity_of(lead_in: LeadIn) -> list[dict[str, Any]]:
