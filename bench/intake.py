@@ -2,7 +2,7 @@
 
 Serves the real web app with uvicorn (127.0.0.1, port 0, in its own process) and sends it
 sales-ready leads with unique emails, their countries spread over the config's regions,
-from a few client threads that keep their connections alive:
+over a few keep-alive connections, each sending its next request when its last is answered:
 
   batch   requests of 500 leads each;
   single  one lead per request.
@@ -13,15 +13,15 @@ batch run left in every table it wrote (leads, their events, handoff rounds, out
 batches: read back after the run, so the baseline follows whatever intake stores), with no
 parsing, checking, qualifying, routing or HTTP.
 
-    python bench/intake.py [--postgres URL] [--quick] [--no-sqlite] [--threads N]
+    python bench/intake.py [--postgres URL] [--quick] [--no-sqlite] [--connections N]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import DEFAULT_POSTGRES, nothing, scratch_database, served
+from harness import DEFAULT_POSTGRES, KeepAliveConnection, nothing, scratch_database, served
 from sqlalchemy import insert, select
 
 from bot.domain.qualification import route
@@ -40,6 +40,7 @@ from storage.rows import Base
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "baton.yaml"
 TOKEN = "bench-intake-token"
+_PATH = "/intake/leads"
 BATCH_SIZE = 500
 TARGET_RATIO = 0.5
 TARGET_SINGLE_RPS = 500
@@ -78,14 +79,16 @@ def main() -> int:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--quick", action="store_true", help="a smaller run")
-    parser.add_argument("--threads", type=int, default=4, help="client threads (default 4)")
+    parser.add_argument(
+        "--connections", type=int, default=4, help="requests in flight at once (default 4)"
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     config = load_config(CONFIG)
     places = places_of(config)
     print(
         f"{sizes.batch_leads:,} leads in batches of {BATCH_SIZE}, "
-        f"{sizes.single_requests:,} single-lead requests, {args.threads} client threads, "
+        f"{sizes.single_requests:,} single-lead requests, {args.connections} connections, "
         f"countries over {len(config.regions)} regions"
     )
     backends = [
@@ -164,7 +167,7 @@ def through_http(
         with served(web_app, database_url=url) as base_url:
             warm_up(base_url)
             before = primary_keys(database)
-            seconds = send_all(base_url, bodies, args.threads)
+            seconds = send_all(base_url, bodies, args.connections)
         rows = rows_added(database, before)
     return Run(
         seconds=seconds,
@@ -204,29 +207,33 @@ def warm_up(base_url: str) -> None:
             raise RuntimeError(f"intake answered {answer.status_code}: {answer.text[:300]}")
 
 
-def send_all(base_url: str, bodies: list[bytes], threads: int) -> float:
-    """Post the bodies from `threads` keep-alive clients; return the seconds until the last answer."""
+def send_all(base_url: str, bodies: list[bytes], connections: int) -> float:
+    """Post the bodies over `connections` keep-alive connections; seconds until the last answer.
+
+    The client is a lean asyncio one (the harness's), so that it costs little next to the
+    server it measures.
+    """
+    return asyncio.run(_send_all(base_url, bodies, connections))
+
+
+async def _send_all(base_url: str, bodies: list[bytes], connections: int) -> float:
     pending = iter(bodies)
-    lock = threading.Lock()
     failures: list[str] = []
 
-    def client_thread() -> None:
-        with httpx.Client(base_url=base_url, headers=_headers(), timeout=120) as client:
-            while True:
-                with lock:
-                    body = next(pending, None)
-                if body is None or failures:
+    async def client() -> None:
+        connection = KeepAliveConnection(base_url)
+        await connection.open()
+        try:
+            for body in pending:
+                status = await connection.send(connection.request(_PATH, body, _headers()))
+                if status != 202:
+                    failures.append(f"intake answered {status}")
                     return
-                answer = client.post("/intake/leads", content=body)
-                if answer.status_code != 202:
-                    failures.append(f"{answer.status_code}: {answer.text[:300]}")
+        finally:
+            await connection.close()
 
-    workers = [threading.Thread(target=client_thread) for _ in range(threads)]
     started = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    await asyncio.gather(*(client() for _ in range(connections)))
     seconds = time.perf_counter() - started
     if failures:
         raise RuntimeError(f"intake failed: {failures[0]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -160,8 +161,13 @@ class SqlLeadRepository:
         id_of: dict[str, int] = {}
         waiting = values
         while waiting:
-            id_of.update(connection.execute(statement, waiting).all())
-            waiting = [v for v in waiting if v["short_id"] not in id_of]
+            # A plain executemany and a look-up by short id: RETURNING from a multi-row
+            # insert costs PostgreSQL's driver more than the insert itself.
+            connection.execute(statement, waiting)
+            email_of = {row["short_id"]: row["email"] for row in waiting}
+            found = connection.execute(_BY_SHORT_ID, {"short_ids": list(email_of)})
+            id_of |= {short_id: id for short_id, id, email in found if email_of[short_id] == email}
+            waiting = [row for row in waiting if row["short_id"] not in id_of]
             _redraw_short_ids(waiting, taken=id_of.keys(), redraw=redraw)
         return [
             StoredLead(
@@ -249,11 +255,7 @@ def _redraw_short_ids(
 def _insert_new_leads(insert: Any) -> Any:
     # A short id drawn twice is skipped rather than refused, so that it can be drawn again;
     # a twin email or external id is still refused.
-    return (
-        insert(LeadRow.__table__)
-        .on_conflict_do_nothing(index_elements=["short_id"])
-        .returning(LeadRow.short_id, LeadRow.id)
-    )
+    return insert(LeadRow.__table__).on_conflict_do_nothing(index_elements=["short_id"])
 
 
 _INSERT_NEW_LEADS = {
@@ -262,6 +264,14 @@ _INSERT_NEW_LEADS = {
 }
 _INSERT_EVENTS_RETURNING_IDS = EventRow.__table__.insert().returning(
     EventRow.id, sort_by_parameter_order=True
+)
+_EVENT_IDS_OF_LEADS_BETWEEN = (
+    select(EventRow.lead_id, EventRow.id)
+    .where(EventRow.lead_id.between(bindparam("first"), bindparam("last")))
+    .order_by(EventRow.id)
+)
+_BY_SHORT_ID = select(LeadRow.short_id, LeadRow.id, LeadRow.email).where(
+    LeadRow.short_id.in_(bindparam("short_ids", expanding=True))
 )
 _MATCHING_IDS = select(LeadRow.id).where(
     or_(
@@ -338,10 +348,17 @@ class SqlUnitOfWork:
             return
         values = [_event_values(lead_id, event) for lead_id, event in events]
         connection = self.session.connection()
-        event_ids = connection.execute(_INSERT_EVENTS_RETURNING_IDS, values).scalars().all()
-        facts: dict[int, list[Fact]] = {}
-        for event_id, row in zip(event_ids, values, strict=True):
-            facts.setdefault(row["lead_id"], []).append(fact_of(event_id, row))
+        connection.execute(EventRow.__table__.insert(), values)
+        # Read back only the ids: each lead's rise in the order its events were given.
+        lead_ids = {lead_id for lead_id, _ in events}
+        ids_of: dict[int, list[int]] = defaultdict(list)
+        span = {"first": min(lead_ids), "last": max(lead_ids)}
+        for lead_id, event_id in connection.execute(_EVENT_IDS_OF_LEADS_BETWEEN, span):
+            if lead_id in lead_ids:
+                ids_of[lead_id].append(event_id)
+        facts: dict[int, list[Fact]] = defaultdict(list)
+        for row in values:
+            facts[row["lead_id"]].append(fact_of(ids_of[row["lead_id"]].pop(0), row))
         insert_summaries(connection, facts, calendars=self.calendars)
 
     def known_activity(self, lead_ids: list[int]) -> set[tuple[Any, ...]]:

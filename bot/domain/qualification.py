@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol
 
 TRIAGE = "triage"
@@ -100,12 +101,22 @@ def matches(facts: Mapping[str, Any], match: RegionMatch) -> str | None:
 
 
 def _equals(value: str, wanted: Sequence[str]) -> bool:
-    return value in {w.upper() for w in wanted}
+    return value in _upper_set(tuple(wanted))
 
 
 def _prefixed(value: str, wanted: Sequence[str]) -> bool:
-    compact = value.replace(" ", "")
-    return any(compact.startswith(p.upper().replace(" ", "")) for p in wanted)
+    return value.replace(" ", "").startswith(_compact_prefixes(tuple(wanted)))
+
+
+# A region's criteria are few and fixed, and every lead is compared with them.
+@cache
+def _upper_set(wanted: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w.upper() for w in wanted)
+
+
+@cache
+def _compact_prefixes(wanted: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p.upper().replace(" ", "") for p in wanted)
 
 
 def _clean(value: Any) -> Any:
