@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -10,15 +12,20 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
+from bot.slack.bolt import PooledWebClient, carry_on
+from bot.slack.early_ack import EarlyAck
 from handlers import health, intake, report
 
 
 def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     """Build the web app around a built Baton; with a Bolt app, Slack's endpoint too."""
-    app = FastAPI(title="Baton", version="0.1.0", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Baton", version="0.1.0", docs_url=None, redoc_url=None, lifespan=_lifespan(bolt)
+    )
     router = APIRouter()
     if bolt is not None:
-        _mount_slack(router, bolt)
+        secret = baton.settings.slack_signing_secret
+        _mount_slack(router, bolt, secret.get_secret_value() if secret else None)
     intake.register(router, baton)
     health.register(router, baton)
     report.register(router, baton)
@@ -27,11 +34,25 @@ def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     return app
 
 
-def _mount_slack(router: APIRouter, bolt: AsyncApp) -> None:
+def _lifespan(bolt: AsyncApp | None):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if bolt is not None and isinstance(bolt.client, PooledWebClient):
+            await bolt.client.close()
+
+    return lifespan
+
+
+def _mount_slack(router: APIRouter, bolt: AsyncApp, signing_secret: str | None) -> None:
     handler = AsyncSlackRequestHandler(bolt)
+    early = EarlyAck(signing_secret)
 
     @router.post("/slack/events", summary="Slack's events, interactions and slash commands")
     async def slack_events(request: Request) -> Response:
+        if early.applies(await request.body(), request.headers):
+            carry_on(handler.handle(request), "dispatching an acked request")
+            return Response(status_code=200)
         return await handler.handle(request)
 
 

@@ -10,6 +10,7 @@ from bot.app import Baton
 from bot.services import desk, outcomes
 from bot.slack import blocks, blocks_rep
 from bot.slack import lead_command as cmd
+from bot.slack.bolt import answer_at_ack
 from handlers.slack_outcomes import open_outcome_form
 from handlers.slack_reply import answer, tell
 from handlers.slack_report import report_answer
@@ -21,6 +22,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
     answers = _Answers(baton)
 
     @bolt.command("/lead")
+    @answer_at_ack
     async def lead(ack, body, client) -> None:  # type: ignore[no-untyped-def]
         await ack()
         user, channel, text = body["user_id"], body.get("channel_id"), body.get("text") or ""

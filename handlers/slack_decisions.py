@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -17,6 +16,7 @@ from bot.app import Baton
 from bot.domain.lead import FollowUpMethod, LeadError, ReturnReason
 from bot.services import handoff
 from bot.slack import blocks, render
+from bot.slack.bolt import answer_at_ack, run_service
 from bot.slack.ids import ActionId, LeadRef, read_choice
 
 log = logging.getLogger(__name__)
@@ -27,18 +27,21 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
     services = _Services(baton)
 
     @bolt.action(ActionId.ACCEPT)
+    @answer_at_ack
     async def accept_clicked(ack, body, client) -> None:  # type: ignore[no-untyped-def]
         await ack()
         ref = LeadRef.loads(body["actions"][0]["value"])
         await _open_modal(client, body, lambda: services.accept_modal(ref, body["user"]["id"]))
 
     @bolt.action(ActionId.RETURN)
+    @answer_at_ack
     async def return_clicked(ack, body, client) -> None:  # type: ignore[no-untyped-def]
         await ack()
         ref = LeadRef.loads(body["actions"][0]["value"])
         await _open_modal(client, body, lambda: services.return_modal(ref, body["user"]["id"]))
 
     @bolt.action(ActionId.MORE)
+    @answer_at_ack
     async def more_chosen(ack, body, client) -> None:  # type: ignore[no-untyped-def]
         await ack()
         choice, ref = read_choice(body["actions"][0]["selected_option"]["value"])
@@ -46,6 +49,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
             await _open_modal(client, body, lambda: services.reroute_modal(ref, body["user"]["id"]))
 
     @bolt.view(ActionId.ACCEPT_MODAL)
+    @answer_at_ack
     async def accept_submitted(ack, body, view, client) -> None:  # type: ignore[no-untyped-def]
         values, ref = view["state"]["values"], LeadRef.loads(view["private_metadata"])
         form = _accept_values(values)
@@ -61,6 +65,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
         )
 
     @bolt.view(ActionId.RETURN_MODAL)
+    @answer_at_ack
     async def return_submitted(ack, body, view, client) -> None:  # type: ignore[no-untyped-def]
         values, ref = view["state"]["values"], LeadRef.loads(view["private_metadata"])
         reason = ReturnReason(_selected(values, ActionId.REASON_BLOCK, ActionId.REASON_INPUT))
@@ -81,6 +86,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
         )
 
     @bolt.view(ActionId.REROUTE_MODAL)
+    @answer_at_ack
     async def reroute_submitted(ack, body, view, client) -> None:  # type: ignore[no-untyped-def]
         values, ref = view["state"]["values"], LeadRef.loads(view["private_metadata"])
         region = _selected(values, ActionId.REGION_BLOCK, ActionId.REGION_INPUT)
@@ -171,7 +177,7 @@ async def _open_modal(
     client: AsyncWebClient, body: dict[str, Any], build: Callable[[], dict[str, Any]]
 ) -> None:
     try:
-        modal = await asyncio.to_thread(build)
+        modal = await run_service(build)
     except (LeadError, ValidationError, ValueError) as error:
         await _tell(client, body, str(error))
         return
@@ -186,7 +192,7 @@ async def _decide(
     decide: Callable[[], handoff.Decided],
 ) -> None:
     try:
-        await asyncio.to_thread(decide)
+        await run_service(decide)
     except LeadError as error:
         await _tell(client, body, str(error), ref=ref)
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -11,12 +10,14 @@ from slack_bolt.async_app import AsyncApp
 from bot.app import Baton
 from bot.services import desk
 from bot.slack import home
+from bot.slack.bolt import answer_at_ack, run_service
 
 log = logging.getLogger(__name__)
 
 
 def register(bolt: AsyncApp, baton: Baton) -> None:
     @bolt.event("app_home_opened")
+    @answer_at_ack
     async def home_opened(event, client) -> None:  # type: ignore[no-untyped-def]
         if event.get("tab") != "home":
             return  # the Messages tab
@@ -27,7 +28,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
             return home.home_view(mine)
 
         try:
-            view = await asyncio.to_thread(build)
+            view = await run_service(build)
         except Exception:
             log.exception("building the Home tab of %s failed", user)
             raise

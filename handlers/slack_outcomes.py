@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,12 +14,14 @@ from bot.domain.amounts import AmountError, parse_money
 from bot.domain.lead import LeadError, Outcome, ReturnReason
 from bot.services import outcomes
 from bot.slack import blocks, blocks_rep
+from bot.slack.bolt import answer_at_ack, run_service
 from bot.slack.ids import ActionId, LeadRef, OutcomeRef
 from handlers.slack_reply import answer, tell
 
 
 def register(bolt: AsyncApp, baton: Baton) -> None:
     @bolt.action(ActionId.LOG_OUTCOME)
+    @answer_at_ack
     async def log_outcome_clicked(ack, body, client) -> None:  # type: ignore[no-untyped-def]
         await ack()
         ref = LeadRef.loads(body["actions"][0]["value"])
@@ -29,6 +30,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
         await open_outcome_form(client, baton, body["trigger_id"], ref.lead, user, channel)
 
     @bolt.view(ActionId.OUTCOME_MODAL)
+    @answer_at_ack
     async def outcome_submitted(ack, body, view, client) -> None:  # type: ignore[no-untyped-def]
         ref = OutcomeRef.loads(view["private_metadata"])
         entry, errors = _entry(view["state"]["values"], today=_today(baton, ref.timezone))
@@ -66,7 +68,7 @@ async def open_outcome_form(
 ) -> None:
     """Open the outcome modal, or tell `user` why they cannot log an outcome on this lead."""
     try:
-        form = await asyncio.to_thread(
+        form = await run_service(
             outcomes.outcome_form,
             short_id,
             user,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.lead import LeadError
 from bot.slack import blocks
+from bot.slack.bolt import run_service
 
 log = logging.getLogger(__name__)
 PROBLEM = "Baton hit a problem with that and has logged it; please try again in a minute."
@@ -48,7 +48,7 @@ async def answer(
     is told something went wrong, and it is raised again.
     """
     try:
-        message = await asyncio.to_thread(work)
+        message = await run_service(work)
     except LeadError as error:
         await tell(client, user, channel, blocks.ephemeral(str(error)))
         return False

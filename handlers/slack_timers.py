@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from bot.services import snooze, touch
 from bot.slack import blocks, render, render_timers
 from bot.slack import text as t
 from bot.slack.blocks_timers import touch_modal
+from bot.slack.bolt import answer_at_ack, run_service
 from bot.slack.ids import ActionId, LeadRef, TimerRef
 from handlers.slack_reply import answer, tell
 
@@ -28,6 +28,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
         }
 
     @bolt.action(ActionId.SNOOZE)
+    @answer_at_ack
     async def snooze_clicked(ack, body, client) -> None:  # type: ignore[no-untyped-def]
         await ack()
         ref, user = TimerRef.loads(body["actions"][0]["value"]), body["user"]["id"]
@@ -39,6 +40,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
         await _open(client, body, modal)
 
     @bolt.view(ActionId.SNOOZE_MODAL)
+    @answer_at_ack
     async def snooze_submitted(ack, body, view, client) -> None:  # type: ignore[no-untyped-def]
         values, ref = view["state"]["values"], TimerRef.loads(view["private_metadata"])
         reason = _text(values, ActionId.SNOOZE_REASON_BLOCK, ActionId.SNOOZE_REASON_INPUT)
@@ -59,6 +61,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
             baton.outbox_changed()
 
     @bolt.action(ActionId.TOUCH)
+    @answer_at_ack
     async def touch_clicked(ack, body, client) -> None:  # type: ignore[no-untyped-def]
         await ack()
         ref, user = LeadRef.loads(body["actions"][0]["value"]), body["user"]["id"]
@@ -70,6 +73,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
         await _open(client, body, modal)
 
     @bolt.view(ActionId.TOUCH_MODAL)
+    @answer_at_ack
     async def touch_submitted(ack, body, view, client) -> None:  # type: ignore[no-untyped-def]
         values, ref = view["state"]["values"], LeadRef.loads(view["private_metadata"])
         notes = _text(values, ActionId.TOUCH_NOTES_BLOCK, ActionId.TOUCH_NOTES_INPUT)
@@ -102,7 +106,7 @@ async def _open(
 ) -> None:
     """Open the modal `build` returns, or tell the person (only them) why they cannot."""
     try:
-        modal = await asyncio.to_thread(build)
+        modal = await run_service(build)
     except LeadError as error:
         await tell(client, body["user"]["id"], _channel(body), blocks.ephemeral(str(error)))
         return

@@ -722,6 +722,7 @@ class _Server(ThreadingHTTPServer):
     # Slack takes many connections at once; the default backlog of 5 refuses a burst of them.
     request_queue_size = 128
     standin: SlackStandIn
+    stopped = False
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Ignore clients that hung up first (timeouts); report anything else."""
@@ -733,9 +734,16 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    # Keep-alive, as Slack's API: clients that pool connections reuse them.
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # an idle kept-alive connection is closed after this
 
     def do_POST(self) -> None:
         """Answer one request, or hang up when the stand-in drops this answer."""
+        if self.server.stopped:
+            # A connection kept alive from before stop(): Slack is gone for it too.
+            self.close_connection = True
+            return
         url = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         reply = self.server.standin.answer(url.path, url.query, body, dict(self.headers.items()))
@@ -808,6 +816,7 @@ class SlackStandIn:
         """Stop listening and wake any slow answer still sleeping."""
         self._stopping.set()
         if self._server is not None:
+            self._server.stopped = True
             self._server.shutdown()
             self._server.server_close()
         if self._thread is not None:
