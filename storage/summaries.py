@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.domain.lead_summary import CalendarBook, Fact, LeadSummary, speed_of, summarise
 from bot.domain.report import cents_of
+from storage.bulk import BulkInsert
 from storage.rows import EventRow, LeadRow, LeadSummaryRow
 
 CHUNK = 2_000
@@ -32,6 +33,7 @@ FACT_COLUMNS = (
 )
 _FACT_NAMES = tuple(column.key for column in FACT_COLUMNS[1:])
 _TABLE = LeadSummaryRow.__table__
+_INSERT = BulkInsert(_TABLE.insert())
 
 
 def refresh_summaries(
@@ -58,9 +60,7 @@ def insert_summaries(
     connection: Connection, facts: dict[int, list[Fact]], *, calendars: CalendarBook | None
 ) -> None:
     """Write the first summaries of new leads from their events (all of them, in order)."""
-    values = _values(facts, calendars)
-    if values:
-        connection.execute(_TABLE.insert(), values)
+    _INSERT.run(connection, _values(facts, calendars))
 
 
 def fact_of(event_id: int, event: dict[str, Any]) -> Fact:
@@ -86,8 +86,7 @@ def rebuild_summaries(
         last = ids[-1]
         facts = _facts(connection, EventRow.lead_id.between(ids[0], last))
         values = _values(facts, calendars)
-        if values:
-            connection.execute(_TABLE.insert(), values)
+        _INSERT.run(connection, values)
         written += len(values)
         if progress:
             progress(written)

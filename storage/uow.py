@@ -17,6 +17,7 @@ from bot.domain.lead import WORKING, Lead, LeadEvent, LeadStatus
 from bot.domain.lead_summary import CalendarBook, Fact
 from bot.domain.shortid import new_short_id
 from bot.services.ports import StoredLead, Work
+from storage.bulk import BulkInsert
 from storage.db import Database
 from storage.rows import (
     ActivityRow,
@@ -143,11 +144,11 @@ class SqlLeadRepository:
         *,
         now: datetime,
         batch_ids: Sequence[int | None] | None = None,
-        redraw: Callable[[], str] = new_short_id,
+        draw: Callable[[], str] = new_short_id,
     ) -> list[StoredLead]:
-        """Insert new leads in bulk and return them with their row ids, in order.
+        """Insert new leads in bulk, each with a short id from `draw` not yet taken.
 
-        A lead whose short id is already taken gets another one from `redraw`.
+        Returns them with their row ids and short ids, in order.
         """
         if not new:
             return []
@@ -157,18 +158,19 @@ class SqlLeadRepository:
             for (lead, facts, reasons), batch in zip(new, batches, strict=True)
         ]
         connection = self.session.connection()
-        statement = _INSERT_NEW_LEADS[connection.dialect.name]
         id_of: dict[str, int] = {}
         waiting = values
+        _draw_short_ids(waiting, taken=id_of.keys(), draw=draw)
         while waiting:
             # A plain executemany and a look-up by short id: RETURNING from a multi-row
             # insert costs PostgreSQL's driver more than the insert itself.
-            connection.execute(statement, waiting)
+            _INSERT_NEW_LEADS.run(connection, waiting)
             email_of = {row["short_id"]: row["email"] for row in waiting}
             found = connection.execute(_BY_SHORT_ID, {"short_ids": list(email_of)})
             id_of |= {short_id: id for short_id, id, email in found if email_of[short_id] == email}
+            # A short id someone else holds is skipped by the insert: draw again.
             waiting = [row for row in waiting if row["short_id"] not in id_of]
-            _redraw_short_ids(waiting, taken=id_of.keys(), redraw=redraw)
+            _draw_short_ids(waiting, taken=id_of.keys(), draw=draw)
         return [
             StoredLead(
                 id=id_of[row["short_id"]],
@@ -240,28 +242,36 @@ def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
         setattr(row, name, value.value if isinstance(value, LeadStatus) else value)
 
 
-def _redraw_short_ids(
-    values: list[dict[str, Any]], *, taken: Collection[str], redraw: Callable[[], str]
+def _draw_short_ids(
+    values: list[dict[str, Any]], *, taken: Collection[str], draw: Callable[[], str]
 ) -> None:
     drawn: set[str] = set()
     for row in values:
-        short_id = redraw()
+        short_id = draw()
         while short_id in taken or short_id in drawn:
-            short_id = redraw()
+            short_id = draw()
         drawn.add(short_id)
         row["short_id"] = short_id
 
 
-def _insert_new_leads(insert: Any) -> Any:
-    # A short id drawn twice is skipped rather than refused, so that it can be drawn again;
-    # a twin email or external id is still refused.
-    return insert(LeadRow.__table__).on_conflict_do_nothing(index_elements=["short_id"])
+def _insert_or_skip(table: Any, conflict: str) -> BulkInsert:
+    """An insert that skips a row whose `conflict` column is already taken."""
+
+    def statement(dialect: str) -> Any:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        return insert(table).on_conflict_do_nothing(index_elements=[conflict])
+
+    return BulkInsert(statement)
 
 
-_INSERT_NEW_LEADS = {
-    "postgresql": _insert_new_leads(pg_insert),
-    "sqlite": _insert_new_leads(sqlite_insert),
-}
+# A short id drawn twice is skipped rather than refused, so that it can be drawn again; a
+# twin email or external id is still refused.
+_INSERT_NEW_LEADS = _insert_or_skip(LeadRow.__table__, "short_id")
+# Work whose key is already queued is left as it is.
+_QUEUE = _insert_or_skip(OutboxRow.__table__, "key")
+_INSERT_EVENTS = BulkInsert(EventRow.__table__.insert())
+_INSERT_ACTIVITY = BulkInsert(ActivityRow.__table__.insert())
+_INSERT_ROUNDS = BulkInsert(HandoffRoundRow.__table__.insert())
 _INSERT_EVENTS_RETURNING_IDS = EventRow.__table__.insert().returning(
     EventRow.id, sort_by_parameter_order=True
 )
@@ -327,9 +337,9 @@ class SqlUnitOfWork:
         if not events:
             return []
         values = [_event_values(lead_id, event) for lead_id, event in events]
-        table, connection = EventRow.__table__, self.session.connection()
+        connection = self.session.connection()
         if not ids:
-            connection.execute(table.insert(), values)
+            _INSERT_EVENTS.run(connection, values)
             refresh_summaries(
                 connection, [lead_id for lead_id, _ in events], calendars=self.calendars
             )
@@ -348,7 +358,7 @@ class SqlUnitOfWork:
             return
         values = [_event_values(lead_id, event) for lead_id, event in events]
         connection = self.session.connection()
-        connection.execute(EventRow.__table__.insert(), values)
+        _INSERT_EVENTS.run(connection, values)
         # Read back only the ids: each lead's rise in the order its events were given.
         lead_ids = {lead_id for lead_id, _ in events}
         ids_of: dict[int, list[int]] = defaultdict(list)
@@ -384,7 +394,7 @@ class SqlUnitOfWork:
                 }
                 for lead_id, a in activity
             ]
-            self.session.connection().execute(ActivityRow.__table__.insert(), values)
+            _INSERT_ACTIVITY.run(self.session.connection(), values)
 
     def start_round(
         self,
@@ -413,7 +423,7 @@ class SqlUnitOfWork:
             }
             for lead_id, round_no, region, batch_id in rounds
         ]
-        self.session.connection().execute(HandoffRoundRow.__table__.insert(), values)
+        _INSERT_ROUNDS.run(self.session.connection(), values)
 
     def add_batch(self, region: str | None, label: str, lead_count: int, *, now: datetime) -> int:
         row = BatchRow(region=region, label=label, lead_count=lead_count, created_at=now)
@@ -450,9 +460,7 @@ class SqlUnitOfWork:
             }
             for item in work
         ]
-        dialect_insert = pg_insert if self.database.is_postgres else sqlite_insert
-        statement = dialect_insert(OutboxRow).on_conflict_do_nothing(index_elements=["key"])
-        self.session.connection().execute(statement, values)
+        _QUEUE.run(self.session.connection(), values)
 
 
 def _event_values(lead_id: int, event: LeadEvent) -> dict[str, Any]:

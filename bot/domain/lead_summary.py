@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import IntFlag
+from functools import cache
 from typing import Any, NamedTuple
 
 from bot.domain.lead import CONTACTED, EventKind, LeadStatus, Outcome
@@ -233,6 +234,7 @@ class _Reading:
             self.contact_region = fact.region
 
 
+@cache  # few distinct sets of stages, and Flag arithmetic is slow
 def _implied(stages: Stage) -> Stage:
     if Stage.WON in stages:
         stages &= ~Stage.LOST

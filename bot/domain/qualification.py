@@ -71,6 +71,10 @@ def qualify(facts: Mapping[str, Any], definition: LeadDefinition) -> Qualificati
     return Qualification(True, f"{source or 'lead'} rule: required fields present")
 
 
+# Everything `route` reads of a lead.
+ROUTING_FIELDS = ("region", "country", "state", "postal_code")
+
+
 def route(facts: Mapping[str, Any], regions: Sequence[RoutableRegion]) -> Route:
     """Pick the lead's region: the one it names, else the first that matches, else triage."""
     named = _clean(facts.get("region"))

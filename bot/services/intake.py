@@ -24,7 +24,14 @@ from bot.domain.lead import (
     RecordActivity,
     apply,
 )
-from bot.domain.qualification import LeadDefinition, RoutableRegion, qualify, route
+from bot.domain.qualification import (
+    ROUTING_FIELDS,
+    LeadDefinition,
+    RoutableRegion,
+    Route,
+    qualify,
+    route,
+)
 from bot.domain.shortid import new_short_id
 from bot.services.leadin import LeadIn
 from bot.services.ports import StoredLead, UnitOfWork, Work, WorkKind
@@ -58,6 +65,15 @@ class Batching:
 class Routing:
     definition: LeadDefinition
     regions: Sequence[RoutableRegion]
+    _routes: dict[tuple[Any, ...], Route] = field(default_factory=dict, repr=False)
+
+    def route(self, facts: dict[str, Any]) -> Route:
+        """Where a lead goes; leads from the same place in one request are routed once."""
+        place = tuple(facts.get(name) for name in ROUTING_FIELDS)
+        found = self._routes.get(place)
+        if found is None:
+            found = self._routes[place] = route(facts, self.regions)
+        return found
 
 
 @dataclass
@@ -213,7 +229,7 @@ def _plan_one(lead_in: LeadIn, plan: _Plan, known: _Known, routing: Routing) -> 
 def _plan_new(lead_in: LeadIn, now: datetime, routing: Routing) -> _NewLead:
     facts = lead_in.facts()
     verdict = qualify(facts, routing.definition)
-    where = route(facts, routing.regions)
+    where = routing.route(facts)
     lead = Lead(
         short_id="", status=LeadStatus.RECEIVED, campaign=lead_in.campaign, source=lead_in.source
     )
@@ -238,7 +254,7 @@ def _plan_merge(
     if stored.lead.status in REQUALIFIABLE:
         merged = {**stored.facts, **facts}
         verdict = qualify(merged, routing.definition)
-        where = route(merged, routing.regions)
+        where = routing.route(merged)
         command = Qualify(
             sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region
         )
@@ -276,18 +292,14 @@ def _write(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[IntakeResul
 def _write_new(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[StoredLead]:
     if not plan.new:
         return []
-    short_ids = _distinct_short_ids(len(plan.new))
-    leads = [
-        replace(item.change.lead, short_id=short_id)
-        for short_id, item in zip(short_ids, plan.new, strict=True)
-    ]
+    leads = [item.change.lead for item in plan.new]
     pending = Counter(lead.region for lead in leads if lead.status is LeadStatus.PENDING)
     batch_of = _batches_for(uow, pending, plan.now, batching)
     rows = [(lead, item.facts, item.reasons) for lead, item in zip(leads, plan.new, strict=True)]
     batch_ids = [
         batch_of.get(lead.region) if lead.status is LeadStatus.PENDING else None for lead in leads
     ]
-    stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids, redraw=new_short_id)
+    stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids, draw=new_short_id)
     events = [
         (s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item.change.events
     ]
@@ -383,13 +395,6 @@ def _activity_work(stored: StoredLead, event_id: int) -> list[Work]:
         data={"event_id": event_id},
     )
     return [note, dm] if lead.handoff_round else [dm]
-
-
-def _distinct_short_ids(count: int) -> list[str]:
-    chosen: set[str] = set()
-    while len(chosen) < count:
-        chosen.add(new_short_id())
-    return list(chosen)
 
 
 def _activity_of(lead_in: LeadIn) -> list[dict[str, Any]]:

@@ -17,14 +17,14 @@ from storage.uow import SqlUnitOfWork
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
-def new_lead(short_id: str, email: str) -> tuple[Lead, dict[str, Any], dict[str, str]]:
-    lead = Lead(short_id=short_id, status=LeadStatus.NURTURE, region="emea")
+def new_lead(email: str) -> tuple[Lead, dict[str, Any], dict[str, str]]:
+    lead = Lead(short_id="", status=LeadStatus.NURTURE, region="emea")
     return lead, {"email": email, "company": "Acme GmbH"}, {"qualification": "score 10 < 50"}
 
 
-def add(database: Database, *leads, redraw=None):  # type: ignore[no-untyped-def]
+def add(database: Database, *leads, draw=None):  # type: ignore[no-untyped-def]
     with SqlUnitOfWork(database) as uow:
-        extra = {"redraw": redraw} if redraw else {}
+        extra = {"draw": draw} if draw else {}
         stored = uow.leads.add_all(list(leads), now=NOW, **extra)
         uow.commit()
     return stored
@@ -36,15 +36,15 @@ def stored_short_ids(database: Database) -> dict[str, str]:
 
 
 def test_a_short_id_already_taken_is_drawn_again(database: Database) -> None:
-    add(database, new_lead("L-AAAAA", "first@acme.example"))
-    draws = iter(["L-AAAAA", "L-BBBBB", "L-CCCCC"])
+    add(database, new_lead("first@acme.example"), draw=lambda: "L-AAAAA")
+    draws = iter(["L-AAAAA", "L-DDDDD", "L-AAAAA", "L-BBBBB"])
     later = add(
         database,
-        new_lead("L-AAAAA", "second@acme.example"),
-        new_lead("L-DDDDD", "third@acme.example"),
-        redraw=lambda: next(draws),
+        new_lead("second@acme.example"),
+        new_lead("third@acme.example"),
+        draw=lambda: next(draws),
     )
-    # The first draw is taken too, so the lead gets the second; the other keeps its own.
+    # L-AAAAA is taken: the first new lead draws again, after the second drew L-DDDDD.
     assert [s.lead.short_id for s in later] == ["L-BBBBB", "L-DDDDD"]
     assert stored_short_ids(database) == {
         "first@acme.example": "L-AAAAA",
@@ -60,12 +60,8 @@ def test_a_short_id_already_taken_is_drawn_again(database: Database) -> None:
 def test_a_twin_email_is_refused_and_nothing_of_its_transaction_is_stored(
     database: Database,
 ) -> None:
-    add(database, new_lead("L-AAAAA", "first@acme.example"))
+    add(database, new_lead("first@acme.example"))
     with pytest.raises(IntegrityError):
-        add(
-            database,
-            new_lead("L-BBBBB", "other@acme.example"),
-            new_lead("L-CCCCC", "first@acme.example"),
-        )
+        add(database, new_lead("other@acme.example"), new_lead("first@acme.example"))
     with database.reading() as session:
         assert session.scalar(select(func.count()).select_from(LeadRow)) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import count
 
 from bot.app import Baton
 from bot.domain.lead import (
@@ -24,10 +25,12 @@ from bot.domain.lead import (
     ReturnReason,
     apply,
 )
-from bot.domain.shortid import new_short_id
 
 BOSS = "U0BOSS00001"
 ANYONE = Authority(deciders=frozenset({BOSS}), marketing=frozenset({BOSS}), named=(BOSS,))
+
+
+_PEOPLE = count(1)
 
 
 class Histories:
@@ -43,16 +46,16 @@ class Histories:
         source: str | None = "webinar",
         sales_ready: bool = True,
     ) -> str:
-        short_id = new_short_id()
-        lead = Lead(short_id=short_id, status=LeadStatus.RECEIVED, campaign=campaign, source=source)
+        lead = Lead(short_id="", status=LeadStatus.RECEIVED, campaign=campaign, source=source)
         command = Qualify(sales_ready=sales_ready, reason="test", region=region)
         change = apply(lead, command, actor="intake", authority=ANYONE, at=at)
-        facts = {"email": f"{short_id.lower()}@example.com", "campaign": campaign, "source": source}
+        email = f"person{next(_PEOPLE)}@example.com"
+        facts = {"email": email, "campaign": campaign, "source": source}
         with self.baton.unit_of_work() as uow:
             [stored] = uow.leads.add_all([(change.lead, facts, {})], now=at)
             uow.append_events([(stored.id, e) for e in change.events])
             uow.commit()
-        return short_id
+        return stored.lead.short_id
 
     def act(self, short_id: str, command: Command, at: datetime) -> int:
         """Apply `command` to the lead at `at`; return the id of its last event."""
