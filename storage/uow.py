@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -98,9 +98,13 @@ class SqlLeadRepository:
         external_ids, emails = list(external_ids), list(emails)
         if not external_ids and not emails:
             return []
-        parameters = {"external_ids": external_ids, "emails": emails}
         # Most leads are new: a plain look-up of ids first, and whole rows only for matches.
-        ids = self.session.connection().execute(_MATCHING_IDS, parameters).scalars().all()
+        # One query per unique index: an OR of two long lists can make PostgreSQL scan.
+        connection = self.session.connection()
+        ids = set(connection.execute(_IDS_BY_EMAIL, {"values": emails}).scalars())
+        if external_ids:
+            found = connection.execute(_IDS_BY_EXTERNAL_ID, {"values": external_ids})
+            ids.update(found.scalars())
         if not ids:
             return []
         rows = self.session.scalars(select(LeadRow).where(LeadRow.id.in_(ids))).all()
@@ -283,11 +287,9 @@ _EVENT_IDS_OF_LEADS_BETWEEN = (
 _BY_SHORT_ID = select(LeadRow.short_id, LeadRow.id, LeadRow.email).where(
     LeadRow.short_id.in_(bindparam("short_ids", expanding=True))
 )
-_MATCHING_IDS = select(LeadRow.id).where(
-    or_(
-        LeadRow.external_id.in_(bindparam("external_ids", expanding=True)),
-        LeadRow.email.in_(bindparam("emails", expanding=True)),
-    )
+_IDS_BY_EMAIL = select(LeadRow.id).where(LeadRow.email.in_(bindparam("values", expanding=True)))
+_IDS_BY_EXTERNAL_ID = select(LeadRow.id).where(
+    LeadRow.external_id.in_(bindparam("values", expanding=True))
 )
 
 
