@@ -111,7 +111,8 @@ def take_leads(
     `batching` carries a batch per region across calls, so that an import in several
     transactions still posts one summary per region.
     """
-    [results] = _take_with_retries([leads], uow_factory, clock, routing, batching or Batching())
+    storing = _Storing(uow_factory, clock, routing)
+    [results] = _take_with_retries([leads], storing, batching or Batching())
     return results
 
 
@@ -130,20 +131,25 @@ def take_small_requests(
     if any(len(leads) > BATCH_THRESHOLD for leads in requests):
         raise ValueError(f"a small request holds at most {BATCH_THRESHOLD} leads")
     never = Batching(opens_batches=False)
-    return _take_with_retries(requests, uow_factory, clock, routing, never)
+    return _take_with_retries(requests, _Storing(uow_factory, clock, routing), never)
+
+
+@dataclass(frozen=True)
+class _Storing:
+    """Where and how intake stores: its transactions, its clock and its routing."""
+
+    uow_factory: Callable[[], UnitOfWork]
+    clock: Clock
+    routing: Routing
 
 
 def _take_with_retries(
-    requests: Sequence[Sequence[LeadIn]],
-    uow_factory: Callable[[], UnitOfWork],
-    clock: Clock,
-    routing: Routing,
-    batching: Batching,
+    requests: Sequence[Sequence[LeadIn]], storing: _Storing, batching: Batching
 ) -> list[list[IntakeResult]]:
     for attempt in range(RETRIES_ON_TWIN):
         trial = replace(batching, batch_ids=dict(batching.batch_ids))
         try:
-            results = _take(requests, uow_factory, clock, routing, trial)
+            results = _take(requests, storing, trial)
             batching.batch_ids.update(trial.batch_ids)
             return results
         except IntegrityError:
@@ -155,15 +161,11 @@ def _take_with_retries(
 
 
 def _take(
-    requests: Sequence[Sequence[LeadIn]],
-    uow_factory: Callable[[], UnitOfWork],
-    clock: Clock,
-    routing: Routing,
-    batching: Batching,
+    requests: Sequence[Sequence[LeadIn]], storing: _Storing, batching: Batching
 ) -> list[list[IntakeResult]]:
-    now = clock.now()
+    now, routing = storing.clock.now(), storing.routing
     leads = [lead for request in requests for lead in request]
-    with uow_factory() as uow:
+    with storing.uow_factory() as uow:
         known = _Known(
             uow.leads.matching(
                 external_ids={lead.external_id for lead in leads if lead.external_id},
