@@ -393,7 +393,7 @@ def standin_for(config: BatonConfig) -> SlackStandIn:
 def baton_app(database_url: str, slack_api_url: str) -> tuple[Any, Callable[[], None]]:
     """The app `baton serve` runs: web app, Bolt and the outbox worker."""
     from bot.app import build_baton
-    from bot.runtime import start_delivery
+    from bot.runtime import settle_for_serving, start_delivery
     from bot.slack.bolt import build_bolt
     from bot.web import create_web_app
     from config.settings import load_settings
@@ -410,7 +410,9 @@ def baton_app(database_url: str, slack_api_url: str) -> tuple[Any, Callable[[], 
     baton = build_baton(settings)
     baton.database.ensure_schema(create_embedded=False)
     deliverer = start_delivery(baton)
-    return create_web_app(baton, build_bolt(baton)), deliverer.stop
+    app = create_web_app(baton, build_bolt(baton))
+    settle_for_serving()
+    return app, deliverer.stop
 
 
 def bare_app(slack_api_url: str) -> tuple[Any, Callable[[], None]]:

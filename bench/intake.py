@@ -181,6 +181,7 @@ def through_http(
 def web_app(database_url: str) -> tuple[Any, Callable[[], None]]:
     """The web app `baton serve` runs, without its delivery worker (only storing is measured)."""
     from bot.app import build_baton
+    from bot.runtime import settle_for_serving
     from bot.slack.bolt import build_bolt
     from bot.web import create_web_app
     from config.settings import load_settings
@@ -195,7 +196,9 @@ def web_app(database_url: str) -> tuple[Any, Callable[[], None]]:
     )
     baton = build_baton(settings)
     baton.database.ensure_schema(create_embedded=False)
-    return create_web_app(baton, build_bolt(baton)), nothing
+    app = create_web_app(baton, build_bolt(baton))
+    settle_for_serving()
+    return app, nothing
 
 
 def warm_up(base_url: str) -> None:

@@ -297,7 +297,7 @@ def baton_app(
 ) -> tuple[Any, Callable[[], None]]:
     """What `baton serve` runs: the web app with Bolt, and the outbox worker on the system clock."""
     from bot.app import build_baton
-    from bot.runtime import start_delivery
+    from bot.runtime import settle_for_serving, start_delivery
     from bot.slack.bolt import build_bolt
     from bot.web import create_web_app
     from config.settings import load_settings
@@ -314,7 +314,9 @@ def baton_app(
     baton = build_baton(settings)
     baton.database.ensure_schema(create_embedded=False)
     deliverer = start_delivery(baton)
-    return create_web_app(baton, build_bolt(baton)), deliverer.stop
+    app = create_web_app(baton, build_bolt(baton))
+    settle_for_serving()
+    return app, deliverer.stop
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require("baton serve", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     import uvicorn
 
-    from bot.runtime import start_delivery
+    from bot.runtime import settle_for_serving, start_delivery
     from bot.slack.bolt import build_bolt
     from bot.web import create_web_app
 
@@ -124,9 +124,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     scheduler = _start_scheduler(baton)
     deliverer = start_delivery(baton)
     try:
-        uvicorn.run(
-            create_web_app(baton, build_bolt(baton)), host=settings.host, port=settings.port
-        )
+        app = create_web_app(baton, build_bolt(baton))
+        settle_for_serving()
+        uvicorn.run(app, host=settings.host, port=settings.port)
     finally:
         deliverer.stop()
         scheduler.stop()
@@ -139,7 +139,7 @@ def _socket(settings: Settings, args: argparse.Namespace) -> int:
 
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from bot.runtime import start_delivery
+    from bot.runtime import settle_for_serving, start_delivery
     from bot.slack.bolt import build_bolt
 
     baton = _baton(settings, create_embedded=True)
@@ -147,7 +147,9 @@ def _socket(settings: Settings, args: argparse.Namespace) -> int:
     deliverer = start_delivery(baton)
     app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
     try:
-        asyncio.run(AsyncSocketModeHandler(build_bolt(baton), app_token).start_async())
+        bolt = build_bolt(baton)
+        settle_for_serving()
+        asyncio.run(AsyncSocketModeHandler(bolt, app_token).start_async())
     finally:
         deliverer.stop()
         scheduler.stop()
