@@ -126,10 +126,6 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        # psycopg prepares a statement it sees often, and PostgreSQL then settles on one plan
-        # for it: planned while the leads table was small, that plan scans it, and an import
-        # into a growing table slows down quadratically. Plan for the values at hand instead.
-        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
     )
     return Database(url=url, engine=engine, read_engine=engine)
 

@@ -101,6 +101,12 @@ class SqlLeadRepository:
         # Most leads are new: a plain look-up of ids first, and whole rows only for matches.
         # One query per unique index: an OR of two long lists can make PostgreSQL scan.
         connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
+            # psycopg prepares a statement it sees often, and PostgreSQL may then keep one
+            # plan for it: made while the leads table was small, that plan scans it, and an
+            # import into a growing table slows down quadratically. Intake's look-ups by lists
+            # of keys are planned for the values at hand instead, for this transaction.
+            connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
         ids = set(connection.execute(_IDS_BY_EMAIL, {"values": emails}).scalars())
         if external_ids:
             found = connection.execute(_IDS_BY_EXTERNAL_ID, {"values": external_ids})
