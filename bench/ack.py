@@ -49,6 +49,7 @@ from harness import (
     percentile,
     scratch_database,
     served,
+    serving_baton,
 )
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -392,14 +393,8 @@ def standin_for(config: BatonConfig) -> SlackStandIn:
 
 def baton_app(database_url: str, slack_api_url: str) -> tuple[Any, Callable[[], None]]:
     """The app `baton serve` runs: web app, Bolt and the outbox worker."""
-    from bot.app import build_baton
-    from bot.runtime import settle_for_serving, start_delivery
-    from bot.slack.bolt import build_bolt
-    from bot.web import create_web_app
-    from config.settings import load_settings
-
-    settings = load_settings(
-        env_file=None,
+    return serving_baton(
+        deliver=True,
         database_url=database_url,
         baton_config=CONFIG,
         baton_intake_token=INTAKE,
@@ -407,12 +402,6 @@ def baton_app(database_url: str, slack_api_url: str) -> tuple[Any, Callable[[], 
         slack_signing_secret=SECRET,
         slack_api_url=slack_api_url,
     )
-    baton = build_baton(settings)
-    baton.database.ensure_schema(create_embedded=False)
-    deliverer = start_delivery(baton)
-    app = create_web_app(baton, build_bolt(baton))
-    settle_for_serving()
-    return app, deliverer.stop
 
 
 def bare_app(slack_api_url: str) -> tuple[Any, Callable[[], None]]:

@@ -116,6 +116,23 @@ def _serve(factory: AppFactory, options: dict[str, Any], connection: Connection)
         stop()
 
 
+def serving_baton(*, deliver: bool, **settings: Any) -> tuple[Any, Callable[[], None]]:
+    """What `baton serve` runs, built from these settings: the web app with Bolt and, when
+    `deliver`, the outbox worker on the system clock. For `served`, in the server's process."""
+    from bot.app import build_baton
+    from bot.runtime import settle_for_serving, start_delivery
+    from bot.slack.bolt import build_bolt
+    from bot.web import create_web_app
+    from config.settings import load_settings
+
+    baton = build_baton(load_settings(env_file=None, **settings))
+    baton.database.ensure_schema(create_embedded=False)
+    stop = start_delivery(baton).stop if deliver else nothing
+    app = create_web_app(baton, build_bolt(baton))
+    settle_for_serving()
+    return app, stop
+
+
 def percentile(values: Sequence[float], q: int) -> float:
     """The q-th percentile (1 to 99), interpolated between the nearest ranks."""
     if len(values) < 2:

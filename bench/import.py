@@ -17,20 +17,19 @@ import random
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
+from harness import postgres_database, scratch_database
 from sqlalchemy import func, insert, select
 
 from bot.app import build_baton
 from bot.services.csv_import import import_csv
 from config.model import load_config
 from config.settings import load_settings
-from storage.db import Database, open_database
+from storage.db import Database
 from storage.rows import LeadRow, OutboxRow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +65,12 @@ def main() -> int:
         write_csv(csv_path, args.rows)
         size = csv_path.stat().st_size / 1_000_000
         print(f"{args.rows:,} rows, {size:.1f} MB, chunks of {args.chunk_size:,}")
-        ok = run("sqlite", lambda name: sqlite_database(Path(folder), name), csv_path, args)
+        ok = run(
+            "sqlite",
+            lambda name: scratch_database("sqlite", postgres="", name=name),
+            csv_path,
+            args,
+        )
         if args.postgres:
             ok &= run("postgresql", lambda _: postgres_database(args.postgres), csv_path, args)
     return 0 if ok else 1
@@ -165,35 +169,6 @@ def bulk_insert(csv_path: Path, database: Database) -> None:
         ]
     with database.engine.begin() as connection:
         connection.execute(insert(LeadRow), values)
-
-
-@contextmanager
-def sqlite_database(folder: Path, name: str) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{folder / (name + '.db')}")
-    database.upgrade()
-    try:
-        yield database
-    finally:
-        database.dispose()
-
-
-@contextmanager
-def postgres_database(url: str) -> Iterator[Database]:
-    """A database of its own on the server, dropped afterwards."""
-    url = url.replace("postgres://", "postgresql+psycopg://", 1)
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = url.replace("postgresql+psycopg://", "postgresql://", 1)
-    name = f"baton_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    database = open_database(url.rsplit("/", 1)[0] + "/" + name)
-    try:
-        database.upgrade()
-        yield database
-    finally:
-        database.dispose()
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

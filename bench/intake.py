@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import DEFAULT_POSTGRES, KeepAliveConnection, nothing, scratch_database, served
+from harness import DEFAULT_POSTGRES, KeepAliveConnection, scratch_database, served, serving_baton
 from sqlalchemy import insert, select
 
 from bot.domain.qualification import route
@@ -180,25 +180,14 @@ def through_http(
 
 def web_app(database_url: str) -> tuple[Any, Callable[[], None]]:
     """The web app `baton serve` runs, without its delivery worker (only storing is measured)."""
-    from bot.app import build_baton
-    from bot.runtime import settle_for_serving
-    from bot.slack.bolt import build_bolt
-    from bot.web import create_web_app
-    from config.settings import load_settings
-
-    settings = load_settings(
-        env_file=None,
+    return serving_baton(
+        deliver=False,
         database_url=database_url,
         baton_config=CONFIG,
         baton_intake_token=TOKEN,
         slack_bot_token="xoxb-bench",
         slack_signing_secret="bench-signing-secret",
     )
-    baton = build_baton(settings)
-    baton.database.ensure_schema(create_embedded=False)
-    app = create_web_app(baton, build_bolt(baton))
-    settle_for_serving()
-    return app, nothing
 
 
 def warm_up(base_url: str) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import DEFAULT_POSTGRES, percentile, scratch_database, served
+from harness import DEFAULT_POSTGRES, percentile, scratch_database, served, serving_baton
 from sqlalchemy import select
 
 from bot.slack.standin import Call, SlackStandIn
@@ -296,14 +296,8 @@ def baton_app(
     database_url: str, slack_api_url: str, config_path: str
 ) -> tuple[Any, Callable[[], None]]:
     """What `baton serve` runs: the web app with Bolt, and the outbox worker on the system clock."""
-    from bot.app import build_baton
-    from bot.runtime import settle_for_serving, start_delivery
-    from bot.slack.bolt import build_bolt
-    from bot.web import create_web_app
-    from config.settings import load_settings
-
-    settings = load_settings(
-        env_file=None,
+    return serving_baton(
+        deliver=True,
         database_url=database_url,
         baton_config=Path(config_path),
         baton_intake_token=INTAKE,
@@ -311,12 +305,6 @@ def baton_app(
         slack_signing_secret=SECRET,
         slack_api_url=slack_api_url,
     )
-    baton = build_baton(settings)
-    baton.database.ensure_schema(create_embedded=False)
-    deliverer = start_delivery(baton)
-    app = create_web_app(baton, build_bolt(baton))
-    settle_for_serving()
-    return app, deliverer.stop
 
 
 if __name__ == "__main__":

@@ -333,7 +333,7 @@ def _qualify(lead: Lead, command: Qualify, actor: str, at: datetime) -> Change:
     else:
         kinds = (EventKind.QUALIFIED,)
     events = tuple(
-        _event(
+        event_of(
             new,
             kind,
             actor,
@@ -366,7 +366,9 @@ def _start_round(
     lead: Lead, region: str | None, actor: str, at: datetime, note: str | None
 ) -> Change:
     new = _next_round(lead, region)
-    event = _event(new, EventKind.HANDOFF_STARTED, actor, at, status_before=lead.status, notes=note)
+    event = event_of(
+        new, EventKind.HANDOFF_STARTED, actor, at, status_before=lead.status, notes=note
+    )
     return Change(new, (event,))
 
 
@@ -383,7 +385,7 @@ def _decide(lead: Lead, command: Accept | Return | Reroute, actor: str, at: date
             )
             data = {"rep_id": command.rep_id, "method": command.method.value}
             data["feedback_due_at"] = command.feedback_due_at.isoformat()
-            event = _event(
+            event = event_of(
                 new,
                 EventKind.ACCEPTED,
                 actor,
@@ -399,7 +401,7 @@ def _decide(lead: Lead, command: Accept | Return | Reroute, actor: str, at: date
             if command.region == lead.region:
                 raise LeadError(f"{lead.short_id} is already with {lead.region or 'triage'}.")
             moved = replace(lead, decided_by=actor, decided_at=at)
-            rerouted = _event(
+            rerouted = event_of(
                 moved,
                 EventKind.REROUTED,
                 actor,
@@ -421,7 +423,7 @@ def _return(lead: Lead, command: Return, actor: str, at: datetime) -> Change:
         decided_by=lead.decided_by or actor,
         decided_at=lead.decided_at or at,
     )
-    event = _event(
+    event = event_of(
         new,
         EventKind.RETURNED,
         actor,
@@ -445,7 +447,7 @@ def _log_outcome(lead: Lead, command: LogOutcome, actor: str, at: datetime) -> C
         data["next_step_at"] = command.next_step_at.isoformat()
     if command.currency:
         data["currency"] = command.currency
-    event = _event(
+    event = event_of(
         new,
         EventKind.OUTCOME,
         actor,
@@ -461,7 +463,7 @@ def _log_outcome(lead: Lead, command: LogOutcome, actor: str, at: datetime) -> C
 
 def _correct(lead: Lead, command: CorrectOutcome, actor: str, at: datetime) -> Change:
     new = replace(lead, status=command.status_after, next_step_at=command.next_step_at)
-    event = _event(
+    event = event_of(
         new,
         EventKind.CORRECTION,
         actor,
@@ -475,7 +477,7 @@ def _correct(lead: Lead, command: CorrectOutcome, actor: str, at: datetime) -> C
 
 def _flag_leaked(lead: Lead, command: FlagLeaked, actor: str, at: datetime) -> Change:
     new = replace(lead, leaked_at=at)
-    event = _event(
+    event = event_of(
         new,
         EventKind.LEAKED,
         actor,
@@ -495,11 +497,11 @@ def _record_only(
     notes: str | None = None,
     data: dict[str, Any],
 ) -> Change:
-    event = _event(lead, kind, actor, at, status_before=lead.status, notes=notes, data=data)
+    event = event_of(lead, kind, actor, at, status_before=lead.status, notes=notes, data=data)
     return Change(lead, (event,))
 
 
-def _event(
+def event_of(
     lead: Lead,
     kind: EventKind,
     actor: str,
@@ -512,6 +514,7 @@ def _event(
     notes: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> LeadEvent:
+    """An event of `lead` as it stands after the change (its round, region, campaign, source)."""
     return LeadEvent(
         kind=kind,
         actor=actor,

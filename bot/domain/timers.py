@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.domain.lead import EventKind, Lead, LeadError, LeadEvent
+from bot.domain.lead import EventKind, Lead, LeadError, LeadEvent, event_of
 from bot.domain.workingtime import WorkingCalendar
 
 # How far back a pass looks before its last pass: a due time may be set after it passed (a next
@@ -148,18 +148,9 @@ def snooze_event(
     lead: Lead, kind: TimerKind, *, actor: str, at: datetime, until: datetime, reason: str
 ) -> LeadEvent:
     """The event that records a snooze, with its reason."""
-    return LeadEvent(
-        kind=EventKind.SNOOZED,
-        actor=actor,
-        at=at,
-        handoff_round=lead.handoff_round,
-        region=lead.region,
-        campaign=lead.campaign,
-        source=lead.source,
-        status_before=lead.status,
-        status_after=lead.status,
-        notes=reason,
-        data={"timer": kind.value, "until": until.isoformat()},
+    data = {"timer": kind.value, "until": until.isoformat()}
+    return event_of(
+        lead, EventKind.SNOOZED, actor, at, status_before=lead.status, notes=reason, data=data
     )
 
 

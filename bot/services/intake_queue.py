@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bot.services.intake import BATCH_THRESHOLD, IntakeResult
 from bot.services.leadin import LeadIn
@@ -40,10 +41,11 @@ class _Request:
     def is_small(self) -> bool:
         return len(self.leads) <= BATCH_THRESHOLD
 
-    @property
-    def keys(self) -> set[tuple[str, str]]:
+    @cached_property
+    def keys(self) -> frozenset[tuple[str, str]]:
         keys = {("email", lead.email) for lead in self.leads}
-        return keys | {("external_id", lead.external_id) for lead in self.leads if lead.external_id}
+        keys |= {("external_id", lead.external_id) for lead in self.leads if lead.external_id}
+        return frozenset(keys)
 
 
 class IntakeQueue:

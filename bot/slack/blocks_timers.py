@@ -115,15 +115,9 @@ def reminder_dm(items: Sequence[TimerItem], *, hours: Hours) -> Message:
     left_out = 0
     for kind in _ORDER:
         mine = [item for item in items if item.kind is kind]
-        if not mine:
-            continue
-        blocks.append(_section(_heading(kind, hours)))
-        for item in mine:
-            lines = _item_blocks(item)
-            if len(blocks) + len(lines) > MAX_BLOCKS - _SPARE_BLOCKS:
-                left_out += 1
-                continue
-            blocks += lines
+        if mine:
+            blocks.append(_section(_heading(kind, hours)))
+            left_out += _pack(blocks, mine)
     if left_out:
         blocks.append(_context(f"…and {left_out} more: your App Home lists every open lead."))
     return _message(head, blocks)
@@ -137,13 +131,7 @@ def escalation_post(items: Sequence[TimerItem], *, mention: Sequence[str], hours
         f"🚨 {who} no decision on {leads} after {hours.escalation} working hours — you can decide:"
     )
     blocks = [_section(head)]
-    left_out = 0
-    for item in items:
-        lines = _item_blocks(item)
-        if len(blocks) + len(lines) > MAX_BLOCKS - _SPARE_BLOCKS:
-            left_out += 1
-            continue
-        blocks += lines
+    left_out = _pack(blocks, items)
     if left_out:
         blocks.append(_context(f"…and {left_out} more waiting in this channel."))
     return _message(head, blocks)
@@ -304,6 +292,18 @@ def _heading(kind: TimerKind, hours: Hours) -> str:
             return "*Feedback overdue* — no outcome a working day after it was due"
         case _:
             return "*Next steps due*"
+
+
+def _pack(blocks: list[dict[str, Any]], items: Sequence[TimerItem]) -> int:
+    """Add each item's blocks while they fit in a message; return how many were left out."""
+    left_out = 0
+    for item in items:
+        lines = _item_blocks(item)
+        if len(blocks) + len(lines) > MAX_BLOCKS - _SPARE_BLOCKS:
+            left_out += 1
+            continue
+        blocks += lines
+    return left_out
 
 
 def _item_blocks(item: TimerItem) -> list[dict[str, Any]]:
