@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
@@ -31,7 +32,9 @@ FACT_COLUMNS = (
     EventRow.amount,
     EventRow.data,
 )
-_FACT_NAMES = tuple(column.key for column in FACT_COLUMNS[1:])
+_FACT_NAMES = tuple(column.key for column in FACT_COLUMNS[2:])  # all but the ids
+_READ = itemgetter(*_FACT_NAMES)
+_SHAPE = itemgetter(*(name for name in _FACT_NAMES if name != "data"))
 _TABLE = LeadSummaryRow.__table__
 _INSERT = BulkInsert(_TABLE.insert())
 
@@ -56,16 +59,43 @@ def refresh_summaries(
         _upsert(connection, _values(facts, calendars))
 
 
-def insert_summaries(
-    connection: Connection, facts: dict[int, list[Fact]], *, calendars: CalendarBook | None
+def insert_first_summaries(
+    connection: Connection,
+    events: dict[int, list[tuple[int, dict[str, Any]]]],
+    *,
+    calendars: CalendarBook | None,
 ) -> None:
-    """Write the first summaries of new leads from their events (all of them, in order)."""
-    _INSERT.run(connection, _values(facts, calendars))
+    """Write the first summaries of new leads from their events: (event id, event row), in order.
+
+    Leads taken in together mostly have events that differ only in their ids (one time, one
+    campaign, a few regions), and a lead's first events correct nothing, so ids do not change
+    how they read: such leads share one reading, each with its own lead and last event ids.
+    """
+    readings: dict[tuple[Any, ...], dict[str, Any]] = {}
+    values = []
+    for lead_id, lead_events in events.items():
+        rows = [row for _, row in lead_events]
+        last_ids = {"lead_id": lead_id, "last_event_id": lead_events[-1][0]}
+        if any(row["data"] for row in rows):  # data can hold anything: read these one by one
+            values.append(_first_reading(rows, calendars) | last_ids)
+            continue
+        shape = tuple(map(_SHAPE, rows))
+        reading = readings.get(shape)
+        if reading is None:
+            reading = readings[shape] = _first_reading(rows, calendars)
+        values.append(reading | last_ids)
+    _INSERT.run(connection, values)
 
 
-def fact_of(event_id: int, event: dict[str, Any]) -> Fact:
+def _first_reading(rows: list[dict[str, Any]], calendars: CalendarBook | None) -> dict[str, Any]:
+    summary = summarise([fact_of(None, row) for row in rows])
+    assert summary is not None  # a new lead has events
+    return summary_values(0, summary, calendars)
+
+
+def fact_of(event_id: int | None, event: dict[str, Any]) -> Fact:
     """The summary's reading of an event row's values."""
-    return Fact(*(event_id if name == "id" else event[name] for name in _FACT_NAMES))
+    return Fact(event_id, *_READ(event))
 
 
 def rebuild_summaries(

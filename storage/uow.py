@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.domain.lead import WORKING, Lead, LeadEvent, LeadStatus
-from bot.domain.lead_summary import CalendarBook, Fact
+from bot.domain.lead_summary import CalendarBook
 from bot.domain.shortid import new_short_id
 from bot.services.ports import StoredLead, Work
 from storage.bulk import BulkInsert
@@ -28,7 +28,7 @@ from storage.rows import (
     LeadRow,
     OutboxRow,
 )
-from storage.summaries import fact_of, insert_summaries, refresh_summaries
+from storage.summaries import insert_first_summaries, refresh_summaries
 
 REMEMBER_REQUESTS = timedelta(days=1)
 FACT_FIELDS = (
@@ -156,9 +156,10 @@ class SqlLeadRepository:
         batch_ids: Sequence[int | None] | None = None,
         draw: Callable[[], str] = new_short_id,
     ) -> list[StoredLead]:
-        """Insert new leads in bulk, each with a short id from `draw` not yet taken.
+        """Insert new leads in bulk and return them with their row ids, in order.
 
-        Returns them with their row ids and short ids, in order.
+        A lead keeps the short id it brings unless that id is taken (or it brings none):
+        then it gets one from `draw` that is not.
         """
         if not new:
             return []
@@ -169,22 +170,28 @@ class SqlLeadRepository:
         ]
         connection = self.session.connection()
         id_of: dict[str, int] = {}
+        _draw_short_ids(values, taken=(), draw=draw)
         waiting = values
-        _draw_short_ids(waiting, taken=id_of.keys(), draw=draw)
         while waiting:
-            # A plain executemany and a look-up by short id: RETURNING from a multi-row
-            # insert costs PostgreSQL's driver more than the insert itself.
+            # A plain executemany, then the rows added since the highest id before it:
+            # RETURNING from a multi-row insert costs PostgreSQL's driver more than the
+            # insert itself, and a range of ids is cheaper to read than a list of keys.
+            before = connection.execute(_HIGHEST_LEAD_ID).scalar() or 0
             _INSERT_NEW_LEADS.run(connection, waiting)
             email_of = {row["short_id"]: row["email"] for row in waiting}
-            found = connection.execute(_BY_SHORT_ID, {"short_ids": list(email_of)})
-            id_of |= {short_id: id for short_id, id, email in found if email_of[short_id] == email}
+            found = connection.execute(_LEADS_AFTER, {"after": before})
+            id_of |= {
+                short_id: id for id, short_id, email in found if email_of.get(short_id) == email
+            }
             # A short id someone else holds is skipped by the insert: draw again.
             waiting = [row for row in waiting if row["short_id"] not in id_of]
+            for row in waiting:
+                row["short_id"] = ""
             _draw_short_ids(waiting, taken=id_of.keys(), draw=draw)
         return [
             StoredLead(
                 id=id_of[row["short_id"]],
-                lead=replace(lead, short_id=row["short_id"]),
+                lead=_with_short_id(lead, row["short_id"]),
                 email=facts["email"],
                 external_id=facts.get("external_id"),
                 facts=facts,
@@ -252,15 +259,20 @@ def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
         setattr(row, name, value.value if isinstance(value, LeadStatus) else value)
 
 
+def _with_short_id(lead: Lead, short_id: str) -> Lead:
+    return lead if lead.short_id == short_id else replace(lead, short_id=short_id)
+
+
 def _draw_short_ids(
     values: list[dict[str, Any]], *, taken: Collection[str], draw: Callable[[], str]
 ) -> None:
-    drawn: set[str] = set()
+    """Give a drawn short id to each row that has none or one an earlier row has."""
+    seen: set[str] = set()
     for row in values:
-        short_id = draw()
-        while short_id in taken or short_id in drawn:
+        short_id = row["short_id"]
+        while not short_id or short_id in taken or short_id in seen:
             short_id = draw()
-        drawn.add(short_id)
+        seen.add(short_id)
         row["short_id"] = short_id
 
 
@@ -290,8 +302,9 @@ _EVENT_IDS_OF_LEADS_BETWEEN = (
     .where(EventRow.lead_id.between(bindparam("first"), bindparam("last")))
     .order_by(EventRow.id)
 )
-_BY_SHORT_ID = select(LeadRow.short_id, LeadRow.id, LeadRow.email).where(
-    LeadRow.short_id.in_(bindparam("short_ids", expanding=True))
+_HIGHEST_LEAD_ID = select(func.max(LeadRow.id))
+_LEADS_AFTER = select(LeadRow.id, LeadRow.short_id, LeadRow.email).where(
+    LeadRow.id > bindparam("after")
 )
 _IDS_BY_EMAIL = select(LeadRow.id).where(LeadRow.email.in_(bindparam("values", expanding=True)))
 _IDS_BY_EXTERNAL_ID = select(LeadRow.id).where(
@@ -374,10 +387,10 @@ class SqlUnitOfWork:
         for lead_id, event_id in connection.execute(_EVENT_IDS_OF_LEADS_BETWEEN, span):
             if lead_id in lead_ids:
                 ids_of[lead_id].append(event_id)
-        facts: dict[int, list[Fact]] = defaultdict(list)
+        events_of: dict[int, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
         for row in values:
-            facts[row["lead_id"]].append(fact_of(ids_of[row["lead_id"]].pop(0), row))
-        insert_summaries(connection, facts, calendars=self.calendars)
+            events_of[row["lead_id"]].append((ids_of[row["lead_id"]].pop(0), row))
+        insert_first_summaries(connection, events_of, calendars=self.calendars)
 
     def known_activity(self, lead_ids: list[int]) -> set[tuple[Any, ...]]:
         rows = self.session.execute(

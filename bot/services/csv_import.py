@@ -6,6 +6,10 @@ chunk is its own transaction, so a 100,000-row file never holds one giant transa
 a chunk that fails leaves the chunks before it stored: importing the same file again
 finishes the job, because leads already stored are merged, never duplicated.
 
+On a big file, reading, checking and planning the rows (see `plan_lead`) runs in a second
+process a few chunks ahead of the one storing them, so both cores work. Storing stays in
+the importing process, in the file's order.
+
 `--campaign` and `--source` fill in rows that have no campaign or source of their own; a
 row's own value wins, so a list that mixes sources keeps them.
 """
@@ -14,18 +18,23 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import io
+import multiprocessing
+import queue
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.domain.lead import REQUALIFIABLE, LeadStatus
-from bot.domain.qualification import TRIAGE, qualify, route
-from bot.services.intake import Batching, Routing, take_leads
+from bot.domain.qualification import TRIAGE, qualify
+from bot.services.intake import Batching, PlannedLead, Routing, plan_lead, take_planned
 from bot.services.leadin import MAX_BATCH, LeadIn, check_lead
 from bot.services.ports import UnitOfWork
 
@@ -33,6 +42,11 @@ DEFAULT_CHUNK = 1000
 DELIMITERS = (",", ";", "\t")
 BADGE_ID = "badge_id"  # a badge number is unique only within one show; see _item()
 FLAGS = {"campaign": "--campaign", "source": "--source"}
+# Files with this many rows are read in a second process, where the system can fork one.
+READ_AHEAD_FROM = 5_000
+READ_AHEAD_CHUNKS = 4  # how far ahead it may get, in chunks: what it holds in memory
+# Objects made between two collections of the youngest generation (Python's default: 700).
+BULK_GC_THRESHOLD = 20_000
 
 # Header names, normalised by _normalise(), that CRM and badge-scanner exports use.
 HEADER_NAMES: dict[str, str] = {
@@ -148,10 +162,12 @@ def import_csv(
     dry_run: bool,
     progress: Callable[[int, int], None] | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    read_ahead: bool | None = None,
 ) -> ImportReport:
     """Check every row of `path`, store the good ones in chunks, and report on every row.
 
-    `progress(rows_done, rows_total)` is called after each chunk.
+    `progress(rows_done, rows_total)` is called after each chunk. `read_ahead` reads in a
+    second process (None: for big files, where the system can fork one).
     """
     if not 1 <= chunk_size <= MAX_BATCH:
         raise ValueError(f"chunk_size must be from 1 to {MAX_BATCH}")
@@ -181,36 +197,29 @@ def import_csv(
     reader = _RowReader(columns, baton, campaign, source, decimal_comma=delimiter == ";")
     outcomes = _Outcomes()
     sink: _Sink = _Forecast(baton, outcomes) if dry_run else _Store(baton, outcomes, path.name)
-    chunk: list[LeadIn] = []
-    chunk_rows: list[int] = []
-    reported = -1
+    read = _Read()
 
-    def flush() -> None:
-        nonlocal reported
-        try:
-            sink.take(chunk)
-        except Exception as error:
-            outcomes.fill(report)
-            report.notes.extend(reader.notes())
-            raise ImportInterrupted(_interrupted(path.name, chunk_rows, error), report) from error
-        chunk.clear()
-        chunk_rows.clear()
-        if progress is not None and reported != report.rows:
-            reported = report.rows
-            progress(report.rows, total)
+    def planned_chunks() -> Iterator[_Chunk]:
+        return _chunks(records, reader, baton, chunk_size)
 
-    for row_no, cells in records:
-        report.rows += 1
-        lead = reader.lead(row_no, cells, report.errors)
-        if lead is not None:
-            chunk.append(lead)
-            chunk_rows.append(row_no)
-            if len(chunk) >= chunk_size:
-                flush()
-    flush()
+    if read_ahead is None:
+        read_ahead = total >= READ_AHEAD_FROM and _can_fork()
+    reading = _read_ahead(planned_chunks) if read_ahead else _in_process(planned_chunks)
+    with _collecting_rarely(), reading as chunks:
+        for chunk in chunks:
+            read.add(chunk, report)
+            try:
+                sink.take(chunk)
+            except Exception as error:
+                outcomes.fill(report)
+                report.notes.extend(read.notes())
+                message = _interrupted(path.name, chunk.row_numbers, error)
+                raise ImportInterrupted(message, report) from error
+            if progress is not None and chunk.rows:
+                progress(report.rows, total)
     outcomes.fill(report)
-    report.notes.extend(reader.notes())
-    report.notes.extend(_unknown_campaigns(baton, reader.campaigns))
+    report.notes.extend(read.notes())
+    report.notes.extend(_unknown_campaigns(baton, read.campaigns))
     return report
 
 
@@ -344,30 +353,21 @@ class _RowReader:
         }
         self.decimal_comma = decimal_comma
         self.config = baton.config
-        self.campaigns: Counter[str] = Counter()
-        self.badges_unused = 0
 
-    def lead(self, row_no: int, cells: list[str], errors: list[RowError]) -> LeadIn | None:
-        item = self._item(cells)
+    def lead(self, row_no: int, cells: list[str], chunk: _Chunk) -> LeadIn | None:
+        """Check a row; its errors, campaign and unused badge id are counted in `chunk`."""
+        item = self._item(cells, chunk)
         lead, problems = check_lead(item, row_no, known_region=self._known_region)
         for problem in problems:
             reason = problem.reason
             if problem.field == "email" and item.get("email") is None:
                 reason = "is empty: every lead needs an email address"
-            errors.append(RowError(row_no, self._field_name(problem.field, cells), reason))
+            chunk.errors.append(RowError(row_no, self._field_name(problem.field, cells), reason))
         if lead is not None and lead.campaign:
-            self.campaigns[lead.campaign] += 1
+            chunk.campaigns[lead.campaign] += 1
         return lead
 
-    def notes(self) -> list[str]:
-        if not self.badges_unused:
-            return []
-        return [
-            f"badge IDs of {_n(self.badges_unused)} rows were not used to match leads: a "
-            "badge number is unique only within one show, so it needs a campaign (--campaign)"
-        ]
-
-    def _item(self, cells: list[str]) -> dict[str, Any]:
+    def _item(self, cells: list[str], chunk: _Chunk) -> dict[str, Any]:
         item: dict[str, Any] = {"email": None}
         width = len(cells)
         for lead_field, places in self.columns.fields:
@@ -385,7 +385,7 @@ class _RowReader:
                 # Namespaced by show: badge 1001 at one show is someone else at the next.
                 item["external_id"] = f"badge:{item['campaign'].lower()}:{badge}"
             else:
-                self.badges_unused += 1
+                chunk.badges_unused += 1
         if self.decimal_comma and "score" in item and _DECIMAL_COMMA.fullmatch(item["score"]):
             item["score"] = item["score"].replace(",", ".")
         return item
@@ -408,6 +408,133 @@ class _RowReader:
             index < len(cells) and cells[index].strip()
             for index, _ in self.columns.places.get(lead_field, [])
         )
+
+
+@dataclass
+class _Chunk:
+    """Rows read and checked: the good ones planned as new leads at `now`, the bad ones'
+    errors, and what the rows say of campaigns and badge ids."""
+
+    now: datetime
+    rows: int = 0  # rows of the file read for this chunk, good and bad
+    row_numbers: list[int] = field(default_factory=list)  # of the planned leads
+    planned: list[PlannedLead] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    campaigns: Counter[str] = field(default_factory=Counter)
+    badges_unused: int = 0
+
+
+def _chunks(
+    records: Iterator[tuple[int, list[str]]], reader: _RowReader, baton: Importing, size: int
+) -> Iterator[_Chunk]:
+    """Read, check and plan the rows, `size` good ones to a chunk; the last may be short."""
+    clock, routing = baton.clock, baton.routing
+    chunk, leads = _Chunk(now=clock.now()), []
+    for row_no, cells in records:
+        chunk.rows += 1
+        lead = reader.lead(row_no, cells, chunk)
+        if lead is not None:
+            leads.append(lead)
+            chunk.row_numbers.append(row_no)
+            if len(leads) >= size:
+                chunk.planned = [plan_lead(lead, now=chunk.now, routing=routing) for lead in leads]
+                yield chunk
+                chunk, leads = _Chunk(now=clock.now()), []
+    chunk.planned = [plan_lead(lead, now=chunk.now, routing=routing) for lead in leads]
+    yield chunk
+
+
+@contextmanager
+def _collecting_rarely() -> Iterator[None]:
+    """Run the cycle collector less often while chunks of new objects are built and stored.
+
+    Each chunk makes tens of thousands of objects that live until it is stored, so at
+    Python's default pace the collector runs dozens of times per chunk, over them and over
+    everything older: a third of an import's time. Plain reference counting still frees
+    almost all of them; the rare cycles wait a little longer.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(BULK_GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@contextmanager
+def _in_process(chunks: Callable[[], Iterator[_Chunk]]) -> Iterator[Iterator[_Chunk]]:
+    yield chunks()
+
+
+@contextmanager
+def _read_ahead(chunks: Callable[[], Iterator[_Chunk]]) -> Iterator[Iterator[_Chunk]]:
+    """The chunks, made by a forked process while this one stores the ones before them."""
+    context = multiprocessing.get_context("fork")
+    ahead = context.Queue(maxsize=READ_AHEAD_CHUNKS)
+    process = context.Process(target=_feed, args=(chunks, ahead), daemon=True)
+    process.start()
+    try:
+        yield _received(ahead, process)
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+        ahead.close()
+
+
+def _feed(chunks: Callable[[], Iterator[_Chunk]], ahead: Any) -> None:
+    """In the reading process: send each chunk, then None, or the error that stopped it."""
+    try:
+        for chunk in chunks():
+            ahead.put(chunk)
+        ahead.put(None)
+    except BaseException as error:  # raised again in the storing process
+        ahead.put(error)
+    ahead.close()
+    ahead.join_thread()
+
+
+def _received(ahead: Any, process: Any) -> Iterator[_Chunk]:
+    while True:
+        try:
+            item = ahead.get(timeout=1)
+        except queue.Empty:
+            if not process.is_alive():
+                raise CsvImportError(
+                    f"reading the file stopped: its process ended (exit code {process.exitcode})"
+                ) from None
+            continue
+        if item is None:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class _Read:
+    """What the chunks read so far add up to, besides the leads."""
+
+    def __init__(self) -> None:
+        self.campaigns: Counter[str] = Counter()
+        self.badges_unused = 0
+
+    def add(self, chunk: _Chunk, report: ImportReport) -> None:
+        report.rows += chunk.rows
+        report.errors.extend(chunk.errors)
+        self.campaigns.update(chunk.campaigns)
+        self.badges_unused += chunk.badges_unused
+
+    def notes(self) -> list[str]:
+        if not self.badges_unused:
+            return []
+        return [
+            f"badge IDs of {_n(self.badges_unused)} rows were not used to match leads: a "
+            "badge number is unique only within one show, so it needs a campaign (--campaign)"
+        ]
 
 
 class _Outcomes:
@@ -441,7 +568,7 @@ class _Outcomes:
 
 
 class _Sink(Protocol):
-    def take(self, leads: Sequence[LeadIn]) -> None: ...
+    def take(self, chunk: _Chunk) -> None: ...
 
 
 class _Store:
@@ -450,17 +577,16 @@ class _Store:
     def __init__(self, baton: Importing, outcomes: _Outcomes, name: str) -> None:
         self.baton = baton
         self.outcomes = outcomes
-        self.name = name
         # One batch per region for the whole file, however many transactions it takes.
         self.batching = Batching(label=name, always=True)
 
-    def take(self, leads: Sequence[LeadIn]) -> None:
-        if not leads:
+    def take(self, chunk: _Chunk) -> None:
+        if not chunk.planned:
             return
-        results = take_leads(
-            leads,
+        results = take_planned(
+            chunk.planned,
+            now=chunk.now,
             uow_factory=self.baton.uow_factory,
-            clock=self.baton.clock,
             routing=self.baton.routing,
             batching=self.batching,
         )
@@ -480,47 +606,46 @@ class _Forecast:
         self.by_email: dict[str, str] = {}
         self.by_external_id: dict[str, str] = {}
 
-    def take(self, leads: Sequence[LeadIn]) -> None:
-        if not leads:
+    def take(self, chunk: _Chunk) -> None:
+        if not chunk.planned:
             return
         with self.baton.uow_factory() as uow:  # left without commit: only reads
             stored = uow.leads.matching(
-                external_ids={lead.external_id for lead in leads if lead.external_id},
-                emails={lead.email for lead in leads},
+                external_ids={p.external_id for p in chunk.planned if p.external_id},
+                emails={p.email for p in chunk.planned},
             )
         stored_by_email = {item.email: item for item in stored}
         stored_by_external_id = {item.external_id: item for item in stored if item.external_id}
-        definition, regions = self.baton.routing.definition, self.baton.routing.regions
-        for lead_in in leads:
-            ext = lead_in.external_id
+        definition = self.baton.routing.definition
+        for planned in chunk.planned:
+            ext = planned.external_id
             key = (self.by_external_id.get(ext) if ext else None) or self.by_email.get(
-                lead_in.email
+                planned.email
             )
             if key is not None:
                 # Seen earlier in the file: like intake, the first sighting decides.
-                self._remember(key, lead_in)
+                self._remember(key, planned)
                 continue
             match = (stored_by_external_id.get(ext) if ext else None) or stored_by_email.get(
-                lead_in.email
+                planned.email
             )
-            facts = lead_in.facts()
             if match is None:
                 key = f"new:{len(self.outcomes.by_key)}"
-                status = _status(qualify(facts, definition).sales_ready)
-                self.outcomes.add(key, "created", status, route(facts, regions).label)
+                lead = planned.change.lead
+                self.outcomes.add(key, "created", lead.status.value, lead.region or TRIAGE)
             else:
                 key = match.lead.short_id
                 status = match.lead.status.value
                 if match.lead.status in REQUALIFIABLE:
-                    known = {k: v for k, v in facts.items() if v is not None}
+                    known = {k: v for k, v in planned.facts.items() if v is not None}
                     status = _status(qualify({**match.facts, **known}, definition).sales_ready)
                 self.outcomes.add(key, "merged", status, None)
-            self._remember(key, lead_in)
+            self._remember(key, planned)
 
-    def _remember(self, key: str, lead_in: LeadIn) -> None:
-        self.by_email.setdefault(lead_in.email, key)
-        if lead_in.external_id:
-            self.by_external_id.setdefault(lead_in.external_id, key)
+    def _remember(self, key: str, planned: PlannedLead) -> None:
+        self.by_email.setdefault(planned.email, key)
+        if planned.external_id:
+            self.by_external_id.setdefault(planned.external_id, key)
 
 
 def _status(sales_ready: bool) -> str:

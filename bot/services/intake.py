@@ -77,13 +77,27 @@ class Routing:
 
 
 @dataclass
-class _NewLead:
-    """A lead this request creates: its facts, why it qualified and routed, and its change."""
+class PlannedLead:
+    """A lead as intake would create it: its facts, why it qualified and routed, its change
+    (with a short id drawn) and its activity.
+
+    Planning needs no transaction, so it is done before one is opened (and an import can do
+    it in another process). A lead found already stored is merged instead, from its facts
+    and activity.
+    """
 
     facts: dict[str, Any]
     reasons: dict[str, str]
     change: Change
     activity: list[dict[str, Any]]
+
+    @property
+    def email(self) -> str:
+        return self.facts["email"]
+
+    @property
+    def external_id(self) -> str | None:
+        return self.facts.get("external_id")
 
 
 @dataclass
@@ -91,7 +105,7 @@ class _Plan:
     """What one intake request does, built up before anything is written."""
 
     now: datetime
-    new: list[_NewLead] = field(default_factory=list)
+    new: list[PlannedLead] = field(default_factory=list)
     merged: list[tuple[StoredLead, Change, list[dict[str, Any]], dict[str, str] | None]] = field(
         default_factory=list
     )
@@ -111,8 +125,24 @@ def take_leads(
     `batching` carries a batch per region across calls, so that an import in several
     transactions still posts one summary per region.
     """
-    storing = _Storing(uow_factory, clock, routing)
-    [results] = _take_with_retries([leads], storing, batching or Batching())
+    now = clock.now()
+    planned = [plan_lead(lead, now=now, routing=routing) for lead in leads]
+    return take_planned(
+        planned, now=now, uow_factory=uow_factory, routing=routing, batching=batching
+    )
+
+
+def take_planned(
+    planned: Sequence[PlannedLead],
+    *,
+    now: datetime,
+    uow_factory: Callable[[], UnitOfWork],
+    routing: Routing,
+    batching: Batching | None = None,
+) -> list[IntakeResult]:
+    """Store leads planned at `now` by `plan_lead`, as `take_leads` does."""
+    storing = _Storing(uow_factory, routing, now)
+    [results] = _take_with_retries([planned], storing, batching or Batching())
     return results
 
 
@@ -130,21 +160,40 @@ def take_small_requests(
     """
     if any(len(leads) > BATCH_THRESHOLD for leads in requests):
         raise ValueError(f"a small request holds at most {BATCH_THRESHOLD} leads")
+    now = clock.now()
+    planned = [[plan_lead(lead, now=now, routing=routing) for lead in leads] for leads in requests]
     never = Batching(opens_batches=False)
-    return _take_with_retries(requests, _Storing(uow_factory, clock, routing), never)
+    return _take_with_retries(planned, _Storing(uow_factory, routing, now), never)
+
+
+def plan_lead(lead_in: LeadIn, *, now: datetime, routing: Routing) -> PlannedLead:
+    """Qualify and route a lead as if it were new, and draw its short id."""
+    facts = lead_in.facts()
+    verdict = qualify(facts, routing.definition)
+    where = routing.route(facts)
+    lead = Lead(
+        short_id=new_short_id(),
+        status=LeadStatus.RECEIVED,
+        campaign=lead_in.campaign,
+        source=lead_in.source,
+    )
+    command = Qualify(sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region)
+    change = apply(lead, command, actor=INTAKE, authority=Authority(), at=now)
+    reasons = {"qualification": verdict.reason, "route": where.reason}
+    return PlannedLead(facts, reasons, change, _activity_of(lead_in))
 
 
 @dataclass(frozen=True)
 class _Storing:
-    """Where and how intake stores: its transactions, its clock and its routing."""
+    """Where and how intake stores: its transactions, its routing and the time it took leads."""
 
     uow_factory: Callable[[], UnitOfWork]
-    clock: Clock
     routing: Routing
+    now: datetime
 
 
 def _take_with_retries(
-    requests: Sequence[Sequence[LeadIn]], storing: _Storing, batching: Batching
+    requests: Sequence[Sequence[PlannedLead]], storing: _Storing, batching: Batching
 ) -> list[list[IntakeResult]]:
     for attempt in range(RETRIES_ON_TWIN):
         trial = replace(batching, batch_ids=dict(batching.batch_ids))
@@ -161,9 +210,9 @@ def _take_with_retries(
 
 
 def _take(
-    requests: Sequence[Sequence[LeadIn]], storing: _Storing, batching: Batching
+    requests: Sequence[Sequence[PlannedLead]], storing: _Storing, batching: Batching
 ) -> list[list[IntakeResult]]:
-    now, routing = storing.clock.now(), storing.routing
+    now, routing = storing.now, storing.routing
     leads = [lead for request in requests for lead in request]
     with storing.uow_factory() as uow:
         known = _Known(
@@ -199,10 +248,11 @@ class _Known:
             self.remember(item, item.email, item.external_id)
         self.activity = activity_of([item.id for item in stored]) if stored else set()
 
-    def find(self, lead_in: LeadIn) -> Any:
-        if lead_in.external_id and lead_in.external_id in self.by_external_id:
-            return self.by_external_id[lead_in.external_id]
-        return self.by_email.get(lead_in.email)
+    def find(self, planned: PlannedLead) -> Any:
+        external_id = planned.external_id
+        if external_id and external_id in self.by_external_id:
+            return self.by_external_id[external_id]
+        return self.by_email.get(planned.email)
 
     def remember(self, item: Any, email: str, external_id: str | None) -> None:
         self.by_email.setdefault(email, item)
@@ -210,48 +260,37 @@ class _Known:
             self.by_external_id.setdefault(external_id, item)
 
 
-def _plan_one(lead_in: LeadIn, plan: _Plan, known: _Known, routing: Routing) -> None:
-    match = known.find(lead_in)
+def _plan_one(planned: PlannedLead, plan: _Plan, known: _Known, routing: Routing) -> None:
+    match = known.find(planned)
     if match is None:
         index = len(plan.new)
-        plan.new.append(_plan_new(lead_in, plan.now, routing))
+        # Its own activity list: a second sighting in this request may add to it.
+        own = PlannedLead(planned.facts, planned.reasons, planned.change, list(planned.activity))
+        plan.new.append(own)
         plan.results.append(("new", index))
-        known.remember(("new", index), lead_in.email, lead_in.external_id)
+        known.remember(("new", index), planned.email, planned.external_id)
     elif isinstance(match, tuple):
         # The same lead twice in one request: the second brings only its activity.
         _, index = match
         activity = plan.new[index].activity
-        activity.extend(a for a in _activity_of(lead_in) if a not in activity)
+        activity.extend(a for a in planned.activity if a not in activity)
         plan.results.append(("new", index))
     else:
-        plan.merged.append(_plan_merge(match, lead_in, plan.now, routing, known))
+        plan.merged.append(_plan_merge(match, planned, plan.now, routing, known))
         plan.results.append(("merged", len(plan.merged) - 1))
 
 
-def _plan_new(lead_in: LeadIn, now: datetime, routing: Routing) -> _NewLead:
-    facts = lead_in.facts()
-    verdict = qualify(facts, routing.definition)
-    where = routing.route(facts)
-    lead = Lead(
-        short_id="", status=LeadStatus.RECEIVED, campaign=lead_in.campaign, source=lead_in.source
-    )
-    command = Qualify(sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region)
-    change = apply(lead, command, actor=INTAKE, authority=Authority(), at=now)
-    reasons = {"qualification": verdict.reason, "route": where.reason}
-    return _NewLead(facts, reasons, change, _activity_of(lead_in))
-
-
 def _plan_merge(
-    stored: StoredLead, lead_in: LeadIn, now: datetime, routing: Routing, known: _Known
+    stored: StoredLead, planned: PlannedLead, now: datetime, routing: Routing, known: _Known
 ):  # type: ignore[no-untyped-def]
     new_activity = [
         a
-        for a in _activity_of(lead_in)
+        for a in planned.activity
         if (stored.id, a["type"], a["at"], a["detail"]) not in known.activity
     ]
     for a in new_activity:
         known.activity.add((stored.id, a["type"], a["at"], a["detail"]))
-    facts = {k: v for k, v in lead_in.facts().items() if v is not None}
+    facts = {k: v for k, v in planned.facts.items() if v is not None}
     changed = {k: v for k, v in facts.items() if k in stored.facts and stored.facts[k] != v}
     if stored.lead.status in REQUALIFIABLE:
         merged = {**stored.facts, **facts}
@@ -301,7 +340,7 @@ def _write_new(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[StoredL
     batch_ids = [
         batch_of.get(lead.region) if lead.status is LeadStatus.PENDING else None for lead in leads
     ]
-    stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids, draw=new_short_id)
+    stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids)
     events = [
         (s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item.change.events
     ]

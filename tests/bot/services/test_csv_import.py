@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,12 @@ def write(tmp_path: Path, text: str, name: str = "leads.csv", encoding: str = "u
 def run(baton: Baton, path: Path, **options: Any) -> ImportReport:
     arguments: dict[str, Any] = {"campaign": None, "source": None, "dry_run": False}
     return import_csv(path, baton=baton, **{**arguments, **options})
+
+
+@pytest.fixture(params=[False, True], ids=["read in process", "read ahead in a second process"])
+def read_ahead(request: pytest.FixtureRequest) -> bool:
+    """Big files are read by a second process; these tests hold for both ways of reading."""
+    return request.param
 
 
 def count(baton: Baton, row: type, *where: Any) -> int:
@@ -130,7 +139,7 @@ def test_semicolon_and_tab_separated_files_are_recognised(
 
 
 def test_bad_rows_are_reported_by_row_and_column_and_only_good_rows_are_stored(
-    baton: Baton, tmp_path: Path
+    baton: Baton, tmp_path: Path, read_ahead: bool
 ) -> None:
     text = (
         "Email,First Name,Company,Country,Lead Score,Region\n"  # row 1
@@ -143,7 +152,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_only_good_rows_are_stored(
         ",,,,,\n"  # 8: blank too
         "also-good@acme.example,Good,Acme,US,90,EMEA\n"  # 9
     )
-    report = run(baton, write(tmp_path, text))
+    report = run(baton, write(tmp_path, text), read_ahead=read_ahead)
     assert report.errors == [
         RowError(3, "Email", "is not an email address"),
         RowError(5, "Lead Score", "must be a number"),
@@ -156,12 +165,12 @@ def test_bad_rows_are_reported_by_row_and_column_and_only_good_rows_are_stored(
 
 
 def test_importing_the_same_file_again_creates_no_duplicates_and_queues_nothing(
-    baton: Baton, tmp_path: Path
+    baton: Baton, tmp_path: Path, read_ahead: bool
 ) -> None:
     path = write(tmp_path, BADGE_SCAN)
-    first = run(baton, path, campaign=SHOW, source="trade_show")
+    first = run(baton, path, read_ahead=read_ahead, campaign=SHOW, source="trade_show")
     before = (count(baton, LeadRow), count(baton, OutboxRow), count(baton, EventRow))
-    again = run(baton, path, campaign=SHOW, source="trade_show")
+    again = run(baton, path, read_ahead=read_ahead, campaign=SHOW, source="trade_show")
     assert (again.created, again.merged, again.pending) == (0, 2, 2)
     assert again.ids == first.ids
     assert (count(baton, LeadRow), count(baton, OutboxRow), count(baton, EventRow)) == before
@@ -169,11 +178,13 @@ def test_importing_the_same_file_again_creates_no_duplicates_and_queues_nothing(
 
 
 def test_a_dry_run_stores_nothing_and_forecasts_what_the_import_then_does(
-    baton: Baton, tmp_path: Path
+    baton: Baton, tmp_path: Path, read_ahead: bool
 ) -> None:
     text = BADGE_SCAN + "1003,kim@lone.example,Kim,,Lone Ltd,,,DE,,,,\n"
     path = write(tmp_path, text)
-    forecast = run(baton, path, campaign=SHOW, source="trade_show", dry_run=True)
+    forecast = run(
+        baton, path, read_ahead=read_ahead, campaign=SHOW, source="trade_show", dry_run=True
+    )
     assert count(baton, LeadRow) == count(baton, OutboxRow) == count(baton, BatchRow) == 0
     assert (forecast.dry_run, forecast.ids) == (True, [])
     assert (forecast.created, forecast.merged, forecast.pending, forecast.nurture) == (3, 0, 2, 1)
@@ -181,9 +192,11 @@ def test_a_dry_run_stores_nothing_and_forecasts_what_the_import_then_does(
         "americas-east": RegionTally(pending=1, nurture=0),
         "emea": RegionTally(pending=1, nurture=1),
     }
-    done = run(baton, path, campaign=SHOW, source="trade_show")
+    done = run(baton, path, read_ahead=read_ahead, campaign=SHOW, source="trade_show")
     assert replace(done, dry_run=True, ids=[]) == forecast
-    repeat = run(baton, path, campaign=SHOW, source="trade_show", dry_run=True)
+    repeat = run(
+        baton, path, read_ahead=read_ahead, campaign=SHOW, source="trade_show", dry_run=True
+    )
     assert (repeat.created, repeat.merged, repeat.pending, repeat.nurture) == (0, 3, 2, 1)
 
 
@@ -269,7 +282,7 @@ def test_an_import_is_queued_as_one_batch_per_region_with_a_handoff_per_pending_
 
 
 def test_a_large_file_is_stored_in_chunks_as_one_batch_and_a_repeated_email_is_one_lead(
-    baton: Baton, tmp_path: Path
+    baton: Baton, tmp_path: Path, read_ahead: bool
 ) -> None:
     emails = ["p1", "p2", "p3", "p4", "P1"]
     rows = "".join(f"{e}@chunk.example,Co,DE,80\n" for e in emails)
@@ -277,6 +290,7 @@ def test_a_large_file_is_stored_in_chunks_as_one_batch_and_a_repeated_email_is_o
     report = run(
         baton,
         write(tmp_path, "Email,Company,Country,Score\n" + rows, name="big.csv"),
+        read_ahead=read_ahead,
         chunk_size=2,
         progress=lambda done, total: calls.append((done, total)),
     )
@@ -289,10 +303,11 @@ def test_a_large_file_is_stored_in_chunks_as_one_batch_and_a_repeated_email_is_o
     assert batches == [("big.csv", "emea", 4)]
     assert count(baton, OutboxRow, OutboxRow.kind == "batch_summary") == 1
     assert count(baton, OutboxRow, OutboxRow.kind == "batch_update") == 1
+    assert multiprocessing.active_children() == []
 
 
 def test_a_chunk_that_fails_leaves_the_chunks_before_it_stored(
-    baton: Baton, tmp_path: Path
+    baton: Baton, tmp_path: Path, read_ahead: bool
 ) -> None:
     rows = "".join(f"p{i}@chunk.example,Co,DE,80\n" for i in range(4))
     path = write(tmp_path, "Email,Company,Country,Score\n" + rows)
@@ -306,19 +321,59 @@ def test_a_chunk_that_fails_leaves_the_chunks_before_it_stored(
 
     baton.unit_of_work = failing_second_time  # type: ignore[method-assign]
     with pytest.raises(ImportInterrupted, match="rows 4 to 5 failed") as stopped:
-        run(baton, path, chunk_size=2)
+        run(baton, path, read_ahead=read_ahead, chunk_size=2)
     assert stopped.value.report.created == 2
     assert count(baton, LeadRow) == 2
     baton.unit_of_work = real  # type: ignore[method-assign]
-    finished = run(baton, path, chunk_size=2)
+    finished = run(baton, path, read_ahead=read_ahead, chunk_size=2)
     assert (finished.created, finished.merged) == (2, 2)
     assert count(baton, LeadRow) == 4
 
 
-def test_badge_ids_without_a_campaign_are_not_used_to_match_leads(
+class _StoppingClock:
+    """A clock that stops at its `stop_at`-th reading: by raising, or by ending the process
+    reading the file (as when the system kills it)."""
+
+    def __init__(self, at: datetime, stop_at: int, *, end_process: bool = False) -> None:
+        self.at, self.stop_at, self.end_process, self.readings = at, stop_at, end_process, 0
+        self.importer = os.getpid()
+
+    def now(self) -> datetime:
+        self.readings += 1
+        if self.readings == self.stop_at:
+            if self.end_process and os.getpid() != self.importer:
+                os._exit(3)
+            raise RuntimeError("the clock stopped")
+        return self.at
+
+
+def test_an_error_while_reading_stops_the_import_after_the_chunks_already_stored(
+    baton: Baton, tmp_path: Path, read_ahead: bool
+) -> None:
+    rows = "".join(f"p{i}@chunk.example,Co,DE,80\n" for i in range(5))
+    path = write(tmp_path, "Email,Company,Country,Score\n" + rows)
+    stopping = replace(baton, clock=_StoppingClock(baton.clock.now(), stop_at=3))
+    with pytest.raises(RuntimeError, match="the clock stopped"):
+        run(stopping, path, read_ahead=read_ahead, chunk_size=2)
+    assert count(baton, LeadRow) == 4
+    assert multiprocessing.active_children() == []
+
+
+def test_a_reading_process_that_dies_stops_the_import_with_a_message(
     baton: Baton, tmp_path: Path
 ) -> None:
-    report = run(baton, write(tmp_path, BADGE_SCAN), source="trade_show")
+    rows = "".join(f"p{i}@chunk.example,Co,DE,80\n" for i in range(5))
+    path = write(tmp_path, "Email,Company,Country,Score\n" + rows)
+    clock = _StoppingClock(baton.clock.now(), stop_at=1, end_process=True)
+    with pytest.raises(CsvImportError, match=r"its process ended \(exit code 3\)"):
+        run(replace(baton, clock=clock), path, read_ahead=True, chunk_size=2)
+    assert count(baton, LeadRow) == 0 and multiprocessing.active_children() == []
+
+
+def test_badge_ids_without_a_campaign_are_not_used_to_match_leads(
+    baton: Baton, tmp_path: Path, read_ahead: bool
+) -> None:
+    report = run(baton, write(tmp_path, BADGE_SCAN), read_ahead=read_ahead, source="trade_show")
     assert stored(baton, "sam@globex.example").external_id is None
     assert any("badge IDs of 2 rows were not used" in note for note in report.notes)
 
