@@ -28,8 +28,12 @@ def _converted(values: list[Any], convert: Convert) -> list[Any]:
     cache: dict[Any, Any] = {None: None}
     try:
         return [cache[v] if v in cache else _remember(cache, v, convert) for v in values]
-    except TypeError:  # values that cannot be a key (JSON documents) are converted each
-        return [None if v is None else convert(v) for v in values]
+    except TypeError:  # values that cannot be keys (JSON documents): each converted, but
+        empty = {dict: convert({}), list: convert([])}  # most of them are empty
+        return [
+            None if v is None else empty[type(v)] if type(v) in empty and not v else convert(v)
+            for v in values
+        ]
 
 
 def _remember(cache: dict[Any, Any], value: Any, convert: Callable[[Any], Any]) -> Any:
