@@ -2,28 +2,31 @@
 
 SQLAlchemy Core spends more time building and converting the parameters of a large
 executemany, row by row and name by name, than the database spends storing the rows. Here
-the statement is compiled once per dialect with positional parameters and each column's
-type conversion looked up once, so each row costs one tuple; the driver's executemany does
-the rest. The same column types convert the values, so the stored rows are the ones Core
-would have stored.
+rows are plain tuples in an order named once, the statement is compiled once per dialect
+with positional parameters, and only the columns whose type converts values are converted,
+a column at a time; the driver's executemany does the rest. The same column types convert
+the values, so the stored rows are the ones Core would have stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
 
-Convert = Callable[[Any], Any] | None
-_Compiled = tuple[str, tuple[str, ...], tuple[Convert, ...]]
+Convert = Callable[[Any], Any]
+# The SQL, how to put a row's values in its parameters' order (None: already in it), and
+# the converter of each column that has one, by position.
+_Compiled = tuple[
+    str, Callable[[tuple[Any, ...]], tuple[Any, ...]] | None, tuple[tuple[int, Convert], ...]
+]
 
 
-def _converted(values: list[Any], convert: Convert) -> list[Any]:
-    if convert is None:
-        return values
+def _converted(values: Sequence[Any], convert: Convert) -> Sequence[Any]:
     # Most rows of one insert share their times (now) and codes: convert each value once.
     cache: dict[Any, Any] = {None: None}
     try:
@@ -42,41 +45,52 @@ def _remember(cache: dict[Any, Any], value: Any, convert: Callable[[Any], Any]) 
 
 
 class BulkInsert:
-    """An insert of rows that all give the same columns (every column the insert needs)."""
+    """An insert of rows given as tuples of the values of `columns`, in that order."""
 
-    def __init__(self, statement: Insert | Callable[[str], Insert]) -> None:
+    def __init__(self, statement: Insert | Callable[[str], Insert], columns: Sequence[str]) -> None:
         # A statement, or a function of the dialect's name for dialect-specific inserts.
         self._statement = statement
-        self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
+        self.columns = tuple(columns)
+        self._compiled: dict[str, _Compiled] = {}
 
-    def run(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    def run(self, connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        sql, names, converters = self._for(connection.dialect, tuple(rows[0]))
-        columns = [
-            _converted([row[name] for row in rows], convert)
-            for name, convert in zip(names, converters, strict=True)
-        ]
-        connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+        sql, reorder, converters = self._for(connection.dialect)
+        values: Sequence[tuple[Any, ...]] = rows if reorder is None else list(map(reorder, rows))
+        if converters:
+            columns = list(zip(*values, strict=True))
+            for index, convert in converters:
+                columns[index] = _converted(columns[index], convert)
+            values = list(zip(*columns, strict=True))
+        connection.exec_driver_sql(sql, values)
 
-    def _for(self, dialect: Dialect, columns: tuple[str, ...]) -> _Compiled:
-        found = self._compiled.get((dialect.name, columns))
+    def rows_of(self, dicts: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """Rows for `run` from dicts that hold (at least) every column."""
+        return list(map(itemgetter(*self.columns), dicts))
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
         if found is None:
-            found = self._compiled[dialect.name, columns] = self._compile(dialect, columns)
+            found = self._compiled[dialect.name] = self._compile(dialect)
         return found
 
-    def _compile(self, dialect: Dialect, columns: tuple[str, ...]) -> _Compiled:
+    def _compile(self, dialect: Dialect) -> _Compiled:
         statement = self._statement
         if not isinstance(statement, Insert):
             statement = statement(dialect.name)
         positional = dialect if dialect.positional else type(dialect)(paramstyle="format")
-        compiled = statement.compile(dialect=positional, column_keys=list(columns))
+        compiled = statement.compile(dialect=positional, column_keys=list(self.columns))
         names = tuple(compiled.positiontup or ())
-        unknown = set(names) - set(columns)
-        if unknown:
-            raise ValueError(f"the insert needs values for {sorted(unknown)} too")
+        if set(names) != set(self.columns) or len(names) != len(self.columns):
+            missing, extra = set(names) - set(self.columns), set(self.columns) - set(names)
+            raise ValueError(f"the insert needs {sorted(missing)}; it takes no {sorted(extra)}")
+        order = [self.columns.index(name) for name in names]
+        reorder = None if order == list(range(len(order))) else itemgetter(*order)
         table: Table = statement.table  # type: ignore[assignment]
         converters = tuple(
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+            (index, convert)
+            for index, name in enumerate(names)
+            if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         )
-        return compiled.string, names, converters
+        return compiled.string, reorder, converters

@@ -179,6 +179,26 @@ class EventRow(Base):
     __table_args__ = (Index("ix_lead_events_at_kind", "at", "kind"),)
 
 
+# An event's values in the order bulk inserts of events take them (storage/uow.py), which
+# first summaries read (storage/summaries.py).
+EVENT_VALUES = (
+    "lead_id",
+    "at",
+    "kind",
+    "actor",
+    "handoff_round",
+    "region",
+    "campaign",
+    "source",
+    "status_before",
+    "status_after",
+    "reason_code",
+    "amount",
+    "notes",
+    "data",
+)
+
+
 class ActivityRow(Base):
     __tablename__ = "lead_activity"
 

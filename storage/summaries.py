@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.domain.lead_summary import CalendarBook, Fact, LeadSummary, speed_of, summarise
 from bot.domain.report import cents_of
 from storage.bulk import BulkInsert
-from storage.rows import EventRow, LeadRow, LeadSummaryRow
+from storage.rows import EVENT_VALUES, EventRow, LeadRow, LeadSummaryRow
 
 CHUNK = 2_000
 FACT_COLUMNS = (
@@ -33,10 +33,16 @@ FACT_COLUMNS = (
     EventRow.data,
 )
 _FACT_NAMES = tuple(column.key for column in FACT_COLUMNS[2:])  # all but the ids
-_READ = itemgetter(*_FACT_NAMES)
-_SHAPE = itemgetter(*(name for name in _FACT_NAMES if name != "data"))
+# An event row's values (EVENT_VALUES order) as the summary reads them; its shape: all of
+# those but its data.
+_READ = itemgetter(*(EVENT_VALUES.index(name) for name in _FACT_NAMES))
+_SHAPE = itemgetter(*(EVENT_VALUES.index(name) for name in _FACT_NAMES if name != "data"))
+_DATA = EVENT_VALUES.index("data")
 _TABLE = LeadSummaryRow.__table__
-_INSERT = BulkInsert(_TABLE.insert())
+# A summary row's values: its lead first and its last event last, what is read in between.
+_READING = tuple(c.name for c in _TABLE.columns if c.name not in ("lead_id", "last_event_id"))
+_INSERT = BulkInsert(_TABLE.insert(), ("lead_id", *_READING, "last_event_id"))
+_READING_OF = itemgetter(*_READING)
 
 
 def refresh_summaries(
@@ -61,41 +67,36 @@ def refresh_summaries(
 
 def insert_first_summaries(
     connection: Connection,
-    events: dict[int, list[tuple[int, dict[str, Any]]]],
+    events: dict[int, list[tuple[int, tuple[Any, ...]]]],
     *,
     calendars: CalendarBook | None,
 ) -> None:
-    """Write the first summaries of new leads from their events: (event id, event row), in order.
+    """Write the first summaries of new leads from their events, in order: (event id, the
+    event's values in EVENT_VALUES order).
 
     Leads taken in together mostly have events that differ only in their ids (one time, one
     campaign, a few regions), and a lead's first events correct nothing, so ids do not change
     how they read: such leads share one reading, each with its own lead and last event ids.
     """
-    readings: dict[tuple[Any, ...], dict[str, Any]] = {}
+    readings: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     values = []
     for lead_id, lead_events in events.items():
         rows = [row for _, row in lead_events]
-        last_ids = {"lead_id": lead_id, "last_event_id": lead_events[-1][0]}
-        if any(row["data"] for row in rows):  # data can hold anything: read these one by one
-            values.append(_first_reading(rows, calendars) | last_ids)
-            continue
-        shape = tuple(map(_SHAPE, rows))
-        reading = readings.get(shape)
-        if reading is None:
-            reading = readings[shape] = _first_reading(rows, calendars)
-        values.append(reading | last_ids)
+        if any(row[_DATA] for row in rows):  # data can hold anything: read these one by one
+            reading = _first_reading(rows, calendars)
+        else:
+            shape = tuple(map(_SHAPE, rows))
+            reading = readings.get(shape) or readings.setdefault(
+                shape, _first_reading(rows, calendars)
+            )
+        values.append((lead_id, *reading, lead_events[-1][0]))
     _INSERT.run(connection, values)
 
 
-def _first_reading(rows: list[dict[str, Any]], calendars: CalendarBook | None) -> dict[str, Any]:
-    summary = summarise([fact_of(None, row) for row in rows])
+def _first_reading(rows: list[tuple[Any, ...]], calendars: CalendarBook | None) -> tuple[Any, ...]:
+    summary = summarise([Fact(None, *_READ(row)) for row in rows])
     assert summary is not None  # a new lead has events
-    return summary_values(0, summary, calendars)
-
-
-def fact_of(event_id: int | None, event: dict[str, Any]) -> Fact:
-    """The summary's reading of an event row's values."""
-    return Fact(event_id, *_READ(event))
+    return _READING_OF(summary_values(0, summary, calendars))
 
 
 def rebuild_summaries(
@@ -116,7 +117,7 @@ def rebuild_summaries(
         last = ids[-1]
         facts = _facts(connection, EventRow.lead_id.between(ids[0], last))
         values = _values(facts, calendars)
-        _INSERT.run(connection, values)
+        _INSERT.run(connection, _INSERT.rows_of(values))
         written += len(values)
         if progress:
             progress(written)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any, Self
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -20,6 +21,7 @@ from bot.services.ports import StoredLead, Work
 from storage.bulk import BulkInsert
 from storage.db import Database
 from storage.rows import (
+    EVENT_VALUES,
     ActivityRow,
     BatchRow,
     EventRow,
@@ -56,6 +58,8 @@ LIFECYCLE_FIELDS = (
     "next_step_at",
     "leaked_at",
 )
+
+_LIFECYCLE_BUT_STATUS = attrgetter(*LIFECYCLE_FIELDS[1:])
 
 
 def lead_of(row: LeadRow) -> Lead:
@@ -164,39 +168,40 @@ class SqlLeadRepository:
         if not new:
             return []
         batches = batch_ids or [None] * len(new)
-        values = [
-            _new_values(lead, facts, reasons, now, batch)
+        rows = [
+            _new_lead_row(lead, facts, reasons, now, batch)
             for (lead, facts, reasons), batch in zip(new, batches, strict=True)
         ]
+        short_ids = [lead.short_id for lead, _, _ in new]
         connection = self.session.connection()
         id_of: dict[str, int] = {}
-        _draw_short_ids(values, taken=(), draw=draw)
-        waiting = values
+        waiting = list(range(len(new)))
+        _draw_short_ids(short_ids, waiting, taken=(), draw=draw)
         while waiting:
             # A plain executemany, then the rows added since the highest id before it:
             # RETURNING from a multi-row insert costs PostgreSQL's driver more than the
             # insert itself, and a range of ids is cheaper to read than a list of keys.
             before = connection.execute(_HIGHEST_LEAD_ID).scalar() or 0
-            _INSERT_NEW_LEADS.run(connection, waiting)
-            email_of = {row["short_id"]: row["email"] for row in waiting}
+            _INSERT_NEW_LEADS.run(connection, [(short_ids[i], *rows[i]) for i in waiting])
+            email_of = {short_ids[i]: rows[i][0] for i in waiting}
             found = connection.execute(_LEADS_AFTER, {"after": before})
             id_of |= {
                 short_id: id for id, short_id, email in found if email_of.get(short_id) == email
             }
             # A short id someone else holds is skipped by the insert: draw again.
-            waiting = [row for row in waiting if row["short_id"] not in id_of]
-            for row in waiting:
-                row["short_id"] = ""
-            _draw_short_ids(waiting, taken=id_of.keys(), draw=draw)
+            waiting = [i for i in waiting if short_ids[i] not in id_of]
+            for i in waiting:
+                short_ids[i] = ""
+            _draw_short_ids(short_ids, waiting, taken=id_of.keys(), draw=draw)
         return [
             StoredLead(
-                id=id_of[row["short_id"]],
-                lead=_with_short_id(lead, row["short_id"]),
+                id=id_of[short_id],
+                lead=_with_short_id(lead, short_id),
                 email=facts["email"],
                 external_id=facts.get("external_id"),
                 facts=facts,
             )
-            for row, (lead, facts, _) in zip(values, new, strict=True)
+            for short_id, (lead, facts, _) in zip(short_ids, new, strict=True)
         ]
 
     def save(self, stored: StoredLead, *, now: datetime) -> None:
@@ -231,26 +236,25 @@ class SqlLeadRepository:
         return stored_of(row)
 
 
-def _new_values(
+def _new_lead_row(
     lead: Lead, facts: dict[str, Any], reasons: dict[str, str], now: datetime, batch_id: int | None
-) -> dict[str, Any]:
-    values = {name: facts.get(name) for name in FACT_FIELDS}
-    values |= {name: getattr(lead, name) for name in LIFECYCLE_FIELDS}
-    values["status"] = lead.status.value
-    values |= {
-        "short_id": lead.short_id,
-        "email": facts["email"],
-        "external_id": facts.get("external_id"),
-        "created_at": now,
-        "updated_at": now,
-        "priority": 0,
-        "qualification_reason": reasons.get("qualification"),
-        "route_reason": reasons.get("route"),
-        "round_started_at": now if lead.status is LeadStatus.PENDING else None,
-        "batch_id": batch_id,
-        "last_activity_at": None,
-    }
-    return values
+) -> tuple[Any, ...]:
+    """A new lead's values in _NEW_LEAD_VALUES order, but for its short id."""
+    return (
+        facts["email"],
+        facts.get("external_id"),
+        *map(facts.get, FACT_FIELDS),
+        lead.status.value,
+        *_LIFECYCLE_BUT_STATUS(lead),
+        now,
+        now,
+        0,
+        reasons.get("qualification"),
+        reasons.get("route"),
+        now if lead.status is LeadStatus.PENDING else None,
+        batch_id,
+        None,
+    )
 
 
 def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
@@ -264,36 +268,71 @@ def _with_short_id(lead: Lead, short_id: str) -> Lead:
 
 
 def _draw_short_ids(
-    values: list[dict[str, Any]], *, taken: Collection[str], draw: Callable[[], str]
+    short_ids: list[str], indexes: list[int], *, taken: Collection[str], draw: Callable[[], str]
 ) -> None:
-    """Give a drawn short id to each row that has none or one an earlier row has."""
+    """Draw a short id at each of `indexes` that has none or one an earlier index has."""
     seen: set[str] = set()
-    for row in values:
-        short_id = row["short_id"]
+    for i in indexes:
+        short_id = short_ids[i]
         while not short_id or short_id in taken or short_id in seen:
             short_id = draw()
         seen.add(short_id)
-        row["short_id"] = short_id
+        short_ids[i] = short_id
 
 
-def _insert_or_skip(table: Any, conflict: str) -> BulkInsert:
+def _insert_or_skip(table: Any, conflict: str, columns: Sequence[str]) -> BulkInsert:
     """An insert that skips a row whose `conflict` column is already taken."""
 
     def statement(dialect: str) -> Any:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         return insert(table).on_conflict_do_nothing(index_elements=[conflict])
 
-    return BulkInsert(statement)
+    return BulkInsert(statement, columns)
 
 
 # A short id drawn twice is skipped rather than refused, so that it can be drawn again; a
 # twin email or external id is still refused.
-_INSERT_NEW_LEADS = _insert_or_skip(LeadRow.__table__, "short_id")
+_NEW_LEAD_VALUES = (
+    "short_id",
+    "email",
+    "external_id",
+    *FACT_FIELDS,
+    *LIFECYCLE_FIELDS,
+    "created_at",
+    "updated_at",
+    "priority",
+    "qualification_reason",
+    "route_reason",
+    "round_started_at",
+    "batch_id",
+    "last_activity_at",
+)
+_INSERT_NEW_LEADS = _insert_or_skip(LeadRow.__table__, "short_id", _NEW_LEAD_VALUES)
 # Work whose key is already queued is left as it is.
-_QUEUE = _insert_or_skip(OutboxRow.__table__, "key")
-_INSERT_EVENTS = BulkInsert(EventRow.__table__.insert())
-_INSERT_ACTIVITY = BulkInsert(ActivityRow.__table__.insert())
-_INSERT_ROUNDS = BulkInsert(HandoffRoundRow.__table__.insert())
+_QUEUE = _insert_or_skip(
+    OutboxRow.__table__,
+    "key",
+    (
+        "key",
+        "kind",
+        "lead_id",
+        "batch_id",
+        "handoff_round",
+        "payload",
+        "state",
+        "attempts",
+        "available_at",
+        "created_at",
+    ),
+)
+_INSERT_EVENTS = BulkInsert(EventRow.__table__.insert(), EVENT_VALUES)
+_INSERT_ACTIVITY = BulkInsert(
+    ActivityRow.__table__.insert(), ("lead_id", "type", "at", "detail", "received_at")
+)
+_INSERT_ROUNDS = BulkInsert(
+    HandoffRoundRow.__table__.insert(),
+    ("lead_id", "round_no", "region", "batch_id", "started_at"),
+)
 _INSERT_EVENTS_RETURNING_IDS = EventRow.__table__.insert().returning(
     EventRow.id, sort_by_parameter_order=True
 )
@@ -365,7 +404,8 @@ class SqlUnitOfWork:
                 connection, [lead_id for lead_id, _ in events], calendars=self.calendars
             )
             return []
-        event_ids = list(connection.execute(_INSERT_EVENTS_RETURNING_IDS, values).scalars().all())
+        named = [dict(zip(EVENT_VALUES, row, strict=True)) for row in values]
+        event_ids = list(connection.execute(_INSERT_EVENTS_RETURNING_IDS, named).scalars().all())
         refresh_summaries(connection, [lead_id for lead_id, _ in events], calendars=self.calendars)
         return event_ids
 
@@ -387,9 +427,10 @@ class SqlUnitOfWork:
         for lead_id, event_id in connection.execute(_EVENT_IDS_OF_LEADS_BETWEEN, span):
             if lead_id in lead_ids:
                 ids_of[lead_id].append(event_id)
-        events_of: dict[int, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        events_of: dict[int, list[tuple[int, tuple[Any, ...]]]] = defaultdict(list)
         for row in values:
-            events_of[row["lead_id"]].append((ids_of[row["lead_id"]].pop(0), row))
+            lead_id = row[0]
+            events_of[lead_id].append((ids_of[lead_id].pop(0), row))
         insert_first_summaries(connection, events_of, calendars=self.calendars)
 
     def known_activity(self, lead_ids: list[int]) -> set[tuple[Any, ...]]:
@@ -406,14 +447,7 @@ class SqlUnitOfWork:
         """Record activity items: (lead row id, {type, at, detail})."""
         if activity:
             values = [
-                {
-                    "lead_id": lead_id,
-                    "type": a["type"],
-                    "at": a.get("at"),
-                    "detail": a.get("detail"),
-                    "received_at": now,
-                }
-                for lead_id, a in activity
+                (lead_id, a["type"], a.get("at"), a.get("detail"), now) for lead_id, a in activity
             ]
             _INSERT_ACTIVITY.run(self.session.connection(), values)
 
@@ -434,16 +468,7 @@ class SqlUnitOfWork:
         """Record new handoff rounds: (lead row id, round number, region, batch id)."""
         if not rounds:
             return
-        values = [
-            {
-                "lead_id": lead_id,
-                "round_no": round_no,
-                "region": region,
-                "batch_id": batch_id,
-                "started_at": now,
-            }
-            for lead_id, round_no, region, batch_id in rounds
-        ]
+        values = [(*round_, now) for round_ in rounds]
         _INSERT_ROUNDS.run(self.session.connection(), values)
 
     def add_batch(self, region: str | None, label: str, lead_count: int, *, now: datetime) -> int:
@@ -467,37 +492,38 @@ class SqlUnitOfWork:
         if not work:
             return
         values = [
-            {
-                "key": item.key,
-                "kind": item.kind.value,
-                "lead_id": item.lead_id,
-                "batch_id": item.batch_id,
-                "handoff_round": item.handoff_round,
-                "payload": item.data,
-                "state": "pending",
-                "attempts": 0,
-                "available_at": now,
-                "created_at": now,
-            }
+            (
+                item.key,
+                item.kind.value,
+                item.lead_id,
+                item.batch_id,
+                item.handoff_round,
+                item.data,
+                "pending",
+                0,
+                now,
+                now,
+            )
             for item in work
         ]
         _QUEUE.run(self.session.connection(), values)
 
 
-def _event_values(lead_id: int, event: LeadEvent) -> dict[str, Any]:
-    return {
-        "lead_id": lead_id,
-        "at": event.at,
-        "kind": event.kind.value,
-        "actor": event.actor,
-        "handoff_round": event.handoff_round,
-        "region": event.region,
-        "campaign": event.campaign,
-        "source": event.source,
-        "status_before": event.status_before.value if event.status_before else None,
-        "status_after": event.status_after.value,
-        "reason_code": event.reason_code,
-        "amount": event.amount,
-        "notes": event.notes,
-        "data": event.data,
-    }
+def _event_values(lead_id: int, event: LeadEvent) -> tuple[Any, ...]:
+    """An event's values in EVENT_VALUES order."""
+    return (
+        lead_id,
+        event.at,
+        event.kind.value,
+        event.actor,
+        event.handoff_round,
+        event.region,
+        event.campaign,
+        event.source,
+        event.status_before.value if event.status_before else None,
+        event.status_after.value,
+        event.reason_code,
+        event.amount,
+        event.notes,
+        event.data,
+    )
