@@ -174,9 +174,12 @@ def import_csv(
     path = Path(path)
     text = _read_text(path)
     delimiter = _delimiter(text)
-    total = _count_rows(text, delimiter, path.name)
     records = _records(text, delimiter)
-    header = next(records, None)
+    try:
+        header = next(records, None)
+    except csv.Error:
+        _count_rows(text, delimiter, path.name)  # raises the error, naming where
+        raise
     if header is None:
         raise CsvImportError(
             f"{path.name} is empty: expected a header row such as “Email,First Name,Company”"
@@ -203,9 +206,11 @@ def import_csv(
         return _chunks(records, reader, baton, chunk_size)
 
     if read_ahead is None:
-        read_ahead = total >= READ_AHEAD_FROM and _can_fork()
+        read_ahead = text.count("\n") > READ_AHEAD_FROM and _can_fork()
     reading = _read_ahead(planned_chunks) if read_ahead else _in_process(planned_chunks)
     with _collecting_rarely(), reading as chunks:
+        # Counted while the rows are read ahead; nothing is stored unless the whole file reads.
+        total = _count_rows(text, delimiter, path.name)
         for chunk in chunks:
             read.add(chunk, report)
             try:

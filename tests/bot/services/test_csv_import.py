@@ -218,13 +218,14 @@ def test_a_file_that_is_not_utf8_is_refused_naming_where(baton: Baton, tmp_path:
 
 
 def test_a_quote_that_is_never_closed_is_refused_before_anything_is_stored(
-    baton: Baton, tmp_path: Path
+    baton: Baton, tmp_path: Path, read_ahead: bool
 ) -> None:
     rows = "".join(f"p{i}@x.example,fine\n" for i in range(10_000))
     path = write(tmp_path, 'Email,Notes\na@x.example,"oops\n' + rows)
     with pytest.raises(CsvImportError, match="cannot read it as CSV after row 1"):
-        run(baton, path)
+        run(baton, path, read_ahead=read_ahead)
     assert count(baton, LeadRow) == 0
+    assert multiprocessing.active_children() == []
 
 
 def test_an_empty_file_is_refused_and_a_header_alone_imports_nothing(
