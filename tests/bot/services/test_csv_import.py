@@ -228,6 +228,14 @@ def test_a_quote_that_is_never_closed_is_refused_before_anything_is_stored(
     assert multiprocessing.active_children() == []
 
 
+def test_a_header_whose_quote_is_never_closed_is_refused(baton: Baton, tmp_path: Path) -> None:
+    rows = "".join(f"p{i}@x.example,fine\n" for i in range(10_000))
+    path = write(tmp_path, 'Email,"Notes\n' + rows)  # the quote swallows the whole file
+    with pytest.raises(CsvImportError, match="cannot read it as CSV after row 0: field larger"):
+        run(baton, path)
+    assert count(baton, LeadRow) == 0
+
+
 def test_an_empty_file_is_refused_and_a_header_alone_imports_nothing(
     baton: Baton, tmp_path: Path
 ) -> None:
