@@ -86,9 +86,9 @@ def insert_first_summaries(
             reading = _first_reading(rows, calendars)
         else:
             shape = tuple(map(_SHAPE, rows))
-            reading = readings.get(shape) or readings.setdefault(
-                shape, _first_reading(rows, calendars)
-            )
+            if shape not in readings:
+                readings[shape] = _first_reading(rows, calendars)
+            reading = readings[shape]
         values.append((lead_id, *reading, lead_events[-1][0]))
     _INSERT.run(connection, values)
 

@@ -59,7 +59,9 @@ LIFECYCLE_FIELDS = (
     "leaked_at",
 )
 
-_LIFECYCLE_BUT_STATUS = attrgetter(*LIFECYCLE_FIELDS[1:])
+# The lifecycle fields stored as they are: the status is stored as its value.
+_PLAIN_LIFECYCLE_FIELDS = tuple(name for name in LIFECYCLE_FIELDS if name != "status")
+_PLAIN_LIFECYCLE_OF = attrgetter(*_PLAIN_LIFECYCLE_FIELDS)
 
 
 def lead_of(row: LeadRow) -> Lead:
@@ -245,7 +247,7 @@ def _new_lead_row(
         facts.get("external_id"),
         *map(facts.get, FACT_FIELDS),
         lead.status.value,
-        *_LIFECYCLE_BUT_STATUS(lead),
+        *_PLAIN_LIFECYCLE_OF(lead),
         now,
         now,
         0,
@@ -297,7 +299,8 @@ _NEW_LEAD_VALUES = (
     "email",
     "external_id",
     *FACT_FIELDS,
-    *LIFECYCLE_FIELDS,
+    "status",
+    *_PLAIN_LIFECYCLE_FIELDS,
     "created_at",
     "updated_at",
     "priority",

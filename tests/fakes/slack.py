@@ -62,6 +62,12 @@ class SlackHarness:
     def click(self, user: str, action_id: str, value: str, channel: str) -> httpx.Response:
         return self.send(simulate.button_click(user, action_id, value, channel=channel))
 
+    def click_for_view(self, user: str, action_id: str, value: str, channel: str) -> dict[str, Any]:
+        """Click a button that opens a modal; return the modal Baton opened."""
+        before = len(self.standin.views_opened)
+        assert self.click(user, action_id, value, channel).status_code == 200
+        return self.opened_view(before)
+
     def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
         return self.send(simulate.view_submission(user, view, values))
 

@@ -57,9 +57,7 @@ def test_forged_or_stale_commands_and_events_are_refused_and_do_nothing(
 def test_a_view_submission_still_gets_its_listener_s_answer(slack: SlackHarness) -> None:
     _, message = handed_off(slack)
     action, value = button_value(message, "Accept")
-    before = len(slack.standin.views_opened)
-    slack.click(MANAGER, action, value, EMEA)
-    view = slack.opened_view(before)
+    view = slack.click_for_view(MANAGER, action, value, EMEA)
     no_comment = {ActionId.COMMENT_INPUT: {"type": "plain_text_input", "value": None}}
     answer = slack.submit(MANAGER, view, ACCEPT_VALUES | {ActionId.COMMENT_BLOCK: no_comment})
     # No comment for the rep: the form says so, from the listener's own ack.

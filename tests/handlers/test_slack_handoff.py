@@ -66,9 +66,7 @@ ACCEPT_VALUES = {
 
 def accept(slack: SlackHarness, message: dict[str, Any], user: str = MANAGER) -> None:
     action, value = button_value(message, "Accept")
-    before = len(slack.standin.views_opened)
-    assert slack.click(user, action, value, EMEA).status_code == 200
-    view = slack.opened_view(before)
+    view = slack.click_for_view(user, action, value, EMEA)
     assert slack.submit(user, view, ACCEPT_VALUES).status_code == 200
 
 
@@ -103,9 +101,7 @@ def test_accepting_updates_the_message_tells_the_rep_and_notes_the_thread(
 def test_returning_tells_marketing_the_reason_and_who_returned_it(slack: SlackHarness) -> None:
     short_id, message = handed_off(slack)
     action, value = button_value(message, "Return")
-    before = len(slack.standin.views_opened)
-    slack.click(MANAGER, action, value, EMEA)
-    view = slack.opened_view(before)
+    view = slack.click_for_view(MANAGER, action, value, EMEA)
     values = {
         ActionId.REASON_BLOCK: {
             ActionId.REASON_INPUT: {
@@ -143,9 +139,7 @@ def test_two_deciders_racing_record_one_decision_and_the_other_is_told(slack: Sl
     action, value = button_value(message, "Accept")
     views = []
     for user in (MANAGER, BACKUP):
-        before = len(slack.standin.views_opened)
-        slack.click(user, action, value, EMEA)
-        views.append(slack.opened_view(before))
+        views.append(slack.click_for_view(user, action, value, EMEA))
     slack.submit(MANAGER, views[0], ACCEPT_VALUES)
     slack.submit(BACKUP, views[1], ACCEPT_VALUES)
 

@@ -205,9 +205,7 @@ def test_a_double_click_on_submit_records_one_decision_without_telling_the_manag
 ) -> None:
     short_id, message = handed_off(slack)
     action, value = button_value(message, "Accept")
-    before = len(slack.standin.views_opened)
-    slack.click(MANAGER, action, value, EMEA)
-    view = slack.opened_view(before)
+    view = slack.click_for_view(MANAGER, action, value, EMEA)
     handled = decided_listener(slack)
 
     answers = [slack.submit(MANAGER, view, ACCEPT_VALUES) for _ in range(2)]

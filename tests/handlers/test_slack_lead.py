@@ -44,9 +44,7 @@ def accepted(
     short_id, message = handed_off(slack, **fields)
     values = {**ACCEPT_VALUES, ActionId.DUE_BLOCK: {ActionId.DUE_INPUT: {"selected_date": due}}}
     action_id, value = button_value(message, "Accept")
-    before = len(slack.standin.views_opened)
-    slack.click(MANAGER, action_id, value, EMEA)
-    slack.submit(MANAGER, slack.opened_view(before), values)
+    slack.submit(MANAGER, slack.click_for_view(MANAGER, action_id, value, EMEA), values)
     slack.wait_until(lambda: status_of(slack, short_id) == "accepted")
     slack.deliver_all()
     return short_id, message

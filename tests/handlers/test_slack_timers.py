@@ -139,9 +139,7 @@ def test_a_reminder_can_be_snoozed_once_with_a_reason_and_comes_back(
     [dm] = dms(slack, MANAGER)
     action, value = accessory(dm, "Snooze…")
     channel = slack.standin.dm_channel(MANAGER)
-    before = len(slack.standin.views_opened)
-    slack.click(MANAGER, action, value, channel)
-    modal = slack.opened_view(before)
+    modal = slack.click_for_view(MANAGER, action, value, channel)
     options = modal["blocks"][2]["element"]["options"]
     assert [o["text"]["text"] for o in options] == [
         "1 working day — until Tue 24 Nov, 15:30 CET",
@@ -266,9 +264,7 @@ def test_a_stale_lead_leaks_and_marketing_logs_a_touch_from_its_task(
         f"Only marketing (<@{MARKETER}> or <@{OTHER_MARKETER}>) can do that."
     )
 
-    before = len(slack.standin.views_opened)
-    slack.click(MARKETER, action, value, MARKETING)
-    modal = slack.opened_view(before)
+    modal = slack.click_for_view(MARKETER, action, value, MARKETING)
     assert modal["callback_id"] == "touch_modal"
     values = {
         ActionId.TOUCH_BY_BLOCK: {
