@@ -3,76 +3,86 @@
 Serves the real web app (Bolt at /slack/events, the outbox worker running, as `baton serve`
 does) in its own process, against the Slack stand-in, and puts a few pending leads in Slack
 through intake. Then, with the stand-in answering every call in 300 ms, 50 keep-alive
-connections send Slack-signed requests, and each is timed until its HTTP response arrives,
-under two loads:
+connections send Slack-signed requests all at once every 250 ms (each wave landing while the
+previous wave's slow Slack calls are still running), and each is timed until its HTTP
+response arrives. Two kinds of request:
 
-  bursts     all 50 at once every 250 ms, each wave landing while the previous wave's slow
-             Slack calls are still running; the targets are checked here;
-  saturated  each connection sends again as soon as it is answered (50 always in flight),
-             which shows throughput: by Little's law p50 ≈ 50 / (requests per second).
-
-and two kinds of request:
-
-  accept   the Accept button of a pending lead, clicked by the region's manager;
-  command  a `/lead help` slash command, when Baton has a /lead listener; without one Bolt
-           answers 404 (no ack), and the Return button is measured instead.
+  accept   the Accept button of a pending lead, clicked by the region's manager (Baton opens
+           the Accept modal: a 300 ms views.open);
+  command  a `/lead help` slash command (Baton answers with an ephemeral message).
 
 The baseline, in the same run: a bare Bolt AsyncApp on the same Starlette adapter, in a
-FastAPI route as Baton's, whose listeners only ack and then call the (slow) stand-in. Both
-apps are served at once, each in its own process, and take turns, round after round. The
-clients run in a third process and the stand-in in this one.
+FastAPI route on uvicorn as Baton's, whose listeners only ack and do nothing else, answering
+as soon as they return (process_before_response): the earliest ack Bolt can give. Both apps
+are served at once, each in its own process, and take turns, round after round (bare,
+Baton, bare, Baton…). The clients run in a third process and the stand-in in this one.
 
-    python bench/ack.py [--postgres URL] [--quick] [--no-sqlite] [--no-postgres]
+Goal: Baton's ack p99 at most 1.2 × the bare app's (ratio of the medians of each round's p99).
+
+    python bench/ack.py [--postgres URL] [--quick] [--rounds N] [--no-sqlite] [--no-postgres]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import multiprocessing
+import re
+import statistics
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from fastapi import FastAPI, Request, Response
 from harness import (
-    DEFAULT_POSTGRES,
+    CONFIG,
+    INTAKE_TOKEN,
+    SECRET,
+    Goal,
     KeepAliveConnection,
+    Scorecard,
+    SlackStandIn,
+    arguments,
+    backends,
+    button_click,
+    interaction_body,
+    interleave,
     nothing,
     percentile,
     scratch_database,
     served,
     serving_baton,
+    signed_headers,
+    slash_command,
+    standin_for,
 )
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import simulate
-from bot.slack.ids import ActionId
-from bot.slack.standin import SlackStandIn
 from config.model import BatonConfig, load_config
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "config" / "baton.yaml"
-SECRET, TOKEN, INTAKE = "bench-signing-secret", "xoxb-bench", "bench-intake-token"
 CONCURRENCY = 50
 WAVE_INTERVAL = 0.25
 WAVES_PER_ROUND = 5
-BURSTS, SATURATED = "bursts", "saturated"
-BATON, BARE = "baton", "bare Bolt"
-ACCEPT = "accept"
 SLACK_LATENCY = 0.3
-TARGET_P99_MS = 100.0
-TARGET_RATIO = 2.0
+BATON, BARE = "Baton", "bare Bolt"
+ACCEPT, COMMAND = "accept", "command"
+GOALS = {
+    ACCEPT: Goal(
+        "ack p99, 50 concurrent clicks, Slack answering in 300 ms",
+        "≤ 1.2× the bare app's p99",
+        1.2,
+    ),
+    COMMAND: Goal(
+        "ack p99, 50 concurrent `/lead help`, Slack answering in 300 ms",
+        "≤ 1.2× the bare app's p99",
+        1.2,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -86,152 +96,83 @@ class Click:
     value: str
 
 
-@dataclass(frozen=True)
-class Latencies:
-    milliseconds: list[float]
-    seconds: float
-    statuses: dict[int, int]
-
-    @property
-    def p50(self) -> float:
-        return percentile(self.milliseconds, 50)
-
-    @property
-    def p99(self) -> float:
-        return percentile(self.milliseconds, 99)
-
-    @property
-    def per_second(self) -> float:
-        return len(self.milliseconds) / self.seconds
-
-    def __add__(self, other: Latencies) -> Latencies:
-        statuses = dict(self.statuses)
-        for status, count in other.statuses.items():
-            statuses[status] = statuses.get(status, 0) + count
-        return Latencies(
-            self.milliseconds + other.milliseconds, self.seconds + other.seconds, statuses
-        )
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", metavar="URL", default=DEFAULT_POSTGRES)
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
-    parser.add_argument("--quick", action="store_true", help="a smaller run")
-    args = parser.parse_args()
-    rounds = 2 if args.quick else 8
+    args = arguments(__doc__)
+    rounds = args.rounds or (4 if args.quick else 12)
     config = load_config(CONFIG)
     print(
-        f"{CONCURRENCY} connections; per app, kind and load {rounds} rounds of "
-        f"{CONCURRENCY * WAVES_PER_ROUND} requests, the apps taking turns; "
-        f"the Slack stand-in answers every call in {SLACK_LATENCY * 1000:.0f} ms"
+        f"ack: {CONCURRENCY} requests at once every {WAVE_INTERVAL * 1000:.0f} ms, "
+        f"{WAVES_PER_ROUND} waves a round, {rounds} rounds of each app taking turns; "
+        f"the Slack stand-in answers every call in {SLACK_LATENCY * 1000:.0f} ms",
+        flush=True,
     )
-    print(
-        f"  {BURSTS}: {CONCURRENCY} requests at once every {WAVE_INTERVAL * 1000:.0f} ms"
-        " (the target is checked here)"
-    )
-    print(f"  {SATURATED}: each connection sends again as soon as it is answered")
-    ok = True
+    card = Scorecard("ack")
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as clients:
-        for backend, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres)):
-            if not skip:
-                ok &= run_backend(backend, args, config, rounds, clients)
-    return 0 if ok else 1
+        for backend in backends(args):
+            run_backend(card, backend, args.postgres, config, rounds, clients)
+    return card.summary()
 
 
 def run_backend(
+    card: Scorecard,
     backend: str,
-    args: argparse.Namespace,
+    postgres: str,
     config: BatonConfig,
     rounds: int,
     clients: ProcessPoolExecutor,
-) -> bool:
+) -> None:
+    print(f"\n{backend}", flush=True)
     with (
         standin_for(config) as standin,
-        scratch_database(backend, postgres=args.postgres, name="ack") as database,
+        scratch_database(backend, postgres=postgres, name="ack") as database,
     ):
         url = database.url
         database.dispose()
         with (
             served(baton_app, database_url=url, slack_api_url=standin.url) as baton_url,
-            served(bare_app, slack_api_url=standin.url) as bare_url,
+            served(bare_app) as bare_url,
         ):
             clicks = pending_leads_in_slack(baton_url, standin, config)
-            command_status = slash_command_status(baton_url, standin, clicks[0])
-            second = "command" if command_status == 200 else "return"
             standin.set_latency(SLACK_LATENCY)
-            apps = {BATON: baton_url, BARE: bare_url}
-            results = measure(apps, standin, clicks, (ACCEPT, second), rounds, clients)
-            standin.set_latency(0)
-    print(f"\n{backend}")
-    if second == "return":
-        print(
-            f"  `/lead help` answered {command_status}: Baton has no /lead listener yet and Bolt"
-            " does not ack an unhandled command; the Return button is measured instead"
-        )
-    ok = True
-    for kind in (ACCEPT, second):
-        print(f"  {kind}")
-        for mode in (BURSTS, SATURATED):
-            mine, theirs = results[BATON, kind, mode], results[BARE, kind, mode]
-            ratio = mine.p99 / theirs.p99
-            print(f"    {mode:<9} {BATON:<10} {_figures(mine)}")
-            print(f"    {'':<9} {BARE:<10} {_figures(theirs)}")
-            line = f"    {'':<9} p99 ratio  {ratio:.2f} × the bare app"
-            if mode == BURSTS:
-                met = mine.p99 <= TARGET_P99_MS and ratio <= TARGET_RATIO
-                ok &= met
-                line += (
-                    f"; target p99 ≤ {TARGET_P99_MS:.0f} ms and ≤ {TARGET_RATIO:.0f} × bare: "
-                    + ("met" if met else "MISSED")
+            for kind in (ACCEPT, COMMAND):
+                print(f"  {kind}", flush=True)
+
+                def turn(url: str, kind: str = kind) -> Callable[[int], dict[str, float]]:
+                    def run(_: int) -> dict[str, float]:
+                        requests = [request_for(kind, c) for c in cycle(clicks, WAVES_PER_ROUND)]
+                        milliseconds, statuses = clients.submit(run_load, url, requests).result()
+                        settle(standin)
+                        if set(statuses) != {200}:
+                            raise RuntimeError(f"{kind} answered {statuses}")
+                        return {
+                            "p50 ms": percentile(milliseconds, 50),
+                            "p99 ms": percentile(milliseconds, 99),
+                        }
+
+                    return run
+
+                found = interleave(rounds, {BARE: turn(bare_url), BATON: turn(baton_url)})
+                card.judge(
+                    GOALS[kind],
+                    backend,
+                    (BATON, found[BATON]["p99 ms"]),
+                    (BARE, found[BARE]["p99 ms"]),
+                    unit="ms",
                 )
-            print(line)
-    return ok
+                mine, theirs = found[BATON]["p50 ms"], found[BARE]["p50 ms"]
+                ratio = statistics.median(mine) / statistics.median(theirs)
+                card.note(
+                    f"ack p50, {kind}",
+                    backend,
+                    f"Baton {min(mine):.1f}–{max(mine):.1f} ms, bare "
+                    f"{min(theirs):.1f}–{max(theirs):.1f} ms, ratio of medians {ratio:.2f}",
+                )
+            standin.set_latency(0)
 
 
-def _figures(latencies: Latencies) -> str:
-    statuses = ", ".join(f"{count} × {status}" for status, count in latencies.statuses.items())
-    return (
-        f"p50 {latencies.p50:6.1f} ms  p99 {latencies.p99:6.1f} ms  "
-        f"max {max(latencies.milliseconds):6.1f} ms  {latencies.per_second:5.0f} requests/s"
-        f"  ({statuses})"
-    )
-
-
-def measure(
-    apps: dict[str, str],
-    standin: SlackStandIn,
-    clicks: list[Click],
-    kinds: tuple[str, ...],
-    rounds: int,
-    clients: ProcessPoolExecutor,
-) -> dict[tuple[str, str, str], Latencies]:
-    """Time each app, kind of request and load, the apps taking turns round after round.
-
-    Taking turns spreads whatever else this machine is doing over both apps alike. The
-    clients run in a process of their own: in this one the stand-in's threads, waking
-    together after their 300 ms, would hold up the clients' reading of the answers.
-    """
-    results: dict[tuple[str, str, str], Latencies] = {}
-    for kind in kinds:
-        for mode in (BURSTS, SATURATED):
-            for url in apps.values():
-                clients.submit(run_load, url, requests_for(kind, clicks, 2), mode).result()
-                settle(standin)
-            for _ in range(rounds):
-                for app, url in apps.items():
-                    requests = requests_for(kind, clicks, WAVES_PER_ROUND)
-                    latencies = clients.submit(run_load, url, requests, mode).result()
-                    settle(standin)
-                    earlier = results.get((app, kind, mode))
-                    results[app, kind, mode] = earlier + latencies if earlier else latencies
-    return results
-
-
-def requests_for(kind: str, clicks: list[Click], waves: int) -> list[tuple[bytes, dict[str, str]]]:
-    return [request_for(kind, clicks[i % len(clicks)]) for i in range(CONCURRENCY * waves)]
+def cycle(clicks: list[Click], waves: int) -> list[Click]:
+    return [clicks[i % len(clicks)] for i in range(CONCURRENCY * waves)]
 
 
 def settle(standin: SlackStandIn) -> None:
@@ -243,17 +184,15 @@ def settle(standin: SlackStandIn) -> None:
             count, quiet_since = len(standin.calls), time.monotonic()
 
 
-def run_load(url: str, requests: list[tuple[bytes, dict[str, str]]], mode: str) -> Latencies:
-    return asyncio.run(load(url, requests, mode))
+def run_load(url: str, requests: list[tuple[bytes, dict[str, str]]]) -> tuple[list[float], dict]:
+    return asyncio.run(load(url, requests))
 
 
-async def load(url: str, requests: list[tuple[bytes, dict[str, str]]], mode: str) -> Latencies:
-    """Send the requests over CONCURRENCY keep-alive connections and time each one.
-
-    BURSTS: every WAVE_INTERVAL each connection sends one request, all at once, so each wave
-    arrives while the previous wave's slow Slack calls are still running. SATURATED: each
-    connection sends its next request as soon as its last is answered.
-    """
+async def load(
+    url: str, requests: list[tuple[bytes, dict[str, str]]]
+) -> tuple[list[float], dict[int, int]]:
+    """Every WAVE_INTERVAL each of CONCURRENCY keep-alive connections sends one request, all
+    at once; each request is timed until its whole answer has arrived."""
     connections = [KeepAliveConnection(url) for _ in range(CONCURRENCY)]
     for connection in connections:
         await connection.open()
@@ -273,65 +212,29 @@ async def load(url: str, requests: list[tuple[bytes, dict[str, str]]], mode: str
         milliseconds.append((time.perf_counter() - started) * 1000)
         statuses[status] = statuses.get(status, 0) + 1
 
-    async def back_to_back(connection: KeepAliveConnection, mine: list[bytes]) -> None:
-        for request in mine:
-            await send(connection, request)
-
     began = time.perf_counter()
-    if mode == SATURATED:
+    for wave in range(len(shares[0])):
+        await asyncio.sleep(max(0.0, began + wave * WAVE_INTERVAL - time.perf_counter()))
         pairs = zip(connections, shares, strict=True)
-        await asyncio.gather(*(back_to_back(c, share) for c, share in pairs))
-    else:
-        for wave in range(len(shares[0])):
-            await asyncio.sleep(max(0.0, began + wave * WAVE_INTERVAL - time.perf_counter()))
-            pairs = zip(connections, shares, strict=True)
-            await asyncio.gather(*(send(c, share[wave]) for c, share in pairs if wave < len(share)))
-    seconds = time.perf_counter() - began
+        await asyncio.gather(*(send(c, share[wave]) for c, share in pairs if wave < len(share)))
     for connection in connections:
         await connection.close()
-    return Latencies(milliseconds, seconds, statuses)
+    return milliseconds, statuses
 
 
 def request_for(kind: str, click: Click) -> tuple[bytes, dict[str, str]]:
-    if kind == "command":
-        body = slash_command(click.user, click.channel, "help")
+    if kind == COMMAND:
+        body = slash_command(click.user, "help", channel=click.channel)
     else:
-        action_id, value = click.action_id, click.value
-        if kind == "return":
-            action_id = ActionId.RETURN
-        payload = simulate.button_click(
-            click.user, action_id, value, channel=click.channel, message_ts=click.message_ts
+        payload = button_click(
+            click.user,
+            click.action_id,
+            click.value,
+            channel=click.channel,
+            message_ts=click.message_ts,
         )
-        body = simulate.interaction_body(payload)
-    return body, simulate.signed_headers(body, SECRET)
-
-
-def slash_command(user: str, channel: str, text: str) -> bytes:
-    return urlencode(
-        {
-            "token": "unused",
-            "team_id": "T0BATON",
-            "team_domain": "baton-demo",
-            "channel_id": channel,
-            "channel_name": "sales",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/lead",
-            "text": text,
-            "api_app_id": "A0BATON",
-            "response_url": "http://127.0.0.1:9/commands/unused",
-            "trigger_id": f"trigger-{time.monotonic_ns()}",
-        }
-    ).encode()
-
-
-def slash_command_status(url: str, standin: SlackStandIn, click: Click) -> int:
-    body = slash_command(click.user, click.channel, "help")
-    answer = httpx.post(
-        f"{url}/slack/events", content=body, headers=simulate.signed_headers(body, SECRET)
-    )
-    settle(standin)
-    return answer.status_code
+        body = interaction_body(payload)
+    return body, signed_headers(body, SECRET)
 
 
 def pending_leads_in_slack(url: str, standin: SlackStandIn, config: BatonConfig) -> list[Click]:
@@ -352,7 +255,7 @@ def pending_leads_in_slack(url: str, standin: SlackStandIn, config: BatonConfig)
         for region in config.regions
         for n in range(3)
     ]
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {INTAKE}"}) as http:
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {INTAKE_TOKEN}"}) as http:
         for lead in leads:
             http.post("/intake/leads", json=lead).raise_for_status()
     posted = standin.wait_for(lambda: len(_handoffs(standin)) >= len(leads), timeout=30)
@@ -381,60 +284,35 @@ def _button(message: dict[str, Any], label: str) -> tuple[str, str] | None:
     return None
 
 
-def standin_for(config: BatonConfig) -> SlackStandIn:
-    """A stand-in workspace that knows every user and channel in the config."""
-    users = set(config.marketing.users) | set(config.triage.deciders)
-    for region in config.regions:
-        users |= {region.manager, *region.reps} | ({region.backup} if region.backup else set())
-    channels = {config.marketing.channel: "marketing", config.triage.channel: "lead-triage"}
-    channels |= {r.channel: f"sales-{r.name}" for r in config.regions if r.channel}
-    return SlackStandIn(users={u: f"Person {u}" for u in users}, channels=channels)
-
-
 def baton_app(database_url: str, slack_api_url: str) -> tuple[Any, Callable[[], None]]:
     """The app `baton serve` runs: web app, Bolt and the outbox worker."""
-    return serving_baton(
-        deliver=True,
-        database_url=database_url,
-        baton_config=CONFIG,
-        baton_intake_token=INTAKE,
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SECRET,
-        slack_api_url=slack_api_url,
-    )
+    return serving_baton(deliver=True, database_url=database_url, slack_api_url=slack_api_url)
 
 
-def bare_app(slack_api_url: str) -> tuple[Any, Callable[[], None]]:
-    """A Bolt app whose listeners only ack and then call Slack, on the same adapter as Baton's."""
+def bare_app() -> tuple[Any, Callable[[], None]]:
+    """A Bolt app whose listeners only ack, on the same adapter and server as Baton's.
+
+    It answers as soon as a listener returns (process_before_response), which for a listener
+    that only acks is the earliest Bolt can answer: no polling for the ack, no Slack call.
+    """
 
     async def authorize(**_: object) -> AuthorizeResult:
-        return AuthorizeResult(enterprise_id=None, team_id=None, bot_token=TOKEN)
+        return AuthorizeResult(enterprise_id=None, team_id=None, bot_token="xoxb-bare")
 
     bolt = AsyncApp(
-        client=AsyncWebClient(base_url=slack_api_url, timeout=10),
         signing_secret=SECRET,
         authorize=authorize,
-        process_before_response=False,
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
-    modal = {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Lead"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "A lead"}}],
-    }
 
-    @bolt.action(ActionId.ACCEPT)
-    @bolt.action(ActionId.RETURN)
-    async def clicked(ack, body, client) -> None:  # type: ignore[no-untyped-def]
+    @bolt.action(re.compile(".*"))
+    async def clicked(ack) -> None:  # type: ignore[no-untyped-def]
         await ack()
-        await client.views_open(trigger_id=body["trigger_id"], view=json.dumps(modal))
 
     @bolt.command("/lead")
-    async def lead_command(ack, command, client) -> None:  # type: ignore[no-untyped-def]
+    async def lead_command(ack) -> None:  # type: ignore[no-untyped-def]
         await ack()
-        await client.chat_postEphemeral(
-            channel=command["channel_id"], user=command["user_id"], text="help"
-        )
 
     app = FastAPI()
     handler = AsyncSlackRequestHandler(bolt)

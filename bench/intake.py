@@ -1,321 +1,245 @@
-"""How many leads per second `POST /intake/leads` stores, against a plain bulk insert.
+"""How many leads a second `POST /intake/leads` stores, against the driver storing the same rows.
 
-Serves the real web app with uvicorn (127.0.0.1, port 0, in its own process) and sends it
-sales-ready leads with unique emails, their countries spread over the config's regions,
-over a few keep-alive connections, each sending its next request when its last is answered:
+Serves the real web app with uvicorn (127.0.0.1, port 0, in its own process; the outbox
+worker is not started, so only storing is measured) and sends it sales-ready leads with
+unique emails, their countries spread over the config's regions, over 4 keep-alive
+connections, each sending its next request as soon as its last is answered:
 
   batch   requests of 500 leads each;
   single  one lead per request.
 
-Each runs against a fresh database. The baseline, measured in the same run on another fresh
-database, is one SQLAlchemy Core bulk insert, in one transaction, of exactly the rows the
-batch run left in every table it wrote (leads, their events, handoff rounds, outbox work,
-batches: read back after the run, so the baseline follows whatever intake stores), with no
-parsing, checking, qualifying, routing or HTTP.
+Baselines, in the same run, taking turns with Baton round after round:
 
-    python bench/intake.py [--postgres URL] [--quick] [--no-sqlite] [--connections N]
+  batch   the driver's own bulk insert (sqlite3's executemany; psycopg's executemany, which
+          pipelines its statements) of exactly the rows that make a lead safe, its lead row
+          and its first event, 500 leads a transaction, in this process: no HTTP, no JSON,
+          no checking, qualifying or routing (the rows are built before the clock starts);
+  single  a bare endpoint on the same server stack (FastAPI on uvicorn, in its own process)
+          that checks the bearer token, parses the same JSON and stores the same two rows
+          with the driver, one transaction per request (SQLite's writers queue on a lock of
+          the process, as Baton's do, instead of in SQLite's busy handler).
+
+Each contender has a database of its own, kept through the run: each round adds new leads.
+Goals: batch ≥ 0.5 × the baseline's leads/s, single ≥ 0.5 × the bare endpoint's requests/s
+(ratios of the medians of the rounds).
+
+    python bench/intake.py [--postgres URL] [--quick] [--rounds N] [--no-sqlite] [--no-postgres]
+                           [--connections N]
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
+import itertools
 import json
+import secrets
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-from harness import DEFAULT_POSTGRES, KeepAliveConnection, scratch_database, served, serving_baton
-from sqlalchemy import insert, select
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from harness import (
+    CONFIG,
+    INTAKE_PATH,
+    INTAKE_TOKEN,
+    Goal,
+    Scorecard,
+    arguments,
+    backends,
+    driver_connection,
+    durable_lead,
+    interleave,
+    lead_document,
+    places_of,
+    post_all,
+    scratch_database,
+    served,
+    serving_baton,
+    store_durable,
+)
+from starlette.concurrency import run_in_threadpool
 
-from bot.domain.qualification import route
-from config.model import BatonConfig, load_config
-from storage.db import Database
-from storage.rows import Base
+from config.model import load_config
+from storage.db import open_database
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "config" / "baton.yaml"
-TOKEN = "bench-intake-token"
-_PATH = "/intake/leads"
 BATCH_SIZE = 500
-TARGET_RATIO = 0.5
-TARGET_SINGLE_RPS = 500
+BATCH_GOAL = Goal("intake in batches of 500", "≥ 0.5 of the honest baseline", 0.5, at_most=False)
+SINGLE_GOAL = Goal(
+    "single-lead intake, 4 concurrent clients",
+    "≥ 0.5 of a bare endpoint on the same stack",
+    0.5,
+    at_most=False,
+)
+BATON, BASELINE, BARE = "Baton", "driver executemany", "bare endpoint"
 
 
 @dataclass(frozen=True)
 class Sizes:
     batch_leads: int
     single_requests: int
+    rounds: int
 
 
-FULL = Sizes(batch_leads=20_000, single_requests=5_000)
-QUICK = Sizes(batch_leads=5_000, single_requests=1_000)
-
-
-@dataclass(frozen=True)
-class Run:
-    seconds: float
-    requests: int
-    leads: int
-    stored: dict[str, int]
-    rows: dict[str, list[dict[str, Any]]]
-
-    @property
-    def leads_per_second(self) -> float:
-        return self.leads / self.seconds
-
-    @property
-    def requests_per_second(self) -> float:
-        return self.requests / self.seconds
+FULL = Sizes(batch_leads=20_000, single_requests=2_000, rounds=5)
+QUICK = Sizes(batch_leads=5_000, single_requests=600, rounds=3)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", metavar="URL", default=DEFAULT_POSTGRES)
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
-    parser.add_argument("--quick", action="store_true", help="a smaller run")
-    parser.add_argument(
-        "--connections", type=int, default=4, help="requests in flight at once (default 4)"
-    )
-    args = parser.parse_args()
+    def more(parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--connections", type=int, default=4, help="requests in flight (4)")
+
+    args = arguments(__doc__, more)
     sizes = QUICK if args.quick else FULL
-    config = load_config(CONFIG)
-    places = places_of(config)
+    rounds = args.rounds or sizes.rounds
+    places = places_of(load_config(CONFIG))
     print(
-        f"{sizes.batch_leads:,} leads in batches of {BATCH_SIZE}, "
+        f"intake: per round {sizes.batch_leads:,} leads in batches of {BATCH_SIZE} and "
         f"{sizes.single_requests:,} single-lead requests, {args.connections} connections, "
-        f"countries over {len(config.regions)} regions"
+        f"countries over {len(places)} regions; {rounds} rounds, the contenders taking turns",
+        flush=True,
     )
-    backends = [
-        backend
-        for backend, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres))
-        if not skip
-    ]
-    ok = True
-    for backend in backends:
-        ok &= run_backend(backend, args, sizes, places)
-    return 0 if ok else 1
+    card = Scorecard("intake")
+    for backend in backends(args):
+        run_backend(card, backend, args, sizes, rounds, places)
+    return card.summary()
 
 
 def run_backend(
+    card: Scorecard,
     backend: str,
-    args: argparse.Namespace,
+    args: Any,
     sizes: Sizes,
-    places: list[list[dict[str, str]]],
-) -> bool:
-    batch_leads = lead_documents(sizes.batch_leads, places, first=0)
-    single_leads = lead_documents(sizes.single_requests, places, first=sizes.batch_leads)
-    batch_bodies = [
-        json.dumps({"leads": batch_leads[i : i + BATCH_SIZE]}).encode()
-        for i in range(0, len(batch_leads), BATCH_SIZE)
-    ]
-    single_bodies = [json.dumps(lead).encode() for lead in single_leads]
+    rounds: int,
+    places: list[tuple[str, dict[str, str]]],
+) -> None:
+    print(f"\n{backend}", flush=True)
+    numbers = itertools.count()
 
-    batch = through_http(backend, args, batch_bodies, len(batch_leads), keep_rows=True)
-    single = through_http(backend, args, single_bodies, len(single_leads))
-    with scratch_database(backend, postgres=args.postgres, name="baseline") as database:
-        started = time.perf_counter()
-        bulk_insert(database, batch.rows)
-        baseline_seconds = time.perf_counter() - started
-        baseline_stored = {name: len(rows) for name, rows in batch.rows.items()}
-    baseline_rate = len(batch_leads) / baseline_seconds
+    def documents(count: int) -> list[tuple[int, str, dict[str, Any]]]:
+        found = []
+        for _ in range(count):
+            n = next(numbers)
+            region, place = places[n % len(places)]
+            found.append((n, region, lead_document(n, place)))
+        return found
 
-    ratio = batch.leads_per_second / baseline_rate
-    ratio_met = ratio >= TARGET_RATIO
-    single_met = single.requests_per_second >= TARGET_SINGLE_RPS
-    print(f"\n{backend}")
-    print(
-        f"  batch     {batch.seconds:7.2f} s  {batch.leads_per_second:9,.0f} leads/s"
-        f"  ({batch.requests_per_second:,.1f} requests/s of {BATCH_SIZE})"
-    )
-    print(f"            stored {describe(batch.stored)}")
-    print(
-        f"  single    {single.seconds:7.2f} s  {single.requests_per_second:9,.0f} requests/s"
-        "  (one lead each)"
-    )
-    print(f"            stored {describe(single.stored)}")
-    print(f"  baseline  {baseline_seconds:7.2f} s  {baseline_rate:9,.0f} leads/s")
-    print(f"            stored {describe(baseline_stored)}")
-    print("            (one Core bulk insert of the same rows, nothing else)")
-    print(f"  ratio     batch / baseline = {ratio:.2f}")
-    print(f"  target    batch ≥ {TARGET_RATIO} × baseline: {'met' if ratio_met else 'MISSED'}")
-    if backend == "sqlite":
-        print(
-            f"  target    single ≥ {TARGET_SINGLE_RPS} requests/s: "
-            f"{'met' if single_met else 'MISSED'}"
-        )
-    else:
-        print(f"  (single ≥ {TARGET_SINGLE_RPS} requests/s is a target on SQLite only)")
-    complete = batch.stored["leads"] == batch.leads and single.stored["leads"] == single.leads
-    if not complete:
-        print("  WARNING: intake stored another number of leads than it was sent")
-    return ratio_met and (single_met or backend != "sqlite") and complete
+    with (
+        scratch_database(backend, postgres=args.postgres, name="intake") as baton_db,
+        scratch_database(backend, postgres=args.postgres, name="baseline") as baseline_db,
+        scratch_database(backend, postgres=args.postgres, name="bare") as bare_db,
+    ):
+        baton_db.dispose()
+        bare_db.dispose()
+        countries = {place["country"]: region for region, place in places}
+        with (
+            served(baton_app, database_url=baton_db.url) as baton_url,
+            served(bare_intake_app, database_url=bare_db.url, regions=countries) as bare_url,
+            driver_connection(baseline_db) as connection,
+        ):
+
+            def batch_leads(n: int) -> int:
+                return sizes.batch_leads if n >= 0 else BATCH_SIZE
+
+            def single_requests(n: int) -> int:
+                return sizes.single_requests if n >= 0 else 50
+
+            def baseline(n: int) -> dict[str, float]:
+                now = datetime.now(UTC)
+                rows = [
+                    durable_lead(backend, f"X{i:09d}", lead, region, now)
+                    for i, region, lead in documents(batch_leads(n))
+                ]
+                started = time.perf_counter()
+                for chunk in chunks(rows, BATCH_SIZE):
+                    store_durable(connection, backend, chunk)
+                return {"leads/s": len(rows) / (time.perf_counter() - started)}
+
+            def baton_batch(n: int) -> dict[str, float]:
+                leads = [lead for _, _, lead in documents(batch_leads(n))]
+                bodies = [json.dumps({"leads": c}).encode() for c in chunks(leads, BATCH_SIZE)]
+                return {"leads/s": len(leads) / post_all(baton_url, bodies, args.connections)}
+
+            def single(url: str) -> Callable[[int], dict[str, float]]:
+                def run(n: int) -> dict[str, float]:
+                    leads = documents(single_requests(n))
+                    bodies = [json.dumps(lead).encode() for _, _, lead in leads]
+                    return {"requests/s": len(bodies) / post_all(url, bodies, args.connections)}
+
+                return run
+
+            print("  batch", flush=True)
+            found = interleave(rounds, {BASELINE: baseline, BATON: baton_batch})
+            card.judge(
+                BATCH_GOAL,
+                backend,
+                (BATON, found[BATON]["leads/s"]),
+                (BASELINE, found[BASELINE]["leads/s"]),
+                unit="leads/s",
+            )
+            print("  single", flush=True)
+            found = interleave(rounds, {BARE: single(bare_url), BATON: single(baton_url)})
+            card.judge(
+                SINGLE_GOAL,
+                backend,
+                (BATON, found[BATON]["requests/s"]),
+                (BARE, found[BARE]["requests/s"]),
+                unit="requests/s",
+            )
 
 
-def through_http(
-    backend: str, args: argparse.Namespace, bodies: list[bytes], leads: int, keep_rows: bool = False
-) -> Run:
-    """Send every body to a freshly served Baton on a fresh database; time until the last 202."""
-    with scratch_database(backend, postgres=args.postgres, name="intake") as database:
-        url = database.url
-        database.dispose()
-        with served(web_app, database_url=url) as base_url:
-            warm_up(base_url)
-            before = primary_keys(database)
-            seconds = send_all(base_url, bodies, args.connections)
-        rows = rows_added(database, before)
-    return Run(
-        seconds=seconds,
-        requests=len(bodies),
-        leads=leads,
-        stored={name: len(table_rows) for name, table_rows in rows.items()},
-        rows=rows if keep_rows else {},
-    )
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
-def web_app(database_url: str) -> tuple[Any, Callable[[], None]]:
+def baton_app(database_url: str) -> tuple[Any, Callable[[], None]]:
     """The web app `baton serve` runs, without its delivery worker (only storing is measured)."""
-    return serving_baton(
-        deliver=False,
-        database_url=database_url,
-        baton_config=CONFIG,
-        baton_intake_token=TOKEN,
-        slack_bot_token="xoxb-bench",
-        slack_signing_secret="bench-signing-secret",
-    )
+    return serving_baton(deliver=False, database_url=database_url)
 
 
-def warm_up(base_url: str) -> None:
-    lead = {"email": "warm-up@bench.example", "company": "Warm-up Ltd", "score": 90}
-    with httpx.Client(base_url=base_url, headers=_headers()) as client:
-        client.get("/healthz").raise_for_status()
-        answer = client.post("/intake/leads", content=json.dumps(lead).encode())
-        if answer.status_code != 202:
-            raise RuntimeError(f"intake answered {answer.status_code}: {answer.text[:300]}")
+def bare_intake_app(database_url: str, regions: dict[str, str]) -> tuple[Any, Callable[[], None]]:
+    """An endpoint that stores a lead's durable rows with the driver, and nothing else.
 
-
-def send_all(base_url: str, bodies: list[bytes], connections: int) -> float:
-    """Post the bodies over `connections` keep-alive connections; seconds until the last answer.
-
-    The client is a lean asyncio one (the harness's), so that it costs little next to the
-    server it measures.
+    It checks the bearer token, parses the JSON body and stores the lead row and its first
+    event in one transaction, on a thread of the server's pool with a connection of its own,
+    set up as Baton's (the same engine builds them); it routes by the country alone.
     """
-    return asyncio.run(_send_all(base_url, bodies, connections))
+    database = open_database(database_url)
+    backend = "sqlite" if database.is_sqlite else "postgresql"
+    writers = threading.Lock() if database.is_sqlite else nullcontext()
+    local = threading.local()
+    short_ids = itertools.count()
+    app = FastAPI()
 
+    def store(lead: dict[str, Any]) -> str:
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = database.engine.raw_connection().dbapi_connection
+        short_id = f"Y{next(short_ids):09d}"
+        region = regions.get(lead.get("country"))
+        row = durable_lead(backend, short_id, lead, region, datetime.now(UTC))
+        with writers:
+            store_durable(connection, backend, [row])
+        return short_id
 
-async def _send_all(base_url: str, bodies: list[bytes], connections: int) -> float:
-    pending = iter(bodies)
-    failures: list[str] = []
+    @app.post(INTAKE_PATH)
+    async def intake(request: Request) -> JSONResponse:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token, INTAKE_TOKEN):
+            return JSONResponse({"error": "a valid bearer token is required"}, status_code=401)
+        lead = json.loads(await request.body())
+        if not isinstance(lead, dict) or not lead.get("email"):
+            return JSONResponse({"error": "a lead needs an email"}, status_code=422)
+        short_id = await run_in_threadpool(store, lead)
+        answer = {"id": short_id, "status": "pending", "result": "created"}
+        return JSONResponse({"leads": [answer]}, status_code=202)
 
-    async def client() -> None:
-        connection = KeepAliveConnection(base_url)
-        await connection.open()
-        try:
-            for body in pending:
-                status = await connection.send(connection.request(_PATH, body, _headers()))
-                if status != 202:
-                    failures.append(f"intake answered {status}")
-                    return
-        finally:
-            await connection.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(connections)))
-    seconds = time.perf_counter() - started
-    if failures:
-        raise RuntimeError(f"intake failed: {failures[0]}")
-    return seconds
-
-
-def _headers() -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-
-
-def places_of(config: BatonConfig) -> list[list[dict[str, str]]]:
-    """For each region, places it takes: a country, and a state or postal code where it asks."""
-    places = []
-    for region in config.regions:
-        match, found = region.match, []
-        for i, country in enumerate(match.countries):
-            place = {"country": country}
-            if match.states:
-                place["state"] = match.states[i % len(match.states)]
-            if match.postal_prefixes:
-                place["postal_code"] = match.postal_prefixes[i % len(match.postal_prefixes)] + "1"
-            if route(place, config.regions).region == region.name:
-                found.append(place)
-        if found:
-            places.append(found)
-    return places
-
-
-def lead_documents(
-    count: int, places: list[list[dict[str, str]]], *, first: int
-) -> list[dict[str, Any]]:
-    """Sales-ready leads with unique emails, the regions taking turns, each region's places too."""
-    titles = ("CTO", "Head of IT", "Engineer", "Buyer", "COO")
-    leads = []
-    for n in range(first, first + count):
-        company = n % 4000
-        region_places = places[n % len(places)]
-        leads.append(
-            {
-                "email": f"person{n}@company{company}.example",
-                "first_name": f"Given{n}",
-                "last_name": f"Surname{n}",
-                "company": f"Company {company} Ltd",
-                "title": titles[n % len(titles)],
-                "phone": f"+1 555 {n % 10_000_000:07d}",
-                "campaign": "website-organic-2026",
-                "source": "web",
-                "score": 50 + n % 50,
-                **region_places[n // len(places) % len(region_places)],
-            }
-        )
-    return leads
-
-
-def primary_keys(database: Database) -> dict[str, set[tuple[Any, ...]]]:
-    """Every row's primary key in every table, to tell later which rows a run added."""
-    with database.engine.connect() as connection:
-        return {
-            table.name: {tuple(row) for row in connection.execute(select(*table.primary_key))}
-            for table in Base.metadata.sorted_tables
-        }
-
-
-def rows_added(
-    database: Database, before: dict[str, set[tuple[Any, ...]]]
-) -> dict[str, list[dict[str, Any]]]:
-    """The rows added since `before`, in the tables that gained any, parents first."""
-    added = {}
-    with database.engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            key = [column.name for column in table.primary_key]
-            rows = [
-                dict(row._mapping)
-                for row in connection.execute(select(table))
-                if tuple(row._mapping[name] for name in key) not in before[table.name]
-            ]
-            if rows:
-                added[table.name] = rows
-    return added
-
-
-def bulk_insert(database: Database, rows: dict[str, list[dict[str, Any]]]) -> None:
-    tables = Base.metadata.tables
-    with database.engine.begin() as connection:
-        for name, table_rows in rows.items():
-            connection.execute(insert(tables[name]), table_rows)
-
-
-def describe(counts: dict[str, int]) -> str:
-    return ", ".join(f"{count:,} {name}" for name, count in counts.items())
+    return app, database.dispose
 
 
 if __name__ == "__main__":
