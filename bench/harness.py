@@ -160,7 +160,7 @@ def interleave(
                 found[name][measure].append(value)
             shown = ", ".join(f"{measure} {_number(value)}" for measure, value in figures.items())
             print(f"    round {number + 1}/{rounds} {name:<12} {shown}", flush=True)
-    return found
+    return {name: dict(figures) for name, figures in found.items()}
 
 
 @dataclass(frozen=True)
@@ -853,8 +853,6 @@ COUNTRIES += ("NO", "DK", "FI", "PL", "PT", "IE", "US", "CA", "SG", "JP")
 # Slack's pace for posting to one channel: a message a second.
 SLACK_PACE = 1.0
 PACE_CLIENT_THREADS = 8
-# Turns the database's wall-clock times into this machine's monotonic clock, the stand-in's.
-WALL_MINUS_MONOTONIC = time.time() - time.monotonic()
 
 
 def region_name(i: int) -> str:
