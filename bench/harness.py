@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -338,6 +339,8 @@ def stored_value(backend: str, value: Any) -> Any:
         return value
     if isinstance(value, dict | list):
         return json.dumps(value)
+    if isinstance(value, Decimal) and backend == "sqlite":
+        return float(value)  # as SQLAlchemy's Numeric stores it there
     return value
 
 
