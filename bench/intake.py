@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import queue
 import secrets
 import sys
 import threading
@@ -206,25 +207,30 @@ def bare_intake_app(database_url: str, regions: dict[str, str]) -> tuple[Any, Ca
     """An endpoint that stores a lead's durable rows with the driver, and nothing else.
 
     It checks the bearer token, parses the JSON body and stores the lead row and its first
-    event in one transaction, on a thread of the server's pool with a connection of its own,
-    set up as Baton's (the same engine builds them); it routes by the country alone.
+    event in one transaction, on a thread of the server's pool, with a connection set up as
+    Baton's (the same engine builds them) that it keeps for the next request once done; it
+    routes by the country alone.
     """
     database = open_database(database_url)
     backend = "sqlite" if database.is_sqlite else "postgresql"
     writers = threading.Lock() if database.is_sqlite else nullcontext()
-    local = threading.local()
+    idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
     short_ids = itertools.count()
     app = FastAPI()
 
     def store(lead: dict[str, Any]) -> str:
-        connection = getattr(local, "connection", None)
-        if connection is None:
-            connection = local.connection = database.engine.raw_connection().dbapi_connection
-        short_id = f"Y{next(short_ids):09d}"
-        region = regions.get(lead.get("country"))
-        row = durable_lead(backend, short_id, lead, region, datetime.now(UTC))
-        with writers:
-            store_durable(connection, backend, [row])
+        try:
+            connection = idle.get_nowait()
+        except queue.Empty:
+            connection = database.engine.raw_connection()
+        try:
+            short_id = f"Y{next(short_ids):09d}"
+            region = regions.get(lead.get("country"))
+            row = durable_lead(backend, short_id, lead, region, datetime.now(UTC))
+            with writers:
+                store_durable(connection.dbapi_connection, backend, [row])
+        finally:
+            idle.put(connection)
         return short_id
 
     @app.post(INTAKE_PATH)
