@@ -17,6 +17,7 @@ from config.model import BatonConfig, load_config
 from config.settings import Settings
 from storage.db import Database, open_database
 from storage.digests import SqlDigestUnitOfWork
+from storage.health import WriteProbe
 from storage.job_runs import SqlJobRuns
 from storage.outcome_uow import SqlOutcomeUnitOfWork
 from storage.reads import SqlLeadReader
@@ -36,6 +37,7 @@ class Baton:
     clock: Clock = field(default_factory=SystemClock)
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
     _calendars: tuple[BatonConfig, CalendarBook] | None = field(default=None, repr=False)
+    _write_probe: WriteProbe | None = field(default=None, repr=False)
 
     def unit_of_work(self) -> UnitOfWork:
         return SqlUnitOfWork(self.database, calendars=self.calendars)
@@ -57,6 +59,13 @@ class Baton:
     @property
     def job_runs(self) -> SqlJobRuns:
         return SqlJobRuns(self.database)
+
+    @property
+    def write_probe(self) -> WriteProbe:
+        """Whether writes reach the store: shared by every health check of this process."""
+        if self._write_probe is None:
+            self._write_probe = WriteProbe(self.database)
+        return self._write_probe
 
     def hold_scheduler_lock(self) -> SchedulerLock:
         """Take the right to run the scheduler; raises SchedulerBusy on a SQLite file in use."""

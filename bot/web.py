@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
+from bot.services.ports import StorageUnavailable
 from bot.slack.bolt import PooledWebClient, carry_on
 from bot.slack.early_ack import EarlyAck
 from handlers import health, intake, report
@@ -30,8 +32,22 @@ def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     health.register(router, baton)
     report.register(router, baton)
     app.include_router(router)
+    app.add_exception_handler(StorageUnavailable, _storage_unavailable)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+# Long enough for a disk to be freed or a database to fail over; short enough for a webhook.
+RETRY_AFTER_SECONDS = 30
+
+
+async def _storage_unavailable(_request: Request, error: Exception) -> Response:
+    """Nothing was stored: say why in one line, and when to send the same request again."""
+    return JSONResponse(
+        {"error": str(error)},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _lifespan(bolt: AsyncApp | None):  # type: ignore[no-untyped-def]

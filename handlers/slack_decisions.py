@@ -15,9 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import Baton
 from bot.domain.lead import FollowUpMethod, LeadError, ReturnReason
 from bot.services import handoff
+from bot.services.ports import StorageUnavailable
 from bot.slack import blocks, render
 from bot.slack.bolt import answer_at_ack, run_service
 from bot.slack.ids import ActionId, LeadRef, read_choice
+from handlers.slack_reply import storage_problem
 
 log = logging.getLogger(__name__)
 TRIAGE = "triage"
@@ -181,6 +183,9 @@ async def _open_modal(
     except (LeadError, ValidationError, ValueError) as error:
         await _tell(client, body, str(error))
         return
+    except StorageUnavailable as error:
+        await _tell(client, body, storage_problem(error))
+        return
     await client.views_open(trigger_id=body["trigger_id"], view=modal)
 
 
@@ -195,6 +200,10 @@ async def _decide(
         await run_service(decide)
     except LeadError as error:
         await _tell(client, body, str(error), ref=ref)
+        return
+    except StorageUnavailable as error:
+        log.warning("decision on %s not stored: %s", ref.lead, error)
+        await _tell(client, body, storage_problem(error), ref=ref)
         return
     baton.outbox_changed()
 

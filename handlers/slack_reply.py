@@ -10,11 +10,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.lead import LeadError
+from bot.services.ports import StorageUnavailable
 from bot.slack import blocks
 from bot.slack.bolt import run_service
 
 log = logging.getLogger(__name__)
 PROBLEM = "Baton hit a problem with that and has logged it; please try again in a minute."
+
+
+def storage_problem(error: StorageUnavailable) -> str:
+    """What a person is told when the store refused their action: nothing of it was kept."""
+    return (
+        f"Baton could not save that ({error}). Nothing was changed; please try again in a minute."
+    )
 
 
 async def tell(
@@ -51,6 +59,10 @@ async def answer(
         message = await run_service(work)
     except LeadError as error:
         await tell(client, user, channel, blocks.ephemeral(str(error)))
+        return False
+    except StorageUnavailable as error:
+        log.warning("%s for %s not stored: %s", about, user, error)
+        await tell(client, user, channel, blocks.ephemeral(storage_problem(error)))
         return False
     except Exception:
         log.exception("%s failed for %s", about, user)

@@ -17,11 +17,14 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from storage.faults import report_faults
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Page cache per connection (SQLite takes it as it needs it): big enough for the indexes that
 # every new lead updates, so that a large import does not slow down as the store grows.
 SQLITE_CACHE_KIB = 64 * 1024
+POSTGRES_CONNECT_TIMEOUT_S = 5
 
 
 class SchemaError(Exception):
@@ -126,7 +129,17 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # A server that is down answers at once; one that is unreachable must not hold a
+        # request for the operating system's two minutes, nor a cut link hold it for ever.
+        connect_args={
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        },
     )
+    report_faults(engine)
     return Database(url=url, engine=engine, read_engine=engine)
 
 
@@ -137,6 +150,8 @@ def _open_sqlite(url: str) -> Database:
         raise SchemaError("an in-memory SQLite database cannot be shared; give a file path")
     writer = create_engine(url)
     reader = create_engine(url)
+    for engine in (writer, reader):
+        report_faults(engine)
     _configure_sqlite(writer)
     _take_write_lock_up_front(writer)
     _configure_sqlite(reader)
@@ -176,6 +191,10 @@ def _take_write_lock_up_front(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        held = connection.connection.record_info
+        if held.get(_HOLDS_WRITE_LOCK):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # a second transaction, same checkout
+            return
         if not queue.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise sqlite3.OperationalError("database is locked: another writer held it too long")
         try:
@@ -183,30 +202,16 @@ def _take_write_lock_up_front(engine: Engine) -> None:
         except BaseException:
             queue.release()
             raise
-        connection.info[_HOLDS_WRITE_LOCK] = True
+        held[_HOLDS_WRITE_LOCK] = True
 
-    # SQLAlchemy announces a commit or rollback before making it; the lock is handed over
-    # only once SQLite has let go, so the next writer never meets SQLite's busy handler.
-    @event.listens_for(engine, "commit")
-    def _on_commit(connection) -> None:  # type: ignore[no-untyped-def]
-        _end_then_hand_over(connection, "commit")
-
-    @event.listens_for(engine, "rollback")
-    def _on_rollback(connection) -> None:  # type: ignore[no-untyped-def]
-        _end_then_hand_over(connection, "rollback")
-
-    def _end_then_hand_over(connection, how: str) -> None:  # type: ignore[no-untyped-def]
-        if not connection.info.get(_HOLDS_WRITE_LOCK):
-            return
-        try:
-            getattr(connection.connection.dbapi_connection, how)()
-        except Exception:
-            if how == "commit":
-                # Still in the transaction: SQLAlchemy retries the commit, reports the error
-                # and rolls back, which hands the lock over.
-                return
-        connection.info.pop(_HOLDS_WRITE_LOCK)
-        queue.release()
+    # The lock is handed over when the connection goes back to the pool: by then SQLite has
+    # committed or rolled back (the pool rolls back whatever is left), whether the commit
+    # worked, failed, or the connection was dropped after a fault. Handing it over on the
+    # way into COMMIT instead would leave it held for good when a COMMIT fails.
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        if record.record_info.pop(_HOLDS_WRITE_LOCK, False):
+            queue.release()
 
 
 _HOLDS_WRITE_LOCK = "baton_holds_write_lock"

@@ -365,3 +365,12 @@ class LeadSummaryRow(Base):
     last_event_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (_report_index("campaign"), _report_index("region"))
+
+
+class WriteProbeRow(Base):
+    """One row that `/healthz` writes, to know that writes reach the disk, not only reads."""
+
+    __tablename__ = "write_probes"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    probed_at: Mapped[datetime] = mapped_column(UtcDateTime)

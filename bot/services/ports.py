@@ -11,6 +11,29 @@ from typing import Any, Protocol, Self
 from bot.domain.lead import Lead, LeadEvent
 
 
+class StorageUnavailable(Exception):
+    """The store could not do what was asked (disk full, read-only, I/O error, connection lost).
+
+    Nothing of the transaction was kept; the same request may simply be tried again later.
+    """
+
+    def __init__(self, problem: str, reason: str) -> None:
+        super().__init__(f"{problem}: {reason}")
+        self.reason = reason
+
+    @classmethod
+    def refused_write(cls, reason: str) -> StorageUnavailable:
+        return cls("the database refused the write", reason)
+
+    @classmethod
+    def unreadable(cls, reason: str) -> StorageUnavailable:
+        return cls("the database could not be read", reason)
+
+    @classmethod
+    def unreachable(cls, reason: str) -> StorageUnavailable:
+        return cls("the database is unreachable", reason)
+
+
 class WorkKind(StrEnum):
     """Slack work that must not be lost; delivered by the outbox worker."""
 
