@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.app import Baton, build_baton
+from bot.services.ports import StorageUnavailable
 from config.model import ConfigError
 from config.settings import Settings, SettingsError, load_settings
-from storage.db import SchemaError, open_database
+from storage.db import SchemaError, open_database, wait_for_database
 
 EXIT_USAGE = 2
 
@@ -34,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
         return args.run(settings, args) or 0
-    except (SettingsError, ConfigError, SchemaError) as error:
+    except (SettingsError, ConfigError, SchemaError, StorageUnavailable) as error:
         print(f"baton: {error}", file=sys.stderr)
         return EXIT_USAGE
     except CommandError as error:
@@ -106,8 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _baton(settings: Settings, *, create_embedded: bool = False) -> Baton:
+def _baton(settings: Settings, *, create_embedded: bool = False, wait: bool = False) -> Baton:
+    """Baton on a reachable database of the right schema; serving processes wait for it."""
     baton = build_baton(settings)
+    wait_for_database(baton.database, within=settings.baton_database_wait if wait else 0)
     baton.database.ensure_schema(create_embedded=create_embedded)
     return baton
 
@@ -120,7 +123,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.slack.bolt import build_bolt
     from bot.web import create_web_app
 
-    baton = _baton(settings, create_embedded=True)
+    baton = _baton(settings, create_embedded=True, wait=True)
     scheduler = _start_scheduler(baton)
     deliverer = start_delivery(baton)
     try:
@@ -142,7 +145,7 @@ def _socket(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import settle_for_serving, start_delivery
     from bot.slack.bolt import build_bolt
 
-    baton = _baton(settings, create_embedded=True)
+    baton = _baton(settings, create_embedded=True, wait=True)
     scheduler = _start_scheduler(baton)
     deliverer = start_delivery(baton)
     app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]

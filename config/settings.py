@@ -57,6 +57,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database: SQLite or PostgreSQL.",
         repr=False,  # it may carry the database password
     )
+    baton_database_wait: float = Field(
+        default=60,
+        ge=0,
+        description=(
+            "Seconds `baton serve` and `baton socket` keep trying to reach the database at "
+            "start before they give up."
+        ),
+    )
     baton_config: Path = Field(
         default=Path("config/baton.yaml"),
         description="The YAML file with routing, SLAs and the lead definition.",

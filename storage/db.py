@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -16,8 +17,18 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential,
+)
 
+from bot.services.ports import StorageUnavailable
 from storage.faults import report_faults
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -25,6 +36,41 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # every new lead updates, so that a large import does not slow down as the store grows.
 SQLITE_CACHE_KIB = 64 * 1024
 POSTGRES_CONNECT_TIMEOUT_S = 5
+
+
+def describe_url(url: str) -> str:
+    """The database URL as it may be shown: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def wait_for_database(database: Database, *, within: float) -> None:
+    """Reach the database, trying again with growing pauses for up to `within` seconds.
+
+    Raises StorageUnavailable naming the database and why, once the time is up.
+    """
+    shown = describe_url(database.url)
+
+    def tell(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        reason = error.reason if isinstance(error, StorageUnavailable) else error
+        pause = state.next_action.sleep if state.next_action else 0
+        log.warning("cannot reach %s (%s); trying again in %.1f s", shown, reason, pause)
+
+    try:
+        for attempt in Retrying(
+            retry=retry_if_exception_type(StorageUnavailable),
+            stop=stop_after_delay(within),
+            wait=wait_exponential(multiplier=0.5, max=10),
+            before_sleep=tell,
+            reraise=True,
+        ):
+            with attempt:
+                database.schema_revision()
+    except StorageUnavailable as error:
+        waited = f" (tried for {within:.0f} s)" if within else ""
+        raise StorageUnavailable(
+            f"cannot reach the database {shown}", error.reason + waited
+        ) from None
 
 
 class SchemaError(Exception):

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.app import Baton
 from bot.services import digest, timers
+from bot.services.ports import StorageUnavailable
 from bot.services.timers import Job, PassResult
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ def run_job(
         bound = spec.bind(baton)
     try:
         result = spec.run(clock=baton.clock, as_of=now, **bound)
+    except StorageUnavailable:
+        raise  # nothing can be recorded either; the next pass catches up on what is due
     except Exception as error:
         log.exception("job %s failed", name)
         baton.job_runs.record(

@@ -10,6 +10,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Baton
 from bot.jobs.passes import JOBS, run_job
+from bot.services.ports import StorageUnavailable
 from storage.scheduler_lock import SchedulerBusy
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,10 @@ class Scheduler:
     def _pass(self, name: str) -> None:
         # A failed pass is logged and recorded by run_job; the next pass tries again.
         job = self.apscheduler.get_job(name)
-        run_job(self.baton, name, next_run_at=job.next_run_time if job else None)
+        try:
+            run_job(self.baton, name, next_run_at=job.next_run_time if job else None)
+        except StorageUnavailable as error:
+            log.warning("job %s skipped: %s; its next pass catches up", name, error)
 
 
 def start_scheduler(baton: Baton) -> Scheduler:

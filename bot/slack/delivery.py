@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
+from bot.services.ports import StorageUnavailable
 from bot.slack import render
 from bot.slack.render import SlackCall, Wait
 from bot.slack.render_digest import UPLOAD
@@ -24,6 +25,7 @@ LEASE = timedelta(seconds=60)
 WAIT_FOR_PARENT = timedelta(seconds=1)
 BLOCKED_RETRY = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(minutes=10)
+STORE_BACKOFF_SECONDS = 30.0
 # Errors a person must fix in Slack or in Baton's config; retrying soon will not help.
 FIXES = {
     "not_in_channel": "invite Baton to the channel (/invite @Baton)",
@@ -71,12 +73,22 @@ class Deliverer:
         return len(items)
 
     def run_forever(self, idle_seconds: float = 0.5) -> None:
+        outage = 0  # passes in a row the store refused
         while not self._stopping.is_set():
             try:
                 busy = self.run_once()
+            except StorageUnavailable as error:
+                outage += 1
+                pause = min(2.0 ** (outage - 1), STORE_BACKOFF_SECONDS)
+                log.warning("outbox paused: %s; trying again in %.0f s", error, pause)
+                self._stopping.wait(pause)
+                continue
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
                 busy = 0
+            if outage:
+                log.warning("outbox resumed: the database answers again")
+                outage = 0
             if not busy:
                 self.wake.wait(self._idle_wait(idle_seconds))
                 self.wake.clear()
@@ -103,6 +115,8 @@ class Deliverer:
     def _deliver_logged(self, item: OutboxItem) -> None:
         try:
             self.deliver(item)
+        except StorageUnavailable:
+            raise  # the whole pass pauses; the item's lease runs out and it is tried again
         except Exception:
             log.exception("delivering %s failed", item.key)
             self.outbox.retry_later(
