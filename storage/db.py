@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic import command
@@ -26,7 +26,7 @@ from tenacity import (
 )
 
 from bot.services.ports import StorageUnavailable
-from storage.faults import report_faults
+from storage.faults import FaultCount, report_faults
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class Database:
     url: str
     engine: Engine
     read_engine: Engine
+    faults: FaultCount = field(default_factory=FaultCount)
 
     @property
     def is_sqlite(self) -> bool:
@@ -185,8 +186,9 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
             "keepalives_count": 3,
         },
     )
-    report_faults(engine)
-    return Database(url=url, engine=engine, read_engine=engine)
+    faults = FaultCount()
+    report_faults(engine, faults)
+    return Database(url=url, engine=engine, read_engine=engine, faults=faults)
 
 
 def _open_sqlite(url: str) -> Database:
@@ -196,13 +198,14 @@ def _open_sqlite(url: str) -> Database:
         raise SchemaError("an in-memory SQLite database cannot be shared; give a file path")
     writer = create_engine(url)
     reader = create_engine(url)
+    faults = FaultCount()
     for engine in (writer, reader):
-        report_faults(engine)
+        report_faults(engine, faults)
     _configure_sqlite(writer)
     _take_write_lock_up_front(writer)
     _configure_sqlite(reader)
     _begin_deferred(reader)
-    return Database(url=url, engine=writer, read_engine=reader)
+    return Database(url=url, engine=writer, read_engine=reader, faults=faults)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -64,7 +64,15 @@ def storage_fault(error: BaseException) -> str | None:
     return None
 
 
-def report_faults(engine: Engine) -> None:
+class FaultCount:
+    """How many storage faults an engine has met: a cached health answer older than the last
+    fault is stale."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+
+def report_faults(engine: Engine, count: FaultCount) -> None:
     """Raise StorageUnavailable for every storage fault on `engine`, dropping its connection."""
 
     @event.listens_for(engine, "handle_error")
@@ -72,6 +80,7 @@ def report_faults(engine: Engine) -> None:
         reason = storage_fault(context.original_exception)
         if reason is None or context.is_pre_ping:
             return None  # a pre-ping's failure is SQLAlchemy's to handle: it reconnects
+        count.seen += 1
         context.is_disconnect = True
         if context.connection is None:
             return StorageUnavailable.unreachable(reason)

@@ -28,19 +28,23 @@ PROBE_ROW = "health"
 
 
 class WriteProbe:
-    """Probe writes at most once every PROBE_EVERY; health checks in between share the answer."""
+    """Probe writes at most once every PROBE_EVERY; health checks in between share the answer,
+    unless the store has failed since."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self._lock = threading.Lock()
-        self._last: tuple[datetime, str | None] | None = None
+        self._last: tuple[datetime, int, str | None] | None = None
 
     def check(self, *, now: datetime) -> str | None:
         """The reason writes fail now, or None when they work."""
         with self._lock:
-            if self._last is None or not (now - PROBE_EVERY < self._last[0] <= now):
-                self._last = (now, _probe(self.database, now=now))
-            return self._last[1]
+            last = self._last
+            fresh = last is not None and now - PROBE_EVERY < last[0] <= now
+            if not (fresh and last is not None and last[1] == self.database.faults.seen):
+                seen = self.database.faults.seen
+                last = self._last = (now, seen, _probe(self.database, now=now))
+            return last[2]
 
 
 def _probe(database: Database, *, now: datetime) -> str | None:

@@ -81,7 +81,9 @@ class Deliverer:
                 outage += 1
                 pause = min(2.0 ** (outage - 1), STORE_BACKOFF_SECONDS)
                 log.warning("outbox paused: %s; trying again in %.0f s", error, pause)
-                self._stopping.wait(pause)
+                # New work woken up for means a write just worked: the store may be back.
+                self.wake.wait(pause)
+                self.wake.clear()
                 continue
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
