@@ -86,11 +86,11 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         database.dispose()
         return
     database = request.getfixturevalue("migrated_postgres")
-    _empty(database)
+    empty_database(database)
     yield database
 
 
-def _empty(database: Database) -> None:
+def empty_database(database: Database) -> None:
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with database.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

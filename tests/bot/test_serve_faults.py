@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.conftest import EXAMPLE_CONFIG, INTAKE_TOKEN
-from tests.fakes.proxy import CuttableProxy
+from tests.fakes.proxy import proxy_before
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, standin_for
 
 BATON = Path(sys.executable).with_name("baton")
@@ -135,10 +135,8 @@ def test_a_commit_that_fails_is_a_503_never_a_202_and_serve_recovers_by_itself(
 def test_serve_waits_for_a_database_that_comes_up_late(
     tmp_path: Path, example_config: Any, postgres_database_url: str, migrated_postgres: Any
 ) -> None:
-    proxy = CuttableProxy(("127.0.0.1", 5432))
+    proxy, url = proxy_before(postgres_database_url)
     proxy.cut()
-    host = postgres_database_url.rpartition("@")[2].partition("/")[0]
-    url = postgres_database_url.replace(host, f"127.0.0.1:{proxy.port}", 1)
     try:
         with (
             standin_for(example_config) as standin,

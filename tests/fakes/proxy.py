@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from dataclasses import dataclass
+
+from sqlalchemy.engine import make_url
 
 
 @dataclass
@@ -118,8 +121,14 @@ def _send(target: socket.socket, chunk: bytes) -> bool:
 
 
 def _close(link: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         link.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     link.close()
+
+
+def proxy_before(database_url: str) -> tuple[CuttableProxy, str]:
+    """A proxy in front of the server of `database_url`, and the same URL through the proxy."""
+    url = make_url(database_url)
+    proxy = CuttableProxy((url.host or "127.0.0.1", url.port or 5432))
+    through = url.set(host="127.0.0.1", port=proxy.port)
+    return proxy, through.render_as_string(hide_password=False)

@@ -24,8 +24,8 @@ from config.model import BatonConfig
 from config.settings import Settings
 from storage.db import Database, open_database
 from storage.rows import EventRow, LeadRow, OutboxRow
-from tests.conftest import _empty
-from tests.fakes.proxy import CuttableProxy
+from tests.conftest import empty_database
+from tests.fakes.proxy import CuttableProxy, proxy_before
 from tests.fakes.slack import SlackHarness, button_value, slack_harness
 
 SQLITE_MOST_PAGES = 1_073_741_823
@@ -192,10 +192,8 @@ def test_a_read_only_store_stops_a_slack_decision_and_tells_whoever_clicked(
 def proxied_postgres(
     migrated_postgres: Database, postgres_database_url: str
 ) -> Iterator[tuple[Database, CuttableProxy]]:
-    _empty(migrated_postgres)
-    proxy = CuttableProxy(("127.0.0.1", 5432))
-    host, _, rest = postgres_database_url.rpartition("@")[2].partition("/")
-    url = postgres_database_url.replace(host, f"127.0.0.1:{proxy.port}", 1)
+    empty_database(migrated_postgres)
+    proxy, url = proxy_before(postgres_database_url)
     database = open_database(url, pool_size=2)
     yield database, proxy
     proxy.close()

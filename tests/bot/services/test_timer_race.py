@@ -16,7 +16,7 @@ from bot.services.timers import Job, PassResult
 from config.settings import Settings
 from storage.db import Database, open_database
 from tests.bot.services.timer_setup import at, kinds, outbox, run, timers_config
-from tests.conftest import _empty
+from tests.conftest import empty_database
 from tests.fakes.leads import add_lead
 
 PROCESSES = 4
@@ -31,7 +31,7 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[D
         open_database(url).upgrade()
     else:
         url = request.getfixturevalue("postgres_database_url")
-        _empty(request.getfixturevalue("migrated_postgres"))
+        empty_database(request.getfixturevalue("migrated_postgres"))
     opened = [open_database(url) for _ in range(PROCESSES)]
     yield opened
     for database in opened:
