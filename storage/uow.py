@@ -370,9 +370,11 @@ class SqlUnitOfWork:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.session.in_transaction():
-            self.session.rollback()
-        self.session.close()
+        try:
+            if self.session.in_transaction():
+                self.session.rollback()
+        finally:
+            self.session.close()
 
     def commit(self) -> None:
         self.session.commit()

@@ -24,8 +24,11 @@ class SchedulerRefused(Exception):
 
 
 class Scheduler:
-    def __init__(self, baton: Baton) -> None:
+    def __init__(
+        self, baton: Baton, *, first_pass: timedelta = FIRST_PASS, stagger: timedelta = STAGGER
+    ) -> None:
         self.baton = baton
+        self.first_pass, self.stagger = first_pass, stagger
         self._lock = None
         # Missed runs collapse into one: a pass catches up on everything due since the last.
         self.apscheduler = BackgroundScheduler(
@@ -46,7 +49,7 @@ class Scheduler:
                 args=[spec.name],
                 id=spec.name,
                 name=spec.name,
-                next_run_time=now + FIRST_PASS + index * STAGGER,
+                next_run_time=now + self.first_pass + index * self.stagger,
             )
         self.apscheduler.start()
         for job in self.apscheduler.get_jobs():
@@ -72,6 +75,8 @@ class Scheduler:
             log.warning("job %s skipped: %s; its next pass catches up", name, error)
 
 
-def start_scheduler(baton: Baton) -> Scheduler:
+def start_scheduler(
+    baton: Baton, *, first_pass: timedelta = FIRST_PASS, stagger: timedelta = STAGGER
+) -> Scheduler:
     """Start the job scheduler, or raise SchedulerRefused when it may not run here."""
-    return Scheduler(baton).start()
+    return Scheduler(baton, first_pass=first_pass, stagger=stagger).start()
