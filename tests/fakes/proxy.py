@@ -36,6 +36,10 @@ class CuttableProxy:
         """Close every open link and refuse new ones, as a dead server or network would."""
         with self._lock:
             self._down = True
+        self._drop_links()
+
+    def _drop_links(self) -> None:
+        with self._lock:
             links, self._links = self._links, set()
         for link in links:
             _close(link)
@@ -107,9 +111,9 @@ class CuttableProxy:
                 return
 
     def _spring(self) -> None:
+        # Links cut, new ones welcome: the next request reconnects at once.
+        self._drop_links()
         self.sprung.set()
-        self.cut()
-        self.reopen()
 
 
 def _send(target: socket.socket, chunk: bytes) -> bool:
