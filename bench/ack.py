@@ -41,6 +41,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from baton_devkit import simulate
+from baton_devkit.standin import SlackStandIn
 from fastapi import FastAPI, Request, Response
 from harness import (
     DEFAULT_POSTGRES,
@@ -56,9 +58,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import simulate
 from bot.slack.ids import ActionId
-from bot.slack.standin import SlackStandIn
 from config.model import BatonConfig, load_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from baton_devkit.standin import Call, SlackStandIn
 from harness import DEFAULT_POSTGRES, percentile, scratch_database, served, serving_baton
 from sqlalchemy import select
 
-from bot.slack.standin import Call, SlackStandIn
 from storage.rows import LeadRow, OutboxRow
 
 SECRET, TOKEN, INTAKE = "bench-signing-secret", "xoxb-bench", "bench-intake-token"

@@ -321,10 +321,17 @@ def _day(text: str) -> date:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
-
+    try:
+        from baton_devkit.demo import run_demo
+    except ImportError:
+        # The stand-in and the demo are development tools, kept out of a production install.
+        print(
+            "baton: `baton demo` needs Baton's development kit, which production installs "
+            "leave out: from a checkout, `pip install -e ./devkit`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     logging.getLogger().setLevel(logging.WARNING)
-
     return run_demo()
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from baton_devkit.standin import SlackStandIn
 from fastapi.testclient import TestClient
 
 from bot.app import build_baton
 from bot.cli import main
-from bot.slack.standin import SlackStandIn
 from bot.web import create_web_app
 from config.model import BatonConfig
 from config.settings import load_settings

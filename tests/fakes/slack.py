@@ -10,15 +10,15 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from baton_devkit import simulate
+from baton_devkit.local import standin_for
+from baton_devkit.standin import SlackStandIn
 
 from bot.app import Baton
 from bot.clock import FixedClock
 from bot.runtime import web_client
-from bot.slack import simulate
 from bot.slack.bolt import build_bolt
 from bot.slack.delivery import Deliverer
-from bot.slack.local import standin_for
-from bot.slack.standin import SlackStandIn
 from bot.web import create_web_app
 from storage.outbox import SqlOutbox
 from tests.fakes.server import RunningServer

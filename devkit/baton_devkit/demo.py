@@ -6,26 +6,28 @@ import tempfile
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from baton_devkit import simulate
+from baton_devkit.local import LocalServer, standin_for
+from baton_devkit.standin import SlackStandIn
 from bot.app import Baton, build_baton
 from bot.clock import FixedClock
 from bot.runtime import web_client
-from bot.slack import simulate
 from bot.slack.bolt import build_bolt
 from bot.slack.delivery import Deliverer
 from bot.slack.ids import ActionId
-from bot.slack.local import LocalServer, standin_for
-from bot.slack.standin import SlackStandIn
 from bot.web import create_web_app
 from config.model import load_config
 from config.settings import load_settings
 from storage.outbox import SqlOutbox
 
-CONFIG = Path(__file__).resolve().parent.parent / "config" / "baton.yaml"
+# The example config shipped with the product package.
+CONFIG = Path(str(files("config") / "baton.yaml"))
 SECRET, TOKEN, INTAKE = "demo-signing-secret", "xoxb-demo", "demo-intake-token"
 MONDAY = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
 

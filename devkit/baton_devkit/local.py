@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from bot.slack.standin import SlackStandIn
+from baton_devkit.standin import SlackStandIn
 from config.model import BatonConfig
 
 
