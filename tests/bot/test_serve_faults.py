@@ -126,7 +126,7 @@ def test_a_commit_that_fails_is_a_503_never_a_202_and_serve_recovers_by_itself(
         assert stored.json()["leads"][0]["result"] == "created"
         wait_until_healthy(http, process, seconds=5)
         # The outbox worker carried on by itself: each stored lead's handoff, once.
-        assert standin.wait_for(lambda: len(standin.calls_to("chat.postMessage")) >= 2, 15)
+        assert standin.wait_for(lambda: len(standin.calls_to("chat.postMessage")) >= 2, 60)
         posted = [c.args["text"] for c in standin.calls_to("chat.postMessage")]
         assert len(posted) == 2
 
