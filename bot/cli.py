@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -182,12 +181,15 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 def _route(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services.explain import explain_routes
+    from bot.services.leadin import NotJson, read_json
 
     baton = build_baton(settings)
     try:
-        document = json.loads(args.file.read_text(encoding="utf-8-sig"))
-    except (OSError, json.JSONDecodeError) as error:
+        document = read_json(args.file.read_bytes())
+    except OSError as error:
         raise CommandError(f"{args.file}: {error}") from None
+    except NotJson as error:
+        raise CommandError(f"{args.file} {error}") from None
     raw = document["leads"] if isinstance(document, dict) and "leads" in document else [document]
     lines, ok = explain_routes(raw, baton.config)
     print("\n".join(lines))

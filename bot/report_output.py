@@ -19,6 +19,9 @@ from bot.domain.report import (
 )
 
 TOTAL = "(total)"
+# A spreadsheet takes a cell that starts with one of these as a formula (OWASP, "CSV
+# Injection"); campaign and source names come from whoever sent the leads.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def as_json(report: Report) -> str:
@@ -28,7 +31,9 @@ def as_json(report: Report) -> str:
 def as_csv(report: Report) -> str:
     """One row per group and a last row for the total; empty cells where a figure is undefined."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF, as RFC 4180 has it: a field holding either character is then quoted, so a
+    # carriage return in a name cannot start a new row (with a formula) in a spreadsheet.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in report.rows:
         writer.writerow(_cells(flat_row(row, group_label=group_label(report.by, row.group))))
@@ -37,7 +42,17 @@ def as_csv(report: Report) -> str:
 
 
 def _cells(values: dict[str, Any]) -> list[str]:
-    return ["" if value is None else str(value) for value in values.values()]
+    return [spreadsheet_cell(value) for value in values.values()]
+
+
+def spreadsheet_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet shows as it is, never runs as a formula."""
+    if value is None:
+        return ""
+    # Only text is quoted: Baton's own figures, negative ones too, stay numbers.
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return str(value)
 
 
 TABLE = (

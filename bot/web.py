@@ -9,13 +9,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
 from bot.services.ports import StorageUnavailable
 from bot.slack.bolt import PooledWebClient, carry_on
-from bot.slack.early_ack import EarlyAck
+from bot.slack.early_ack import SlackSignature, acked_first, bolt_request, lower_case_headers
 from handlers import health, intake, report
 
 
@@ -61,15 +61,28 @@ def _lifespan(bolt: AsyncApp | None):  # type: ignore[no-untyped-def]
 
 
 def _mount_slack(router: APIRouter, bolt: AsyncApp, signing_secret: str | None) -> None:
-    handler = AsyncSlackRequestHandler(bolt)
-    early = EarlyAck(signing_secret)
+    signature = SlackSignature(signing_secret) if signing_secret else None
 
-    @router.post("/slack/events", summary="Slack's events, interactions and slash commands")
+    @router.post(
+        "/slack/events",
+        summary="Slack's events, interactions and slash commands",
+        responses={
+            400: {"description": "Signed, but the body is not a form or JSON object"},
+            401: {"description": "Not signed with the app's signing secret, or too old"},
+        },
+    )
     async def slack_events(request: Request) -> Response:
-        if early.applies(await request.body(), request.headers):
-            carry_on(handler.handle(request), "dispatching an acked request")
+        body = await request.body()
+        headers = lower_case_headers(request.headers.items())
+        if signature is not None and not signature.verifies(body, headers):
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        parsed = bolt_request(body, query=request.url.query, headers=headers)
+        if parsed is None:
+            return JSONResponse({"error": "the body cannot be parsed"}, status_code=400)
+        if acked_first(parsed):
+            carry_on(bolt.async_dispatch(parsed), "dispatching an acked request")
             return Response(status_code=200)
-        return await handler.handle(request)
+        return to_starlette_response(await bolt.async_dispatch(parsed))
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -102,14 +102,21 @@ class PlannedLead:
 
 @dataclass
 class _Plan:
-    """What one intake request does, built up before anything is written."""
+    """What one intake request does, built up before anything is written.
+
+    Each lead is planned once however often the request names it: a later sighting adds
+    its activity to the first, and is answered "merged" with the first one's id.
+    """
 
     now: datetime
     new: list[PlannedLead] = field(default_factory=list)
+    merging: list[tuple[StoredLead, PlannedLead]] = field(default_factory=list)
+    merging_index: dict[int, int] = field(default_factory=dict)  # stored lead id -> index
     merged: list[tuple[StoredLead, Change, list[dict[str, Any]], dict[str, str] | None]] = field(
         default_factory=list
     )
-    results: list[tuple[str, int]] = field(default_factory=list)  # ("new"|"merged", index)
+    # ("new"|"merged", index into `new` or `merged`, "created"|"merged"), in request order
+    results: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def take_leads(
@@ -224,7 +231,10 @@ def _take(
         )
         plan = _Plan(now=now)
         for lead_in in leads:
-            _plan_one(lead_in, plan, known, routing)
+            _plan_one(lead_in, plan, known)
+        plan.merged = [
+            _plan_merge(stored, planned, now, routing, known) for stored, planned in plan.merging
+        ]
         results = _write(uow, plan, batching)
         uow.commit()
     return _split(results, [len(request) for request in requests])
@@ -260,24 +270,35 @@ class _Known:
             self.by_external_id.setdefault(external_id, item)
 
 
-def _plan_one(planned: PlannedLead, plan: _Plan, known: _Known, routing: Routing) -> None:
+def _plan_one(planned: PlannedLead, plan: _Plan, known: _Known) -> None:
     match = known.find(planned)
     if match is None:
         index = len(plan.new)
-        # Its own activity list: a second sighting in this request may add to it.
-        own = PlannedLead(planned.facts, planned.reasons, planned.change, list(planned.activity))
-        plan.new.append(own)
-        plan.results.append(("new", index))
+        plan.new.append(_own_activity(planned))
+        plan.results.append(("new", index, "created"))
         known.remember(("new", index), planned.email, planned.external_id)
-    elif isinstance(match, tuple):
-        # The same lead twice in one request: the second brings only its activity.
+        return
+    if isinstance(match, tuple):
         _, index = match
-        activity = plan.new[index].activity
-        activity.extend(a for a in planned.activity if a not in activity)
-        plan.results.append(("new", index))
+        first = plan.new[index]
+        which = "new"
+    elif match.id in plan.merging_index:
+        index = plan.merging_index[match.id]
+        first = plan.merging[index][1]
+        which = "merged"
     else:
-        plan.merged.append(_plan_merge(match, planned, plan.now, routing, known))
-        plan.results.append(("merged", len(plan.merged) - 1))
+        index = plan.merging_index[match.id] = len(plan.merging)
+        plan.merging.append((match, _own_activity(planned)))
+        plan.results.append(("merged", index, "merged"))
+        return
+    # The same lead again in one request: it brings only its activity.
+    first.activity.extend(a for a in planned.activity if a not in first.activity)
+    plan.results.append((which, index, "merged"))
+
+
+def _own_activity(planned: PlannedLead) -> PlannedLead:
+    """The planned lead with an activity list of its own, which later sightings may extend."""
+    return PlannedLead(planned.facts, planned.reasons, planned.change, list(planned.activity))
 
 
 def _plan_merge(
@@ -322,9 +343,8 @@ def _write(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[IntakeResul
     created = _write_new(uow, plan, batching)
     merged = [_write_merge(uow, plan.now, *item) for item in plan.merged]
     results = []
-    for which, index in plan.results:
+    for which, index, outcome in plan.results:
         stored = created[index] if which == "new" else merged[index]
-        outcome = "created" if which == "new" else "merged"
         lead = stored.lead
         results.append(IntakeResult(lead.short_id, lead.status.value, outcome, lead.region))
     return results

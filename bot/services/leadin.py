@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import accumulate, count, repeat
+from operator import mul, sub
 from typing import Annotated, Any
 
 from pydantic import (
@@ -20,8 +24,57 @@ from pydantic import (
 )
 
 MAX_BATCH = 1000
+# A lead nests four levels deep ({"leads": [{"activity": [{...}]}]}); unknown fields may
+# nest a little more. Anything far deeper is refused before it is parsed.
+MAX_DEPTH = 64
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# A string, or the rest of the text after a quote that is never closed: every quote starts a
+# match, so the search never starts again inside a string (which would take quadratic time).
+JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+OPENING_AS_ONE = bytes.maketrans(b"[{]}", b"\x01\x01\x00\x00")
+
+
+class NotJson(ValueError):
+    """Not a JSON document Baton reads; the message says why, after the document's name."""
+
+
+def read_json(body: bytes) -> Any:
+    """Parse a JSON document, refusing one that nests deeper than MAX_DEPTH."""
+    too_deep = NotJson(f"nests deeper than {MAX_DEPTH} levels")
+    if nests_deeper_than(body, MAX_DEPTH):
+        raise too_deep
+    try:
+        return json.loads(body, parse_int=_json_int)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotJson(f"is not valid JSON: {error}") from None
+    except RecursionError:
+        # Only a body in UTF-16 or UTF-32 can hide its depth from the byte-wise count.
+        raise too_deep from None
+
+
+def nests_deeper_than(body: bytes, limit: int) -> bool:
+    """Whether the arrays and objects of a JSON text nest deeper than `limit`.
+
+    Brackets inside strings do not count. The text is not parsed: this is how a body can
+    be refused before a parser recurses once per level.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    structure = JSON_STRING.sub(b"", body).translate(None, NOT_BRACKETS)
+    opened = accumulate(structure.translate(OPENING_AS_ONE))
+    # After k brackets, o of them opening, the depth is o - (k - o).
+    return max(map(sub, map(mul, repeat(2), opened), count(1)), default=0) > limit
+
+
+def _json_int(digits: str) -> int | Decimal:
+    try:
+        return int(digits)
+    except ValueError:
+        # Python turns at most 4,300 digits into an int; as a Decimal the number can still
+        # be refused as out of range for the field that holds it.
+        return Decimal(digits)
 
 
 def _text_or_none(value: Any) -> Any:
@@ -29,9 +82,12 @@ def _text_or_none(value: Any) -> Any:
         return None
     if isinstance(value, bool):
         raise ValueError("must be text")
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return str(value)
     if isinstance(value, str):
+        if "\x00" in value:
+            # PostgreSQL cannot store it, so no database is given it.
+            raise ValueError("must not contain a NUL character (\\u0000)")
         return value.strip() or None
     raise ValueError("must be text")
 

@@ -137,6 +137,19 @@ def test_route_names_the_bad_field_of_an_invalid_lead(
     assert not database_file.exists() or database_file.stat().st_size == 0
 
 
+def test_route_refuses_a_file_nested_too_deep_or_not_json_saying_why(
+    database_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"email": "a@b.example", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    code, _, err = baton_says(capsys, "route", str(deep))
+    assert (code, err) == (1, f"baton: {deep} nests deeper than 64 levels\n")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"email": ')
+    code, _, err = baton_says(capsys, "route", str(broken))
+    assert code == 1 and err.startswith(f"baton: {broken} is not valid JSON: Expecting value")
+
+
 # baton db upgrade, lead show, leads list -----------------------------------------------------
 
 

@@ -164,6 +164,17 @@ def test_bad_rows_are_reported_by_row_and_column_and_only_good_rows_are_stored(
     assert stored(baton, "also-good@acme.example").region == "emea"
 
 
+def test_a_nul_character_in_a_cell_is_a_row_error_on_either_database(
+    baton: Baton, tmp_path: Path
+) -> None:
+    text = (
+        "Email,Company,Country,Score\ngood@acme.example,Acme,DE,80\nnul@acme.example,Ac\0me,DE,80\n"
+    )
+    report = run(baton, write(tmp_path, text))
+    assert report.errors == [RowError(3, "Company", "must not contain a NUL character (\\u0000)")]
+    assert (report.created, count(baton, LeadRow)) == (1, 1)
+
+
 def test_importing_the_same_file_again_creates_no_duplicates_and_queues_nothing(
     baton: Baton, tmp_path: Path, read_ahead: bool
 ) -> None:
