@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
+from baton_devkit import simulate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.app import Baton
-from bot.slack import simulate
 from bot.slack.ids import ActionId
 from storage.rows import EventRow, LeadRow, OutboxRow
 from tests.fakes.slack import SIGNING_SECRET, SlackHarness, slack_harness
