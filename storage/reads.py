@@ -159,4 +159,5 @@ def event_line(row: EventRow) -> EventLine:
         amount=row.amount,
         notes=row.notes,
         data=dict(row.data or {}),
+        region=row.region,
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.domain.lead import LeadStatus
+from bot.domain.snapshots import EventLine
 from bot.services.ports import UnitOfWork
 
 
@@ -30,23 +30,6 @@ class LeadLine:
     waiting_since: datetime | None  # when its current handoff round started
     last_activity: str | None = None  # "page view: visited pricing", for a lead back again
     handoff_round: int = 0
-
-
-@dataclass(frozen=True)
-class EventLine:
-    """One event of a lead's history."""
-
-    id: int
-    at: datetime
-    kind: str
-    actor: str
-    handoff_round: int
-    status_before: str | None
-    status_after: str
-    reason_code: str | None
-    amount: Decimal | None
-    notes: str | None
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.slack import blocks
 from bot.slack import render_rep as rep_render
-from bot.slack.blocks import LeadView
+from bot.slack.views import LeadView
 from config.model import BatonConfig
 from storage.outbox import LeadSnapshot, OutboxItem, SqlOutbox
 

@@ -9,7 +9,7 @@ from bot.clock import FixedClock
 from bot.domain.lead import Outcome
 from bot.services import desk
 from bot.slack import blocks_rep, home, text
-from bot.slack.blocks import LeadView
+from bot.slack.views import LeadView
 from config.model import BatonConfig
 from storage.outbox import LeadSnapshot, SqlOutbox
 from storage.reads import SqlLeadReader

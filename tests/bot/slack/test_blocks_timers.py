@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from bot.domain.timers import TimerKind
 from bot.slack import blocks_timers as bt
-from bot.slack.blocks import MAX_BLOCKS, LeadView
+from bot.slack.blockkit import MAX_BLOCKS
 from bot.slack.ids import ActionId, LeadRef, TimerRef
+from bot.slack.views import LeadView
 
 HOURS = bt.Hours(handoff=4, escalation=8)
 DUE = datetime(2026, 11, 23, 13, tzinfo=UTC)
