@@ -9,7 +9,7 @@ from bot.clock import Clock, SystemClock
 from bot.domain.lead_summary import CalendarBook
 from bot.services.digest import DigestUnitOfWork
 from bot.services.intake import Routing
-from bot.services.ports import UnitOfWork
+from bot.services.ports import SnapshotReader, UnitOfWork
 from bot.services.reads import LeadReader, OutcomeUnitOfWork
 from bot.services.report import ReportReader, calendar_book
 from bot.services.timer_ports import TimerUnitOfWork
@@ -23,6 +23,7 @@ from storage.outcome_uow import SqlOutcomeUnitOfWork
 from storage.reads import SqlLeadReader
 from storage.report import SqlReportReader
 from storage.scheduler_lock import SchedulerLock, hold_scheduler_lock
+from storage.snapshots import SqlSnapshotReader
 from storage.timers import SqlTimerUnitOfWork
 from storage.uow import SqlUnitOfWork
 
@@ -52,6 +53,10 @@ class Baton:
     @property
     def reader(self) -> LeadReader:
         return SqlLeadReader(self.database)
+
+    @property
+    def snapshots(self) -> SnapshotReader:
+        return SqlSnapshotReader(self.database)
 
     def timer_unit_of_work(self) -> TimerUnitOfWork:
         return SqlTimerUnitOfWork(self.database, calendars=self.calendars)

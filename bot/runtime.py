@@ -23,16 +23,22 @@ def web_client(baton: Baton) -> WebClient:
     )
 
 
-def start_delivery(baton: Baton) -> Deliverer:
-    deliverer = Deliverer(
+def delivery_worker(baton: Baton) -> Deliverer:
+    """The outbox worker on Baton's store, Slack client, config and clock."""
+    return Deliverer(
         outbox=SqlOutbox(baton.database),
         client=web_client(baton),
         config=baton.config,
         clock=baton.clock,
     )
-    baton.outbox_listeners.append(deliverer.wake.set)
-    deliverer.start()
-    return deliverer
+
+
+def start_delivery(baton: Baton) -> Deliverer:
+    """Deliver in the background, woken whenever new Slack work is queued."""
+    worker = delivery_worker(baton)
+    baton.outbox_listeners.append(worker.wake.set)
+    worker.start()
+    return worker
 
 
 def settle_for_serving() -> None:

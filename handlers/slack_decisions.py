@@ -14,11 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Baton
 from bot.domain.lead import FollowUpMethod, LeadError, ReturnReason
-from bot.services import handoff
+from bot.services import handoff, lead_views
 from bot.services.ports import StorageUnavailable
-from bot.slack import blocks, render
+from bot.slack import blocks
 from bot.slack.bolt import answer_at_ack, run_service
 from bot.slack.ids import ActionId, LeadRef, read_choice
+from bot.slack.views import LeadView, lead_view
 from handlers.slack_reply import storage_problem
 
 log = logging.getLogger(__name__)
@@ -111,11 +112,16 @@ class _Services:
         self.baton = baton
         self.bound = {"uow_factory": baton.uow_factory, "config": baton.config}
 
+    def current_view(self, lead_id: int) -> LeadView:
+        """The lead as it stands now, for a modal."""
+        snapshot = lead_views.current_lead(lead_id, reader=self.baton.snapshots)
+        return lead_view(snapshot, self.baton.config)
+
     def accept_modal(self, ref: LeadRef, user: str) -> dict[str, Any]:
         form = handoff.accept_form(
             ref.lead, user, clock=self.baton.clock, handoff_round=ref.round, **self.bound
         )
-        view = render.current_view(self.baton, form.lead.id)
+        view = self.current_view(form.lead.id)
         return blocks.accept_modal(
             view,
             reps=form.reps,
@@ -127,16 +133,14 @@ class _Services:
 
     def return_modal(self, ref: LeadRef, user: str) -> dict[str, Any]:
         stored = handoff.check_decider(ref.lead, user, handoff_round=ref.round, **self.bound)
-        return blocks.return_modal(render.current_view(self.baton, stored.id), ref=ref)
+        return blocks.return_modal(self.current_view(stored.id), ref=ref)
 
     def reroute_modal(self, ref: LeadRef, user: str) -> dict[str, Any]:
         stored = handoff.check_decider(ref.lead, user, handoff_round=ref.round, **self.bound)
         regions = [r.name for r in self.baton.config.regions if r.name != stored.lead.region]
         if stored.lead.region is not None:
             regions.append(TRIAGE)
-        return blocks.reroute_modal(
-            render.current_view(self.baton, stored.id), regions=regions, ref=ref
-        )
+        return blocks.reroute_modal(self.current_view(stored.id), regions=regions, ref=ref)
 
     def accept(self, ref: LeadRef, user: str, form: dict[str, Any]) -> handoff.Decided:
         return handoff.accept_lead(

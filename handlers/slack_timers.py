@@ -10,12 +10,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Baton
 from bot.domain.lead import LeadError
-from bot.services import snooze, touch
-from bot.slack import blocks, render, render_timers
+from bot.services import lead_views, snooze, touch
+from bot.slack import blocks
 from bot.slack import text as t
-from bot.slack.blocks_timers import touch_modal
+from bot.slack.blocks_timers import snooze_modal, touch_modal
 from bot.slack.bolt import answer_at_ack, run_service
 from bot.slack.ids import ActionId, LeadRef, TimerRef
+from bot.slack.views import lead_view, timer_item
 from handlers.slack_reply import answer, tell
 
 
@@ -35,7 +36,9 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
 
         def modal() -> dict[str, Any]:
             form = snooze.snooze_form(ref.fire, user, **bound())
-            return render_timers.snooze_modal(baton, form)
+            fired = lead_views.fired_timer(form.fire_id, reader=baton.snapshots)
+            item = timer_item(fired, again=False, config=baton.config)
+            return snooze_modal(item, choices=form.choices, once=form.once)
 
         await _open(client, body, modal)
 
@@ -68,7 +71,8 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
 
         def modal() -> dict[str, Any]:
             lead_id = touch.touch_form(ref.lead, user, **bound())
-            return touch_modal(render.current_view(baton, lead_id), by=user)
+            snapshot = lead_views.current_lead(lead_id, reader=baton.snapshots)
+            return touch_modal(lead_view(snapshot, baton.config), by=user)
 
         await _open(client, body, modal)
 

@@ -1,4 +1,4 @@
-"""Weekly digests sent once per audience and week, and where a posted digest landed."""
+"""Weekly digests sent once per audience and week."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.db import Database
-from storage.rows import DigestSentRow, OutboxRow
+from storage.rows import DigestSentRow
 from storage.uow import SqlUnitOfWork
 
 
@@ -32,16 +31,3 @@ class SqlDigestUnitOfWork(SqlUnitOfWork):
             .returning(DigestSentRow.audience)
         )
         return self.session.execute(statement).first() is not None
-
-
-def posted(database: Database, key: str) -> tuple[str, str] | None:
-    """The channel and ts of the message that delivered the work `key`, once delivered."""
-    with database.reading() as session:
-        row = session.execute(
-            select(OutboxRow.result_channel, OutboxRow.result_ts).where(
-                OutboxRow.key == key, OutboxRow.state == "sent"
-            )
-        ).first()
-    if row is None or not row[0] or not row[1]:
-        return None
-    return row[0], row[1]

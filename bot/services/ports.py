@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from bot.domain.lead import Lead, LeadEvent
+from bot.domain.snapshots import Batch, EventLine, FireLine, LeadSnapshot, Posted
+
+if TYPE_CHECKING:
+    # Only named in a signature: reads.py builds on this module's unit of work.
+    from bot.services.reads import LeadReader
 
 
 class StorageUnavailable(Exception):
@@ -48,13 +53,13 @@ class WorkKind(StrEnum):
     SETUP_NOTICE = "setup_notice"
     RETURN_WITHDRAWN = "return_withdrawn"
     HOME_REFRESH = "home_refresh"
-    # Accountability timers; rendered by bot/slack/render_timers.py, hence the shared prefix.
+    # Accountability timers.
     TIMER_DM = "timer_dm"
     TIMER_POST = "timer_post"
     TIMER_NOTE = "timer_note"
     TIMER_LEAK_TASK = "timer_leak_task"
     TIMER_TOUCH_UPDATE = "timer_touch_update"
-    # Weekly digests; rendered by bot/slack/render_digest.py, hence the shared prefix.
+    # Weekly digests.
     DIGEST_POST = "digest_post"
     DIGEST_CHART = "digest_chart"
 
@@ -133,3 +138,99 @@ class UnitOfWork(Protocol):
     def grow_batch(self, batch_id: int, more: int) -> int: ...
     def queue(self, work: Sequence[Work], *, now: datetime) -> None: ...
     def commit(self) -> None: ...
+
+
+# Outbound delivery
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """Queued Slack work, as the delivery worker claimed it."""
+
+    id: int
+    key: str
+    kind: WorkKind
+    lead_id: int | None
+    batch_id: int | None
+    handoff_round: int | None
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+class SnapshotReader(Protocol):
+    """What Slack messages and modals are built from, read as it stands when they are."""
+
+    def snapshot(self, lead_id: int, round_no: int | None = None) -> LeadSnapshot | None:
+        """The lead with round `round_no` (its current round if None) and that round's decision."""
+        ...
+
+    def event(self, event_id: int) -> EventLine | None: ...
+    def batch(self, batch_id: int) -> Batch | None:
+        """The batch with its leads' short ids."""
+        ...
+
+    def fire_lines(self, fire_ids: Sequence[int]) -> dict[int, FireLine]:
+        """The fired timers `fire_ids` with their leads, by fire id."""
+        ...
+
+    def leakage_task(self, lead_id: int, round_no: int) -> Posted | None:
+        """Where the leakage task about a lead's round landed, once it is delivered."""
+        ...
+
+    def delivered(self, key: str) -> Posted | None:
+        """Where the message that delivered the work `key` landed, once it is delivered."""
+        ...
+
+
+class Outbox(SnapshotReader, Protocol):
+    """The outbox as the delivery worker sees it: claim due work, record results, pace channels."""
+
+    @property
+    def leads(self) -> LeadReader:
+        """The lists an App Home shows, for refreshing one when its leads change."""
+        ...
+
+    def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
+        """Claim due work for this process; a crashed claimant's lease runs out and others retry."""
+        ...
+
+    def complete(
+        self,
+        item: OutboxItem,
+        *,
+        now: datetime,
+        channel: str | None,
+        ts: str | None,
+        homes: Sequence[str] = (),
+    ) -> None:
+        """Record delivered work, and queue a Home refresh for each of `homes` in the same step."""
+        ...
+
+    def retry_later(
+        self,
+        item: OutboxItem,
+        *,
+        at: datetime,
+        error: str | None,
+        blocked: bool = False,
+        attempt: bool = True,
+    ) -> None:
+        """Put work back for later; `attempt=False` when it waited on something and never tried."""
+        ...
+
+    def reserve_post(self, channel: str, *, now: datetime, spacing: timedelta) -> datetime | None:
+        """Take the channel's next posting slot: None when this post may go now, else when to retry."""
+        ...
+
+    def next_due_at(self) -> datetime | None:
+        """When the earliest undelivered work is due, so the worker can sleep until then."""
+        ...
+
+    def first_time(self, key: str, *, now: datetime) -> bool:
+        """Record a once-only notice; True the first time its key is seen."""
+        ...
+
+    def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None:
+        """Queue work of the worker's own (a setup notice), once per key."""
+        ...

@@ -7,9 +7,7 @@ message has a `text` fallback.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any
 
 from bot.domain.lead import Outcome, ReturnReason
@@ -23,7 +21,7 @@ from bot.slack.blocks import TRIAGE, headline_md
 from bot.slack.ids import ActionId, OutcomeRef
 from bot.slack.lead_command import REASONS
 from bot.slack.lines import format_amount, lead_line, line_head, waiting_line
-from bot.slack.views import LeadView
+from bot.slack.views import LeadView, OutcomeNote
 from config.model import SLA, LeadDefinition
 
 LINES_SHOWN = 40
@@ -45,21 +43,6 @@ OUTCOME_ICONS = {
     Outcome.LOST: "✖️",
     Outcome.RETURN: "↩️",
 }
-
-
-@dataclass(frozen=True)
-class OutcomeNote:
-    """An outcome (or its correction) as its thread note shows it."""
-
-    actor: str
-    outcome: Outcome
-    status_before: str | None
-    status_after: str
-    amount: Decimal | None = None
-    currency: str | None = None
-    notes: str | None = None
-    next_step_at: datetime | None = None
-    corrected: bool = False
 
 
 # Answers to /lead ---------------------------------------------------------------------------

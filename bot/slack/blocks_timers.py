@@ -16,8 +16,8 @@ from bot.slack import blockkit as kit
 from bot.slack import text as t
 from bot.slack.blockkit import MAX_BLOCKS, NOTE, Message, Modal
 from bot.slack.blocks import TRIAGE, headline_md, lead_facts
-from bot.slack.ids import ActionId, LeadRef, TimerRef
-from bot.slack.views import LeadView
+from bot.slack.ids import ActionId
+from bot.slack.views import LeadView, TimerItem, Touch
 
 # Room left in a message for the lines that say what was left out.
 _SPARE_BLOCKS = 2
@@ -43,49 +43,6 @@ class Hours:
 
     handoff: int
     escalation: int
-
-
-@dataclass(frozen=True)
-class TimerItem:
-    """One fired timer as a message shows it; strings are raw, the builders escape them."""
-
-    fire_id: int
-    kind: TimerKind
-    again: bool
-    short_id: str
-    round: int
-    name: str | None
-    company: str | None
-    email: str
-    timezone: str
-    due_at: datetime
-    pending_since: datetime | None = None
-    rep_id: str | None = None
-    feedback_due_at: datetime | None = None
-    next_step_at: datetime | None = None
-    snoozed_until: datetime | None = None
-    snooze_reason: str | None = None
-
-    @property
-    def snoozable(self) -> bool:
-        return self.kind.snoozable and not self.again and self.snoozed_until is None
-
-    @property
-    def ref(self) -> TimerRef:
-        return TimerRef(fire=self.fire_id, lead=self.short_id)
-
-    @property
-    def lead_ref(self) -> LeadRef:
-        return LeadRef(lead=self.short_id, round=self.round)
-
-
-@dataclass(frozen=True)
-class Touch:
-    """A customer-service touch logged on a leaked lead."""
-
-    by: str
-    reached: bool
-    notes: str | None
 
 
 def reminder_dm(items: Sequence[TimerItem], *, hours: Hours) -> Message:

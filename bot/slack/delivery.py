@@ -12,12 +12,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
-from bot.services.ports import StorageUnavailable
-from bot.slack import render
-from bot.slack.render import SlackCall, Wait
-from bot.slack.render_digest import UPLOAD
+from bot.services.ports import Outbox, OutboxItem, StorageUnavailable, WorkKind
+from bot.slack.compose import UPLOAD, Composer, SlackCall, Wait
 from config.model import BatonConfig
-from storage.outbox import OutboxItem, SqlOutbox
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +45,7 @@ class Deliverer:
     def __init__(
         self,
         *,
-        outbox: SqlOutbox,
+        outbox: Outbox,
         client: WebClient,
         config: BatonConfig,
         clock: Clock,
@@ -58,7 +55,7 @@ class Deliverer:
     ) -> None:
         self.outbox = outbox
         self.client = client
-        self.config = config
+        self.composer = Composer(reads=outbox, leads=outbox.leads, config=config, clock=clock)
         self.clock = clock
         self.spacing = spacing
         self.batch_size = batch_size
@@ -127,7 +124,7 @@ class Deliverer:
 
     def deliver(self, item: OutboxItem) -> None:
         now = self.clock.now()
-        call = render.work_call(item, outbox=self.outbox, config=self.config, now=now)
+        call = self.composer.call(item)
         if isinstance(call, Wait):
             self.outbox.retry_later(item, at=now + WAIT_FOR_PARENT, error=None, attempt=False)
             return
@@ -199,11 +196,12 @@ class Deliverer:
         target = call.args.get("channel", "")
         message = f"{call.method} to {target} refused: {code} — {fix}"
         self.outbox.retry_later(item, at=now + BLOCKED_RETRY, error=message, blocked=True)
-        if item.kind != "setup_notice" and self.outbox.first_time(f"fix:{target}:{code}", now=now):
+        if item.kind is not WorkKind.SETUP_NOTICE and self.outbox.first_time(
+            f"fix:{target}:{code}", now=now
+        ):
             problem = f"Slack refused {call.method} to {target}: `{code}`. Baton keeps the message queued."
-            self.outbox.add(
-                "setup_notice", f"fix:{target}:{code}", {"problem": problem, "fix": fix}, now=now
-            )
+            notice = {"problem": problem, "fix": fix}
+            self.outbox.add(WorkKind.SETUP_NOTICE, f"fix:{target}:{code}", notice, now=now)
             self.wake.set()
 
     def _already_uploaded(self, call: SlackCall) -> bool:

@@ -1,12 +1,19 @@
-"""A lead as the Block Kit builders show it, made from its stored snapshot."""
+"""What the Block Kit builders show, made from stored snapshots: a lead, a fired timer, an event.
+
+The builders take these records and nothing else; their strings are raw, the builders escape
+them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
-from bot.domain.snapshots import EventLine, LeadSnapshot
-from bot.slack.ids import LeadRef
+from bot.domain.lead import Outcome
+from bot.domain.snapshots import EventLine, FireLine, LeadSnapshot
+from bot.domain.timers import TimerKind
+from bot.slack.ids import LeadRef, TimerRef
 from config.model import BatonConfig
 
 Activity = tuple[str, str | None, str | None]
@@ -53,7 +60,6 @@ class LeadView:
 def lead_view(snapshot: LeadSnapshot, config: BatonConfig) -> LeadView:
     """The lead of `snapshot` in the round it names, with that round's decision."""
     lead, facts = snapshot.lead, snapshot.facts
-    region = config.region(snapshot.region) if snapshot.region else None
     decision = snapshot.decision
     # A later round's card keeps showing what was decided in its own round.
     status = lead.status.value
@@ -80,7 +86,7 @@ def lead_view(snapshot: LeadSnapshot, config: BatonConfig) -> LeadView:
             (a.type, a.at.isoformat() if a.at else None, a.detail) for a in snapshot.activity
         ),
         notes=facts.notes,
-        timezone=region.timezone if region else "UTC",
+        timezone=region_zone(config, snapshot.region),
     )
     return view if decision is None else _with_decision(view, decision)
 
@@ -101,3 +107,112 @@ def _with_decision(view: LeadView, decision: EventLine) -> LeadView:
         rerouted_to=(data.get("to_region") or "triage") if kind == "rerouted" else None,
         reroute_note=notes if kind == "rerouted" else None,
     )
+
+
+@dataclass(frozen=True)
+class TimerItem:
+    """One fired timer as a message shows it; strings are raw, the builders escape them."""
+
+    fire_id: int
+    kind: TimerKind
+    again: bool
+    short_id: str
+    round: int
+    name: str | None
+    company: str | None
+    email: str
+    timezone: str
+    due_at: datetime
+    pending_since: datetime | None = None
+    rep_id: str | None = None
+    feedback_due_at: datetime | None = None
+    next_step_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    snooze_reason: str | None = None
+
+    @property
+    def snoozable(self) -> bool:
+        return self.kind.snoozable and not self.again and self.snoozed_until is None
+
+    @property
+    def ref(self) -> TimerRef:
+        return TimerRef(fire=self.fire_id, lead=self.short_id)
+
+    @property
+    def lead_ref(self) -> LeadRef:
+        return LeadRef(lead=self.short_id, round=self.round)
+
+
+@dataclass(frozen=True)
+class Touch:
+    """A customer-service touch logged on a leaked lead."""
+
+    by: str
+    reached: bool
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class OutcomeNote:
+    """An outcome (or its correction) as its thread note shows it."""
+
+    actor: str
+    outcome: Outcome
+    status_before: str | None
+    status_after: str
+    amount: Decimal | None = None
+    currency: str | None = None
+    notes: str | None = None
+    next_step_at: datetime | None = None
+    corrected: bool = False
+
+
+def timer_item(line: FireLine, *, again: bool, config: BatonConfig) -> TimerItem:
+    """The fired timer of `line`; `again` when it is back after a snooze."""
+    current = line.handoff_round == line.lead_round
+    return TimerItem(
+        fire_id=line.fire_id,
+        kind=line.kind,
+        again=again,
+        short_id=line.short_id,
+        round=line.handoff_round,
+        name=line.name,
+        company=line.company,
+        email=line.email,
+        timezone=region_zone(config, line.region),
+        due_at=line.due_at,
+        pending_since=line.round_started_at if current else None,
+        rep_id=line.rep_id,
+        feedback_due_at=line.feedback_due_at,
+        next_step_at=line.next_step_at,
+        snoozed_until=line.snoozed_until,
+        snooze_reason=line.snooze_reason,
+    )
+
+
+def touch_of(event: EventLine) -> Touch:
+    """The customer-service touch a `touch` event records."""
+    by = event.data.get("by") or event.actor
+    return Touch(by=by, reached=bool(event.data.get("reached")), notes=event.notes)
+
+
+def outcome_note_of(event: EventLine) -> OutcomeNote:
+    """The outcome an `outcome` event records, or the one a `correction` withdraws."""
+    next_step = event.data.get("next_step_at")
+    return OutcomeNote(
+        actor=event.actor,
+        outcome=Outcome(event.reason_code),
+        status_before=event.status_before,
+        status_after=event.status_after,
+        amount=event.amount,
+        currency=event.data.get("currency"),
+        notes=event.notes,
+        next_step_at=datetime.fromisoformat(next_step) if next_step else None,
+        corrected=event.kind == "correction",
+    )
+
+
+def region_zone(config: BatonConfig, region_name: str | None) -> str:
+    """The time zone a region's dates are shown in (UTC for triage or a region gone)."""
+    region = config.region(region_name) if region_name else None
+    return region.timezone if region else "UTC"
