@@ -147,7 +147,7 @@ class SqlOutbox(SqlSnapshotReader):
 
     def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None:
         insert = pg_insert if self.database.is_postgres else sqlite_insert
-        values = {"key": key, "kind": kind.value, "payload": payload}
+        values: dict[str, Any] = {"key": key, "kind": kind.value, "payload": payload}
         values |= {"state": "pending", "attempts": 0}
         statement = insert(OutboxRow).values(**values, available_at=now, created_at=now)
         with self.database.write_session() as session, session.begin():
@@ -169,8 +169,8 @@ def _queue_home_refresh(
         .limit(1)
     )
     if waiting is None:
-        values = {"key": f"home:{user}:{after.id}", "kind": WorkKind.HOME_REFRESH.value}
-        values |= {"state": "pending"}
+        values: dict[str, Any] = {"key": f"home:{user}:{after.id}", "state": "pending"}
+        values |= {"kind": WorkKind.HOME_REFRESH.value}
         values |= {"payload": {"user": user}, "attempts": 0, "available_at": now}
         statement = insert(OutboxRow).values(**values, created_at=now)
         session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))

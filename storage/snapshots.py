@@ -189,7 +189,7 @@ def _posted(state: str, channel: str | None, ts: str | None) -> Posted | None:
     return Posted(channel, ts) if state == "sent" and channel and ts else None
 
 
-def _fire_line(row: Row[Any]) -> FireLine:
+def _fire_line(row: Row[*tuple[Any, ...]]) -> FireLine:
     return FireLine(
         fire_id=row.fire_id,
         kind=TimerKind(row.kind),

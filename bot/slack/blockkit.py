@@ -110,7 +110,11 @@ def input_block(
     optional: bool = False,
     hint: str | None = None,
 ) -> Block:
-    built = {"type": "input", "block_id": block.value, "label": plain_text(label, FIELD)}
+    built: dict[str, Any] = {
+        "type": "input",
+        "block_id": block.value,
+        "label": plain_text(label, FIELD),
+    }
     built["element"] = element
     if optional:
         built["optional"] = True
@@ -124,7 +128,11 @@ def input_block(
 
 def button(label: str, action: ActionId, value: str, *, style: str | None = None) -> dict[str, Any]:
     """A button whose `value` (a ref's JSON) comes back to the listener when it is clicked."""
-    built = {"type": "button", "action_id": action.value, "text": plain_text(label, BUTTON)}
+    built: dict[str, Any] = {
+        "type": "button",
+        "action_id": action.value,
+        "text": plain_text(label, BUTTON),
+    }
     built["value"] = value
     if style:
         built["style"] = style
@@ -172,7 +180,7 @@ def modal(
     callback: ActionId, title: str, blocks: list[Block], *, submit: str | None, metadata: str
 ) -> Modal:
     """A modal; `metadata` (a ref's JSON) comes back with its submission."""
-    view = {
+    view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback.value,
         "title": plain_text(title, MODAL_TITLE),

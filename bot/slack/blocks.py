@@ -153,7 +153,7 @@ def accept_modal(
     ref: LeadRef,
 ) -> Modal:
     """Accept for a rep: rep (suggested, any may be picked), comment, method, due date."""
-    rep = {"type": "users_select", "action_id": ActionId.REP_INPUT.value}
+    rep: dict[str, Any] = {"type": "users_select", "action_id": ActionId.REP_INPUT.value}
     rep["placeholder"] = kit.plain_text("Choose a rep", kit.PLACEHOLDER)
     if t.is_user_id(suggested_rep):
         rep["initial_user"] = suggested_rep

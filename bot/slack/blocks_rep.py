@@ -217,7 +217,7 @@ def outcome_modal(form: OutcomeForm, *, ref: OutcomeRef, today: date) -> Modal:
         "action_id": ActionId.AMOUNT_INPUT.value,
         "placeholder": kit.plain_text("12500, $12,500, 12.5k", 150),
     }
-    next_step = {"type": "datepicker", "action_id": ActionId.NEXT_STEP_INPUT.value}
+    next_step: dict[str, Any] = {"type": "datepicker", "action_id": ActionId.NEXT_STEP_INPUT.value}
     next_step["placeholder"] = kit.plain_text(f"e.g. {today.isoformat()}", 150)
     who = ", ".join(kit.one(p) for p in (form.name or form.email, form.company) if p)
     blocks = [

@@ -190,7 +190,7 @@ def _group_line(by: GroupBy, row: ReportRow, currency: str) -> str:
 
 def _rep_line(row: ReportRow) -> str:
     f = row.funnel
-    who = t.mention(row.group) if t.is_user_id(row.group) else t.escape(row.group or "")
+    who = t.mention(row.group or "") if t.is_user_id(row.group) else t.escape(row.group or "")
     return (
         f"{who}: {f.accepted:,} accepted · {f.contacted:,} contacted · "
         f"first contact {_hours(row.time_to_first_contact.median)} · {f.returned:,} returned"

@@ -7,6 +7,7 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -213,9 +214,8 @@ class Deliverer:
         except SlackClientError:
             return False
         name = call.args["filename"]
-        return any(
-            f.get("name") == name for m in answer.get("messages", []) for f in m.get("files", [])
-        )
+        messages: list[dict[str, Any]] = answer.get("messages", [])
+        return any(f.get("name") == name for m in messages for f in m.get("files", []))
 
     def _already_posted(self, item: OutboxItem, call: SlackCall) -> tuple[str, str] | None:
         """Find a message an earlier try may have posted before its answer was lost."""
@@ -237,7 +237,8 @@ class Deliverer:
                 )
         except SlackClientError:
             return None
-        for message in answer.get("messages", []):
+        messages: list[dict[str, Any]] = answer.get("messages", [])
+        for message in messages:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == item.key:
                 return channel, message["ts"]

@@ -201,7 +201,7 @@ def outcome_note_of(event: EventLine) -> OutcomeNote:
     next_step = event.data.get("next_step_at")
     return OutcomeNote(
         actor=event.actor,
-        outcome=Outcome(event.reason_code),
+        outcome=Outcome(event.reason_code or ""),
         status_before=event.status_before,
         status_after=event.status_after,
         amount=event.amount,

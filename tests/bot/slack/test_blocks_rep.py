@@ -17,6 +17,7 @@ from bot.slack import blocks_rep as r
 from bot.slack.home import home_view
 from bot.slack.ids import ActionId, OutcomeRef
 from bot.slack.lines import format_amount, lead_line, waited_for
+from bot.slack.views import OutcomeNote
 from config.model import BatonConfig
 from tests.bot.slack.test_blocks import (
     ACCEPTED,
@@ -101,7 +102,7 @@ EVENTS = [
 def every_message(lead: LeadLine, *, notes: str = "went well") -> dict[str, dict[str, Any]]:
     events = [replace(e, notes=notes) for e in EVENTS]
     detail = LeadDetail(lead, "CTO", "+49", "DE", "webinar", "web", 80.0, MANAGER, events)
-    note = r.OutcomeNote(REP, Outcome.WON, "meeting", "won", Decimal(12500), None, notes, NOW)
+    note = OutcomeNote(REP, Outcome.WON, "meeting", "won", Decimal(12500), None, notes, NOW)
     kept = replace(note, outcome=Outcome.ATTEMPTED, status_after="meeting", amount=None)
     return {
         "help": r.help_message(),
