@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.domain.snapshots import (
@@ -58,6 +58,25 @@ _FIRE_LINES = select(
 ).join(LeadRow, LeadRow.id == TimerFireRow.lead_id)
 
 
+# Columns rather than rows: they are read for every message delivered.
+_ROUND = select(
+    HandoffRoundRow.batch_id,
+    HandoffRoundRow.round_no,
+    HandoffRoundRow.region,
+    HandoffRoundRow.channel,
+    HandoffRoundRow.message_ts,
+).where(
+    HandoffRoundRow.lead_id == bindparam("lead_id"),
+    HandoffRoundRow.round_no == bindparam("round_no"),
+)
+_ACTIVITY = (
+    select(ActivityRow.type, ActivityRow.at, ActivityRow.detail)
+    .where(ActivityRow.lead_id == bindparam("lead_id"))
+    .order_by(ActivityRow.id.desc())
+    .limit(ACTIVITY_SHOWN)
+)
+
+
 class SqlSnapshotReader:
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -68,26 +87,17 @@ class SqlSnapshotReader:
             if row is None:
                 return None
             number = round_no or row.handoff_round
-            round_row = session.scalar(
-                select(HandoffRoundRow).where(
-                    HandoffRoundRow.lead_id == lead_id, HandoffRoundRow.round_no == number
-                )
-            )
-            activity = session.scalars(
-                select(ActivityRow)
-                .where(ActivityRow.lead_id == lead_id)
-                .order_by(ActivityRow.id.desc())
-                .limit(ACTIVITY_SHOWN)
-            )
-            batch_id = round_row.batch_id if round_row else None
+            handoff = session.execute(_ROUND, {"lead_id": lead_id, "round_no": number}).first()
+            activity = session.execute(_ACTIVITY, {"lead_id": lead_id}).all()
+            batch_id = handoff.batch_id if handoff else None
             batch = session.get(BatchRow, batch_id) if batch_id else None
             return LeadSnapshot(
                 id=row.id,
                 lead=lead_of(row),
                 facts=_facts(row),
-                round=_round(round_row),
+                round=_round(*handoff[1:]) if handoff else None,
                 decision=_decision(session, lead_id, number),
-                activity=tuple(Activity(a.type, a.at, a.detail) for a in activity),
+                activity=tuple(Activity(*a) for a in activity),
                 batch=_batch(batch) if batch else None,
             )
 
@@ -173,11 +183,8 @@ def _facts(row: LeadRow) -> LeadFacts:
     )
 
 
-def _round(row: HandoffRoundRow | None) -> HandoffRound | None:
-    if row is None:
-        return None
-    posted = Posted(row.channel, row.message_ts) if row.channel and row.message_ts else None
-    return HandoffRound(row.round_no, row.region, posted)
+def _round(round_no: int, region: str | None, channel: str | None, ts: str | None) -> HandoffRound:
+    return HandoffRound(round_no, region, Posted(channel, ts) if channel and ts else None)
 
 
 def _batch(row: BatchRow, short_ids: tuple[str, ...] = ()) -> Batch:

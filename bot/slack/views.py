@@ -6,9 +6,10 @@ them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypedDict
 
 from bot.domain.lead import Outcome
 from bot.domain.snapshots import EventLine, FireLine, LeadSnapshot
@@ -59,13 +60,12 @@ class LeadView:
 
 def lead_view(snapshot: LeadSnapshot, config: BatonConfig) -> LeadView:
     """The lead of `snapshot` in the round it names, with that round's decision."""
-    lead, facts = snapshot.lead, snapshot.facts
-    decision = snapshot.decision
+    lead, facts, decision = snapshot.lead, snapshot.facts, snapshot.decision
     # A later round's card keeps showing what was decided in its own round.
     status = lead.status.value
     if snapshot.round_no != lead.handoff_round and decision is not None:
         status = decision.kind
-    view = LeadView(
+    return LeadView(
         short_id=lead.short_id,
         status=status,
         round=snapshot.round_no,
@@ -87,16 +87,28 @@ def lead_view(snapshot: LeadSnapshot, config: BatonConfig) -> LeadView:
         ),
         notes=facts.notes,
         timezone=region_zone(config, snapshot.region),
+        **(_decided(decision) if decision else {}),
     )
-    return view if decision is None else _with_decision(view, decision)
 
 
-def _with_decision(view: LeadView, decision: EventLine) -> LeadView:
-    """The view with what was decided in its round, and by whom."""
+class _Decided(TypedDict, total=False):
+    """The view's fields that say what was decided in its round, and by whom."""
+
+    decided_by: str
+    rep_id: str | None
+    comment: str | None
+    method: str | None
+    feedback_due_at: datetime | None
+    return_reason: str | None
+    return_notes: str | None
+    rerouted_to: str | None
+    reroute_note: str | None
+
+
+def _decided(decision: EventLine) -> _Decided:
     data, notes, kind = decision.data, decision.notes, decision.kind
     due = data.get("feedback_due_at")
-    return replace(
-        view,
+    return _Decided(
         decided_by=decision.actor,
         rep_id=data.get("rep_id"),
         comment=notes if kind == "accepted" else None,
