@@ -21,6 +21,8 @@ LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class SqlOutbox(SqlSnapshotReader):
+    """The outbox table, and the snapshots its work is composed from."""
+
     @property
     def leads(self) -> LeadReader:
         return SqlLeadReader(self.database)

@@ -37,6 +37,7 @@ from storage.uow import lead_of
 DECISIONS = ("accepted", "returned", "rerouted", "correction")
 ACTIVITY_SHOWN = 5
 
+# Columns rather than rows: they are read for every message delivered.
 _FIRE_LINES = select(
     TimerFireRow.id.label("fire_id"),
     TimerFireRow.kind,
@@ -57,8 +58,6 @@ _FIRE_LINES = select(
     LeadRow.next_step_at,
 ).join(LeadRow, LeadRow.id == TimerFireRow.lead_id)
 
-
-# Columns rather than rows: they are read for every message delivered.
 _ROUND = select(
     HandoffRoundRow.batch_id,
     HandoffRoundRow.round_no,
@@ -78,6 +77,8 @@ _ACTIVITY = (
 
 
 class SqlSnapshotReader:
+    """Reads what Slack messages and modals show, as snapshots; never inside a write."""
+
     def __init__(self, database: Database) -> None:
         self.database = database
 
@@ -95,7 +96,7 @@ class SqlSnapshotReader:
                 id=row.id,
                 lead=lead_of(row),
                 facts=_facts(row),
-                round=_round(*handoff[1:]) if handoff else None,
+                round=_round(handoff) if handoff else None,
                 decision=_decision(session, lead_id, number),
                 activity=tuple(Activity(*a) for a in activity),
                 batch=_batch(batch) if batch else None,
@@ -183,8 +184,9 @@ def _facts(row: LeadRow) -> LeadFacts:
     )
 
 
-def _round(round_no: int, region: str | None, channel: str | None, ts: str | None) -> HandoffRound:
-    return HandoffRound(round_no, region, Posted(channel, ts) if channel and ts else None)
+def _round(row: Row[*tuple[Any, ...]]) -> HandoffRound:
+    posted = Posted(row.channel, row.message_ts) if row.channel and row.message_ts else None
+    return HandoffRound(row.round_no, row.region, posted)
 
 
 def _batch(row: BatchRow, short_ids: tuple[str, ...] = ()) -> Batch:
