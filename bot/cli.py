@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.app import Baton, build_baton
+from bot.logs import configure_logging
 from bot.services.ports import StorageUnavailable
 from config.model import ConfigError
 from config.settings import Settings, SettingsError, load_settings
@@ -30,9 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(level=settings.log_level, log_format=settings.log_format)
         return args.run(settings, args) or 0
     except (SettingsError, ConfigError, SchemaError, StorageUnavailable) as error:
         print(f"baton: {error}", file=sys.stderr)
@@ -128,7 +127,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     try:
         app = create_web_app(baton, build_bolt(baton))
         settle_for_serving()
-        uvicorn.run(app, host=settings.host, port=settings.port)
+        # No log config of uvicorn's own: its lines go through Baton's formatter.
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
     finally:
         deliverer.stop()
         scheduler.stop()

@@ -322,3 +322,13 @@ def test_config_check_names_a_channel_baton_is_not_in_and_an_unknown_user(
     assert "user U0APACREP1: user_not_found" in out
     assert f"channel {EMEA} (#sales-emea): Baton is not in it" in out
     assert "/invite @Baton" in out
+
+
+def test_commands_print_no_migration_chatter(
+    database_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["leads", "list"]) == 0
+    out, err = capsys.readouterr()
+    assert "alembic" not in out + err
+    assert "Running upgrade" not in out + err
