@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.app import Baton, build_baton
@@ -41,10 +42,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def baton_version() -> str:
+    """The installed Baton's version, as its package metadata says."""
+    try:
+        return version("baton")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="baton", description="Lead handoff and accountability in Slack."
     )
+    parser.add_argument("--version", action="version", version=f"baton {baton_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def command(name: str, run: Callable[..., int | None], help: str) -> argparse.ArgumentParser:

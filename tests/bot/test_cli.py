@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -332,3 +333,10 @@ def test_commands_print_no_migration_chatter(
     out, err = capsys.readouterr()
     assert "alembic" not in out + err
     assert "Running upgrade" not in out + err
+
+
+def test_baton_version_says_which_baton_this_is(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"baton {version('baton')}"
