@@ -15,6 +15,8 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
 
@@ -94,3 +96,13 @@ class BulkInsert:
             if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         )
         return compiled.string, reorder, converters
+
+
+def insert_or_skip(table: Table, conflict: str, columns: Sequence[str]) -> BulkInsert:
+    """A many-row insert that skips a row whose `conflict` column is already taken."""
+
+    def statement(dialect: str) -> Insert:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        return insert(table).on_conflict_do_nothing(index_elements=[conflict])
+
+    return BulkInsert(statement, columns)

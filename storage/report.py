@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, null, or_, selec
 
 from bot.domain.lead import LeadStatus
 from bot.domain.report import GroupBy
-from bot.services.report import Cell, Regions, Unmeasured
+from bot.services.records import Cell, Regions, Unmeasured
 from storage.db import Database
 from storage.rows import LeadRow, LeadSummaryRow
 

@@ -22,7 +22,8 @@ from bot.domain.lead import (
     ReturnReason,
     apply,
 )
-from bot.services.ports import StoredLead, UnitOfWork, Work, WorkKind
+from bot.services.ports import UnitOfWork
+from bot.services.records import NewRound, StoredLead, Work, WorkKind
 from config.model import BatonConfig
 
 
@@ -246,12 +247,11 @@ def _decide(short_id, actor, command, work, *, uow_factory, config, now) -> Deci
             raise
         stored.lead = change.lead
         uow.leads.save(stored, now=now)
-        event_ids = uow.append_events([(stored.id, e) for e in change.events])
+        event_ids = uow.events.append([(stored.id, e) for e in change.events])
         if change.lead.handoff_round != before.handoff_round:
-            uow.start_round(
-                stored.id, change.lead.handoff_round, change.lead.region, now=now, batch_id=None
-            )
-        uow.queue(work(stored, event_ids), now=now)
+            new_round = NewRound(stored.id, change.lead.handoff_round, change.lead.region, None)
+            uow.rounds.start([new_round], now=now)
+        uow.outbox.queue(work(stored, event_ids), now=now)
         uow.commit()
     return Decided(short_id, change.lead.status.value)
 

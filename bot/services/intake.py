@@ -8,8 +8,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.clock import Clock
 from bot.domain.lead import (
     CLOSED,
@@ -34,7 +32,8 @@ from bot.domain.qualification import (
 )
 from bot.domain.shortid import new_short_id
 from bot.services.leadin import LeadIn
-from bot.services.ports import StoredLead, UnitOfWork, Work, WorkKind
+from bot.services.ports import DuplicateLead, UnitOfWork
+from bot.services.records import NewRound, StoredLead, Work, WorkKind
 
 BATCH_THRESHOLD = 10
 RETRIES_ON_TWIN = 3
@@ -208,7 +207,7 @@ def _take_with_retries(
             results = _take(requests, storing, trial)
             batching.batch_ids.update(trial.batch_ids)
             return results
-        except IntegrityError:
+        except DuplicateLead:
             # A simultaneous request stored the same email or external_id first; on the
             # next try that lead is found and merged into instead of twinned.
             if attempt == RETRIES_ON_TWIN - 1:
@@ -227,7 +226,7 @@ def _take(
                 external_ids={lead.external_id for lead in leads if lead.external_id},
                 emails={lead.email for lead in leads},
             ),
-            uow.known_activity,
+            uow.activity.known,
         )
         plan = _Plan(now=now)
         for lead_in in leads:
@@ -364,9 +363,9 @@ def _write_new(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[StoredL
     events = [
         (s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item.change.events
     ]
-    uow.append_first_events(events)
+    uow.events.append_first(events)
     activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item.activity]
-    uow.add_activities(activity, now=plan.now)
+    uow.activity.add(activity, now=plan.now)
     handoffs = [s for s in stored if s.lead.status is LeadStatus.PENDING]
     _queue_handoffs(uow, handoffs, plan.now, batch_of)
     return stored
@@ -380,16 +379,16 @@ def _batches_for(
     for region, count in pending.items():
         batch_id = batching.batch_ids.get(region)
         if batch_id is not None:
-            size = uow.grow_batch(batch_id, count)
-            uow.queue(
+            size = uow.batches.grow(batch_id, count)
+            uow.outbox.queue(
                 [Work(WorkKind.BATCH_UPDATE, f"batch:{batch_id}:{size}", batch_id=batch_id)],
                 now=now,
             )
         elif batching.opens_batches and (batching.always or count > BATCH_THRESHOLD):
             label = batching.label or "Leads from intake"
-            batch_id = uow.add_batch(region, label, count, now=now)
+            batch_id = uow.batches.add(region, label, count, now=now)
             batching.batch_ids[region] = batch_id
-            uow.queue(
+            uow.outbox.queue(
                 [Work(WorkKind.BATCH_SUMMARY, f"batch:{batch_id}", batch_id=batch_id)], now=now
             )
         if batch_id is not None:
@@ -415,13 +414,13 @@ def _write_merge(
     if before.status in OPEN or before.status is LeadStatus.WON:
         stored.priority += 1
     uow.leads.save(stored, now=now)
-    event_ids = uow.append_events([(stored.id, e) for e in change.events])
-    uow.add_activities([(stored.id, a) for a in activity], now=now)
+    event_ids = uow.events.append([(stored.id, e) for e in change.events])
+    uow.activity.add([(stored.id, a) for a in activity], now=now)
     uow.leads.mark_activity(stored, now=now)
     if stored.lead.handoff_round != before.handoff_round:
         _queue_handoffs(uow, [stored], now, {})
     elif before.status in OPEN or before.status in CLOSED:
-        uow.queue(_activity_work(stored, event_ids[-1]), now=now)
+        uow.outbox.queue(_activity_work(stored, event_ids[-1]), now=now)
     return stored
 
 
@@ -432,11 +431,11 @@ def _queue_handoffs(
     for stored in leads:
         lead = stored.lead
         batch_id = batch_of.get(lead.region)
-        rounds.append((stored.id, lead.handoff_round, lead.region, batch_id))
+        rounds.append(NewRound(stored.id, lead.handoff_round, lead.region, batch_id))
         key = f"handoff:{stored.id}:{lead.handoff_round}"
         work.append(Work(WorkKind.HANDOFF, key, stored.id, lead.handoff_round, batch_id))
-    uow.start_rounds(rounds, now=now)
-    uow.queue(work, now=now)
+    uow.rounds.start(rounds, now=now)
+    uow.outbox.queue(work, now=now)
 
 
 def _activity_work(stored: StoredLead, event_id: int) -> list[Work]:

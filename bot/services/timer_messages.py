@@ -9,8 +9,7 @@ from datetime import datetime
 
 from bot.domain.timers import TimerKind
 from bot.services.handoff import authority_for
-from bot.services.ports import Work, WorkKind
-from bot.services.timer_ports import TimerLead
+from bot.services.records import TimerLead, Work, WorkKind
 from config.model import BatonConfig, Region
 
 

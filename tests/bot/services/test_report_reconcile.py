@@ -175,7 +175,7 @@ def store(baton: Baton, history: list[Generated]) -> None:
             ]
             stored = uow.leads.add_all(new, now=START)
             events = [(s.id, e) for s, g in zip(stored, chunk, strict=True) for _, e in g.events]
-            uow.append_events(events, ids=False)
+            uow.events.append(events, ids=False)
             uow.commit()
     # Corrections name earlier events by the ids planned for them: a new store numbers the
     # events in the order they were appended.
