@@ -3,9 +3,10 @@ readers, and the errors the store raises. The records they carry are in records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from bot.domain.lead import LeadEvent
 from bot.domain.report import GroupBy
@@ -289,6 +290,56 @@ class WriteProbe(Protocol):
     def check(self, *, now: datetime) -> str | None:
         """The reason writes fail now, or None when they work."""
         ...
+
+
+# CSV files --------------------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+class CsvRows(Protocol):
+    """A CSV file's rows, each with its number as a spreadsheet shows it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def decimal_comma(self) -> bool:
+        """Whether numbers are written with a decimal comma (a semicolon-separated file)."""
+        ...
+
+    def header(self) -> list[str] | None:
+        """The first row that is not blank; None for an empty file."""
+        ...
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """Every later row that is not blank, read as it is iterated."""
+        ...
+
+    def count_rows(self) -> int:
+        """The data rows; raises CsvImportError naming where the file stops being CSV."""
+        ...
+
+
+class ReadAhead(Protocol):
+    """How an import's chunks are made: in its process, or ahead of storing in another."""
+
+    def __call__(
+        self, chunks: Callable[[], Iterator[_T]]
+    ) -> AbstractContextManager[Iterator[_T]]: ...
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class ImportConfig(Protocol):
+    """What an import reads of the config: its campaigns and regions."""
+
+    @property
+    def campaigns(self) -> Sequence[Named]: ...
+
+    def region(self, name: str) -> object | None: ...
 
 
 # Outbound delivery ------------------------------------------------------------------------
