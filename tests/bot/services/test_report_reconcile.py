@@ -40,7 +40,8 @@ from bot.domain.lead import (
     ReturnReason,
     apply,
 )
-from bot.domain.report import GroupBy, report_json
+from bot.domain.report import GroupBy
+from bot.domain.report_data import report_json
 from bot.services.report import ReportQuery, closed_loop_report
 from config.model import BatonConfig
 from storage.rows import EventRow
