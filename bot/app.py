@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
 from bot.domain.lead_summary import CalendarBook
-from bot.services.intake import Routing
+from bot.services.intake_plan import Routing
 from bot.services.ports import LeadReader, ReportReader, StatusReader, UnitOfWork
 from bot.services.report import calendar_book
 from config.model import BatonConfig, load_config

@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.csvfiles import ahead
 from bot.csvfiles.rows import CsvFile
 from bot.services.csv_import import DEFAULT_CHUNK, ImportReport, Storing, import_rows, in_process
-from bot.services.intake import Routing
+from bot.services.intake_plan import Routing
 from bot.services.ports import ImportConfig, UnitOfWork
 
 # Files with this many rows are read in a second process, where the system can fork one.

@@ -23,7 +23,8 @@ from bot.clock import Clock
 from bot.domain.lead import REQUALIFIABLE, LeadStatus
 from bot.domain.qualification import TRIAGE, qualify
 from bot.services.csv_rows import Chunk, Columns, RowError, RowReader, planned_chunks
-from bot.services.intake import Batching, PlannedLead, Routing, take_planned
+from bot.services.intake import Batching, take_planned
+from bot.services.intake_plan import PlannedLead, Routing
 from bot.services.leadin import MAX_BATCH
 from bot.services.ports import CsvRows, ImportConfig, ReadAhead, UnitOfWork
 

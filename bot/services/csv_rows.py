@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
-from bot.services.intake import PlannedLead, Routing, plan_lead
+from bot.services.intake_plan import PlannedLead, Routing, plan_lead
 from bot.services.leadin import LeadIn, check_lead
 from bot.services.ports import ImportConfig
 
