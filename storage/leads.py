@@ -146,9 +146,25 @@ class SqlLeadRepository:
             for (lead, facts, reasons), batch in zip(new, batches, strict=True)
         ]
         short_ids = [lead.short_id for lead, _, _ in new]
+        id_of = self._insert(rows, short_ids, draw)
+        return [
+            StoredLead(
+                id=id_of[short_id],
+                lead=_with_short_id(lead, short_id),
+                email=facts["email"],
+                external_id=facts.get("external_id"),
+                facts=facts,
+            )
+            for short_id, (lead, facts, _) in zip(short_ids, new, strict=True)
+        ]
+
+    def _insert(
+        self, rows: list[tuple[Any, ...]], short_ids: list[str], draw: Callable[[], str]
+    ) -> dict[str, int]:
+        """Insert the rows, drawing short ids again for those taken; their ids by short id."""
         connection = self.session.connection()
         id_of: dict[str, int] = {}
-        waiting = list(range(len(new)))
+        waiting = list(range(len(rows)))
         _draw_short_ids(short_ids, waiting, taken=(), draw=draw)
         while waiting:
             # A plain executemany, then the rows added since the highest id before it:
@@ -166,16 +182,7 @@ class SqlLeadRepository:
             for i in waiting:
                 short_ids[i] = ""
             _draw_short_ids(short_ids, waiting, taken=id_of.keys(), draw=draw)
-        return [
-            StoredLead(
-                id=id_of[short_id],
-                lead=_with_short_id(lead, short_id),
-                email=facts["email"],
-                external_id=facts.get("external_id"),
-                facts=facts,
-            )
-            for short_id, (lead, facts, _) in zip(short_ids, new, strict=True)
-        ]
+        return id_of
 
     def save(self, stored: StoredLead, *, now: datetime) -> None:
         row = self._rows[stored.id]

@@ -111,15 +111,7 @@ def import_rows(
     """
     if not 1 <= chunk_size <= MAX_BATCH:
         raise ValueError(f"chunk_size must be from 1 to {MAX_BATCH}")
-    header = rows.header()
-    if header is None:
-        raise CsvImportError(
-            f"{rows.name} is empty: expected a header row such as “Email,First Name,Company”"
-        )
-    columns = Columns(header)
-    missing = columns.missing_email()
-    if missing:
-        raise CsvImportError(f"{rows.name} {missing}")
+    columns = _columns(rows)
     reader = RowReader(columns, storing.config, campaign, source, decimal_comma=rows.decimal_comma)
 
     def chunks() -> Iterator[Chunk]:
@@ -149,6 +141,20 @@ def import_rows(
     report.notes.extend(read.notes())
     report.notes.extend(_unknown_campaigns(storing.config, read.campaigns))
     return report
+
+
+def _columns(rows: CsvRows) -> Columns:
+    """Where each lead field is in the file; refused without a header or an email column."""
+    header = rows.header()
+    if header is None:
+        raise CsvImportError(
+            f"{rows.name} is empty: expected a header row such as “Email,First Name,Company”"
+        )
+    columns = Columns(header)
+    missing = columns.missing_email()
+    if missing:
+        raise CsvImportError(f"{rows.name} {missing}")
+    return columns
 
 
 class _Read:
