@@ -98,8 +98,9 @@ class BulkInsert:
         return compiled.string, reorder, converters
 
 
-def insert_or_skip(table: Table, conflict: str, columns: Sequence[str]) -> BulkInsert:
-    """A many-row insert that skips a row whose `conflict` column is already taken."""
+def insert_or_skip(table: type[Any], conflict: str, columns: Sequence[str]) -> BulkInsert:
+    """A many-row insert into `table` (a mapped class) that skips a row whose `conflict`
+    column is already taken."""
 
     def statement(dialect: str) -> Insert:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert

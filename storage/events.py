@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from bot.domain.lead import LeadEvent
@@ -21,17 +21,15 @@ from storage.summaries import insert_first_summaries, refresh_summaries
 # What an undo reads of a round: the events that log, withdraw or return an outcome.
 OUTCOME_KINDS = ("outcome", "returned", "correction")
 
-_INSERT_EVENTS = BulkInsert(EventRow.__table__.insert(), EVENT_VALUES)
-_INSERT_EVENTS_RETURNING_IDS = EventRow.__table__.insert().returning(
-    EventRow.id, sort_by_parameter_order=True
-)
+_INSERT_EVENTS = BulkInsert(insert(EventRow), EVENT_VALUES)
+_INSERT_EVENTS_RETURNING_IDS = insert(EventRow).returning(EventRow.id, sort_by_parameter_order=True)
 _EVENT_IDS_OF_LEADS_BETWEEN = (
     select(EventRow.lead_id, EventRow.id)
     .where(EventRow.lead_id.between(bindparam("first"), bindparam("last")))
     .order_by(EventRow.id)
 )
 _INSERT_ACTIVITY = BulkInsert(
-    ActivityRow.__table__.insert(), ("lead_id", "type", "at", "detail", "received_at")
+    insert(ActivityRow), ("lead_id", "type", "at", "detail", "received_at")
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from bot.services.records import NewRound
@@ -13,7 +13,7 @@ from storage.bulk import BulkInsert
 from storage.rows import BatchRow, HandoffRoundRow
 
 _INSERT_ROUNDS = BulkInsert(
-    HandoffRoundRow.__table__.insert(),
+    insert(HandoffRoundRow),
     ("lead_id", "round_no", "region", "batch_id", "started_at"),
 )
 

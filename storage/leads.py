@@ -285,7 +285,7 @@ _NEW_LEAD_VALUES = (
     "batch_id",
     "last_activity_at",
 )
-_INSERT_NEW_LEADS = insert_or_skip(LeadRow.__table__, "short_id", _NEW_LEAD_VALUES)
+_INSERT_NEW_LEADS = insert_or_skip(LeadRow, "short_id", _NEW_LEAD_VALUES)
 _HIGHEST_LEAD_ID = select(func.max(LeadRow.id))
 _LEADS_AFTER = select(LeadRow.id, LeadRow.short_id, LeadRow.email).where(
     LeadRow.id > bindparam("after")

@@ -13,7 +13,7 @@ from storage.rows import OutboxRow
 
 # Work whose key is already queued is left as it is.
 _QUEUE = insert_or_skip(
-    OutboxRow.__table__,
+    OutboxRow,
     "key",
     (
         "key",

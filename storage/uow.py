@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from types import TracebackType
 from typing import Self
 
 import psycopg
@@ -44,7 +45,12 @@ class SqlUnitOfWork:
         self.session.begin()
         return self
 
-    def __exit__(self, kind: object, error: object, trace: object) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         try:
             if self.session.in_transaction():
                 self.session.rollback()

@@ -127,8 +127,8 @@ def apply(
             require_worker(lead, actor, authority)
             return _correct(lead, command, actor, at)
         case (status, RecordActivity()) if status is not LeadStatus.RECEIVED:
-            data = {"activity": list(command.activity)}
-            return _record_only(lead, EventKind.ACTIVITY, actor, at, data=data)
+            activity: dict[str, Any] = {"activity": list(command.activity)}
+            return _record_only(lead, EventKind.ACTIVITY, actor, at, data=activity)
         case (status, LogTouch()) if status in WORKING | CLOSED and lead.rep_id:
             require_marketing(actor, authority)
             data = {"reached": command.reached, "by": command.by or actor}
@@ -147,6 +147,7 @@ def _qualify(lead: Lead, command: Qualify, actor: str, at: datetime) -> Change:
         new = _next_round(lead, command.region)
     else:
         new = replace(lead, status=LeadStatus.NURTURE, region=command.region)
+    kinds: tuple[EventKind, ...]
     if lead.status is LeadStatus.RECEIVED:
         kinds = (EventKind.RECEIVED,)
     elif command.sales_ready:

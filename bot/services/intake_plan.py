@@ -64,11 +64,16 @@ class PlannedLead:
 
     @property
     def email(self) -> str:
-        return self.facts["email"]
+        email: str = self.facts["email"]
+        return email
 
     @property
     def external_id(self) -> str | None:
         return self.facts.get("external_id")
+
+
+# A stored lead, its change, the activity to add and the reasons to record (if requalified).
+Merge = tuple[StoredLead, Change, list[dict[str, Any]], dict[str, str] | None]
 
 
 @dataclass
@@ -83,9 +88,7 @@ class Plan:
     new: list[PlannedLead] = field(default_factory=list)
     merging: list[tuple[StoredLead, PlannedLead]] = field(default_factory=list)
     merging_index: dict[int, int] = field(default_factory=dict)  # stored lead id -> index
-    merged: list[tuple[StoredLead, Change, list[dict[str, Any]], dict[str, str] | None]] = field(
-        default_factory=list
-    )
+    merged: list[Merge] = field(default_factory=list)
     # ("new"|"merged", index into `new` or `merged`, "created"|"merged"), in request order
     results: list[tuple[str, int, str]] = field(default_factory=list)
 
@@ -110,7 +113,9 @@ def plan_lead(lead_in: LeadIn, *, now: datetime, routing: Routing) -> PlannedLea
 class Known:
     """Leads already stored or already planned in this request, by external id and email."""
 
-    def __init__(self, stored: list[StoredLead], activity_of: Callable[[list[int]], set]) -> None:
+    def __init__(
+        self, stored: list[StoredLead], activity_of: Callable[[list[int]], set[tuple[Any, ...]]]
+    ) -> None:
         self.by_external_id: dict[str, Any] = {}
         self.by_email: dict[str, Any] = {}
         for item in stored:
@@ -162,7 +167,9 @@ def _own_activity(planned: PlannedLead) -> PlannedLead:
 
 def plan_merge(
     stored: StoredLead, planned: PlannedLead, now: datetime, routing: Routing, known: Known
-):  # type: ignore[no-untyped-def]
+) -> Merge:
+    """What a lead already stored becomes with what the request brings: requalified if it
+    may be, else the new activity (or changed facts) recorded."""
     new_activity = [
         a
         for a in planned.activity
@@ -176,10 +183,10 @@ def plan_merge(
         merged = {**stored.facts, **facts}
         verdict = qualify(merged, routing.definition)
         where = routing.route(merged)
-        command = Qualify(
+        qualified = Qualify(
             sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region
         )
-        change = apply(stored.lead, command, actor=INTAKE, authority=Authority(), at=now)
+        change = apply(stored.lead, qualified, actor=INTAKE, authority=Authority(), at=now)
         if not verdict.sales_ready and not new_activity and not changed:
             change = Change(stored.lead, ())
         stored.facts.update(facts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
+from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from bot.domain.lead import LeadEvent
@@ -229,7 +230,12 @@ class UnitOfWork(Protocol):
     def digests(self) -> DigestRepository: ...
 
     def __enter__(self) -> Self: ...
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None: ...
     def commit(self) -> None: ...
 
 
