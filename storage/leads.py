@@ -123,7 +123,7 @@ class SqlLeadRepository:
             .where(LeadRow.rep_id.in_(reps), LeadRow.status.in_([s.value for s in WORKING]))
             .group_by(LeadRow.rep_id)
         )
-        return {rep: count for rep, count in self.session.execute(query)}
+        return {rep: count for rep, count in self.session.execute(query) if rep is not None}
 
     def add_all(
         self,

@@ -192,11 +192,15 @@ class SqlTimerRepository:
             for f in fires
         ]
         insert = pg_insert if self.postgres else sqlite_insert
-        table = TimerFireRow.__table__
         statement = (
-            insert(table)
+            insert(TimerFireRow)
             .on_conflict_do_nothing(index_elements=["lead_id", "kind", "handoff_round", "due_at"])
-            .returning(table.c.id, table.c.lead_id, table.c.kind, table.c.handoff_round)
+            .returning(
+                TimerFireRow.id,
+                TimerFireRow.lead_id,
+                TimerFireRow.kind,
+                TimerFireRow.handoff_round,
+            )
         )
         # A fire already recorded (by an earlier or a concurrent pass) returns no row.
         rows = self.session.connection().execute(statement, values).all()
@@ -211,7 +215,7 @@ class SqlTimerRepository:
             .where(TimerFireRow.id == fire_id, TimerFireRow.refired_at.is_(None))
             .values(refired_at=now)
         )
-        return self.session.execute(statement).rowcount == 1
+        return self.session.connection().execute(statement).rowcount == 1
 
     def fire(self, fire_id: int) -> tuple[Fire, TimerLead] | None:
         row = self.session.execute(
@@ -231,7 +235,7 @@ class SqlTimerRepository:
             )
             .values(snoozed_until=until, snoozed_by=by, snooze_reason=reason)
         )
-        return self.session.execute(statement).rowcount == 1
+        return self.session.connection().execute(statement).rowcount == 1
 
     def _leads(self, *flags: Any) -> Any:
         return select(*_LEAD_COLUMNS, *(flag.label(f"fired_{i}") for i, flag in enumerate(flags)))

@@ -229,7 +229,18 @@ def reroute_lead(
     return _decide(short_id, actor, command, work, uow_factory=uow_factory, config=config, now=now)
 
 
-def _decide(short_id, actor, command, work, *, uow_factory, config, now) -> Decided:  # type: ignore[no-untyped-def]
+def _decide(
+    short_id: str,
+    actor: str,
+    command: Callable[[StoredLead], Accept | Return | Reroute],
+    work: Callable[[StoredLead, list[int]], list[Work]],
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    config: BatonConfig,
+    now: datetime,
+) -> Decided:
+    """Carry out a decision on a pending lead and queue what Slack is told, in one transaction;
+    the decider deciding again is told it was done."""
     with uow_factory() as uow:
         stored = _load(uow, short_id, for_update=True)
         before = stored.lead

@@ -71,7 +71,9 @@ def test_only_the_people_reminded_and_the_deciders_snooze_for_a_few_days_at_most
     services: Services,
 ) -> None:
     fire_id = snoozable(services)
-    with pytest.raises(SnoozeRefused, match="Only <@U0EMEABK01> or <@U0EMEAMGR1> can snooze this reminder"):
+    with pytest.raises(
+        SnoozeRefused, match="Only <@U0EMEABK01> or <@U0EMEAMGR1> can snooze this reminder"
+    ):
         snooze.snooze_reminder(fire_id, actor=REP, days=1, reason="busy", **services.common)
     with pytest.raises(SnoozeRefused, match="at most 2 working days"):
         snooze.snooze_reminder(fire_id, actor=MANAGER, days=3, reason="busy", **services.common)
