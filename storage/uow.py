@@ -29,8 +29,6 @@ class SqlUnitOfWork:
         session = self.session = database.write_session()
         postgres = database.is_postgres
         self.leads = SqlLeadRepository(session)
-        # The region calendars measure each lead's speed as its summary is refreshed; without
-        # them the report measures it when it needs it.
         self.events = SqlEventRepository(session, calendars)
         self.activity = SqlActivityRepository(session)
         self.rounds = SqlRoundRepository(session)
