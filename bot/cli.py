@@ -169,7 +169,9 @@ def _socket(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.csv_import import CsvImportError, import_csv, render_report
+    from bot.csvfiles.importing import import_csv
+    from bot.csvfiles.summary import render_report
+    from bot.services.csv_import import CsvImportError
 
     baton = _baton(settings, create_embedded=True)
     bar = _ProgressBar()

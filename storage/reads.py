@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from bot.domain.lead import WORKING, LeadStatus
-from bot.services.reads import EventLine, LeadDetail, LeadLine
+from bot.services.records import EventLine, LeadDetail, LeadLine
 from storage.db import Database
 from storage.rows import ActivityRow, EventRow, LeadRow
 
