@@ -26,7 +26,7 @@ from harness import postgres_database, scratch_database
 from sqlalchemy import func, insert, select
 
 from bot.app import build_baton
-from bot.services.csv_import import import_csv
+from bot.csvfiles.importing import import_csv
 from config.model import load_config
 from config.settings import load_settings
 from storage.db import Database

@@ -7,9 +7,11 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.app import Baton, build_baton
+from bot.logs import configure_logging
 from bot.services.ports import StorageUnavailable
 from config.model import ConfigError
 from config.settings import Settings, SettingsError, load_settings
@@ -30,9 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(level=settings.log_level, log_format=settings.log_format)
         return args.run(settings, args) or 0
     except (SettingsError, ConfigError, SchemaError, StorageUnavailable) as error:
         print(f"baton: {error}", file=sys.stderr)
@@ -42,10 +42,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def baton_version() -> str:
+    """The installed Baton's version, as its package metadata says."""
+    try:
+        return version("baton")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="baton", description="Lead handoff and accountability in Slack."
     )
+    parser.add_argument("--version", action="version", version=f"baton {baton_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def command(name: str, run: Callable[..., int | None], help: str) -> argparse.ArgumentParser:
@@ -128,7 +137,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     try:
         app = create_web_app(baton, build_bolt(baton))
         settle_for_serving()
-        uvicorn.run(app, host=settings.host, port=settings.port)
+        # No log config of uvicorn's own: its lines go through Baton's formatter.
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
     finally:
         deliverer.stop()
         scheduler.stop()
@@ -159,7 +169,9 @@ def _socket(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.csv_import import CsvImportError, import_csv, render_report
+    from bot.csvfiles.importing import import_csv
+    from bot.csvfiles.summary import render_report
+    from bot.services.csv_import import CsvImportError
 
     baton = _baton(settings, create_embedded=True)
     bar = _ProgressBar()

@@ -9,14 +9,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.domain.report import (
-    COLUMNS,
-    Report,
-    Spread,
-    flat_row,
-    group_label,
-    report_json,
-)
+from bot.domain.report import Report, Spread, group_label
+from bot.domain.report_data import COLUMNS, flat_row, report_json
 
 TOTAL = "(total)"
 # A spreadsheet takes a cell that starts with one of these as a formula (OWASP, "CSV

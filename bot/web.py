@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -22,7 +23,11 @@ from handlers import health, intake, report
 def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     """Build the web app around a built Baton; with a Bolt app, Slack's endpoint too."""
     app = FastAPI(
-        title="Baton", version="0.1.0", docs_url=None, redoc_url=None, lifespan=_lifespan(bolt)
+        title="Baton",
+        version=version("baton"),
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan(bolt),
     )
     router = APIRouter()
     if bolt is not None:

@@ -25,22 +25,9 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from bot.domain.facts import LEAD_FIELDS
 from bot.domain.workingtime import WorkingCalendar, parse_hours
 
-LEAD_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "title",
-    "phone",
-    "country",
-    "state",
-    "postal_code",
-    "campaign",
-    "source",
-    "score",
-)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{8,}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="INFO",
         description="Logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`text` for a terminal, `json` for one JSON object per line.",
     )
 
     @field_validator(
@@ -161,6 +165,14 @@ class Settings(BaseSettings):
         if not value.strip():
             raise _invalid("is empty: expected an address such as 0.0.0.0")
         return value.strip()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _is_log_format(cls, value: Any) -> str:
+        chosen = str(value).strip().lower()
+        if chosen not in ("text", "json"):
+            raise _invalid("is not a log format (text or json)")
+        return chosen
 
     @field_validator("log_level", mode="before")
     @classmethod

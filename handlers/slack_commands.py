@@ -102,7 +102,7 @@ class _Answers:
     def _writing(self) -> dict[str, Any]:
         baton = self.baton
         return {
-            "uow_factory": baton.outcome_unit_of_work,
+            "uow_factory": baton.unit_of_work,
             "config": baton.config,
             "clock": baton.clock,
         }

@@ -46,7 +46,7 @@ def register(bolt: AsyncApp, baton: Baton) -> None:
                 entry,
                 actor=user,
                 request_key=f"view:{view['id']}",
-                uow_factory=baton.outcome_unit_of_work,
+                uow_factory=baton.unit_of_work,
                 config=baton.config,
                 clock=baton.clock,
             )
@@ -72,7 +72,7 @@ async def open_outcome_form(
             outcomes.outcome_form,
             short_id,
             user,
-            uow_factory=baton.outcome_unit_of_work,
+            uow_factory=baton.unit_of_work,
             config=baton.config,
             clock=baton.clock,
         )

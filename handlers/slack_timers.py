@@ -23,7 +23,7 @@ from handlers.slack_reply import answer, tell
 def register(bolt: AsyncApp, baton: Baton) -> None:
     def bound() -> dict[str, Any]:
         return {
-            "uow_factory": baton.timer_unit_of_work,
+            "uow_factory": baton.unit_of_work,
             "config": baton.config,
             "clock": baton.clock,
         }

@@ -9,14 +9,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -210,7 +212,7 @@ def _open_sqlite(url: str) -> Database:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Take transaction control from the driver so that BEGIN is ours to choose.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -224,7 +226,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def _begin_deferred(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
@@ -239,8 +241,9 @@ def _take_write_lock_up_front(engine: Engine) -> None:
     queue = threading.Lock()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         held = connection.connection.record_info
+        assert held is not None  # a connection checked out of the pool has its record
         if held.get(_HOLDS_WRITE_LOCK):
             connection.exec_driver_sql("BEGIN IMMEDIATE")  # a second transaction, same checkout
             return
@@ -258,8 +261,8 @@ def _take_write_lock_up_front(engine: Engine) -> None:
     # worked, failed, or the connection was dropped after a fault. Handing it over on the
     # way into COMMIT instead would leave it held for good when a COMMIT fails.
     @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
-        if record.record_info.pop(_HOLDS_WRITE_LOCK, False):
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if (record.record_info or {}).pop(_HOLDS_WRITE_LOCK, False):
             queue.release()
 
 

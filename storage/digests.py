@@ -7,13 +7,17 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from storage.rows import DigestSentRow
-from storage.uow import SqlUnitOfWork
 
 
-class SqlDigestUnitOfWork(SqlUnitOfWork):
-    def digest_sent(self, audience: str, week_start: date) -> bool:
+class SqlDigestRepository:
+    def __init__(self, session: Session, *, postgres: bool) -> None:
+        self.session = session
+        self.insert = pg_insert if postgres else sqlite_insert
+
+    def sent(self, audience: str, week_start: date) -> bool:
         found = self.session.scalar(
             select(DigestSentRow.audience).where(
                 DigestSentRow.audience == audience, DigestSentRow.week_start == week_start
@@ -21,11 +25,10 @@ class SqlDigestUnitOfWork(SqlUnitOfWork):
         )
         return found is not None
 
-    def claim_digest(self, audience: str, week_start: date, *, now: datetime) -> bool:
+    def claim(self, audience: str, week_start: date, *, now: datetime) -> bool:
         """Record the audience's digest of the week in this transaction; False if it was already."""
-        insert = pg_insert if self.database.is_postgres else sqlite_insert
         statement = (
-            insert(DigestSentRow)
+            self.insert(DigestSentRow)
             .values(audience=audience, week_start=week_start, sent_at=now)
             .on_conflict_do_nothing(index_elements=["audience", "week_start"])
             .returning(DigestSentRow.audience)

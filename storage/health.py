@@ -12,7 +12,7 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text, update
+from sqlalchemy import Connection, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -65,7 +65,7 @@ def _probe(database: Database, *, now: datetime) -> str | None:
     return None
 
 
-def _sqlite_full(database: Database, connection) -> str | None:  # type: ignore[no-untyped-def]
+def _sqlite_full(database: Database, connection: Connection) -> str | None:
     pages = connection.execute(text("PRAGMA page_count")).scalar_one()
     most = connection.execute(text("PRAGMA max_page_count")).scalar_one()
     if pages >= most:

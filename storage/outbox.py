@@ -11,8 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.services.ports import OutboxItem, WorkKind
-from bot.services.reads import LeadReader
+from bot.services.ports import LeadReader
+from bot.services.records import OutboxItem, WorkKind
 from storage.reads import SqlLeadReader
 from storage.rows import BatchRow, ChannelPaceRow, HandoffRoundRow, OutboxRow, SlackNoticeRow
 from storage.snapshots import SqlSnapshotReader

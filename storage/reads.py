@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.lead import WORKING, LeadStatus
-from bot.services.reads import EventLine, LeadDetail, LeadLine
+from bot.services.records import EventLine, LeadDetail, LeadLine
 from storage.db import Database
 from storage.rows import ActivityRow, EventRow, LeadRow
 

@@ -69,7 +69,8 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -179,7 +180,7 @@ class EventRow(Base):
     __table_args__ = (Index("ix_lead_events_at_kind", "at", "kind"),)
 
 
-# An event's values in the order bulk inserts of events take them (storage/uow.py), which
+# An event's values in the order bulk inserts of events take them (storage/events.py), which
 # first summaries read (storage/summaries.py).
 EVENT_VALUES = (
     "lead_id",

@@ -20,8 +20,9 @@ from bot.domain.snapshots import (
     full_name,
 )
 from bot.domain.timers import TimerKind
-from bot.services.ports import WorkKind
+from bot.services.records import WorkKind
 from storage.db import Database
+from storage.leads import lead_of
 from storage.reads import event_line
 from storage.rows import (
     ActivityRow,
@@ -32,7 +33,6 @@ from storage.rows import (
     OutboxRow,
     TimerFireRow,
 )
-from storage.uow import lead_of
 
 DECISIONS = ("accepted", "returned", "rerouted", "correction")
 ACTIVITY_SHOWN = 5

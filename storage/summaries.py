@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.domain.lead_summary import CalendarBook, Fact, LeadSummary, speed_of, summarise
 from bot.domain.report import cents_of
 from storage.bulk import BulkInsert
-from storage.rows import EVENT_VALUES, EventRow, LeadRow, LeadSummaryRow
+from storage.rows import EVENT_VALUES, Base, EventRow, LeadRow, LeadSummaryRow
 
 CHUNK = 2_000
 FACT_COLUMNS = (
@@ -38,7 +38,7 @@ _FACT_NAMES = tuple(column.key for column in FACT_COLUMNS[2:])  # all but the id
 _READ = itemgetter(*(EVENT_VALUES.index(name) for name in _FACT_NAMES))
 _SHAPE = itemgetter(*(EVENT_VALUES.index(name) for name in _FACT_NAMES if name != "data"))
 _DATA = EVENT_VALUES.index("data")
-_TABLE = LeadSummaryRow.__table__
+_TABLE = Base.metadata.tables[LeadSummaryRow.__tablename__]
 # A summary row's values: its lead first and its last event last, what is read in between.
 _READING = tuple(c.name for c in _TABLE.columns if c.name not in ("lead_id", "last_event_id"))
 _INSERT = BulkInsert(_TABLE.insert(), ("lead_id", *_READING, "last_event_id"))
@@ -96,7 +96,8 @@ def insert_first_summaries(
 def _first_reading(rows: list[tuple[Any, ...]], calendars: CalendarBook | None) -> tuple[Any, ...]:
     summary = summarise([Fact(None, *_READ(row)) for row in rows])
     assert summary is not None  # a new lead has events
-    return _READING_OF(summary_values(0, summary, calendars))
+    reading: tuple[Any, ...] = _READING_OF(summary_values(0, summary, calendars))
+    return reading
 
 
 def rebuild_summaries(

@@ -11,26 +11,37 @@ TRIAGE = "triage"
 
 
 class SourceRule(Protocol):
-    min_score: int | None
-    required_fields: Sequence[str]
+    @property
+    def min_score(self) -> int | None: ...
+    @property
+    def required_fields(self) -> Sequence[str]: ...
 
 
 class LeadDefinition(Protocol):
-    min_score: int | None
-    required_fields: Sequence[str]
-    allowed_sources: Sequence[str]
-    source_rules: Mapping[str, SourceRule]
+    @property
+    def min_score(self) -> int | None: ...
+    @property
+    def required_fields(self) -> Sequence[str]: ...
+    @property
+    def allowed_sources(self) -> Sequence[str]: ...
+    @property
+    def source_rules(self) -> Mapping[str, SourceRule]: ...
 
 
 class RegionMatch(Protocol):
-    countries: Sequence[str]
-    states: Sequence[str]
-    postal_prefixes: Sequence[str]
+    @property
+    def countries(self) -> Sequence[str]: ...
+    @property
+    def states(self) -> Sequence[str]: ...
+    @property
+    def postal_prefixes(self) -> Sequence[str]: ...
 
 
 class RoutableRegion(Protocol):
-    name: str
-    match: RegionMatch
+    @property
+    def name(self) -> str: ...
+    @property
+    def match(self) -> RegionMatch: ...
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ JOBS = {
             "from Monday 09:00 on each region's clock: its weekly scoreboard; marketing's digest",
             digest.run_digest_pass,
             bind=lambda baton: {
-                "uow_factory": baton.digest_unit_of_work,
+                "uow_factory": baton.unit_of_work,
                 "reader": baton.report_reader,
                 "config": baton.config,
             },
@@ -85,7 +85,7 @@ def run_job(
     """
     spec = JOBS[name]
     started = baton.clock.now()
-    bound: dict[str, Any] = {"uow_factory": baton.timer_unit_of_work, "config": baton.config}
+    bound: dict[str, Any] = {"uow_factory": baton.unit_of_work, "config": baton.config}
     if spec.bind is not None:
         bound = spec.bind(baton)
     try:

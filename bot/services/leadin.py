@@ -22,6 +22,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 MAX_BATCH = 1000
 # A lead nests four levels deep ({"leads": [{"activity": [{...}]}]}); unknown fields may
@@ -99,9 +100,14 @@ def _required_text(value: Any) -> Any:
     return text
 
 
-def _text(limit: int) -> Any:
-    bounded = Annotated[str, StringConstraints(max_length=limit)]
-    return Annotated[bounded | None, BeforeValidator(_text_or_none)]
+# Optional text, trimmed (blank is None), of at most so many characters.
+_TRIMMED = BeforeValidator(_text_or_none)
+Text40 = Annotated[Annotated[str, StringConstraints(max_length=40)] | None, _TRIMMED]
+Text100 = Annotated[Annotated[str, StringConstraints(max_length=100)] | None, _TRIMMED]
+Text200 = Annotated[Annotated[str, StringConstraints(max_length=200)] | None, _TRIMMED]
+Text300 = Annotated[Annotated[str, StringConstraints(max_length=300)] | None, _TRIMMED]
+Text2000 = Annotated[Annotated[str, StringConstraints(max_length=2000)] | None, _TRIMMED]
+Text10000 = Annotated[Annotated[str, StringConstraints(max_length=10_000)] | None, _TRIMMED]
 
 
 class ActivityIn(BaseModel):
@@ -109,7 +115,7 @@ class ActivityIn(BaseModel):
 
     type: Annotated[str, BeforeValidator(_required_text), Field(min_length=1, max_length=100)]
     at: datetime | None = None
-    detail: _text(2000) = None
+    detail: Text2000 = None
 
     @field_validator("at")
     @classmethod
@@ -125,21 +131,21 @@ class LeadIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     email: Annotated[str, BeforeValidator(_required_text), Field(max_length=320)]
-    first_name: _text(200) = None
-    last_name: _text(200) = None
-    company: _text(300) = None
-    title: _text(300) = None
-    phone: _text(100) = None
-    country: _text(100) = None
-    state: _text(100) = None
-    postal_code: _text(40) = None
-    region: _text(100) = None
-    campaign: _text(200) = None
-    source: _text(100) = None
+    first_name: Text200 = None
+    last_name: Text200 = None
+    company: Text300 = None
+    title: Text300 = None
+    phone: Text100 = None
+    country: Text100 = None
+    state: Text100 = None
+    postal_code: Text40 = None
+    region: Text100 = None
+    campaign: Text200 = None
+    source: Text100 = None
     score: float | None = Field(default=None, ge=0, le=1_000_000)
-    notes: _text(10_000) = None
+    notes: Text10000 = None
     activity: list[ActivityIn] = Field(default_factory=list, max_length=200)
-    external_id: _text(200) = None
+    external_id: Text200 = None
 
     @field_validator("email")
     @classmethod
@@ -222,7 +228,7 @@ def _path(location: tuple[Any, ...]) -> str:
     return "".join(parts)
 
 
-def _reason(error: dict[str, Any]) -> str:
+def _reason(error: ErrorDetails) -> str:
     if error["type"] == "missing":
         return "is required"
     message = str(error["msg"])

@@ -13,7 +13,7 @@ from typing import Any
 from bot.domain.lead import Outcome, ReturnReason
 from bot.services.desk import Desk
 from bot.services.outcomes import Logged, OutcomeForm, Undone
-from bot.services.reads import EventLine, LeadDetail, LeadLine
+from bot.services.records import EventLine, LeadDetail, LeadLine
 from bot.slack import blockkit as kit
 from bot.slack import text as t
 from bot.slack.blockkit import NOTE, Message, Modal

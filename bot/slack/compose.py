@@ -18,8 +18,8 @@ from bot.domain.digest import RegionDigest, digest_from_json
 from bot.domain.snapshots import EventLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
 from bot.services import desk
-from bot.services.ports import OutboxItem, SnapshotReader, WorkKind
-from bot.services.reads import LeadReader
+from bot.services.ports import LeadReader, SnapshotReader
+from bot.services.records import OutboxItem, WorkKind
 from bot.slack import blocks, blocks_rep, blocks_report, charts, home
 from bot.slack import blocks_timers as bt
 from bot.slack import text as t

@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
-from bot.services.ports import Outbox, OutboxItem, StorageUnavailable, WorkKind
+from bot.services.ports import Outbox, StorageUnavailable
+from bot.services.records import OutboxItem, WorkKind
 from bot.slack.compose import UPLOAD, Composer, SlackCall, Wait
 from config.model import BatonConfig
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.services.desk import Desk, Week
-from bot.services.reads import LeadLine
+from bot.services.records import LeadLine
 from bot.slack import blockkit as kit
 from bot.slack import text as t
 from bot.slack.blocks import TRIAGE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -322,3 +323,20 @@ def test_config_check_names_a_channel_baton_is_not_in_and_an_unknown_user(
     assert "user U0APACREP1: user_not_found" in out
     assert f"channel {EMEA} (#sales-emea): Baton is not in it" in out
     assert "/invite @Baton" in out
+
+
+def test_commands_print_no_migration_chatter(
+    database_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["leads", "list"]) == 0
+    out, err = capsys.readouterr()
+    assert "alembic" not in out + err
+    assert "Running upgrade" not in out + err
+
+
+def test_baton_version_says_which_baton_this_is(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"baton {version('baton')}"

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from bot.app import Baton
 from bot.cli import main
-from bot.domain.report import COLUMNS, GroupBy, report_json
+from bot.domain.report import GroupBy
+from bot.domain.report_data import COLUMNS, report_json
 from bot.services.report import ReportQuery, closed_loop_report
 from bot.web import create_web_app
 from tests.bot.services.histories import Histories

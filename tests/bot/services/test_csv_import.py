@@ -13,15 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Baton
-from bot.services.csv_import import (
-    CsvImportError,
-    ImportInterrupted,
-    ImportReport,
-    RegionTally,
-    RowError,
-    import_csv,
-    render_report,
-)
+from bot.csvfiles.importing import import_csv
+from bot.csvfiles.summary import render_report
+from bot.services.csv_import import CsvImportError, ImportInterrupted, ImportReport, RegionTally
+from bot.services.csv_rows import RowError
 from storage.rows import BatchRow, EventRow, LeadRow, OutboxRow
 
 BADGE_SCAN = """\

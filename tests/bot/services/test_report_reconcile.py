@@ -40,7 +40,8 @@ from bot.domain.lead import (
     ReturnReason,
     apply,
 )
-from bot.domain.report import GroupBy, report_json
+from bot.domain.report import GroupBy
+from bot.domain.report_data import report_json
 from bot.services.report import ReportQuery, closed_loop_report
 from config.model import BatonConfig
 from storage.rows import EventRow
@@ -175,7 +176,7 @@ def store(baton: Baton, history: list[Generated]) -> None:
             ]
             stored = uow.leads.add_all(new, now=START)
             events = [(s.id, e) for s, g in zip(stored, chunk, strict=True) for _, e in g.events]
-            uow.append_events(events, ids=False)
+            uow.events.append(events, ids=False)
             uow.commit()
     # Corrections name earlier events by the ids planned for them: a new store numbers the
     # events in the order they were appended.

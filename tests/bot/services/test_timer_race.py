@@ -54,14 +54,14 @@ def race(processes: list[Baton], job: Job, now_text: str, *, lock: bool = True) 
 
     def one(baton: Baton) -> None:
         if not lock:
-            make = baton.timer_unit_of_work
+            make = baton.unit_of_work
 
             def unlocked():  # type: ignore[no-untyped-def]
                 uow = make()
-                uow.lock_pass = lambda job: True  # type: ignore[method-assign]
+                uow.passes.lock = lambda job: True  # type: ignore[method-assign]
                 return uow
 
-            baton.timer_unit_of_work = unlocked  # type: ignore[method-assign]
+            baton.unit_of_work = unlocked  # type: ignore[method-assign]
         start.wait()
         try:
             results.append(run(baton, job, at(now_text)))

@@ -12,7 +12,7 @@ import pytest
 from bot.domain.lead import LeadStatus, Outcome
 from bot.services.desk import Desk, Week
 from bot.services.outcomes import Logged, OutcomeForm, Undone
-from bot.services.reads import EventLine, LeadDetail, LeadLine
+from bot.services.records import EventLine, LeadDetail, LeadLine
 from bot.slack import blocks_rep as r
 from bot.slack.home import home_view
 from bot.slack.ids import ActionId, OutcomeRef

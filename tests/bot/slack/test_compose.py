@@ -19,8 +19,7 @@ from bot.domain.snapshots import (
     LeadSnapshot,
     Posted,
 )
-from bot.services.ports import OutboxItem, WorkKind
-from bot.services.reads import LeadDetail, LeadLine
+from bot.services.records import LeadDetail, LeadLine, OutboxItem, WorkKind
 from bot.slack.compose import COMPOSERS, Composer, SlackCall, Wait
 from config.model import BatonConfig
 from tests.fakes.snapshots import FakeSnapshots
