@@ -228,6 +228,9 @@ def test_an_unsigned_request_with_a_broken_stamp_or_body_is_refused_not_failed(
         (b"[" * 100_000 + b"]" * 100_000, b"application/json"),
         (b"\xff\xfe{}", b"application/json"),
         (b'{"team": 5}', b"application/json"),
+        # Bolt reads a submitted view's type, and the step of a workflow step being edited.
+        (b'{"type": "view_submission", "view": {"callback_id": "x"}}', b"application/json"),
+        (b'{"type": "workflow_step_edit", "callback_id": "x"}', b"application/json"),
     ],
 )
 def test_a_signed_body_that_cannot_be_parsed_is_a_bad_request(
