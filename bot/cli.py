@@ -119,7 +119,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.runtime import settle_for_serving, start_delivery
-    from bot.slack.bolt import build_bolt
+    from bot.slack_app import build_bolt
     from bot.web import create_web_app
 
     baton = _baton(settings, create_embedded=True, wait=True)
@@ -142,7 +142,7 @@ def _socket(settings: Settings, args: argparse.Namespace) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.runtime import settle_for_serving, start_delivery
-    from bot.slack.bolt import build_bolt
+    from bot.slack_app import build_bolt
 
     baton = _baton(settings, create_embedded=True, wait=True)
     scheduler = _start_scheduler(baton)

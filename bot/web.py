@@ -14,7 +14,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
 from bot.services.ports import StorageUnavailable
-from bot.slack.bolt import PooledWebClient, carry_on
+from bot.slack.acks import carry_on
+from bot.slack.bolt import PooledWebClient
 from bot.slack.early_ack import SlackSignature, acked_first, bolt_request, lower_case_headers
 from handlers import health, intake, report
 

@@ -17,8 +17,8 @@ from baton_devkit.standin import SlackStandIn
 from bot.app import Baton
 from bot.clock import FixedClock
 from bot.runtime import web_client
-from bot.slack.bolt import build_bolt
 from bot.slack.delivery import Deliverer
+from bot.slack_app import build_bolt
 from bot.web import create_web_app
 from storage.outbox import SqlOutbox
 from tests.fakes.server import RunningServer
