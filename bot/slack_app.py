@@ -31,32 +31,38 @@ def build_bolt(baton: Baton) -> AsyncApp:
 
 def slack_services(baton: Baton) -> SlackServices:
     """Every service a listener calls, with this Baton's store, config and clock bound."""
-    config, clock = baton.config, baton.clock
-    decider_deps = {"uow_factory": baton.uow_factory, "config": config}
-    handoff_deps = decider_deps | {"clock": clock}
-    outcome_deps = {"uow_factory": baton.outcome_unit_of_work, "config": config, "clock": clock}
-    timer_deps = {"uow_factory": baton.timer_unit_of_work, "config": config, "clock": clock}
-    reader = baton.reader
+    config, clock, reader = baton.config, baton.clock, baton.reader
+    uow = baton.uow_factory
+    outcome_uow = baton.outcome_unit_of_work
+    timer_uow = baton.timer_unit_of_work
     return SlackServices(
         config=config,
         clock=clock,
         outbox_changed=baton.outbox_changed,
         lead_view=partial(render.current_view, baton),
-        check_decider=partial(handoff.check_decider, **decider_deps),
-        accept_form=partial(handoff.accept_form, **handoff_deps),
-        accept_lead=partial(handoff.accept_lead, **handoff_deps),
-        return_lead=partial(handoff.return_lead, **handoff_deps),
-        reroute_lead=partial(handoff.reroute_lead, **handoff_deps),
-        outcome_form=partial(outcomes.outcome_form, **outcome_deps),
-        log_outcome=partial(outcomes.log_outcome, **outcome_deps),
-        undo_outcome=partial(outcomes.undo_outcome, **outcome_deps),
+        check_decider=partial(handoff.check_decider, uow_factory=uow, config=config),
+        accept_form=partial(handoff.accept_form, uow_factory=uow, config=config, clock=clock),
+        accept_lead=partial(handoff.accept_lead, uow_factory=uow, config=config, clock=clock),
+        return_lead=partial(handoff.return_lead, uow_factory=uow, config=config, clock=clock),
+        reroute_lead=partial(handoff.reroute_lead, uow_factory=uow, config=config, clock=clock),
+        outcome_form=partial(
+            outcomes.outcome_form, uow_factory=outcome_uow, config=config, clock=clock
+        ),
+        log_outcome=partial(
+            outcomes.log_outcome, uow_factory=outcome_uow, config=config, clock=clock
+        ),
+        undo_outcome=partial(
+            outcomes.undo_outcome, uow_factory=outcome_uow, config=config, clock=clock
+        ),
         desk_of=partial(desk.desk, reader=reader, config=config, clock=clock),
         show_lead=partial(desk.show, reader=reader),
         find_leads=partial(desk.find, reader=reader),
         report=partial(closed_loop_report, reader=baton.report_reader, config=config, clock=clock),
-        snooze_form=partial(snooze.snooze_form, **timer_deps),
+        snooze_form=partial(snooze.snooze_form, uow_factory=timer_uow, config=config, clock=clock),
         snooze_modal=partial(render_timers.snooze_modal, baton),
-        snooze_reminder=partial(snooze.snooze_reminder, **timer_deps),
-        touch_form=partial(touch.touch_form, **timer_deps),
-        log_touch=partial(touch.log_touch, **timer_deps),
+        snooze_reminder=partial(
+            snooze.snooze_reminder, uow_factory=timer_uow, config=config, clock=clock
+        ),
+        touch_form=partial(touch.touch_form, uow_factory=timer_uow, config=config, clock=clock),
+        log_touch=partial(touch.log_touch, uow_factory=timer_uow, config=config, clock=clock),
     )

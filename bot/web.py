@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -34,6 +34,7 @@ def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     report.register(router, baton)
     app.include_router(router)
     app.add_exception_handler(StorageUnavailable, _storage_unavailable)
+    # FastAPI's documented way to extend the schema is to replace this method.
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -51,7 +52,7 @@ async def _storage_unavailable(_request: Request, error: Exception) -> Response:
     )
 
 
-def _lifespan(bolt: AsyncApp | None):  # type: ignore[no-untyped-def]
+def _lifespan(bolt: AsyncApp | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield

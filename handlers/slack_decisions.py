@@ -12,9 +12,10 @@ from bot.domain.lead import ReturnReason
 from bot.slack import blocks
 from bot.slack.acks import answer_at_ack, run_service
 from bot.slack.answers import open_modal
+from bot.slack.blocks import TRIAGE
 from bot.slack.ids import ActionId, LeadRef, read_choice
 from bot.slack.payloads import SlackBody, read_click, read_submission
-from bot.slack.submissions import TRIAGE, accept_values, reroute_values, return_values
+from bot.slack.submissions import accept_values, reroute_values, return_values
 from handlers.slack_services import SlackServices
 
 NEEDS_COMMENT = "Add a comment for the rep."
@@ -22,11 +23,12 @@ NEEDS_NOTES = "Say why: notes are required for “Other”."
 
 
 def register(bolt: AsyncApp, services: SlackServices) -> None:
-    register_buttons(bolt, services)
-    register_modals(bolt, services)
+    register_accept(bolt, services)
+    register_return(bolt, services)
+    register_reroute(bolt, services)
 
 
-def register_buttons(bolt: AsyncApp, services: SlackServices) -> None:
+def register_accept(bolt: AsyncApp, services: SlackServices) -> None:
     @bolt.action(ActionId.ACCEPT)
     @answer_at_ack
     async def accept_clicked(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
@@ -35,26 +37,6 @@ def register_buttons(bolt: AsyncApp, services: SlackServices) -> None:
         modal = await run_service(accept_modal, services, click.ref, click.asker.user)
         await open_modal(client, click.trigger_id, modal)
 
-    @bolt.action(ActionId.RETURN)
-    @answer_at_ack
-    async def return_clicked(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
-        await ack()
-        click = read_click(body, LeadRef.loads)
-        modal = await run_service(return_modal, services, click.ref, click.asker.user)
-        await open_modal(client, click.trigger_id, modal)
-
-    @bolt.action(ActionId.MORE)
-    @answer_at_ack
-    async def more_chosen(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
-        await ack()
-        click = read_click(body, read_choice)
-        choice, ref = click.ref
-        if choice is ActionId.REROUTE:
-            modal = await run_service(reroute_modal, services, ref, click.asker.user)
-            await open_modal(client, click.trigger_id, modal)
-
-
-def register_modals(bolt: AsyncApp, services: SlackServices) -> None:
     @bolt.view(ActionId.ACCEPT_MODAL)
     @answer_at_ack
     async def accept_submitted(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
@@ -76,6 +58,16 @@ def register_modals(bolt: AsyncApp, services: SlackServices) -> None:
         )
         services.outbox_changed()
 
+
+def register_return(bolt: AsyncApp, services: SlackServices) -> None:
+    @bolt.action(ActionId.RETURN)
+    @answer_at_ack
+    async def return_clicked(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
+        await ack()
+        click = read_click(body, LeadRef.loads)
+        modal = await run_service(return_modal, services, click.ref, click.asker.user)
+        await open_modal(client, click.trigger_id, modal)
+
     @bolt.view(ActionId.RETURN_MODAL)
     @answer_at_ack
     async def return_submitted(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
@@ -94,6 +86,18 @@ def register_modals(bolt: AsyncApp, services: SlackServices) -> None:
             notes=form.notes,
         )
         services.outbox_changed()
+
+
+def register_reroute(bolt: AsyncApp, services: SlackServices) -> None:
+    @bolt.action(ActionId.MORE)
+    @answer_at_ack
+    async def more_chosen(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
+        await ack()
+        click = read_click(body, read_choice)
+        choice, ref = click.ref
+        if choice is ActionId.REROUTE:
+            modal = await run_service(reroute_modal, services, ref, click.asker.user)
+            await open_modal(client, click.trigger_id, modal)
 
     @bolt.view(ActionId.REROUTE_MODAL)
     @answer_at_ack

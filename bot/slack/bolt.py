@@ -51,8 +51,10 @@ class PooledWebClient(AsyncWebClient):
     client it makes for each request.
     """
 
-    # slack-sdk declares `session` a plain attribute; a property shares one across calls.
-    @property  # type: ignore[override]
+    # The loop a session was made in (None: given from outside), and the session.
+    _pooled: tuple[asyncio.AbstractEventLoop | None, aiohttp.ClientSession] | None = None
+
+    @property
     def session(self) -> aiohttp.ClientSession | None:
         try:
             loop = asyncio.get_running_loop()

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from baton_devkit import simulate
 from hypothesis import HealthCheck, given, settings
@@ -171,7 +172,7 @@ def stored(slack: SlackHarness) -> tuple[int, ...]:
         )
 
 
-def post(slack: SlackHarness, body: bytes, headers: Headers):  # type: ignore[no-untyped-def]
+def post(slack: SlackHarness, body: bytes, headers: Headers) -> httpx.Response:
     return slack.http.post("/slack/events", content=body, headers=headers)
 
 
