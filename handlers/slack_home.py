@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,5 +21,10 @@ def register(bolt: AsyncApp, services: SlackServices) -> None:
         opened = read_home_opened(body)
         if opened.tab != "home":
             return  # the Messages tab
-        mine = await run_service(services.desk_of, opened.user)
-        await publish_home(client, opened.user, home.home_view(mine))
+        view = await run_service(home_view, services, opened.user)
+        await publish_home(client, opened.user, view)
+
+
+def home_view(services: SlackServices, user: str) -> dict[str, Any]:
+    """The Home tab of `user`; blocking."""
+    return home.home_view(services.desk_of(user))

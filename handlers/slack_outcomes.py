@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncApp
@@ -40,16 +41,10 @@ def register(bolt: AsyncApp, services: SlackServices) -> None:
             await ack(**blocks.modal_errors(errors))
             return
         await ack()
-        logged = await run_service(
-            services.log_outcome,
-            sent.ref.lead,
-            entry,
-            actor=sent.asker.user,
-            request_key=f"view:{sent.request_id}",
-        )
+        key = f"view:{sent.request_id}"
+        message = await run_service(log_outcome, services, sent.ref, entry, sent.asker, key)
         services.outbox_changed()
-        if not logged.repeated:
-            message = blocks_rep.logged_message(logged, currency=services.config.currency)
+        if message is not None:
             await tell(client, sent.asker, message)
 
 
@@ -58,10 +53,26 @@ async def open_outcome_form(
 ) -> None:
     """Open the outcome modal for `asker`, whose answers go where they asked (a LeadError says
     why they cannot log an outcome on this lead)."""
-    form = await run_service(services.outcome_form, short_id, asker.user)
+    modal = await run_service(outcome_modal, services, short_id, asker)
+    await open_modal(client, trigger_id, modal)
+
+
+def outcome_modal(services: SlackServices, short_id: str, asker: Asker) -> dict[str, Any]:
+    """The outcome modal, once `asker` is known to be able to log an outcome; blocking."""
+    form = services.outcome_form(short_id, asker.user)
     ref = OutcomeRef(lead=form.short_id, channel=asker.channel, timezone=form.timezone)
     today = today_in(services.clock, form.timezone)
-    await open_modal(client, trigger_id, blocks_rep.outcome_modal(form, ref=ref, today=today))
+    return blocks_rep.outcome_modal(form, ref=ref, today=today)
+
+
+def log_outcome(
+    services: SlackServices, ref: OutcomeRef, entry: OutcomeEntry, asker: Asker, key: str
+) -> dict[str, Any] | None:
+    """Log the outcome and say so (None: a repeat, already answered); blocking."""
+    logged = services.log_outcome(ref.lead, entry, actor=asker.user, request_key=key)
+    if logged.repeated:
+        return None
+    return blocks_rep.logged_message(logged, currency=services.config.currency)
 
 
 def outcome_entry(form: OutcomeValues, *, today: date) -> tuple[OutcomeEntry, dict[str, str]]:

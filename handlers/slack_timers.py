@@ -11,11 +11,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack import blocks
 from bot.slack import text as t
 from bot.slack.acks import answer_at_ack, run_service
-from bot.slack.answers import open_modal, say
+from bot.slack.answers import open_modal, tell
 from bot.slack.blocks_timers import touch_modal
 from bot.slack.ids import ActionId, LeadRef, TimerRef
 from bot.slack.payloads import SlackBody, read_click, read_submission
-from bot.slack.submissions import snooze_values, touch_values
+from bot.slack.submissions import SnoozeValues, snooze_values, touch_values
 from handlers.slack_services import SlackServices
 
 NEEDS_REASON = "Say why: the reason is recorded."
@@ -45,18 +45,9 @@ def register_snooze(bolt: AsyncApp, services: SlackServices) -> None:
             await ack(**blocks.modal_errors({ActionId.SNOOZE_REASON_BLOCK: NEEDS_REASON}))
             return
         await ack()
-        done = await run_service(
-            services.snooze_reminder,
-            sent.ref.fire,
-            actor=sent.asker.user,
-            days=form.days,
-            reason=form.reason,
-        )
+        message = await run_service(snooze, services, sent.ref, form, sent.asker.user)
         services.outbox_changed()
-        until = t.when(done.until, done.timezone)
-        await say(
-            client, sent.asker, f"💤 Snoozed the reminder about {done.short_id} until {until}."
-        )
+        await tell(client, sent.asker, message)
 
 
 def register_touch(bolt: AsyncApp, services: SlackServices) -> None:
@@ -92,6 +83,13 @@ def register_touch(bolt: AsyncApp, services: SlackServices) -> None:
 def snooze_modal_for(services: SlackServices, ref: TimerRef, user: str) -> dict[str, Any]:
     """The Snooze modal, once `user` is known to be able to snooze the reminder; blocking."""
     return services.snooze_modal(services.snooze_form(ref.fire, user))
+
+
+def snooze(services: SlackServices, ref: TimerRef, form: SnoozeValues, user: str) -> dict[str, Any]:
+    """Snooze the reminder and say until when; blocking."""
+    done = services.snooze_reminder(ref.fire, actor=user, days=form.days, reason=form.reason)
+    until = t.when(done.until, done.timezone)
+    return blocks.ephemeral(f"💤 Snoozed the reminder about {done.short_id} until {until}.")
 
 
 def touch_modal_for(services: SlackServices, ref: LeadRef, user: str) -> dict[str, Any]:

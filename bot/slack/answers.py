@@ -42,11 +42,6 @@ async def tell(client: AsyncWebClient, asker: Asker, message: dict[str, Any]) ->
         log.warning("could not answer %s: %s", asker.user, _slack_error(error))
 
 
-async def say(client: AsyncWebClient, asker: Asker, text: str) -> None:
-    """Tell the asker `text`, Baton's own words."""
-    await tell(client, asker, blocks.ephemeral(text))
-
-
 async def open_modal(client: AsyncWebClient, trigger_id: str, modal: dict[str, Any]) -> None:
     await client.views_open(trigger_id=trigger_id, view=modal)
 
@@ -71,7 +66,8 @@ async def answer_error(
     """Tell the person who acted what went wrong; Bolt's error handler for every listener.
 
     Bolt calls it for a failure before the listener acked, with Slack's answer (`response`,
-    a 500 so far) still to give; `answer_at_ack` calls it for a failure after, with none.
+    a 500 so far) still to give: a request that cannot be read is then refused with a 400.
+    `answer_at_ack` calls it for a failure after the ack, with no answer to give.
     """
     if isinstance(error, PayloadError):
         log.warning("refused %s: %s", _described(body), error)
@@ -88,9 +84,7 @@ async def answer_error(
         text = PROBLEM
     asker = asker_of(body)
     if asker is not None:
-        await say(client, asker, text)
-    if response is not None and isinstance(error, LeadError | StorageUnavailable):
-        return BoltResponse(status=200)  # answered: the person was told
+        await tell(client, asker, blocks.ephemeral(text))
     return None
 
 
