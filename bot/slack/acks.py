@@ -60,8 +60,8 @@ def answer_at_ack(listener: Listener) -> BoltListener:
         if task.done() and not acked.is_set():
             task.result()  # raises what the listener raised before it could ack
 
-    run.__name__ = run.__qualname__ = name
-    run.__doc__ = listener.__doc__
+    run.__name__, run.__qualname__ = name, listener.__qualname__
+    run.__module__, run.__doc__ = listener.__module__, listener.__doc__
     return run
 
 
