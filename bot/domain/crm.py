@@ -136,7 +136,9 @@ class CrmEntry:
     key: str
     subject: str
     body: str
-    at: datetime  # when it happened (activity, note) or is due (task)
+    # When it happened (activity, note) or is due (task), in the lead's region: a CRM that
+    # keeps only a date (Salesforce's ActivityDate) takes this datetime's own date.
+    at: datetime
     owner_id: str | None = None
     done: bool = False
 

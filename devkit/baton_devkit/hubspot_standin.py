@@ -21,8 +21,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+from baton_devkit.hubspot_search import matches, sort_key
 from baton_devkit.rest_standin import Failure, Refused, Reply, Request, RestStandIn
 
 TOKEN = "pat-na1-baton-standin"
@@ -53,9 +55,6 @@ DEFAULT_PROPERTIES = {
 }
 MODIFIED = {k: v[1] for k, v in DEFAULT_PROPERTIES.items()}
 CREATED = {k: v[0] for k, v in DEFAULT_PROPERTIES.items()}
-DATE_PROPERTIES = frozenset(
-    {"createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_createdate", "closedate"}
-)
 LIFECYCLE_STAGES = (
     "subscriber",
     "lead",
@@ -87,8 +86,19 @@ ORIGINAL_SOURCES = (
     "OFFLINE",
     "PAID_SOCIAL",
 )
-TEXT_PROPERTIES = ("email", "firstname", "lastname", "company", "jobtitle", "phone")
-TEXT_PROPERTIES += ("country", "state", "zip", "city", "website")
+TEXT_PROPERTIES = (
+    "email",
+    "firstname",
+    "lastname",
+    "company",
+    "jobtitle",
+    "phone",
+    "country",
+    "state",
+    "zip",
+    "city",
+    "website",
+)
 DEAL_STAGES = (
     ("appointmentscheduled", "Appointment Scheduled", False),
     ("qualifiedtobuy", "Qualified To Buy", False),
@@ -174,10 +184,11 @@ class HubSpotStandIn(RestStandIn):
         return self._add("contacts", properties)
 
     def add_deal(self, *, contacts: Iterable[str] = (), **properties: Any) -> str:
-        deal_id = self._add("deals", properties)
-        for contact_id in contacts:
-            self._associate("deals", deal_id, "contacts", contact_id)
-        return deal_id
+        with self._lock:
+            deal_id = self._add("deals", properties)
+            for contact_id in contacts:
+                self._associate("deals", deal_id, "contacts", contact_id)
+            return deal_id
 
     def add_owner(
         self, email: str, first_name: str, last_name: str, *, archived: bool = False
@@ -335,10 +346,10 @@ class HubSpotStandIn(RestStandIn):
             message = f"Search results are limited to {SEARCH_CAP} records"
             raise Refused(_error(400, "VALIDATION_ERROR", message))
         found = [o for o in self.objects[kind].values() if not o.archived]
-        found = [o for o in found if _any_group(o, body.get("filterGroups") or [])]
+        found = [o for o in found if matches(o.properties, body.get("filterGroups") or [])]
         for sort in reversed(body.get("sorts") or []):
             name = sort["propertyName"]
-            found.sort(key=lambda o, n=name: _sortable(n, o.properties.get(n)))
+            found.sort(key=partial(_sort_key, name))
             if sort.get("direction") == "DESCENDING":
                 found.reverse()
         page = found[after : after + limit]
@@ -457,7 +468,10 @@ class HubSpotStandIn(RestStandIn):
     def _check_values(self, kind: str, changes: dict[str, Any]) -> None:
         if kind != "contacts":
             return
-        allowed = {"hs_lead_status": LEAD_STATUSES, "lifecyclestage": LIFECYCLE_STAGES}
+        allowed: dict[str, tuple[str, ...]] = {
+            "hs_lead_status": LEAD_STATUSES,
+            "lifecyclestage": LIFECYCLE_STAGES,
+        }
         allowed["hubspot_owner_id"] = tuple(self.owners)
         known = set(TEXT_PROPERTIES) | set(allowed)
         for name, value in changes.items():
@@ -487,6 +501,10 @@ class HubSpotStandIn(RestStandIn):
         if associated:
             shown["associations"] = associated
         return shown
+
+
+def _sort_key(name: str, found: _Object) -> tuple[int, Any]:
+    return sort_key(name, found.properties.get(name))
 
 
 def _scope(route: str) -> str:
@@ -537,54 +555,3 @@ def _property(name: str, kind: str, options: Iterable[str], *, read_only: bool =
             "readOnlyValue": read_only,
         },
     }
-
-
-def _sortable(name: str, value: Any) -> tuple[int, Any]:
-    if value is None:
-        return (1, "")
-    if name in DATE_PROPERTIES:
-        return (0, _moment(value))
-    try:
-        return (0, float(value))
-    except ValueError:
-        return (0, str(value))
-
-
-def _moment(value: Any) -> float:
-    """Read a date property or filter value: milliseconds since the epoch, or ISO 8601."""
-    text = str(value)
-    if text.isdigit():
-        return int(text) / 1000
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def _any_group(found: _Object, groups: list[dict[str, Any]]) -> bool:
-    if not groups:
-        return True
-    return any(all(_holds(found, f) for f in g.get("filters") or []) for g in groups)
-
-
-def _holds(found: _Object, rule: dict[str, Any]) -> bool:
-    name, operator = rule["propertyName"], rule["operator"]
-    value = found.properties.get(name)
-    if operator == "HAS_PROPERTY":
-        return value not in (None, "")
-    if operator == "NOT_HAS_PROPERTY":
-        return value in (None, "")
-    if operator in ("IN", "NOT_IN"):
-        inside = str(value).lower() in {str(v).lower() for v in rule.get("values") or []}
-        return inside if operator == "IN" else not inside
-    if value is None:
-        return operator == "NEQ"
-    mine, theirs = _sortable(name, value)[1], _sortable(name, rule.get("value"))[1]
-    if type(mine) is not type(theirs):
-        mine, theirs = str(mine), str(theirs)
-    compare = {
-        "EQ": mine == theirs,
-        "NEQ": mine != theirs,
-        "GT": mine > theirs,
-        "GTE": mine >= theirs,
-        "LT": mine < theirs,
-        "LTE": mine <= theirs,
-    }
-    return compare[operator]

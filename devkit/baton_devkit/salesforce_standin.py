@@ -23,12 +23,25 @@ CLIENT_SECRET = "standin-client-secret"
 DEFAULT_BATCH = 2000
 PREFIXES = {"Lead": "00Q", "Opportunity": "006", "Task": "00T", "User": "005"}
 STAMPS = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
-LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted")
-LEAD_STATUSES += ("Closed - Not Converted",)
+LEAD_STATUSES = (
+    "Open - Not Contacted",
+    "Working - Contacted",
+    "Closed - Converted",
+    "Closed - Not Converted",
+)
 LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
-STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Value Proposition")
-STAGES += ("Id. Decision Makers", "Perception Analysis", "Proposal/Price Quote")
-STAGES += ("Negotiation/Review", "Closed Won", "Closed Lost")
+STAGES = (
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Value Proposition",
+    "Id. Decision Makers",
+    "Perception Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+)
 TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
 
 
