@@ -9,26 +9,22 @@ access token (HUBSPOT_ACCESS_TOKEN).
 from __future__ import annotations
 
 import html
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import httpx
-
 from bot.clock import Clock
-from bot.crm.http import CrmHttp, retry_after
+from bot.crm.http import CrmHttp
+from bot.crm.hubspot_errors import failure
 from bot.domain.amounts import Money
 from bot.domain.crm import (
     ENTRY_MARKER,
     CrmCursor,
     CrmDeal,
     CrmEntry,
-    CrmError,
     CrmField,
     CrmNeedsPerson,
-    CrmProblem,
     CrmRecord,
-    CrmRetryLater,
     CrmSchema,
     CrmUser,
     EntryKind,
@@ -52,9 +48,6 @@ DEAL_PROPERTIES = (
 # HubSpot-defined association types from a note and a task to a contact.
 TO_CONTACT = {"notes": 202, "tasks": 204}
 BODY = {"notes": "hs_note_body", "tasks": "hs_task_body"}
-# The daily limit resets at midnight in the account's time zone, which Baton does not know.
-DAILY_LIMIT_WAIT = timedelta(hours=1)
-INTERVAL_WAIT = timedelta(seconds=10)
 OK = frozenset({200, 201, 204, 207})
 
 
@@ -239,82 +232,13 @@ class HubSpotClient:
         response = self._http.send(method, path, **options)
         if response.status_code in OK:
             return self._http.json(response) if response.content else {}
-        raise self._failure(response, what)
-
-    def _failure(self, response: httpx.Response, what: str | None) -> CrmError:
-        status = response.status_code
-        body = _body(response)
-        if status == 429:
-            return self._rate_limited(response, body)
-        transient = self._http.transient(response)
-        if transient is not None:
-            return transient
-        category, message = str(body.get("category") or ""), str(body.get("message") or "")
-        if status == 401:
-            return CrmNeedsPerson(
-                CrmProblem.TOKEN_REFUSED,
-                f"HubSpot refused HUBSPOT_ACCESS_TOKEN ({category or status})",
-                fix="create a new access token for Baton's HubSpot app and set HUBSPOT_ACCESS_TOKEN",
-            )
-        if status == 403:
-            scopes = _scopes(body) or "the scope it needs"
-            return CrmNeedsPerson(
-                CrmProblem.MISSING_PERMISSION,
-                f"HubSpot refused {response.request.method} {response.request.url.path}: {message}",
-                fix=f"give Baton's HubSpot app {scopes}, then update HUBSPOT_ACCESS_TOKEN",
-            )
-        if status == 404 and category == "OBJECT_NOT_FOUND" and what:
-            return CrmNeedsPerson(
-                CrmProblem.RECORD_DELETED,
-                f"HubSpot {what} no longer exists (deleted or merged)",
-                fix="restore it in HubSpot if it was deleted by mistake; Baton keeps the lead",
-            )
-        if status == 404:
-            return CrmNeedsPerson(
-                CrmProblem.SETUP,
-                f"HubSpot has no {response.request.url.path}",
-                fix="check HUBSPOT_API_URL",
-            )
-        return CrmNeedsPerson(
-            CrmProblem.REFUSED,
-            f"HubSpot refused the change ({status} {category}): {message}",
-            fix="compare crm: in the config with HubSpot (`baton crm check`)",
-        )
-
-    def _rate_limited(self, response: httpx.Response, body: dict[str, Any]) -> CrmRetryLater:
-        policy = str(body.get("policyName") or "")
-        wait = retry_after(response, now=self.clock.now())
-        if wait is None and policy == "DAILY":
-            wait = DAILY_LIMIT_WAIT
-        if wait is None:
-            interval = response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds", "")
-            wait = timedelta(milliseconds=int(interval)) if interval.isdigit() else INTERVAL_WAIT
-        limit = f"{policy.lower().replace('_', ' ')} limit" if policy else "rate limit"
-        return CrmRetryLater(f"HubSpot's {limit} is reached (429)", wait=wait)
+        raise failure(response, what=what, http=self._http)
 
 
 def _page(items: list[Any], answer: dict[str, Any], since: CrmCursor | None) -> Page[Any]:
     following = ((answer.get("paging") or {}).get("next") or {}).get("after")
     next_page = following if following and int(following) < SEARCH_CAP else None
     return page_after(items, since=since, next_page=next_page, more=bool(following))
-
-
-def _body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        found = response.json()
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
-def _scopes(body: dict[str, Any]) -> str:
-    scopes = [
-        scope
-        for error in body.get("errors") or []
-        for key in ("requiredGranularScopes", "requiredScopes")
-        for scope in ((error.get("context") or {}).get(key) or [])
-    ]
-    return ", ".join(dict.fromkeys(scopes))
 
 
 def _record(found: dict[str, Any]) -> CrmRecord:

@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 
 from bot.clock import Clock
-from bot.crm.http import CrmHttp, retry_after
+from bot.crm.http import CrmHttp
+from bot.crm.salesforce_errors import credentials_refused, failure
 from bot.domain.amounts import Money
 from bot.domain.crm import (
     ENTRY_MARKER,
@@ -42,23 +43,6 @@ API_VERSION = "62.0"
 BATCH_SIZE = 200
 DEAL_FIELDS = ("Id", "Name", "StageName", "Amount", "CloseDate", "SystemModstamp")
 SUBJECT_LENGTH = 255
-# The org's daily API allowance is used up; it frees up over a rolling 24 hours.
-DAILY_LIMIT_WAIT = timedelta(minutes=30)
-NO_ACCESS = frozenset(
-    {
-        "INSUFFICIENT_ACCESS",
-        "INSUFFICIENT_ACCESS_OR_READONLY",
-        "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
-        "API_DISABLED_FOR_ORG",
-        "API_CURRENTLY_DISABLED",
-        "FUNCTIONALITY_NOT_ENABLED",
-    }
-)
-GONE = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
-BAD_SETUP = frozenset(
-    {"INVALID_FIELD", "INVALID_TYPE", "MALFORMED_QUERY", "INVALID_FIELD_FOR_INSERT_UPDATE"}
-)
-NO_OWNER = frozenset({"INACTIVE_OWNER_OR_USER"})
 
 
 class SalesforceClient:
@@ -247,7 +231,7 @@ class SalesforceClient:
             raise self._signed_out(token, fresh)
         if 200 <= response.status_code < 300:
             return self._http.json(response) if response.content else {}
-        raise self._failure(response, what)
+        raise failure(response, what=what, http=self._http)
 
     def _session(self) -> tuple[str, bool]:
         """Return the access token, and whether it was issued for this call."""
@@ -261,7 +245,7 @@ class SalesforceClient:
                 raise transient
             answer = _json_object(response)
             if response.status_code != 200 or "access_token" not in answer:
-                raise _credentials_refused(answer, response.status_code)
+                raise credentials_refused(answer, response.status_code)
             self._token = str(answer["access_token"])
             self._api_url = str(answer.get("instance_url") or self._api_url).rstrip("/")
             return self._token, True
@@ -279,59 +263,6 @@ class SalesforceClient:
         # Sessions time out; the next try signs in again, so it can come straight away.
         return CrmRetryLater("the Salesforce session expired", wait=timedelta(0))
 
-    def _failure(self, response: httpx.Response, what: str | None) -> CrmError:
-        errors = _json_list(response)
-        code = str(errors[0].get("errorCode") or "") if errors else ""
-        message = "; ".join(str(e.get("message") or "") for e in errors) or response.reason_phrase
-        if code == "REQUEST_LIMIT_EXCEEDED":
-            wait = retry_after(response, now=self.clock.now()) or DAILY_LIMIT_WAIT
-            return CrmRetryLater("Salesforce's API request limit for the org is used up", wait=wait)
-        transient = self._http.transient(response)
-        if transient is not None:
-            return transient
-        if code in NO_ACCESS or response.status_code == 403:
-            return CrmNeedsPerson(
-                CrmProblem.MISSING_PERMISSION,
-                f"Salesforce refused {what or 'the call'}: {code} {message}",
-                fix="give Baton's run-as user (the connected app's) access to leads, tasks and opportunities",
-            )
-        if code in GONE and what:
-            return CrmNeedsPerson(
-                CrmProblem.RECORD_DELETED,
-                f"Salesforce {what} no longer exists ({code})",
-                fix="restore it from Salesforce's recycle bin if it was deleted by mistake; Baton keeps the lead",
-            )
-        if code in NO_OWNER:
-            return CrmNeedsPerson(
-                CrmProblem.NO_USER,
-                f"Salesforce refused the owner: {message}",
-                fix="reactivate the rep's Salesforce user, or assign the lead to someone else",
-            )
-        if code in BAD_SETUP or response.status_code == 404:
-            return CrmNeedsPerson(
-                CrmProblem.SETUP,
-                f"Salesforce refused {what or 'the call'}: {code} {message}",
-                fix="check crm.fields and SALESFORCE_INSTANCE_URL / SALESFORCE_API_VERSION (`baton crm check`)",
-            )
-        return CrmNeedsPerson(
-            CrmProblem.REFUSED,
-            f"Salesforce refused the change ({code or response.status_code}): {message}",
-            fix="compare crm: in the config with Salesforce (`baton crm check`)",
-        )
-
-
-def _credentials_refused(answer: dict[str, Any], status: int) -> CrmNeedsPerson:
-    error = answer.get("error") or status
-    detail = answer.get("error_description") or "no reason given"
-    return CrmNeedsPerson(
-        CrmProblem.TOKEN_REFUSED,
-        f"Salesforce refused Baton's client credentials: {error} ({detail})",
-        fix=(
-            "check SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET, and that the connected app "
-            "enables the client credentials flow with a run-as user"
-        ),
-    )
-
 
 def _batch() -> dict[str, str]:
     return {"Sforce-Query-Options": f"batchSize={BATCH_SIZE}"}
@@ -348,16 +279,6 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return found if isinstance(found, dict) else {}
-
-
-def _json_list(response: httpx.Response) -> list[dict[str, Any]]:
-    try:
-        found = response.json()
-    except ValueError:
-        return []
-    if isinstance(found, dict):
-        found = [found]
-    return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
 
 
 def _quote(value: str) -> str:
