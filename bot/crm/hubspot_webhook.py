@@ -104,6 +104,8 @@ def verify_signature_v3(
         sent = datetime.fromtimestamp(int(timestamp) / 1000, tz=UTC)
     except (OverflowError, ValueError, OSError):
         raise WebhookRefused("no valid X-HubSpot-Request-Timestamp header") from None
+    # Only age is checked, as HubSpot's docs say: a timestamp ahead of Baton's clock is still
+    # one HubSpot signed, and refusing it would refuse every webhook while the clocks differ.
     if now - sent > MAX_AGE:
         raise WebhookRefused("the request is older than five minutes")
     try:
