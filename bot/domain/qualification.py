@@ -10,16 +10,23 @@ from typing import Any, Protocol
 TRIAGE = "triage"
 
 
+# Read-only members: the config's models and a definition version's frozen rules both fit.
 class SourceRule(Protocol):
-    min_score: int | None
-    required_fields: Sequence[str]
+    @property
+    def min_score(self) -> int | None: ...
+    @property
+    def required_fields(self) -> Sequence[str]: ...
 
 
 class LeadDefinition(Protocol):
-    min_score: int | None
-    required_fields: Sequence[str]
-    allowed_sources: Sequence[str]
-    source_rules: Mapping[str, SourceRule]
+    @property
+    def min_score(self) -> int | None: ...
+    @property
+    def required_fields(self) -> Sequence[str]: ...
+    @property
+    def allowed_sources(self) -> Sequence[str]: ...
+    @property
+    def source_rules(self) -> Mapping[str, SourceRule]: ...
 
 
 class RegionMatch(Protocol):
@@ -69,6 +76,11 @@ def qualify(facts: Mapping[str, Any], definition: LeadDefinition) -> Qualificati
             return Qualification(False, f"score {_num(score)} is below {min_score}")
         return Qualification(True, f"score {_num(score)} ≥ {min_score}" + _fields_note(required))
     return Qualification(True, f"{source or 'lead'} rule: required fields present")
+
+
+def is_given(value: Any) -> bool:
+    """Whether `qualify` counts a fact as filled in: present, and not blank text."""
+    return _clean(value) is not None
 
 
 # Everything `route` reads of a lead.

@@ -42,6 +42,7 @@ class GroupBy(StrEnum):
     REGION = "region"
     SOURCE = "source"
     REP = "rep"
+    DEFINITION = "definition"  # the version of the lead definition that qualified the lead
 
 
 STAGE_NAMES = (
@@ -241,7 +242,7 @@ def build_report(
     costs: CampaignCosts,
 ) -> Report:
     """Turn each group's tally into a report row, with a total row that adds them up."""
-    groups = sorted(tallies, key=lambda g: (g is None, g or ""))
+    groups = sorted(tallies, key=lambda g: _group_order(by, g))
     exact = [
         sum((costs.share(c, n) for c, n in tallies[g].by_campaign.items()), start=Fraction(0))
         for g in groups
@@ -266,6 +267,12 @@ def build_report(
         rows=rows,
         total=total,
     )
+
+
+def _group_order(by: GroupBy, group: str | None) -> tuple[bool, int, str]:
+    """Groups by name, none last; definition versions by number (version 10 after 9)."""
+    number = int(group) if by is GroupBy.DEFINITION and group and group.isdigit() else 0
+    return group is None, number, group or ""
 
 
 def _row(group: str | None, tally: Tally, *, cost: Decimal, sla_minutes: int) -> ReportRow:
@@ -511,6 +518,8 @@ def flat_row(row: ReportRow, *, group_label: str) -> dict[str, Any]:
 
 def group_label(by: GroupBy, group: str | None) -> str:
     """How a group is named to people: a lead with no region was with triage."""
+    if by is GroupBy.DEFINITION:
+        return f"version {group}" if group is not None else "(before versions)"
     if group is not None:
         return group
     return {GroupBy.REGION: "triage", GroupBy.REP: "(not accepted)"}.get(by, "(none)")
