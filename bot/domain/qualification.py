@@ -65,7 +65,7 @@ def qualify(facts: Mapping[str, Any], definition: LeadDefinition) -> Qualificati
     rule = definition.source_rules.get(source) if source else None
     min_score = rule.min_score if rule else definition.min_score
     required = rule.required_fields if rule else definition.required_fields
-    missing = [name for name in required if _clean(facts.get(name)) is None]
+    missing = [name for name in required if not is_given(facts.get(name))]
     if missing:
         return Qualification(False, "missing " + ", ".join(missing))
     score = facts.get("score")
@@ -79,8 +79,10 @@ def qualify(facts: Mapping[str, Any], definition: LeadDefinition) -> Qualificati
 
 
 def is_given(value: Any) -> bool:
-    """Whether `qualify` counts a fact as filled in: present, and not blank text."""
-    return _clean(value) is not None
+    """Whether a fact counts as filled in: present, and not blank text."""
+    if isinstance(value, str):
+        return not value.isspace() and value != ""
+    return value is not None
 
 
 # Everything `route` reads of a lead.

@@ -27,7 +27,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from bot.domain.lead import ReturnReason
+from bot.domain.lead import RETURN_REASON_LABELS, ReturnReason
 from bot.domain.lead_summary import Stage
 
 CENT = Decimal("0.01")
@@ -530,3 +530,46 @@ def merge_tallies(parts: Iterable[tuple[str | None, Tally]]) -> dict[str | None,
     for group, tally in parts:
         merged.setdefault(group, Tally()).merge(tally)
     return merged
+
+
+# Returns worth telling marketing about ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DominantReturn:
+    """One reason that accounts for much of a group's returns: the digest says so."""
+
+    by: GroupBy
+    group: str | None
+    reason: str
+    returned: int  # the group's returns
+    for_reason: int  # of them, for this reason
+
+    @property
+    def share(self) -> float:
+        return self.for_reason / self.returned
+
+    def sentence(self, period: str) -> str:
+        """Like "62 % of trade_show returns last month: bad contact data"."""
+        if self.reason in REASONS:
+            label = RETURN_REASON_LABELS[ReturnReason(self.reason)].lower()
+        else:
+            label = self.reason.replace("_", " ")
+        return (
+            f"{round(self.share * 100)} % of {group_label(self.by, self.group)} returns "
+            f"{period}: {label}"
+        )
+
+
+def dominant_returns(report: Report, *, share: float, at_least: int) -> tuple[DominantReturn, ...]:
+    """The groups whose returns are at least `share` for one reason, counting only groups
+    with `at_least` returns (so that two returns of three are not news); largest share first."""
+    found = []
+    for row in report.rows:
+        returned = row.funnel.returned
+        if returned < at_least or not row.returns_by_reason:
+            continue
+        reason, count = max(row.returns_by_reason.items(), key=lambda item: item[1])
+        if count / returned >= share:
+            found.append(DominantReturn(report.by, row.group, reason, returned, count))
+    return tuple(sorted(found, key=lambda d: (-d.share, -d.returned, d.group or "")))

@@ -18,12 +18,13 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from bot.domain.definitions import DEFINITION_VERSION, Rules
 from bot.domain.lead_summary import Fact, LeadSummary, summarise
 from bot.domain.qualification import qualify
-from storage.rows import EventRow, LeadRow, LeadSummaryRow
+from storage.bulk import BulkInsert
+from storage.rows import EVENT_VALUES, EventRow, LeadRow, LeadSummaryRow
 from storage.summaries import summary_values
 
 SOURCES = ("webinar", "trade_show", "web", "partner", "referral")
@@ -426,9 +427,31 @@ def store(connection: Connection, leads: Iterable[GeneratedLead], *, chunk: int 
     them), in the caller's transaction; return how many leads."""
     stored, remaining = 0, iter(leads)
     while part := list(islice(remaining, chunk)):
-        connection.execute(insert(LeadRow), [lead.row() for lead in part])
-        connection.execute(insert(EventRow), [event for lead in part for event in lead.events])
+        _LEADS.run(connection, _LEADS.rows_of([lead.row() for lead in part]))
+        _EVENTS.run(connection, _EVENTS.rows_of([e for lead in part for e in lead.events]))
         summaries = [summary_values(lead.id, lead.summary(), None) for lead in part]
-        connection.execute(insert(LeadSummaryRow), summaries)
+        _SUMMARIES.run(connection, _SUMMARIES.rows_of(summaries))
         stored += len(part)
     return stored
+
+
+_LEADS = BulkInsert(
+    LeadRow.__table__.insert(),
+    (
+        "id",
+        "short_id",
+        "email",
+        *LEAD_COLUMNS,
+        "status",
+        "region",
+        "handoff_round",
+        "priority",
+        "created_at",
+        "updated_at",
+        "definition_version",
+    ),
+)
+_EVENTS = BulkInsert(EventRow.__table__.insert(), ("id", *EVENT_VALUES))
+_SUMMARIES = BulkInsert(
+    LeadSummaryRow.__table__.insert(), tuple(c.name for c in LeadSummaryRow.__table__.columns)
+)
