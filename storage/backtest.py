@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 
@@ -49,7 +50,7 @@ class SqlBacktestReader:
 
 def backtest_query(
     *, since: datetime | None, until: datetime | None, fields: Sequence[str]
-) -> Select[tuple[object, ...]]:
+) -> Select[Any]:
     """The one query a backtest reads."""
     if tuple(fields[: len(QUALIFYING)]) != QUALIFYING:
         raise ValueError(f"the facts read begin with {', '.join(QUALIFYING)}")

@@ -18,7 +18,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert
 
 from bot.domain.definitions import DEFINITION_VERSION, Rules
 from bot.domain.lead_summary import Fact, LeadSummary, summarise
@@ -162,8 +162,8 @@ class _Life:
 
     def __post_init__(self) -> None:
         rng = self.rng
-        source = rng.choice(SOURCES)
-        facts = {
+        source, campaign = rng.choice(SOURCES), rng.choice(CAMPAIGNS)
+        facts: dict[str, Any] = {
             "email": f"lead{self.lead_id}@generated.example",
             "first_name": _maybe(rng, "Ada", 0.9),
             "last_name": _maybe(rng, "Lovelace", 0.9),
@@ -171,11 +171,11 @@ class _Life:
             "title": _maybe(rng, "CTO", 0.7),
             "phone": _maybe(rng, "+49 30 1234567", 0.6),
             "country": _maybe(rng, rng.choice(("DE", "FR", "US", "CA")), 0.95),
-            "campaign": rng.choice(CAMPAIGNS),
+            "campaign": campaign,
             "source": source,
             "score": _score(rng, source),
         }
-        truth = Truth(received_at=self.at, source=source, campaign=facts["campaign"])
+        truth = Truth(received_at=self.at, source=source, campaign=campaign)
         region, manager, reps = rng.choice(REGIONS)
         self.manager, self.reps = manager, reps
         self.lead = GeneratedLead(self.lead_id, facts, [], truth, region=region)
@@ -436,7 +436,7 @@ def store(connection: Connection, leads: Iterable[GeneratedLead], *, chunk: int 
 
 
 _LEADS = BulkInsert(
-    LeadRow.__table__.insert(),
+    insert(LeadRow),
     (
         "id",
         "short_id",
@@ -451,7 +451,7 @@ _LEADS = BulkInsert(
         "definition_version",
     ),
 )
-_EVENTS = BulkInsert(EventRow.__table__.insert(), ("id", *EVENT_VALUES))
+_EVENTS = BulkInsert(insert(EventRow), ("id", *EVENT_VALUES))
 _SUMMARIES = BulkInsert(
-    LeadSummaryRow.__table__.insert(), tuple(c.name for c in LeadSummaryRow.__table__.columns)
+    insert(LeadSummaryRow), tuple(c.name for c in LeadSummaryRow.__table__.columns)
 )
