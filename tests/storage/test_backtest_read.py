@@ -137,7 +137,7 @@ def test_the_report_names_leads_qualified_before_versions(database: Database) ->
         [stored] = uow.leads.add_all(
             [(Lead("L-OLD01", LeadStatus.NURTURE), {"email": "old@example.com"}, {})], now=at
         )
-        uow.append_first_events([(stored.id, received(at, LeadStatus.NURTURE, version=None))])
+        uow.events.append_first([(stored.id, received(at, LeadStatus.NURTURE, version=None))])
         uow.commit()
     cells = SqlReportReader(database).cells(
         by=GroupBy.DEFINITION, since=None, until=None, regions=None
@@ -176,7 +176,7 @@ def test_leads_taken_in_together_keep_each_the_version_that_qualified_it(
             (lead.id, received(at, LeadStatus.PENDING, version=1 + n % 2))
             for n, lead in enumerate(stored)
         ]
-        uow.append_first_events(events)
+        uow.events.append_first(events)
         uow.commit()
     with database.engine.connect() as connection:
         first = read_summaries(connection)

@@ -27,6 +27,7 @@ from bot.domain.proposals import (
 from storage.db import Database
 from storage.definitions import ProposalPost, SqlRules
 from storage.rows import RuleApprovalRow
+from tests.conftest import empty_database
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 M1, S1, S2 = "U0MKTG0001", "U0EMEAMGR1", "U0AMERMGR1"
@@ -220,11 +221,13 @@ def test_where_a_proposal_was_posted_is_remembered(database: Database) -> None:
         assert store.posts(proposal_id + 1) == []
 
 
+# Only PostgreSQL lets two deciders read at once: SQLite takes its write lock at BEGIN.
+@pytest.mark.postgres
 def test_a_decision_that_waited_for_another_sees_the_version_it_made_live(
-    database: Database,
+    migrated_postgres: Database,
 ) -> None:
-    if database.is_sqlite:
-        pytest.skip("SQLite takes its write lock at BEGIN, before a transaction reads anything")
+    database = migrated_postgres
+    empty_database(database)
     rules = seeded(database)
     with rules.changing() as store:
         live = store.live()
