@@ -121,7 +121,7 @@ def serving_baton(*, deliver: bool, **settings: Any) -> tuple[Any, Callable[[], 
     `deliver`, the outbox worker on the system clock. For `served`, in the server's process."""
     from bot.app import build_baton
     from bot.runtime import settle_for_serving, start_delivery
-    from bot.slack.bolt import build_bolt
+    from bot.slack_app import build_bolt
     from bot.web import create_web_app
     from config.settings import load_settings
 

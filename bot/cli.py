@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.app import Baton, build_baton
 from bot.logs import configure_logging
@@ -16,6 +18,9 @@ from bot.services.ports import StorageUnavailable
 from config.model import ConfigError
 from config.settings import Settings, SettingsError, load_settings
 from storage.db import SchemaError, open_database, wait_for_database
+
+if TYPE_CHECKING:
+    from bot.jobs.scheduler import Scheduler
 
 EXIT_USAGE = 2
 
@@ -127,21 +132,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require("baton serve", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     import uvicorn
 
-    from bot.runtime import settle_for_serving, start_delivery
-    from bot.slack.bolt import build_bolt
+    from bot.runtime import settle_for_serving
+    from bot.slack_app import build_bolt
     from bot.web import create_web_app
 
-    baton = _baton(settings, create_embedded=True, wait=True)
-    scheduler = _start_scheduler(baton)
-    deliverer = start_delivery(baton)
-    try:
+    with _serving(settings) as baton:
         app = create_web_app(baton, build_bolt(baton))
         settle_for_serving()
         # No log config of uvicorn's own: its lines go through Baton's formatter.
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
-    finally:
-        deliverer.stop()
-        scheduler.stop()
     return 0
 
 
@@ -151,21 +150,31 @@ def _socket(settings: Settings, args: argparse.Namespace) -> int:
 
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from bot.runtime import settle_for_serving, start_delivery
-    from bot.slack.bolt import build_bolt
+    from bot.runtime import settle_for_serving
+    from bot.slack_app import build_bolt
+
+    app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]  # required above
+    with _serving(settings) as baton:
+        bolt = build_bolt(baton)
+        settle_for_serving()
+        # Bolt's Socket Mode adapter has no annotations on start_async.
+        asyncio.run(AsyncSocketModeHandler(bolt, app_token).start_async())  # type: ignore[no-untyped-call]
+    return 0
+
+
+@contextmanager
+def _serving(settings: Settings) -> Iterator[Baton]:
+    """Baton with its scheduled jobs and outbox worker running, for as long as it serves."""
+    from bot.runtime import start_delivery
 
     baton = _baton(settings, create_embedded=True, wait=True)
     scheduler = _start_scheduler(baton)
     deliverer = start_delivery(baton)
-    app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
     try:
-        bolt = build_bolt(baton)
-        settle_for_serving()
-        asyncio.run(AsyncSocketModeHandler(bolt, app_token).start_async())
+        yield baton
     finally:
         deliverer.stop()
         scheduler.stop()
-    return 0
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> int:
@@ -258,7 +267,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_scheduler(baton: Baton):  # type: ignore[no-untyped-def]
+def _start_scheduler(baton: Baton) -> Scheduler:
     from bot.jobs.scheduler import SchedulerRefused, start_scheduler
 
     try:
@@ -346,7 +355,8 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     logging.getLogger().setLevel(logging.WARNING)
-    return run_demo()
+    shown: int = run_demo()  # the development kit is not type-checked with the product
+    return shown
 
 
 class _ProgressBar:

@@ -14,6 +14,7 @@ from typing import Literal
 
 import structlog
 from structlog.stdlib import ExtraAdder, ProcessorFormatter
+from structlog.typing import Processor
 
 LogFormat = Literal["text", "json"]
 # Libraries whose INFO lines are noise to an operator (or, for Bolt at DEBUG, carry bodies).
@@ -26,14 +27,17 @@ QUIETER = {
 
 def configure_logging(*, level: str, log_format: LogFormat) -> None:
     """Send every logger's lines through one formatter on stderr."""
-    chain = [
+    chain: list[Processor] = [
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     if log_format == "json":
-        render = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        render: list[Processor] = [
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ]
     else:
         render = [structlog.dev.ConsoleRenderer(colors=False)]
     handler = logging.StreamHandler(sys.stderr)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.domain.report import Report, Spread, group_label
+from bot.domain.report import Report, ReportRow, Spread, group_label
 from bot.domain.report_data import COLUMNS, flat_row, report_json
 
 TOTAL = "(total)"
@@ -49,7 +50,8 @@ def spreadsheet_cell(value: Any) -> str:
     return str(value)
 
 
-TABLE = (
+# Each column of the terminal table: its heading, and how a row shows in it.
+TABLE: tuple[tuple[str, Callable[[ReportRow], str]], ...] = (
     ("received", lambda r: _count(r.funnel.received)),
     ("ready", lambda r: _count(r.funnel.sales_ready)),
     ("accepted", lambda r: _count(r.funnel.accepted)),

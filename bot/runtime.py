@@ -17,7 +17,7 @@ def web_client(baton: Baton) -> WebClient:
     token = baton.settings.slack_bot_token
     return WebClient(
         token=token.get_secret_value() if token else None,
-        base_url=slack_api_url(baton),
+        base_url=slack_api_url(baton.settings),
         timeout=15,
         retry_handlers=[],
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
 from typing import Any
 
@@ -15,7 +15,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
 from bot.services.ports import StorageUnavailable
-from bot.slack.bolt import PooledWebClient, carry_on
+from bot.slack.acks import carry_on
+from bot.slack.bolt import PooledWebClient
 from bot.slack.early_ack import SlackSignature, acked_first, bolt_request, lower_case_headers
 from handlers import health, intake, report
 
@@ -38,6 +39,7 @@ def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     report.register(router, baton)
     app.include_router(router)
     app.add_exception_handler(StorageUnavailable, _storage_unavailable)
+    # FastAPI's documented way to extend the schema is to replace this method.
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -55,7 +57,7 @@ async def _storage_unavailable(_request: Request, error: Exception) -> Response:
     )
 
 
-def _lifespan(bolt: AsyncApp | None):  # type: ignore[no-untyped-def]
+def _lifespan(bolt: AsyncApp | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield

@@ -22,10 +22,15 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from bot.domain.crm import CrmProvider
+from bot.domain.crm_rules import DEFAULTS as CRM_DEFAULTS
+from bot.domain.crm_rules import CrmRules, rules_for
 from bot.domain.facts import LEAD_FIELDS
+from bot.domain.lead import Outcome
 from bot.domain.workingtime import WorkingCalendar, parse_hours
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -35,6 +40,8 @@ _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{8,}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _REGION_NAME = re.compile(r"[a-z0-9-]+")
+_CRM_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class ConfigError(Exception):
@@ -128,6 +135,26 @@ def _region_name(value: str) -> str:
     return value
 
 
+def _crm_provider(value: str) -> str:
+    if value not in CRM_PROVIDERS:
+        raise _problem(f"not a CRM Baton works with ({' or '.join(CRM_PROVIDERS)})", value)
+    return value
+
+
+def _crm_field(value: str) -> str:
+    # Field names go into Salesforce queries, so nothing but a name gets through.
+    if not _CRM_FIELD.fullmatch(value):
+        raise _problem("not a CRM field name (letters, digits and _)", value)
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise _problem("not an email address", value)
+    return value.lower()
+
+
+CRM_PROVIDERS = tuple(provider.value for provider in CrmProvider)
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 SlackUserId = Annotated[Text, AfterValidator(_user_id)]
 SlackChannelId = Annotated[Text, AfterValidator(_channel_id)]
@@ -141,6 +168,9 @@ WorkingHours = Annotated[Text, AfterValidator(_hours)]
 RegionName = Annotated[Text, AfterValidator(_region_name)]
 SlackUserIds = Annotated[tuple[SlackUserId, ...], AfterValidator(_at_least_one)]
 Source = Text
+CrmProviderName = Annotated[Text, AfterValidator(_crm_provider)]
+CrmFieldName = Annotated[Text, AfterValidator(_crm_field)]
+Email = Annotated[Text, AfterValidator(_email)]
 
 
 class _Frozen(BaseModel):
@@ -276,6 +306,97 @@ class Region(_Frozen):
         )
 
 
+class CrmSalesReady(_Frozen):
+    """Which records become leads: those whose `field` is (or becomes) one of `values`."""
+
+    field: CrmFieldName | None = Field(default=None, description="None: the provider's.")
+    values: Annotated[tuple[Text, ...], AfterValidator(_at_least_one)] | None = None
+
+
+class CrmStatuses(_Frozen):
+    """The status Baton writes into `field` on each decision; null writes none."""
+
+    field: CrmFieldName | None = Field(default=None, description="None: the provider's.")
+    accepted: Text | None = None
+    returned: Text | None = None
+    won: Text | None = None
+    lost: Text | None = None
+
+
+class CrmDealStages(_Frozen):
+    """Which deal stages mean an opportunity, a win and a loss; others are ignored."""
+
+    opportunity: tuple[Text, ...] | None = None
+    won: Annotated[tuple[Text, ...], AfterValidator(_at_least_one)] | None = None
+    lost: Annotated[tuple[Text, ...], AfterValidator(_at_least_one)] | None = None
+
+
+class CrmConfig(_Frozen):
+    """The CRM bridge. Every key but `provider` has a default per provider that works as is."""
+
+    provider: CrmProviderName
+    sales_ready: CrmSalesReady = CrmSalesReady()
+    fields: dict[LeadField, CrmFieldName | None] = Field(
+        default_factory=dict,
+        description="Baton's lead field -> the CRM's; over the provider's, null removing one.",
+    )
+    statuses: CrmStatuses = CrmStatuses()
+    deal_stages: CrmDealStages = CrmDealStages()
+    marketing_owner: Email | None = Field(
+        default=None,
+        description="The CRM user (by email) who gets leakage and customer-service tasks.",
+    )
+    sync_every_minutes: int = Field(
+        default=5, ge=1, le=1440, description="How often crm-sync asks Salesforce for changes."
+    )
+
+    @field_validator("fields")
+    @classmethod
+    def _email_stays_mapped(cls, fields: dict[str, str | None]) -> dict[str, str | None]:
+        if "email" in fields and fields["email"] is None:
+            raise _problem("email cannot be left out: every lead needs one")
+        return fields
+
+    @model_validator(mode="after")
+    def _stages_mean_one_thing(self) -> CrmConfig:
+        meanings: dict[str, list[str]] = {}
+        for stage, outcome in self._stage_lists().items():
+            for name in outcome:
+                meanings.setdefault(name, []).append(stage)
+        twice = sorted(f"{name} ({' and '.join(m)})" for name, m in meanings.items() if len(m) > 1)
+        if twice:
+            raise _problem(f"deal_stages: a stage means one thing, got {', '.join(twice)}")
+        return self
+
+    def _stage_lists(self) -> dict[str, tuple[str, ...]]:
+        defaults = CRM_DEFAULTS[CrmProvider(self.provider)].stages
+        given = self.deal_stages
+        return {
+            outcome.value: getattr(given, outcome.value)
+            if getattr(given, outcome.value) is not None
+            else defaults[outcome]
+            for outcome in (Outcome.OPPORTUNITY, Outcome.WON, Outcome.LOST)
+        }
+
+    def rules(self) -> CrmRules:
+        """Return the bridge's rules: the provider's defaults with this section over them."""
+        statuses = self.statuses
+        return rules_for(
+            CrmProvider(self.provider),
+            fields=self.fields,
+            sales_ready_field=self.sales_ready.field,
+            sales_ready_values=self.sales_ready.values,
+            status_field=statuses.field,
+            statuses={
+                name: getattr(statuses, name)
+                for name in statuses.model_fields_set
+                if name != "field"
+            },
+            stages={Outcome(name): stages for name, stages in self._stage_lists().items()},
+            marketing_owner=self.marketing_owner,
+        )
+
+
 class BatonConfig(_Frozen):
     currency: CurrencyCode
     marketing: Marketing
@@ -286,6 +407,7 @@ class BatonConfig(_Frozen):
     regions: Annotated[tuple[Region, ...], AfterValidator(_at_least_one)] = Field(
         description="In matching order."
     )
+    crm: CrmConfig | None = Field(default=None, description="None: no CRM bridge.")
 
     @field_validator("campaigns", "regions")
     @classmethod

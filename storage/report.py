@@ -21,6 +21,8 @@ GROUP_COLUMNS = {
     GroupBy.REGION: S.region,
     GroupBy.SOURCE: S.source,
     GroupBy.REP: S.rep_id,
+    # Groups are named by text; a version is named by its number.
+    GroupBy.DEFINITION: cast(S.definition_version, String),
 }
 
 

@@ -75,22 +75,37 @@ def insert_first_summaries(
     event's values in EVENT_VALUES order).
 
     Leads taken in together mostly have events that differ only in their ids (one time, one
-    campaign, a few regions), and a lead's first events correct nothing, so ids do not change
-    how they read: such leads share one reading, each with its own lead and last event ids.
+    campaign, a few regions, the version of the lead definition), and a lead's first events
+    correct nothing, so ids do not change how they read: such leads share one reading, each
+    with its own lead and last event ids.
     """
     readings: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     values = []
     for lead_id, lead_events in events.items():
         rows = [row for _, row in lead_events]
-        if any(row[_DATA] for row in rows):  # data can hold anything: read these one by one
+        data = tuple(_flat(row[_DATA]) for row in rows)
+        if None in data:  # data can hold anything: read these one by one
             reading = _first_reading(rows, calendars)
         else:
-            shape = tuple(map(_SHAPE, rows))
+            shape = (*map(_SHAPE, rows), data)
             if shape not in readings:
                 readings[shape] = _first_reading(rows, calendars)
             reading = readings[shape]
         values.append((lead_id, *reading, lead_events[-1][0]))
     _INSERT.run(connection, values)
+
+
+_PLAIN = frozenset({str, int, type(None)})
+
+
+def _flat(data: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    """Data of plain values (a version number, a rep) as a key to compare; None for the rest."""
+    if not data:
+        return ()
+    items = tuple(sorted(data.items()))
+    if all(type(value) in _PLAIN for _, value in items):  # True == 1, but reads apart
+        return items
+    return None
 
 
 def _first_reading(rows: list[tuple[Any, ...]], calendars: CalendarBook | None) -> tuple[Any, ...]:
@@ -177,6 +192,8 @@ def summary_values(
         "contact_region": summary.contact_region,
         "leaked_at": summary.leaked_at,
         "last_event_id": summary.last_event_id,
+        "definition_version": summary.definition_version,
+        "came_back_at": summary.came_back_at,
     }
 
 

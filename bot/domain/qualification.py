@@ -10,6 +10,7 @@ from typing import Any, Protocol
 TRIAGE = "triage"
 
 
+# Read-only members: the config's models and a definition version's frozen rules both fit.
 class SourceRule(Protocol):
     @property
     def min_score(self) -> int | None: ...
@@ -69,7 +70,7 @@ def qualify(facts: Mapping[str, Any], definition: LeadDefinition) -> Qualificati
     rule = definition.source_rules.get(source) if source else None
     min_score = rule.min_score if rule else definition.min_score
     required = rule.required_fields if rule else definition.required_fields
-    missing = [name for name in required if _clean(facts.get(name)) is None]
+    missing = [name for name in required if not is_given(facts.get(name))]
     if missing:
         return Qualification(False, "missing " + ", ".join(missing))
     score = facts.get("score")
@@ -80,6 +81,13 @@ def qualify(facts: Mapping[str, Any], definition: LeadDefinition) -> Qualificati
             return Qualification(False, f"score {_num(score)} is below {min_score}")
         return Qualification(True, f"score {_num(score)} ≥ {min_score}" + _fields_note(required))
     return Qualification(True, f"{source or 'lead'} rule: required fields present")
+
+
+def is_given(value: Any) -> bool:
+    """Whether a fact counts as filled in: present, and not blank text."""
+    if isinstance(value, str):
+        return not value.isspace() and value != ""
+    return value is not None
 
 
 # Everything `route` reads of a lead.

@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from bot.domain.lead import ReturnReason
+from bot.domain.lead import RETURN_REASON_LABELS, ReturnReason
 from bot.domain.lead_summary import Stage
 
 CENT = Decimal("0.01")
@@ -41,6 +41,7 @@ class GroupBy(StrEnum):
     REGION = "region"
     SOURCE = "source"
     REP = "rep"
+    DEFINITION = "definition"  # the version of the lead definition that qualified the lead
 
 
 STAGE_NAMES = (
@@ -240,7 +241,7 @@ def build_report(
     costs: CampaignCosts,
 ) -> Report:
     """Turn each group's tally into a report row, with a total row that adds them up."""
-    groups = sorted(tallies, key=lambda g: (g is None, g or ""))
+    groups = sorted(tallies, key=lambda g: _group_order(by, g))
     exact = [
         sum((costs.share(c, n) for c, n in tallies[g].by_campaign.items()), start=Fraction(0))
         for g in groups
@@ -265,6 +266,12 @@ def build_report(
         rows=rows,
         total=total,
     )
+
+
+def _group_order(by: GroupBy, group: str | None) -> tuple[bool, int, str]:
+    """Groups by name, none last; definition versions by number (version 10 after 9)."""
+    number = int(group) if by is GroupBy.DEFINITION and group and group.isdigit() else 0
+    return group is None, number, group or ""
 
 
 def _row(group: str | None, tally: Tally, *, cost: Decimal, sla_minutes: int) -> ReportRow:
@@ -362,6 +369,8 @@ def cents_of(amount: Decimal | None) -> int:
 
 def group_label(by: GroupBy, group: str | None) -> str:
     """How a group is named to people: a lead with no region was with triage."""
+    if by is GroupBy.DEFINITION:
+        return f"version {group}" if group is not None else "(before versions)"
     if group is not None:
         return group
     return {GroupBy.REGION: "triage", GroupBy.REP: "(not accepted)"}.get(by, "(none)")
@@ -372,3 +381,46 @@ def merge_tallies(parts: Iterable[tuple[str | None, Tally]]) -> dict[str | None,
     for group, tally in parts:
         merged.setdefault(group, Tally()).merge(tally)
     return merged
+
+
+# Returns worth telling marketing about ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DominantReturn:
+    """One reason that accounts for much of a group's returns: the digest says so."""
+
+    by: GroupBy
+    group: str | None
+    reason: str
+    returned: int  # the group's returns
+    for_reason: int  # of them, for this reason
+
+    @property
+    def share(self) -> float:
+        return self.for_reason / self.returned
+
+    def sentence(self, period: str) -> str:
+        """Like "62 % of trade_show returns last month: bad contact data"."""
+        if self.reason in REASONS:
+            label = RETURN_REASON_LABELS[ReturnReason(self.reason)].lower()
+        else:
+            label = self.reason.replace("_", " ")
+        return (
+            f"{round(self.share * 100)} % of {group_label(self.by, self.group)} returns "
+            f"{period}: {label}"
+        )
+
+
+def dominant_returns(report: Report, *, share: float, at_least: int) -> tuple[DominantReturn, ...]:
+    """The groups whose returns are at least `share` for one reason, counting only groups
+    with `at_least` returns (so that two returns of three are not news); largest share first."""
+    found = []
+    for row in report.rows:
+        returned = row.funnel.returned
+        if returned < at_least or not row.returns_by_reason:
+            continue
+        reason, count = max(row.returns_by_reason.items(), key=lambda item: item[1])
+        if count / returned >= share:
+            found.append(DominantReturn(report.by, row.group, reason, returned, count))
+    return tuple(sorted(found, key=lambda d: (-d.share, -d.returned, d.group or "")))

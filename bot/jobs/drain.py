@@ -45,4 +45,4 @@ def deliver_queued(
 
 
 def _undelivered(baton: Baton) -> int:
-    return service_status(baton)["slack"]["undelivered"]
+    return int(service_status(baton)["slack"]["undelivered"])

@@ -11,7 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.app import Baton
 from bot.jobs.passes import JOBS, run_job
 from bot.services.ports import StorageUnavailable
-from storage.scheduler_lock import SchedulerBusy
+from storage.scheduler_lock import SchedulerBusy, SchedulerLock
 
 log = logging.getLogger(__name__)
 # The first passes run soon after start, a little apart, to catch up on what came due meanwhile.
@@ -29,7 +29,7 @@ class Scheduler:
     ) -> None:
         self.baton = baton
         self.first_pass, self.stagger = first_pass, stagger
-        self._lock = None
+        self._lock: SchedulerLock | None = None
         # Missed runs collapse into one: a pass catches up on everything due since the last.
         self.apscheduler = BackgroundScheduler(
             timezone=UTC,

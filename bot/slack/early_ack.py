@@ -33,8 +33,9 @@ MAX_AGE_SECONDS = 5 * 60
 TIMESTAMP_DIGITS = 12
 # Fields Bolt reads before any listener runs, with the types Slack gives them: a body
 # shaped otherwise would make Bolt fail (500) instead of being refused.
-OBJECT_FIELDS = ("event", "view", "message", "container")
+OBJECT_FIELDS = ("event", "view", "message", "container", "workflow_step")
 TEXT_FIELDS = ("type", "event_id", "callback_id", "challenge", "command")
+VIEW_TEXT = ("type", "callback_id")
 
 
 class SlackSignature:
@@ -105,7 +106,12 @@ def shaped_as_slack_sends(payload: Mapping[str, Any]) -> bool:
         case "block_actions":
             return bool(actions) and all(isinstance(a.get("action_id"), str) for a in actions)
         case "view_submission" | "view_closed":
-            return isinstance(payload.get("view", {}).get("callback_id"), str)
+            view = payload.get("view", {})
+            # Bolt reads the view's type, and for a workflow step's view the step it saves.
+            step_given = view.get("type") != "workflow_step" or "workflow_step" in payload
+            return all(isinstance(view.get(name), str) for name in VIEW_TEXT) and step_given
+        case "workflow_step_edit":
+            return "workflow_step" in payload
         case "url_verification":
             return "challenge" in payload
         case _:

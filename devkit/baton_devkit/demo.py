@@ -18,9 +18,9 @@ from baton_devkit.standin import SlackStandIn
 from bot.app import Baton, build_baton
 from bot.clock import FixedClock
 from bot.runtime import web_client
-from bot.slack.bolt import build_bolt
 from bot.slack.delivery import Deliverer
 from bot.slack.ids import ActionId
+from bot.slack_app import build_bolt
 from bot.web import create_web_app
 from config.model import load_config
 from config.settings import load_settings

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from baton_devkit import simulate
 from hypothesis import HealthCheck, given, settings
@@ -171,7 +172,7 @@ def stored(slack: SlackHarness) -> tuple[int, ...]:
         )
 
 
-def post(slack: SlackHarness, body: bytes, headers: Headers):  # type: ignore[no-untyped-def]
+def post(slack: SlackHarness, body: bytes, headers: Headers) -> httpx.Response:
     return slack.http.post("/slack/events", content=body, headers=headers)
 
 
@@ -228,6 +229,9 @@ def test_an_unsigned_request_with_a_broken_stamp_or_body_is_refused_not_failed(
         (b"[" * 100_000 + b"]" * 100_000, b"application/json"),
         (b"\xff\xfe{}", b"application/json"),
         (b'{"team": 5}', b"application/json"),
+        # Bolt reads a submitted view's type, and the step of a workflow step being edited.
+        (b'{"type": "view_submission", "view": {"callback_id": "x"}}', b"application/json"),
+        (b'{"type": "workflow_step_edit", "callback_id": "x"}', b"application/json"),
     ],
 )
 def test_a_signed_body_that_cannot_be_parsed_is_a_bad_request(

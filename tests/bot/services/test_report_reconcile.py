@@ -239,6 +239,7 @@ def recount_lead(g: Generated, config: BatonConfig) -> Counted:
         GroupBy.SOURCE: next((e.source for _, e in events if e.source), None),
         GroupBy.REGION: events[-1][1].region,
         GroupBy.REP: accepts[-1].data["rep_id"] if accepts else None,
+        GroupBy.DEFINITION: _definition(events),
     }
     return Counted(
         received_at=events[0][1].at,
@@ -266,6 +267,17 @@ def _deal(live: list[tuple[int, LeadEvent]], won: bool, lost: bool) -> tuple[Any
         if e.reason_code == "lost" and lost:
             deal = opportunity
     return deal
+
+
+def _definition(events: list[tuple[int, LeadEvent]]) -> str | None:
+    """The version that first let the lead through to sales, else the first that qualified it."""
+    version, ready = None, False
+    for _, e in events:
+        number = e.data.get("definition_version") if e.kind in ("received", "qualified") else None
+        if number is not None and (version is None or (e.status_after == "pending" and not ready)):
+            version = number
+        ready = ready or e.status_after == "pending"
+    return None if version is None else str(version)
 
 
 def _waiting_start(live: list[tuple[int, LeadEvent]], until: int) -> datetime:
