@@ -5,8 +5,8 @@ Every benchmark measures Baton beside an honest baseline in the same run, the tw
 turns round after round (`interleave`), and prints each one's min/median/max and the ratio
 of their medians against the goal (`Scorecard.judge`).
 
-The development helpers of the product (the Slack stand-in, signed Slack requests, the local
-wiring) are imported here and nowhere else in bench/, so that moving them moves one import.
+The development kit (the Slack stand-in, signed Slack requests, the local wiring) is imported
+here and nowhere else in bench/, so that a change of it changes one import.
 
 The app under test runs in a child process so that the client threads measuring it do not
 compete with it for the interpreter lock, as a real client on another machine would not.
@@ -46,12 +46,12 @@ import httpx
 import psycopg
 import uvicorn
 
-from bot.domain.qualification import route
+# The development kit: imported here only (see the module's docstring).
+from baton_devkit.local import standin_for
+from baton_devkit.simulate import button_click, interaction_body, signed_headers, slash_command
+from baton_devkit.standin import Call, SlackStandIn
 
-# The product's development helpers: only here (see the module's docstring).
-from bot.slack.local import standin_for
-from bot.slack.simulate import button_click, interaction_body, signed_headers, slash_command
-from bot.slack.standin import Call, SlackStandIn
+from bot.domain.qualification import route
 from config.model import BatonConfig
 from storage.db import Database, open_database
 
@@ -169,17 +169,20 @@ class Goal:
     """A row of the goals table: what is measured, and the bound its figure must keep.
 
     With `ratio`, the figure is the ratio of the medians (Baton's over the baseline's);
-    without, Baton's median itself.
+    without, Baton's median itself. Without a bound, the figures are shown for information.
     """
 
     measure: str
     wording: str
-    bound: float
+    bound: float | None
     at_most: bool = True
     ratio: bool = True
 
-    def met_by(self, figure: float) -> bool:
-        return figure <= self.bound if self.at_most else figure >= self.bound
+    def verdict(self, figure: float) -> str:
+        if self.bound is None:
+            return "(information)"
+        met = figure <= self.bound if self.at_most else figure >= self.bound
+        return "met" if met else "MISSED"
 
 
 @dataclass(frozen=True)
@@ -227,8 +230,8 @@ class Scorecard:
             shown = f"ratio of medians {figure:.2f}"
         else:
             shown = f"median {_number(figure)} {unit}"
-        met = goal.met_by(figure)
-        print(f"    {shown}; goal {goal.wording}: {'met' if met else 'MISSED'}", flush=True)
+        verdict = goal.verdict(figure)
+        print(f"    {shown}; goal {goal.wording}: {verdict}", flush=True)
         self.rows.append(
             (
                 goal.measure,
@@ -237,10 +240,10 @@ class Scorecard:
                 f"{baseline} {unit}" if baseline else "",
                 f"{figure:.2f}" if goal.ratio else f"{_number(figure)} {unit}",
                 goal.wording,
-                "met" if met else "MISSED",
+                verdict,
             )
         )
-        return met
+        return verdict != "MISSED"
 
     def note(self, measure: str, backend: str, text: str) -> None:
         """A figure that is shown in the summary but judged by no goal."""
@@ -666,7 +669,7 @@ def serving_baton(*, deliver: bool, **settings: Any) -> tuple[Any, Callable[[], 
     server's process."""
     from bot.app import build_baton
     from bot.runtime import settle_for_serving, start_delivery
-    from bot.slack.bolt import build_bolt
+    from bot.slack_app import build_bolt
     from bot.web import create_web_app
     from config.settings import load_settings
 

@@ -47,8 +47,8 @@ from harness import (
 )
 
 from bot.app import build_baton
+from bot.csvfiles.importing import import_csv
 from bot.domain.qualification import route
-from bot.services.csv_import import import_csv
 from config.model import load_config
 from config.settings import load_settings
 

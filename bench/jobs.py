@@ -41,7 +41,7 @@ from bot.services import timers
 from bot.services.timers import Job
 from config.model import load_config
 from storage.db import Database
-from storage.timers import SqlTimerUnitOfWork
+from storage.uow import SqlUnitOfWork
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config(ROOT / "config" / "baton.yaml")
@@ -261,7 +261,7 @@ def plans(database: Database, reads: list[tuple[str, Any]]) -> list[str]:
     return lines
 
 
-class RolledBack(SqlTimerUnitOfWork):
+class RolledBack(SqlUnitOfWork):
     """A pass whose transaction is rolled back at the end, so the same pass can be timed again."""
 
     def commit(self) -> None:
@@ -271,7 +271,7 @@ class RolledBack(SqlTimerUnitOfWork):
 def one_pass(
     database: Database, job: Job, now: datetime, *, keep: bool = True
 ) -> tuple[float, timers.PassResult]:
-    unit = SqlTimerUnitOfWork if keep else RolledBack
+    unit = SqlUnitOfWork if keep else RolledBack
     started = time.perf_counter()
     result = timers.PASSES[job](
         uow_factory=lambda: unit(database), config=CONFIG, clock=FixedClock(now)

@@ -7,22 +7,19 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
 from bot.domain.lead_summary import CalendarBook
-from bot.services.digest import DigestUnitOfWork
-from bot.services.intake import Routing
-from bot.services.ports import UnitOfWork
-from bot.services.reads import LeadReader, OutcomeUnitOfWork
-from bot.services.report import ReportReader, calendar_book
-from bot.services.timer_ports import TimerUnitOfWork
+from bot.services.intake_plan import Routing
+from bot.services.ports import LeadReader, ReportReader, SnapshotReader, StatusReader, UnitOfWork
+from bot.services.report import calendar_book
 from config.model import BatonConfig, load_config
 from config.settings import Settings
 from storage.db import Database, open_database
-from storage.digests import SqlDigestUnitOfWork
+from storage.health import WriteProbe
 from storage.job_runs import SqlJobRuns
-from storage.outcome_uow import SqlOutcomeUnitOfWork
+from storage.queries import SqlStatusReader
 from storage.reads import SqlLeadReader
 from storage.report import SqlReportReader
 from storage.scheduler_lock import SchedulerLock, hold_scheduler_lock
-from storage.timers import SqlTimerUnitOfWork
+from storage.snapshots import SqlSnapshotReader
 from storage.uow import SqlUnitOfWork
 
 
@@ -36,27 +33,38 @@ class Baton:
     clock: Clock = field(default_factory=SystemClock)
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
     _calendars: tuple[BatonConfig, CalendarBook] | None = field(default=None, repr=False)
+    _write_probe: WriteProbe | None = field(default=None, repr=False)
 
     def unit_of_work(self) -> UnitOfWork:
+        """A new write transaction, with a repository per aggregate: the one every service uses."""
         return SqlUnitOfWork(self.database, calendars=self.calendars)
 
     @property
     def uow_factory(self) -> Callable[[], UnitOfWork]:
         return self.unit_of_work
 
-    def outcome_unit_of_work(self) -> OutcomeUnitOfWork:
-        return SqlOutcomeUnitOfWork(self.database, calendars=self.calendars)
-
     @property
     def reader(self) -> LeadReader:
         return SqlLeadReader(self.database)
 
-    def timer_unit_of_work(self) -> TimerUnitOfWork:
-        return SqlTimerUnitOfWork(self.database, calendars=self.calendars)
+    @property
+    def snapshots(self) -> SnapshotReader:
+        return SqlSnapshotReader(self.database)
+
+    @property
+    def status_reader(self) -> StatusReader:
+        return SqlStatusReader(self.database)
 
     @property
     def job_runs(self) -> SqlJobRuns:
         return SqlJobRuns(self.database)
+
+    @property
+    def write_probe(self) -> WriteProbe:
+        """Whether writes reach the store: shared by every health check of this process."""
+        if self._write_probe is None:
+            self._write_probe = WriteProbe(self.database)
+        return self._write_probe
 
     def hold_scheduler_lock(self) -> SchedulerLock:
         """Take the right to run the scheduler; raises SchedulerBusy on a SQLite file in use."""
@@ -78,9 +86,6 @@ class Baton:
     @property
     def report_reader(self) -> ReportReader:
         return SqlReportReader(self.database)
-
-    def digest_unit_of_work(self) -> DigestUnitOfWork:
-        return SqlDigestUnitOfWork(self.database, calendars=self.calendars)
 
     @property
     def routing(self) -> Routing:

@@ -5,20 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.domain.report import (
-    COLUMNS,
-    Report,
-    Spread,
-    flat_row,
-    group_label,
-    report_json,
-)
+from bot.domain.report import Report, ReportRow, Spread, group_label
+from bot.domain.report_data import COLUMNS, flat_row, report_json
 
 TOTAL = "(total)"
+# A spreadsheet takes a cell that starts with one of these as a formula (OWASP, "CSV
+# Injection"); campaign and source names come from whoever sent the leads.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def as_json(report: Report) -> str:
@@ -28,7 +26,9 @@ def as_json(report: Report) -> str:
 def as_csv(report: Report) -> str:
     """One row per group and a last row for the total; empty cells where a figure is undefined."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF, as RFC 4180 has it: a field holding either character is then quoted, so a
+    # carriage return in a name cannot start a new row (with a formula) in a spreadsheet.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in report.rows:
         writer.writerow(_cells(flat_row(row, group_label=group_label(report.by, row.group))))
@@ -37,10 +37,21 @@ def as_csv(report: Report) -> str:
 
 
 def _cells(values: dict[str, Any]) -> list[str]:
-    return ["" if value is None else str(value) for value in values.values()]
+    return [spreadsheet_cell(value) for value in values.values()]
 
 
-TABLE = (
+def spreadsheet_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet shows as it is, never runs as a formula."""
+    if value is None:
+        return ""
+    # Only text is quoted: Baton's own figures, negative ones too, stay numbers.
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return str(value)
+
+
+# Each column of the terminal table: its heading, and how a row shows in it.
+TABLE: tuple[tuple[str, Callable[[ReportRow], str]], ...] = (
     ("received", lambda r: _count(r.funnel.received)),
     ("ready", lambda r: _count(r.funnel.sales_ready)),
     ("accepted", lambda r: _count(r.funnel.accepted)),

@@ -17,22 +17,28 @@ def web_client(baton: Baton) -> WebClient:
     token = baton.settings.slack_bot_token
     return WebClient(
         token=token.get_secret_value() if token else None,
-        base_url=slack_api_url(baton),
+        base_url=slack_api_url(baton.settings),
         timeout=15,
         retry_handlers=[],
     )
 
 
-def start_delivery(baton: Baton) -> Deliverer:
-    deliverer = Deliverer(
+def delivery_worker(baton: Baton) -> Deliverer:
+    """The outbox worker on Baton's store, Slack client, config and clock."""
+    return Deliverer(
         outbox=SqlOutbox(baton.database),
         client=web_client(baton),
         config=baton.config,
         clock=baton.clock,
     )
-    baton.outbox_listeners.append(deliverer.wake.set)
-    deliverer.start()
-    return deliverer
+
+
+def start_delivery(baton: Baton) -> Deliverer:
+    """Deliver in the background, woken whenever new Slack work is queued."""
+    worker = delivery_worker(baton)
+    baton.outbox_listeners.append(worker.wake.set)
+    worker.start()
+    return worker
 
 
 def settle_for_serving() -> None:

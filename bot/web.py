@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from fastapi.responses import JSONResponse
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
-from bot.slack.bolt import PooledWebClient, carry_on
-from bot.slack.early_ack import EarlyAck
+from bot.services.ports import StorageUnavailable
+from bot.slack.acks import carry_on
+from bot.slack.bolt import PooledWebClient
+from bot.slack.early_ack import SlackSignature, acked_first, bolt_request, lower_case_headers
 from handlers import health, intake, report
 
 
 def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     """Build the web app around a built Baton; with a Bolt app, Slack's endpoint too."""
     app = FastAPI(
-        title="Baton", version="0.1.0", docs_url=None, redoc_url=None, lifespan=_lifespan(bolt)
+        title="Baton",
+        version=version("baton"),
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan(bolt),
     )
     router = APIRouter()
     if bolt is not None:
@@ -30,11 +38,26 @@ def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     health.register(router, baton)
     report.register(router, baton)
     app.include_router(router)
+    app.add_exception_handler(StorageUnavailable, _storage_unavailable)
+    # FastAPI's documented way to extend the schema is to replace this method.
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
-def _lifespan(bolt: AsyncApp | None):  # type: ignore[no-untyped-def]
+# Long enough for a disk to be freed or a database to fail over; short enough for a webhook.
+RETRY_AFTER_SECONDS = 30
+
+
+async def _storage_unavailable(_request: Request, error: Exception) -> Response:
+    """Nothing was stored: say why in one line, and when to send the same request again."""
+    return JSONResponse(
+        {"error": str(error)},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _lifespan(bolt: AsyncApp | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
@@ -45,15 +68,28 @@ def _lifespan(bolt: AsyncApp | None):  # type: ignore[no-untyped-def]
 
 
 def _mount_slack(router: APIRouter, bolt: AsyncApp, signing_secret: str | None) -> None:
-    handler = AsyncSlackRequestHandler(bolt)
-    early = EarlyAck(signing_secret)
+    signature = SlackSignature(signing_secret) if signing_secret else None
 
-    @router.post("/slack/events", summary="Slack's events, interactions and slash commands")
+    @router.post(
+        "/slack/events",
+        summary="Slack's events, interactions and slash commands",
+        responses={
+            400: {"description": "Signed, but the body is not a form or JSON object"},
+            401: {"description": "Not signed with the app's signing secret, or too old"},
+        },
+    )
     async def slack_events(request: Request) -> Response:
-        if early.applies(await request.body(), request.headers):
-            carry_on(handler.handle(request), "dispatching an acked request")
+        body = await request.body()
+        headers = lower_case_headers(request.headers.items())
+        if signature is not None and not signature.verifies(body, headers):
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        parsed = bolt_request(body, query=request.url.query, headers=headers)
+        if parsed is None:
+            return JSONResponse({"error": "the body cannot be parsed"}, status_code=400)
+        if acked_first(parsed):
+            carry_on(bolt.async_dispatch(parsed), "dispatching an acked request")
             return Response(status_code=200)
-        return await handler.handle(request)
+        return to_starlette_response(await bolt.async_dispatch(parsed))
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -9,45 +9,38 @@ from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails
 
 from bot.domain.workingtime import WorkingCalendar, parse_hours
-
-LEAD_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "title",
-    "phone",
-    "country",
-    "state",
-    "postal_code",
-    "campaign",
-    "source",
-    "score",
+from config.crm import CrmConfig
+from config.fields import (
+    WEEKDAYS,
+    CountryCode,
+    CurrencyCode,
+    Frozen,
+    LeadField,
+    PostalPrefix,
+    RegionName,
+    SlackChannelId,
+    SlackUserId,
+    SlackUserIds,
+    Source,
+    Text,
+    TimeZoneName,
+    Weekday,
+    WorkingHours,
+    at_least_one,
+    problem,
 )
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-_USER_ID = re.compile(r"[UW][A-Z0-9]{8,}")
-_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{8,}")
-_CURRENCY = re.compile(r"[A-Z]{3}")
-_COUNTRY = re.compile(r"[A-Z]{2}")
-_REGION_NAME = re.compile(r"[a-z0-9-]+")
 
 
 class ConfigError(Exception):
@@ -58,128 +51,26 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-def _problem(reason: str, value: Any = None) -> PydanticCustomError:
-    # Custom errors keep pydantic from prefixing "Value error, " to the reason, and the
-    # context keeps braces in a bad value from being read as a template.
-    if value is None:
-        return PydanticCustomError("baton_config", reason)
-    return PydanticCustomError("baton_config", reason + ", got {value}", {"value": repr(value)})
-
-
-def _user_id(value: str) -> str:
-    if not _USER_ID.fullmatch(value):
-        raise _problem("not a Slack user ID (U… or W…)", value)
-    return value
-
-
-def _channel_id(value: str) -> str:
-    if not _CHANNEL_ID.fullmatch(value):
-        raise _problem("not a Slack channel ID (C… or G…)", value)
-    return value
-
-
-def _currency(value: str) -> str:
-    if not _CURRENCY.fullmatch(value):
-        raise _problem("not an ISO 4217 currency code (3 capital letters, such as USD)", value)
-    return value
-
-
-def _country(value: str) -> str:
-    code = value.upper()
-    if not _COUNTRY.fullmatch(code):
-        raise _problem("not an ISO 3166 alpha-2 country code (such as DE)", value)
-    return code
-
-
-def _postal_prefix(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise _problem("postal prefixes must be quoted strings so leading zeros are kept", value)
-    return value
-
-
-def _lead_field(value: str) -> str:
-    if value not in LEAD_FIELDS:
-        raise _problem(f"not a lead field (one of: {', '.join(LEAD_FIELDS)})", value)
-    return value
-
-
-def _weekday(value: str) -> str:
-    day = value.lower()
-    if day not in WEEKDAYS:
-        raise _problem(f"not a weekday (one of: {', '.join(WEEKDAYS)})", value)
-    return day
-
-
-def _time_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        reason = "unknown time zone (expected an IANA name such as Europe/Berlin)"
-        raise _problem(reason, value) from None
-    return value
-
-
-def _hours(value: str) -> str:
-    try:
-        parse_hours(value)
-    except ValueError as error:
-        raise _problem(str(error)) from None
-    return value
-
-
-def _at_least_one(items: tuple[Any, ...]) -> tuple[Any, ...]:
-    # Checked after the items, not as min_length: pydantic would also count the bad items
-    # as missing and report the list as too short.
-    if not items:
-        raise _problem("needs at least one entry")
-    return items
-
-
-def _region_name(value: str) -> str:
-    if not _REGION_NAME.fullmatch(value):
-        raise _problem("not a lowercase name of letters a-z, digits and '-'", value)
-    return value
-
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-SlackUserId = Annotated[Text, AfterValidator(_user_id)]
-SlackChannelId = Annotated[Text, AfterValidator(_channel_id)]
-CurrencyCode = Annotated[Text, AfterValidator(_currency)]
-CountryCode = Annotated[Text, AfterValidator(_country)]
-PostalPrefix = Annotated[Text, BeforeValidator(_postal_prefix)]
-LeadField = Annotated[Text, AfterValidator(_lead_field)]
-Weekday = Annotated[Text, AfterValidator(_weekday)]
-TimeZoneName = Annotated[Text, AfterValidator(_time_zone)]
-WorkingHours = Annotated[Text, AfterValidator(_hours)]
-RegionName = Annotated[Text, AfterValidator(_region_name)]
-SlackUserIds = Annotated[tuple[SlackUserId, ...], AfterValidator(_at_least_one)]
-Source = Text
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Marketing(_Frozen):
+class Marketing(Frozen):
     channel: SlackChannelId = Field(
         description="Gets returned-lead notices, leakage tasks, digests."
     )
     users: SlackUserIds = Field(description="Who counts as marketing.")
 
 
-class Triage(_Frozen):
+class Triage(Frozen):
     channel: SlackChannelId = Field(description="Where leads that match no region are posted.")
     deciders: SlackUserIds = Field(description="Who may decide on triage leads.")
 
 
-class SourceRule(_Frozen):
+class SourceRule(Frozen):
     """The lead definition for one source; it replaces the general one for that source."""
 
     min_score: int | None = Field(ge=0, le=100, description="None: no score needed.")
     required_fields: tuple[LeadField, ...]
 
 
-class LeadDefinition(_Frozen):
+class LeadDefinition(Frozen):
     min_score: int | None = Field(ge=0, le=100, description="None: no score needed.")
     required_fields: tuple[LeadField, ...]
     allowed_sources: tuple[Source, ...] = Field(default=(), description="Empty: any source.")
@@ -193,11 +84,11 @@ class LeadDefinition(_Frozen):
         allowed = info.data.get("allowed_sources") or ()
         strangers = [source for source in rules if allowed and source not in allowed]
         if strangers:
-            raise _problem(f"no such source in allowed_sources: {', '.join(strangers)}")
+            raise problem(f"no such source in allowed_sources: {', '.join(strangers)}")
         return rules
 
 
-class SLA(_Frozen):
+class SLA(Frozen):
     handoff_hours: int = Field(default=4, gt=0, description="Working hours in pending.")
     escalation_hours: int = Field(default=8, gt=0, validate_default=True)
     leakage_days: int = Field(default=14, gt=0, description="Calendar days after acceptance.")
@@ -209,11 +100,11 @@ class SLA(_Frozen):
     def _escalation_after_handoff(cls, hours: int, info: ValidationInfo) -> int:
         handoff = info.data.get("handoff_hours")
         if handoff is not None and hours <= handoff:
-            raise _problem(f"must be greater than handoff_hours ({handoff})", hours)
+            raise problem(f"must be greater than handoff_hours ({handoff})", hours)
         return hours
 
 
-class Campaign(_Frozen):
+class Campaign(Frozen):
     name: Text
     cost: Decimal = Field(ge=0)
     starts: date
@@ -225,11 +116,11 @@ class Campaign(_Frozen):
     def _ends_after_start(cls, ends: date, info: ValidationInfo) -> date:
         starts = info.data.get("starts")
         if starts is not None and ends < starts:
-            raise _problem(f"must not be before starts ({starts.isoformat()})", ends.isoformat())
+            raise problem(f"must not be before starts ({starts.isoformat()})", ends.isoformat())
         return ends
 
 
-class RegionMatch(_Frozen):
+class RegionMatch(Frozen):
     """What leads a region takes.
 
     Every criterion that is given (a non-empty list) must hold: the lead's country is one of
@@ -244,7 +135,7 @@ class RegionMatch(_Frozen):
     postal_prefixes: tuple[PostalPrefix, ...] = ()
 
 
-class Region(_Frozen):
+class Region(Frozen):
     name: RegionName
     manager: SlackUserId
     backup: SlackUserId | None = None
@@ -253,8 +144,8 @@ class Region(_Frozen):
         default=None, description="None: handoffs go to the manager as a DM."
     )
     timezone: TimeZoneName
-    working_days: Annotated[tuple[Weekday, ...], AfterValidator(_at_least_one)] = WEEKDAYS[:5]
-    working_hours: Annotated[tuple[WorkingHours, ...], AfterValidator(_at_least_one)] = (
+    working_days: Annotated[tuple[Weekday, ...], AfterValidator(at_least_one)] = WEEKDAYS[:5]
+    working_hours: Annotated[tuple[WorkingHours, ...], AfterValidator(at_least_one)] = (
         "09:00-17:00",
     )
     holidays: tuple[date, ...] = ()
@@ -264,7 +155,7 @@ class Region(_Frozen):
     @classmethod
     def _backup_is_someone_else(cls, backup: str | None, info: ValidationInfo) -> str | None:
         if backup is not None and backup == info.data.get("manager"):
-            raise _problem("the backup must be someone other than the manager", backup)
+            raise problem("the backup must be someone other than the manager", backup)
         return backup
 
     @field_validator("working_hours")
@@ -273,7 +164,7 @@ class Region(_Frozen):
         ordered = sorted((parse_hours(text), text) for text in intervals)
         for (earlier, earlier_text), (later, later_text) in pairwise(ordered):
             if later[0] < earlier[1]:
-                raise _problem(f"working hours overlap: {earlier_text} and {later_text}")
+                raise problem(f"working hours overlap: {earlier_text} and {later_text}")
         return intervals
 
     def calendar(self) -> WorkingCalendar:
@@ -289,16 +180,17 @@ class Region(_Frozen):
         )
 
 
-class BatonConfig(_Frozen):
+class BatonConfig(Frozen):
     currency: CurrencyCode
     marketing: Marketing
     triage: Triage
     lead_definition: LeadDefinition
     sla: SLA = SLA()
     campaigns: tuple[Campaign, ...] = ()
-    regions: Annotated[tuple[Region, ...], AfterValidator(_at_least_one)] = Field(
+    regions: Annotated[tuple[Region, ...], AfterValidator(at_least_one)] = Field(
         description="In matching order."
     )
+    crm: CrmConfig | None = Field(default=None, description="None: no CRM bridge.")
 
     @field_validator("campaigns", "regions")
     @classmethod
@@ -306,7 +198,7 @@ class BatonConfig(_Frozen):
         names = [item.name for item in items]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
-            raise _problem(f"names must be unique, repeated: {', '.join(repeated)}")
+            raise problem(f"names must be unique, repeated: {', '.join(repeated)}")
         return items
 
     def region(self, name: str) -> Region | None:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+HUBSPOT_API_URL = "https://api.hubapi.com"
+SALESFORCE_API_VERSION = "62.0"
 
+_API_VERSION = re.compile(r"[1-9][0-9]{1,2}\.0")
 _URL_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+]*)://(?P<rest>.*)$", re.DOTALL)
 
 
@@ -57,6 +60,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database: SQLite or PostgreSQL.",
         repr=False,  # it may carry the database password
     )
+    baton_database_wait: float = Field(
+        default=60,
+        ge=0,
+        description=(
+            "Seconds `baton serve` and `baton socket` keep trying to reach the database at "
+            "start before they give up."
+        ),
+    )
     baton_config: Path = Field(
         default=Path("config/baton.yaml"),
         description="The YAML file with routing, SLAs and the lead definition.",
@@ -75,6 +86,45 @@ class Settings(BaseSettings):
         default="INFO",
         description="Logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL.",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`text` for a terminal, `json` for one JSON object per line.",
+    )
+    baton_public_url: str | None = Field(
+        default=None,
+        description=(
+            "Baton's public base URL as others call it (https://baton.example.com); set it "
+            "when a proxy changes the URL Baton sees, so HubSpot's webhook signatures verify."
+        ),
+    )
+    hubspot_access_token: SecretStr | None = Field(
+        default=None,
+        description="Access token of Baton's HubSpot app; required with crm.provider hubspot.",
+    )
+    hubspot_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Client secret of Baton's HubSpot app: verifies HubSpot's webhooks.",
+    )
+    hubspot_api_url: str = Field(
+        default=HUBSPOT_API_URL,
+        description="Base URL of HubSpot's API; unset means HubSpot's own.",
+    )
+    salesforce_instance_url: str | None = Field(
+        default=None,
+        description="The org's My Domain URL (https://acme.my.salesforce.com).",
+    )
+    salesforce_client_id: str | None = Field(
+        default=None,
+        description="Consumer key of the connected app Baton signs in with (client credentials).",
+    )
+    salesforce_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Consumer secret of that connected app.",
+    )
+    salesforce_api_version: str = Field(
+        default=SALESFORCE_API_VERSION,
+        description="Salesforce REST API version, such as 62.0.",
+    )
 
     @field_validator(
         "slack_bot_token",
@@ -83,6 +133,12 @@ class Settings(BaseSettings):
         "slack_api_url",
         "baton_intake_token",
         "baton_report_token",
+        "baton_public_url",
+        "hubspot_access_token",
+        "hubspot_client_secret",
+        "salesforce_instance_url",
+        "salesforce_client_id",
+        "salesforce_client_secret",
         mode="before",
     )
     @classmethod
@@ -116,6 +172,32 @@ class Settings(BaseSettings):
             raise _invalid("is malformed: expected an http(s) URL such as https://slack.com/api/")
         # slack_sdk joins method names onto base_url, so it must end with a slash.
         return url if url.endswith("/") else url + "/"
+
+    @field_validator("baton_public_url", "hubspot_api_url", "salesforce_instance_url")
+    @classmethod
+    def _is_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = value.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise _invalid("is malformed: expected an http(s) URL such as https://example.com")
+        return url.rstrip("/")
+
+    @field_validator("hubspot_api_url", "salesforce_api_version", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[str(info.field_name)].default
+        return value
+
+    @field_validator("salesforce_api_version")
+    @classmethod
+    def _is_api_version(cls, value: str) -> str:
+        version = value.strip().removeprefix("v")
+        if not _API_VERSION.fullmatch(version):
+            raise _invalid("is malformed: expected a version such as 62.0")
+        return version
 
     @field_validator("database_url")
     @classmethod
@@ -153,6 +235,14 @@ class Settings(BaseSettings):
         if not value.strip():
             raise _invalid("is empty: expected an address such as 0.0.0.0")
         return value.strip()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _is_log_format(cls, value: Any) -> str:
+        chosen = str(value).strip().lower()
+        if chosen not in ("text", "json"):
+            raise _invalid("is not a log format (text or json)")
+        return chosen
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -18,8 +18,9 @@ def register(router: APIRouter, baton: Baton) -> None:
 
     @router.get("/healthz", summary="Health: database, Slack backlog, last job runs")
     async def healthz() -> JSONResponse:
-        status = await run_in_threadpool(service_status, baton)
-        return JSONResponse(status, status_code=200 if status["database"] == "ok" else 503)
+        status = await run_in_threadpool(service_status, baton, probe_writes=True)
+        healthy = status["database"] == "ok" and status["writes"] == "ok"
+        return JSONResponse(status, status_code=200 if healthy else 503)
 
     @router.get("/metrics", summary="Prometheus metrics (no personal data)")
     async def metrics() -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -12,7 +11,7 @@ from fastapi.responses import JSONResponse
 from bot.app import Baton
 from bot.services.intake import take_leads, take_small_requests
 from bot.services.intake_queue import IntakeQueue
-from bot.services.leadin import MAX_BATCH, LeadIn, check_leads
+from bot.services.leadin import MAX_BATCH, MAX_DEPTH, LeadIn, NotJson, check_leads, read_json
 
 MAX_BODY = 1024 * 1024
 
@@ -44,9 +43,9 @@ def register(router: APIRouter, baton: Baton) -> None:
         except BodyTooLarge:
             return _error(413, "the body is larger than 1 MiB; send fewer leads per request")
         try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return _error(400, f"the body is not valid JSON: {error}")
+            document = read_json(body)
+        except NotJson as error:
+            return _error(400, f"the body {error}")
         raw, problem = _lead_list(document)
         if problem:
             return _error(422, problem)
@@ -159,7 +158,9 @@ def lead_schemas() -> dict[str, Any]:
 def _openapi_responses() -> dict[int | str, dict[str, Any]]:
     return {
         202: {"description": "Stored: each lead's id, status and whether it was created or merged"},
-        400: {"description": "The body is not valid JSON"},
+        400: {
+            "description": f"The body is not valid JSON, or nests deeper than {MAX_DEPTH} levels"
+        },
         401: {"description": "Missing or wrong bearer token"},
         413: {"description": "Body over 1 MiB"},
         415: {"description": "Content type is not JSON"},

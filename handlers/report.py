@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.app import Baton
 from bot.domain.periods import PeriodError, between
-from bot.domain.report import GroupBy, report_json
+from bot.domain.report import GroupBy
+from bot.domain.report_data import report_json
 from bot.services.report import ReportQuery, closed_loop_report, period_bounds
 
 

@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import Baton
-from bot.services import desk
 from bot.slack import home
-from bot.slack.bolt import answer_at_ack, run_service
+from bot.slack.acks import answer_at_ack, run_service
+from bot.slack.answers import publish_home
+from bot.slack.payloads import SlackBody, read_home_opened
+from handlers.slack_services import SlackServices
 
-log = logging.getLogger(__name__)
 
-
-def register(bolt: AsyncApp, baton: Baton) -> None:
+def register(bolt: AsyncApp, services: SlackServices) -> None:
     @bolt.event("app_home_opened")
     @answer_at_ack
-    async def home_opened(event, client) -> None:  # type: ignore[no-untyped-def]
-        if event.get("tab") != "home":
+    async def home_opened(body: SlackBody, client: AsyncWebClient) -> None:
+        opened = read_home_opened(body)
+        if opened.tab != "home":
             return  # the Messages tab
-        user = event["user"]
+        view = await run_service(home_view, services, opened.user)
+        await publish_home(client, opened.user, view)
 
-        def build() -> dict[str, Any]:
-            mine = desk.desk(user, reader=baton.reader, config=baton.config, clock=baton.clock)
-            return home.home_view(mine)
 
-        try:
-            view = await run_service(build)
-        except Exception:
-            log.exception("building the Home tab of %s failed", user)
-            raise
-        await client.views_publish(user_id=user, view=view)
+def home_view(services: SlackServices, user: str) -> dict[str, Any]:
+    """The Home tab of `user`; blocking."""
+    return home.home_view(services.desk_of(user))

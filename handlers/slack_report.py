@@ -10,44 +10,32 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.app import Baton
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.report import GroupBy
-from bot.services.report import (
-    NotInScope,
-    ReportQuery,
-    closed_loop_report,
-    narrow,
-    period_bounds,
-    scope_of,
-)
+from bot.services.report import NotInScope, ReportQuery, narrow, period_bounds, scope_of
 from bot.slack import blocks_report
 from bot.slack.lead_command import CommandError
 from config.model import BatonConfig
+from handlers.slack_services import SlackServices
 
 DEFAULT_PERIOD = "30d"
 USAGE = "`/lead report [region] [period]`, e.g. `/lead report emea last-month`"
 
 
-def report_answer(words: Sequence[str], *, user: str, baton: Baton) -> dict[str, Any]:
+def report_answer(words: Sequence[str], *, user: str, services: SlackServices) -> dict[str, Any]:
     """The report message for `user`; blocking (it reads the store), so run it in a thread."""
-    config = baton.config
+    config = services.config
     region, period_word = _read(words, config)
     try:
         regions = narrow(scope_of(config, user), region, config)
         zone = _zone(config, regions)
-        today = baton.clock.now().astimezone(ZoneInfo(zone)).date()
+        today = services.clock.now().astimezone(ZoneInfo(zone)).date()
         period = parse_period(period_word or DEFAULT_PERIOD, today=today)
     except (NotInScope, PeriodError) as error:
         raise CommandError(str(error)) from None
     since, until = period_bounds(period, zone)
     by = GroupBy.REP if regions is not None and len(regions) == 1 else GroupBy.REGION
-    report = closed_loop_report(
-        ReportQuery(by=by, since=since, until=until, regions=regions),
-        reader=baton.report_reader,
-        config=config,
-        clock=baton.clock,
-    )
+    report = services.report(ReportQuery(by=by, since=since, until=until, regions=regions))
     scope = "all regions" if regions is None else ", ".join(r or "triage" for r in regions)
     return blocks_report.report_message(report, scope=scope, period=f"{period.label} ({zone})")
 

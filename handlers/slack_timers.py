@@ -2,125 +2,97 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import Baton
-from bot.domain.lead import LeadError
-from bot.services import snooze, touch
-from bot.slack import blocks, render, render_timers
+from bot.slack import blocks
 from bot.slack import text as t
+from bot.slack.acks import answer_at_ack, run_service
+from bot.slack.answers import open_modal, tell
 from bot.slack.blocks_timers import touch_modal
-from bot.slack.bolt import answer_at_ack, run_service
 from bot.slack.ids import ActionId, LeadRef, TimerRef
-from handlers.slack_reply import answer, tell
+from bot.slack.payloads import SlackBody, read_click, read_submission
+from bot.slack.submissions import SnoozeValues, snooze_values, touch_values
+from handlers.slack_services import SlackServices
+
+NEEDS_REASON = "Say why: the reason is recorded."
+NEEDS_NOTES = "Say what you learned."
 
 
-def register(bolt: AsyncApp, baton: Baton) -> None:
-    def bound() -> dict[str, Any]:
-        return {
-            "uow_factory": baton.timer_unit_of_work,
-            "config": baton.config,
-            "clock": baton.clock,
-        }
+def register(bolt: AsyncApp, services: SlackServices) -> None:
+    register_snooze(bolt, services)
+    register_touch(bolt, services)
 
+
+def register_snooze(bolt: AsyncApp, services: SlackServices) -> None:
     @bolt.action(ActionId.SNOOZE)
     @answer_at_ack
-    async def snooze_clicked(ack, body, client) -> None:  # type: ignore[no-untyped-def]
+    async def snooze_clicked(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
         await ack()
-        ref, user = TimerRef.loads(body["actions"][0]["value"]), body["user"]["id"]
-
-        def modal() -> dict[str, Any]:
-            form = snooze.snooze_form(ref.fire, user, **bound())
-            return render_timers.snooze_modal(baton, form)
-
-        await _open(client, body, modal)
+        click = read_click(body, TimerRef.loads)
+        modal = await run_service(snooze_modal_for, services, click.ref, click.asker.user)
+        await open_modal(client, click.trigger_id, modal)
 
     @bolt.view(ActionId.SNOOZE_MODAL)
     @answer_at_ack
-    async def snooze_submitted(ack, body, view, client) -> None:  # type: ignore[no-untyped-def]
-        values, ref = view["state"]["values"], TimerRef.loads(view["private_metadata"])
-        reason = _text(values, ActionId.SNOOZE_REASON_BLOCK, ActionId.SNOOZE_REASON_INPUT)
-        if not reason:
-            errors = {ActionId.SNOOZE_REASON_BLOCK: "Say why: the reason is recorded."}
-            await ack(**blocks.modal_errors(errors))
+    async def snooze_submitted(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
+        sent = read_submission(body, TimerRef.loads)
+        form = snooze_values(sent.values)
+        if not form.reason:
+            await ack(**blocks.modal_errors({ActionId.SNOOZE_REASON_BLOCK: NEEDS_REASON}))
             return
         await ack()
-        user = body["user"]["id"]
-        days = int(_selected(values, ActionId.SNOOZE_DAYS_BLOCK, ActionId.SNOOZE_DAYS_INPUT))
+        message = await run_service(snooze, services, sent.ref, form, sent.asker.user)
+        services.outbox_changed()
+        await tell(client, sent.asker, message)
 
-        def snoozed() -> dict[str, Any]:
-            done = snooze.snooze_reminder(ref.fire, actor=user, days=days, reason=reason, **bound())
-            until = t.when(done.until, done.timezone)
-            return blocks.ephemeral(f"💤 Snoozed the reminder about {done.short_id} until {until}.")
 
-        if await answer(client, user, None, snoozed, about=f"snoozing a reminder on {ref.lead}"):
-            baton.outbox_changed()
-
+def register_touch(bolt: AsyncApp, services: SlackServices) -> None:
     @bolt.action(ActionId.TOUCH)
     @answer_at_ack
-    async def touch_clicked(ack, body, client) -> None:  # type: ignore[no-untyped-def]
+    async def touch_clicked(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
         await ack()
-        ref, user = LeadRef.loads(body["actions"][0]["value"]), body["user"]["id"]
-
-        def modal() -> dict[str, Any]:
-            lead_id = touch.touch_form(ref.lead, user, **bound())
-            return touch_modal(render.current_view(baton, lead_id), by=user)
-
-        await _open(client, body, modal)
+        click = read_click(body, LeadRef.loads)
+        modal = await run_service(touch_modal_for, services, click.ref, click.asker.user)
+        await open_modal(client, click.trigger_id, modal)
 
     @bolt.view(ActionId.TOUCH_MODAL)
     @answer_at_ack
-    async def touch_submitted(ack, body, view, client) -> None:  # type: ignore[no-untyped-def]
-        values, ref = view["state"]["values"], LeadRef.loads(view["private_metadata"])
-        notes = _text(values, ActionId.TOUCH_NOTES_BLOCK, ActionId.TOUCH_NOTES_INPUT)
-        if not notes:
-            errors = {ActionId.TOUCH_NOTES_BLOCK: "Say what you learned."}
-            await ack(**blocks.modal_errors(errors))
+    async def touch_submitted(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
+        sent = read_submission(body, LeadRef.loads)
+        form = touch_values(sent.values)
+        if not form.notes:
+            await ack(**blocks.modal_errors({ActionId.TOUCH_NOTES_BLOCK: NEEDS_NOTES}))
             return
         await ack()
-        user = body["user"]["id"]
-        by = values[ActionId.TOUCH_BY_BLOCK][ActionId.TOUCH_BY_INPUT].get("selected_user")
-        reached = _selected(values, ActionId.TOUCH_REACHED_BLOCK, ActionId.TOUCH_REACHED_INPUT)
-
-        def logged() -> None:
-            touch.log_touch(
-                ref.lead,
-                actor=user,
-                by=by,
-                reached=reached == "reached",
-                notes=notes,
-                request_key=f"touch:{view.get('id') or body['trigger_id']}",
-                **bound(),
-            )
-
-        if await answer(client, user, None, logged, about=f"logging a touch on {ref.lead}"):
-            baton.outbox_changed()
+        await run_service(
+            services.log_touch,
+            sent.ref.lead,
+            actor=sent.asker.user,
+            by=form.by,
+            reached=form.reached,
+            notes=form.notes,
+            request_key=f"touch:{sent.request_id}",
+        )
+        services.outbox_changed()
 
 
-async def _open(
-    client: AsyncWebClient, body: dict[str, Any], build: Callable[[], dict[str, Any]]
-) -> None:
-    """Open the modal `build` returns, or tell the person (only them) why they cannot."""
-    try:
-        modal = await run_service(build)
-    except LeadError as error:
-        await tell(client, body["user"]["id"], _channel(body), blocks.ephemeral(str(error)))
-        return
-    await client.views_open(trigger_id=body["trigger_id"], view=modal)
+def snooze_modal_for(services: SlackServices, ref: TimerRef, user: str) -> dict[str, Any]:
+    """The Snooze modal, once `user` is known to be able to snooze the reminder; blocking."""
+    return services.snooze_modal(services.snooze_form(ref.fire, user))
 
 
-def _channel(body: dict[str, Any]) -> str | None:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+def snooze(services: SlackServices, ref: TimerRef, form: SnoozeValues, user: str) -> dict[str, Any]:
+    """Snooze the reminder and say until when; blocking."""
+    done = services.snooze_reminder(ref.fire, actor=user, days=form.days, reason=form.reason)
+    until = t.when(done.until, done.timezone)
+    return blocks.ephemeral(f"💤 Snoozed the reminder about {done.short_id} until {until}.")
 
 
-def _selected(values: dict[str, Any], block: str, action: str) -> str:
-    return values[block][action]["selected_option"]["value"]
-
-
-def _text(values: dict[str, Any], block: str, action: str) -> str | None:
-    value = values.get(block, {}).get(action, {}).get("value")
-    return value.strip() or None if value else None
+def touch_modal_for(services: SlackServices, ref: LeadRef, user: str) -> dict[str, Any]:
+    """The Touch logged modal, once `user` is known to be able to log one; blocking."""
+    lead_id = services.touch_form(ref.lead, user)
+    return touch_modal(services.lead_view(lead_id), by=user)

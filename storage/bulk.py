@@ -15,6 +15,8 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
 
@@ -32,11 +34,17 @@ def _converted(values: Sequence[Any], convert: Convert) -> Sequence[Any]:
     try:
         return [cache[v] if v in cache else _remember(cache, v, convert) for v in values]
     except TypeError:  # values that cannot be keys (JSON documents): each converted, but
-        empty = {dict: convert({}), list: convert([])}  # most of them are empty
+        empty: dict[type, Any] = {dict: convert({}), list: convert([])}  # most are empty
         return [
             None if v is None else empty[type(v)] if type(v) in empty and not v else convert(v)
             for v in values
         ]
+
+
+def _with_format_parameters(dialect: Dialect) -> Dialect:
+    """The dialect, speaking positional `%s` parameters (as psycopg's executemany takes)."""
+    make: Callable[..., Dialect] = type(dialect)
+    return make(paramstyle="format")
 
 
 def _remember(cache: dict[Any, Any], value: Any, convert: Callable[[Any], Any]) -> Any:
@@ -59,7 +67,7 @@ class BulkInsert:
         sql, reorder, converters = self._for(connection.dialect)
         values: Sequence[tuple[Any, ...]] = rows if reorder is None else list(map(reorder, rows))
         if converters:
-            columns = list(zip(*values, strict=True))
+            columns: list[Sequence[Any]] = list(zip(*values, strict=True))
             for index, convert in converters:
                 columns[index] = _converted(columns[index], convert)
             values = list(zip(*columns, strict=True))
@@ -79,7 +87,7 @@ class BulkInsert:
         statement = self._statement
         if not isinstance(statement, Insert):
             statement = statement(dialect.name)
-        positional = dialect if dialect.positional else type(dialect)(paramstyle="format")
+        positional = dialect if dialect.positional else _with_format_parameters(dialect)
         compiled = statement.compile(dialect=positional, column_keys=list(self.columns))
         names = tuple(compiled.positiontup or ())
         if set(names) != set(self.columns) or len(names) != len(self.columns):
@@ -87,10 +95,21 @@ class BulkInsert:
             raise ValueError(f"the insert needs {sorted(missing)}; it takes no {sorted(extra)}")
         order = [self.columns.index(name) for name in names]
         reorder = None if order == list(range(len(order))) else itemgetter(*order)
-        table: Table = statement.table  # type: ignore[assignment]
+        table: Table = statement.table  # type: ignore[assignment]  # the stubs: any table-like clause
         converters = tuple(
             (index, convert)
             for index, name in enumerate(names)
             if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         )
         return compiled.string, reorder, converters
+
+
+def insert_or_skip(table: type[Any], conflict: str, columns: Sequence[str]) -> BulkInsert:
+    """A many-row insert into `table` (a mapped class) that skips a row whose `conflict`
+    column is already taken."""
+
+    def statement(dialect: str) -> Insert:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        return insert(table).on_conflict_do_nothing(index_elements=[conflict])
+
+    return BulkInsert(statement, columns)

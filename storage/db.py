@@ -2,26 +2,77 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential,
+)
+
+from bot.services.ports import StorageUnavailable
+from storage.faults import FaultCount, report_faults
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Page cache per connection (SQLite takes it as it needs it): big enough for the indexes that
 # every new lead updates, so that a large import does not slow down as the store grows.
 SQLITE_CACHE_KIB = 64 * 1024
+POSTGRES_CONNECT_TIMEOUT_S = 5
+
+
+def describe_url(url: str) -> str:
+    """The database URL as it may be shown: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def wait_for_database(database: Database, *, within: float) -> None:
+    """Reach the database, trying again with growing pauses for up to `within` seconds.
+
+    Raises StorageUnavailable naming the database and why, once the time is up.
+    """
+    shown = describe_url(database.url)
+
+    def tell(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        reason = error.reason if isinstance(error, StorageUnavailable) else error
+        pause = state.next_action.sleep if state.next_action else 0
+        log.warning("cannot reach %s (%s); trying again in %.1f s", shown, reason, pause)
+
+    try:
+        for attempt in Retrying(
+            retry=retry_if_exception_type(StorageUnavailable),
+            stop=stop_after_delay(within),
+            wait=wait_exponential(multiplier=0.5, max=10),
+            before_sleep=tell,
+            reraise=True,
+        ):
+            with attempt:
+                database.schema_revision()
+    except StorageUnavailable as error:
+        waited = f" (tried for {within:.0f} s)" if within else ""
+        raise StorageUnavailable(
+            f"cannot reach the database {shown}", error.reason + waited
+        ) from None
 
 
 class SchemaError(Exception):
@@ -35,6 +86,7 @@ class Database:
     url: str
     engine: Engine
     read_engine: Engine
+    faults: FaultCount = field(default_factory=FaultCount)
 
     @property
     def is_sqlite(self) -> bool:
@@ -126,8 +178,19 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # A server that is down answers at once; one that is unreachable must not hold a
+        # request for the operating system's two minutes, nor a cut link hold it for ever.
+        connect_args={
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        },
     )
-    return Database(url=url, engine=engine, read_engine=engine)
+    faults = FaultCount()
+    report_faults(engine, faults)
+    return Database(url=url, engine=engine, read_engine=engine, faults=faults)
 
 
 def _open_sqlite(url: str) -> Database:
@@ -137,16 +200,19 @@ def _open_sqlite(url: str) -> Database:
         raise SchemaError("an in-memory SQLite database cannot be shared; give a file path")
     writer = create_engine(url)
     reader = create_engine(url)
+    faults = FaultCount()
+    for engine in (writer, reader):
+        report_faults(engine, faults)
     _configure_sqlite(writer)
     _take_write_lock_up_front(writer)
     _configure_sqlite(reader)
     _begin_deferred(reader)
-    return Database(url=url, engine=writer, read_engine=reader)
+    return Database(url=url, engine=writer, read_engine=reader, faults=faults)
 
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Take transaction control from the driver so that BEGIN is ours to choose.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -160,7 +226,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def _begin_deferred(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
@@ -175,7 +241,12 @@ def _take_write_lock_up_front(engine: Engine) -> None:
     queue = threading.Lock()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
+        held = connection.connection.record_info
+        assert held is not None  # a connection checked out of the pool has its record
+        if held.get(_HOLDS_WRITE_LOCK):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # a second transaction, same checkout
+            return
         if not queue.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise sqlite3.OperationalError("database is locked: another writer held it too long")
         try:
@@ -183,30 +254,16 @@ def _take_write_lock_up_front(engine: Engine) -> None:
         except BaseException:
             queue.release()
             raise
-        connection.info[_HOLDS_WRITE_LOCK] = True
+        held[_HOLDS_WRITE_LOCK] = True
 
-    # SQLAlchemy announces a commit or rollback before making it; the lock is handed over
-    # only once SQLite has let go, so the next writer never meets SQLite's busy handler.
-    @event.listens_for(engine, "commit")
-    def _on_commit(connection) -> None:  # type: ignore[no-untyped-def]
-        _end_then_hand_over(connection, "commit")
-
-    @event.listens_for(engine, "rollback")
-    def _on_rollback(connection) -> None:  # type: ignore[no-untyped-def]
-        _end_then_hand_over(connection, "rollback")
-
-    def _end_then_hand_over(connection, how: str) -> None:  # type: ignore[no-untyped-def]
-        if not connection.info.get(_HOLDS_WRITE_LOCK):
-            return
-        try:
-            getattr(connection.connection.dbapi_connection, how)()
-        except Exception:
-            if how == "commit":
-                # Still in the transaction: SQLAlchemy retries the commit, reports the error
-                # and rolls back, which hands the lock over.
-                return
-        connection.info.pop(_HOLDS_WRITE_LOCK)
-        queue.release()
+    # The lock is handed over when the connection goes back to the pool: by then SQLite has
+    # committed or rolled back (the pool rolls back whatever is left), whether the commit
+    # worked, failed, or the connection was dropped after a fault. Handing it over on the
+    # way into COMMIT instead would leave it held for good when a COMMIT fails.
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if (record.record_info or {}).pop(_HOLDS_WRITE_LOCK, False):
+            queue.release()
 
 
 _HOLDS_WRITE_LOCK = "baton_holds_write_lock"

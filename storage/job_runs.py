@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,33 +9,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.services.records import JobRun
 from storage.db import Database
 from storage.rows import JobRunRow
-
-
-@dataclass(frozen=True)
-class JobRun:
-    name: str
-    started_at: datetime
-    finished_at: datetime | None
-    as_of: datetime
-    result: str | None
-    ok: bool | None
-    runs: int
-    next_run_at: datetime | None
-
-    def as_dict(self) -> dict[str, object]:
-        if not self.runs:
-            return {"last_run": None, "runs": 0, "next_run": _iso(self.next_run_at)}
-        return {
-            "last_run": self.started_at.isoformat(),
-            "finished": _iso(self.finished_at),
-            "as_of": self.as_of.isoformat(),
-            "ok": self.ok,
-            "result": self.result,
-            "runs": self.runs,
-            "next_run": _iso(self.next_run_at),
-        }
 
 
 class SqlJobRuns:
@@ -103,7 +78,3 @@ def job_runs(session: Session) -> list[JobRun]:
         )
         for row in rows
     ]
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,48 +11,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.db import Database
-from storage.rows import (
-    ActivityRow,
-    BatchRow,
-    ChannelPaceRow,
-    EventRow,
-    HandoffRoundRow,
-    LeadRow,
-    OutboxRow,
-    SlackNoticeRow,
-)
+from bot.services.ports import LeadReader
+from bot.services.records import OutboxItem, WorkKind
+from storage.reads import SqlLeadReader
+from storage.rows import BatchRow, ChannelPaceRow, HandoffRoundRow, OutboxRow, SlackNoticeRow
+from storage.snapshots import SqlSnapshotReader
 
 LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class OutboxItem:
-    id: int
-    key: str
-    kind: str
-    lead_id: int | None
-    batch_id: int | None
-    handoff_round: int | None
-    payload: dict[str, Any]
-    attempts: int
-    created_at: datetime
+class SqlOutbox(SqlSnapshotReader):
+    """The outbox table, and the snapshots its work is composed from."""
 
-
-@dataclass(frozen=True)
-class LeadSnapshot:
-    """A lead, one of its rounds and that round's decision, for rendering."""
-
-    lead: LeadRow
-    round: HandoffRoundRow | None
-    decision: EventRow | None
-    activity: list[ActivityRow]
-    batch: BatchRow | None
-
-
-class SqlOutbox:
-    def __init__(self, database: Database) -> None:
-        self.database = database
+    @property
+    def leads(self) -> LeadReader:
+        return SqlLeadReader(self.database)
 
     def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Claim due work for this process; a crashed claimant's lease runs out and others retry."""
@@ -99,7 +71,7 @@ class SqlOutbox:
                     result_ts=ts,
                 )
             )
-            if item.kind == "handoff" and ts:
+            if item.kind is WorkKind.HANDOFF and ts:
                 session.execute(
                     update(HandoffRoundRow)
                     .where(
@@ -108,7 +80,7 @@ class SqlOutbox:
                     )
                     .values(channel=channel, message_ts=ts)
                 )
-            if item.kind == "batch_summary" and ts:
+            if item.kind is WorkKind.BATCH_SUMMARY and ts:
                 session.execute(
                     update(BatchRow)
                     .where(BatchRow.id == item.batch_id)
@@ -138,7 +110,7 @@ class SqlOutbox:
             session.execute(update(OutboxRow).where(OutboxRow.id == item.id).values(**values))
 
     def reserve_post(self, channel: str, *, now: datetime, spacing: timedelta) -> datetime | None:
-        """Take the channel's next posting slot; return None if taken, else when to come back.
+        """Take the channel's next posting slot: None when this post may go now, else when to retry.
 
         Slots follow on from the previous one while posts keep coming, so a late pick-up
         does not push every later post back as well.
@@ -175,62 +147,13 @@ class SqlOutbox:
         with self.database.write_session() as session, session.begin():
             return session.execute(statement).first() is not None
 
-    def add(self, kind: str, key: str, payload: dict[str, Any], *, now: datetime) -> None:
+    def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None:
         insert = pg_insert if self.database.is_postgres else sqlite_insert
-        values = {"key": key, "kind": kind, "payload": payload, "state": "pending", "attempts": 0}
+        values: dict[str, Any] = {"key": key, "kind": kind.value, "payload": payload}
+        values |= {"state": "pending", "attempts": 0}
         statement = insert(OutboxRow).values(**values, available_at=now, created_at=now)
         with self.database.write_session() as session, session.begin():
             session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-
-    def snapshot(self, lead_id: int, round_no: int | None) -> LeadSnapshot:
-        with self.database.reading() as session:
-            lead = session.get(LeadRow, lead_id)
-            assert lead is not None
-            round_row = session.scalar(
-                select(HandoffRoundRow).where(
-                    HandoffRoundRow.lead_id == lead_id,
-                    HandoffRoundRow.round_no == (round_no or lead.handoff_round),
-                )
-            )
-            decisions = session.scalars(
-                select(EventRow)
-                .where(
-                    EventRow.lead_id == lead_id,
-                    EventRow.handoff_round == (round_no or lead.handoff_round),
-                    EventRow.kind.in_(("accepted", "returned", "rerouted", "correction")),
-                )
-                .order_by(EventRow.id.desc())
-            ).all()
-            # A rep's return withdrawn by `/lead undo` no longer decides how the card reads.
-            withdrawn = {(e.data or {}).get("corrects_event_id") for e in decisions}
-            decision = next(
-                (e for e in decisions if e.kind != "correction" and e.id not in withdrawn), None
-            )
-            activity = session.scalars(
-                select(ActivityRow)
-                .where(ActivityRow.lead_id == lead_id)
-                .order_by(ActivityRow.id.desc())
-                .limit(5)
-            ).all()
-            batch = (
-                session.get(BatchRow, round_row.batch_id)
-                if round_row and round_row.batch_id
-                else None
-            )
-        return LeadSnapshot(lead, round_row, decision, list(activity), batch)
-
-    def event(self, event_id: int) -> EventRow | None:
-        with self.database.reading() as session:
-            return session.get(EventRow, event_id)
-
-    def batch(self, batch_id: int) -> tuple[BatchRow, list[str]]:
-        with self.database.reading() as session:
-            batch = session.get(BatchRow, batch_id)
-            assert batch is not None
-            ids = session.scalars(
-                select(LeadRow.short_id).where(LeadRow.batch_id == batch_id).order_by(LeadRow.id)
-            )
-            return batch, list(ids)
 
 
 def _queue_home_refresh(
@@ -240,7 +163,7 @@ def _queue_home_refresh(
     waiting = session.scalar(
         select(OutboxRow.id)
         .where(
-            OutboxRow.kind == "home_refresh",
+            OutboxRow.kind == WorkKind.HOME_REFRESH.value,
             OutboxRow.state == "pending",
             OutboxRow.key.startswith(f"home:{user}:", autoescape=True),
             or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
@@ -248,7 +171,8 @@ def _queue_home_refresh(
         .limit(1)
     )
     if waiting is None:
-        values = {"key": f"home:{user}:{after.id}", "kind": "home_refresh", "state": "pending"}
+        values: dict[str, Any] = {"key": f"home:{user}:{after.id}", "state": "pending"}
+        values |= {"kind": WorkKind.HOME_REFRESH.value}
         values |= {"payload": {"user": user}, "attempts": 0, "available_at": now}
         statement = insert(OutboxRow).values(**values, created_at=now)
         session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
@@ -258,7 +182,7 @@ def _item(row: OutboxRow) -> OutboxItem:
     return OutboxItem(
         id=row.id,
         key=row.key,
-        kind=row.kind,
+        kind=WorkKind(row.kind),
         lead_id=row.lead_id,
         batch_id=row.batch_id,
         handoff_round=row.handoff_round,

@@ -5,11 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.services.ports import StorageUnavailable
+from bot.services.records import StoreStatus
+from storage.db import Database
+from storage.job_runs import job_runs
 from storage.rows import EventRow, HandoffRoundRow, LeadRow, OutboxRow
 
 UNDELIVERED = ("pending", "blocked")
+
+
+class SqlStatusReader:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def read_status(self, *, stuck_limit: int) -> StoreStatus:
+        """What the store holds now, read in one session."""
+        try:
+            with self.database.reading() as session:
+                return StoreStatus(
+                    lead_counts=lead_counts(session),
+                    backlog=outbox_backlog(session),
+                    stuck=stuck_work(session, limit=stuck_limit),
+                    job_runs=job_runs(session),
+                )
+        except SQLAlchemyError as error:
+            # A store that answers but not as expected (no tables yet, say) cannot be read.
+            raise StorageUnavailable.unreadable(type(error).__name__) from error
 
 
 def lead_counts(session: Session) -> dict[str, int]:

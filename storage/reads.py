@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
 
 from bot.domain.lead import WORKING, LeadStatus
-from bot.services.reads import EventLine, LeadDetail, LeadLine
+from bot.services.records import EventLine, LeadDetail, LeadLine
 from storage.db import Database
 from storage.rows import ActivityRow, EventRow, LeadRow
 
@@ -102,14 +103,14 @@ class SqlLeadReader:
                 or 0
             )
 
-    def _lines(self, query) -> list[LeadLine]:  # type: ignore[no-untyped-def]
+    def _lines(self, query: Select[LeadRow]) -> list[LeadLine]:
         with self.database.reading() as session:
             rows = session.scalars(query).all()
             activity = _last_activity(session, [r.id for r in rows if r.priority])
         return [_line(row, activity.get(row.id)) for row in rows]
 
 
-def _last_activity(session, lead_ids: list[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]
+def _last_activity(session: Session, lead_ids: list[int]) -> dict[int, str]:
     """The newest activity of each lead, as "type: detail"."""
     if not lead_ids:
         return {}
@@ -159,4 +160,5 @@ def event_line(row: EventRow) -> EventLine:
         amount=row.amount,
         notes=row.notes,
         data=dict(row.data or {}),
+        region=row.region,
     )

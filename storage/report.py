@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, null, or_, selec
 
 from bot.domain.lead import LeadStatus
 from bot.domain.report import GroupBy
-from bot.services.report import Cell, Regions, Unmeasured
+from bot.services.records import Cell, Regions, Unmeasured
 from storage.db import Database
 from storage.rows import LeadRow, LeadSummaryRow
 
@@ -21,6 +21,8 @@ GROUP_COLUMNS = {
     GroupBy.REGION: S.region,
     GroupBy.SOURCE: S.source,
     GroupBy.REP: S.rep_id,
+    # Groups are named by text; a version is named by its number.
+    GroupBy.DEFINITION: cast(S.definition_version, String),
 }
 
 
@@ -57,7 +59,7 @@ class SqlReportReader:
             .group_by(*keys, *(stamps if stamped else []))
         )
         with self.database.reading() as session:
-            rows = session.execute(query).all()
+            rows: Sequence[Any] = session.execute(query).all()
         return [
             Cell(
                 group=row[0],
@@ -78,7 +80,7 @@ class SqlReportReader:
     def stamps(self) -> set[str]:
         """Every calendar stamp any stored speed was measured in (read from their indexes)."""
         with self.database.reading() as session:
-            found = set()
+            found: set[str] = set()
             for column in (S.accept_stamp, S.contact_stamp):
                 found |= set(
                     session.scalars(select(column).where(column.is_not(None)).group_by(column))
@@ -114,7 +116,8 @@ class SqlReportReader:
     def campaign_sizes(self) -> dict[str, int]:
         query = select(S.campaign, func.count()).where(S.campaign.is_not(None)).group_by(S.campaign)
         with self.database.reading() as session:
-            return {campaign: count for campaign, count in session.execute(query)}
+            rows = session.execute(query)
+            return {campaign: count for campaign, count in rows if campaign is not None}
 
     def overdue_feedback(self, *, regions: Regions, now: datetime) -> int:
         """Leads accepted with no outcome reported by their feedback due date."""

@@ -69,7 +69,8 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -112,6 +113,8 @@ class LeadRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The version of the lead definition that last qualified it (None: before versions).
+    definition_version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         # The scheduled scans: pending past SLA, accepted past feedback/next step/leakage.
@@ -179,7 +182,7 @@ class EventRow(Base):
     __table_args__ = (Index("ix_lead_events_at_kind", "at", "kind"),)
 
 
-# An event's values in the order bulk inserts of events take them (storage/uow.py), which
+# An event's values in the order bulk inserts of events take them (storage/events.py), which
 # first summaries read (storage/summaries.py).
 EVENT_VALUES = (
     "lead_id",
@@ -363,5 +366,75 @@ class LeadSummaryRow(Base):
     contact_region: Mapped[str | None] = mapped_column(String(100))
     leaked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    definition_version: Mapped[int | None] = mapped_column(Integer)
+    came_back_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (_report_index("campaign"), _report_index("region"))
+
+
+class DefinitionVersionRow(Base):
+    """One version of the lead definition; the highest number is the live one."""
+
+    __tablename__ = "definition_versions"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)  # as the config's lead_definition
+    why: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(40))
+    marketing_approver: Mapped[str | None] = mapped_column(String(40))
+    sales_approver: Mapped[str | None] = mapped_column(String(40))
+    took_effect_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("rule_proposals.id"))
+
+
+class RuleProposalRow(Base):
+    """A proposed change to the lead definition, open until both teams approve or one rejects."""
+
+    __tablename__ = "rule_proposals"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    why: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(40))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    base_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    closed_by: Mapped[str | None] = mapped_column(String(40))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int | None] = mapped_column(Integer)
+
+
+class RuleApprovalRow(Base):
+    """One side's approval of a proposal: one per side, and one person approves once."""
+
+    __tablename__ = "rule_approvals"
+
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("rule_proposals.id"), primary_key=True)
+    side: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+
+
+class RuleProposalPostRow(Base):
+    """Where a proposal was posted (the marketing channel, each region's manager), so that
+    every copy can be updated when it is decided and its backtest threaded under it."""
+
+    __tablename__ = "rule_proposal_posts"
+
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("rule_proposals.id"), primary_key=True)
+    audience: Mapped[str] = mapped_column(String(100), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    message_ts: Mapped[str] = mapped_column(String(40))
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WriteProbeRow(Base):
+    """One row that `/healthz` writes, to know that writes reach the disk, not only reads."""
+
+    __tablename__ = "write_probes"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    probed_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.domain.lead_summary import CalendarBook, Fact, LeadSummary, speed_of, summarise
 from bot.domain.report import cents_of
 from storage.bulk import BulkInsert
-from storage.rows import EVENT_VALUES, EventRow, LeadRow, LeadSummaryRow
+from storage.rows import EVENT_VALUES, Base, EventRow, LeadRow, LeadSummaryRow
 
 CHUNK = 2_000
 FACT_COLUMNS = (
@@ -38,7 +38,7 @@ _FACT_NAMES = tuple(column.key for column in FACT_COLUMNS[2:])  # all but the id
 _READ = itemgetter(*(EVENT_VALUES.index(name) for name in _FACT_NAMES))
 _SHAPE = itemgetter(*(EVENT_VALUES.index(name) for name in _FACT_NAMES if name != "data"))
 _DATA = EVENT_VALUES.index("data")
-_TABLE = LeadSummaryRow.__table__
+_TABLE = Base.metadata.tables[LeadSummaryRow.__tablename__]
 # A summary row's values: its lead first and its last event last, what is read in between.
 _READING = tuple(c.name for c in _TABLE.columns if c.name not in ("lead_id", "last_event_id"))
 _INSERT = BulkInsert(_TABLE.insert(), ("lead_id", *_READING, "last_event_id"))
@@ -75,17 +75,19 @@ def insert_first_summaries(
     event's values in EVENT_VALUES order).
 
     Leads taken in together mostly have events that differ only in their ids (one time, one
-    campaign, a few regions), and a lead's first events correct nothing, so ids do not change
-    how they read: such leads share one reading, each with its own lead and last event ids.
+    campaign, a few regions, the version of the lead definition), and a lead's first events
+    correct nothing, so ids do not change how they read: such leads share one reading, each
+    with its own lead and last event ids.
     """
     readings: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     values = []
     for lead_id, lead_events in events.items():
         rows = [row for _, row in lead_events]
-        if any(row[_DATA] for row in rows):  # data can hold anything: read these one by one
+        data = tuple(_flat(row[_DATA]) for row in rows)
+        if None in data:  # data can hold anything: read these one by one
             reading = _first_reading(rows, calendars)
         else:
-            shape = tuple(map(_SHAPE, rows))
+            shape = (*map(_SHAPE, rows), data)
             if shape not in readings:
                 readings[shape] = _first_reading(rows, calendars)
             reading = readings[shape]
@@ -93,10 +95,24 @@ def insert_first_summaries(
     _INSERT.run(connection, values)
 
 
+_PLAIN = frozenset({str, int, type(None)})
+
+
+def _flat(data: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    """Data of plain values (a version number, a rep) as a key to compare; None for the rest."""
+    if not data:
+        return ()
+    items = tuple(sorted(data.items()))
+    if all(type(value) in _PLAIN for _, value in items):  # True == 1, but reads apart
+        return items
+    return None
+
+
 def _first_reading(rows: list[tuple[Any, ...]], calendars: CalendarBook | None) -> tuple[Any, ...]:
     summary = summarise([Fact(None, *_READ(row)) for row in rows])
     assert summary is not None  # a new lead has events
-    return _READING_OF(summary_values(0, summary, calendars))
+    reading: tuple[Any, ...] = _READING_OF(summary_values(0, summary, calendars))
+    return reading
 
 
 def rebuild_summaries(
@@ -176,6 +192,8 @@ def summary_values(
         "contact_region": summary.contact_region,
         "leaked_at": summary.leaked_at,
         "last_event_id": summary.last_event_id,
+        "definition_version": summary.definition_version,
+        "came_back_at": summary.came_back_at,
     }
 
 

@@ -19,14 +19,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from bot.domain.lead import CONTACTED, WORKING, Lead, LeadStatus
 from bot.domain.timers import TimerKind
-from bot.services.timer_ports import Fire, NewFire, TimerLead
+from bot.services.records import Fire, NewFire, TimerLead
 from storage.rows import JobRunRow, LeadRow, TimerFireRow
-from storage.uow import SqlUnitOfWork
 
-# Slack delivers a request again within seconds; a day of keys is plenty to recognise it.
 UNWORKED = tuple(s.value for s in WORKING - CONTACTED)
 
 _LEAD_COLUMNS = (
@@ -71,11 +70,15 @@ def pass_lock_key(job: str) -> int:
     return zlib.crc32(f"baton timer pass {job}".encode()) | (0x5A17 << 32)
 
 
-class SqlTimerUnitOfWork(SqlUnitOfWork):
-    """A timer pass, a snooze or a touch: one transaction over leads, fires, events and the outbox."""
+class SqlPassRepository:
+    """Where each pass has caught up to, and the lock that keeps it to one process at a time."""
 
-    def lock_pass(self, job: str) -> bool:
-        if not self.database.is_postgres:
+    def __init__(self, session: Session, *, postgres: bool) -> None:
+        self.session = session
+        self.postgres = postgres
+
+    def lock(self, job: str) -> bool:
+        if not self.postgres:
             # SQLite transactions here begin IMMEDIATE: passes already run one at a time.
             return True
         statement = select(func.pg_try_advisory_xact_lock(pass_lock_key(job)))
@@ -85,7 +88,7 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
         return self.session.scalar(select(JobRunRow.caught_up_to).where(JobRunRow.name == job))
 
     def catch_up(self, job: str, *, as_of: datetime) -> None:
-        insert = pg_insert if self.database.is_postgres else sqlite_insert
+        insert = pg_insert if self.postgres else sqlite_insert
         statement = insert(JobRunRow).values(
             name=job, started_at=as_of, as_of=as_of, runs=0, caught_up_to=as_of
         )
@@ -93,6 +96,14 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
             index_elements=["name"], set_={"caught_up_to": as_of}
         )
         self.session.execute(statement)
+
+
+class SqlTimerRepository:
+    """Leads as the timers see them, and each fire recorded once."""
+
+    def __init__(self, session: Session, *, postgres: bool) -> None:
+        self.session = session
+        self.postgres = postgres
 
     def pending_leads(
         self,
@@ -145,7 +156,7 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
         )
         if decided_after is not None:
             query = query.where(LeadRow.decided_at > decided_after)
-        if self.database.is_postgres:
+        if self.postgres:
             # A rep logging contact meanwhile waits, and the flag then sees their outcome.
             query = query.with_for_update(of=LeadRow)
         return self._timer_leads(query, ())
@@ -180,12 +191,16 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
             }
             for f in fires
         ]
-        insert = pg_insert if self.database.is_postgres else sqlite_insert
-        table = TimerFireRow.__table__
+        insert = pg_insert if self.postgres else sqlite_insert
         statement = (
-            insert(table)
+            insert(TimerFireRow)
             .on_conflict_do_nothing(index_elements=["lead_id", "kind", "handoff_round", "due_at"])
-            .returning(table.c.id, table.c.lead_id, table.c.kind, table.c.handoff_round)
+            .returning(
+                TimerFireRow.id,
+                TimerFireRow.lead_id,
+                TimerFireRow.kind,
+                TimerFireRow.handoff_round,
+            )
         )
         # A fire already recorded (by an earlier or a concurrent pass) returns no row.
         rows = self.session.connection().execute(statement, values).all()
@@ -200,7 +215,7 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
             .where(TimerFireRow.id == fire_id, TimerFireRow.refired_at.is_(None))
             .values(refired_at=now)
         )
-        return self.session.execute(statement).rowcount == 1
+        return self.session.connection().execute(statement).rowcount == 1
 
     def fire(self, fire_id: int) -> tuple[Fire, TimerLead] | None:
         row = self.session.execute(
@@ -220,14 +235,7 @@ class SqlTimerUnitOfWork(SqlUnitOfWork):
             )
             .values(snoozed_until=until, snoozed_by=by, snooze_reason=reason)
         )
-        return self.session.execute(statement).rowcount == 1
-
-    def mark_leaked(self, lead_ids: Sequence[int], *, at: datetime) -> None:
-        for start in range(0, len(lead_ids), 1000):
-            chunk = lead_ids[start : start + 1000]
-            self.session.execute(
-                update(LeadRow).where(LeadRow.id.in_(chunk)).values(leaked_at=at, updated_at=at)
-            )
+        return self.session.connection().execute(statement).rowcount == 1
 
     def _leads(self, *flags: Any) -> Any:
         return select(*_LEAD_COLUMNS, *(flag.label(f"fired_{i}") for i, flag in enumerate(flags)))

@@ -21,8 +21,10 @@ from storage.rows import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "config" / "baton.yaml"
+# The server the tests use: they only connect to this database to create (and at the end
+# drop) databases of their own, so a shared one is never written to.
 POSTGRES_URL = os.environ.get(
-    "BATON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    "BATON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 POSTGRES_REQUIRED = os.environ.get("BATON_TEST_REQUIRE_POSTGRES") == "1"
 INTAKE_TOKEN = "test-intake-token-0123456789"
@@ -86,14 +88,27 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         database.dispose()
         return
     database = request.getfixturevalue("migrated_postgres")
-    _empty(database)
+    empty_database(database)
     yield database
 
 
-def _empty(database: Database) -> None:
+def empty_database(database: Database) -> None:
+    """Empty every table; fail, naming who holds them, rather than wait for a lock for ever."""
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    with database.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(text("SET LOCAL lock_timeout = '20s'"))
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    except Exception as error:
+        with database.engine.connect() as connection:
+            holders = connection.execute(text(HOLDERS)).all()
+        raise AssertionError(f"could not empty the test database; still open: {holders}") from error
+
+
+HOLDERS = """
+SELECT pid, state, application_name, left(query, 200) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+"""
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain.report import ReportRow, row_from_json, row_json
+from bot.domain.report import ReportRow
+from bot.domain.report_data import row_from_json, row_json
 
 DUE_AT = time(9, 0)
 MARKETING = "marketing"

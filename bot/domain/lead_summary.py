@@ -20,6 +20,10 @@ The rules, in the words the report uses:
   keeps it waiting) to its first acceptance, in the working time of the accepting region.
 - time to first contact: from that same start, for the round it was contacted in, to the
   first contact, in the working time of the region that contacted it.
+- definition: the version of the lead definition that first made it sales-ready; for a lead
+  never sales-ready, the first version that qualified it (None: qualified before versions).
+- came back: a lead placed in nurture when it arrived that was handed to sales later
+  (qualified again, or re-queued by marketing); when that first happened.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from enum import IntFlag
 from functools import cache
 from typing import Any, NamedTuple
 
+from bot.domain.definitions import DEFINITION_VERSION
 from bot.domain.lead import CONTACTED, EventKind, LeadStatus, Outcome
 from bot.domain.workingtime import WorkingCalendar
 
@@ -107,6 +112,11 @@ class LeadSummary:
     contact_region: str | None
     leaked_at: datetime | None
     last_event_id: int | None
+    definition_version: int | None = None
+    came_back_at: datetime | None = None
+
+
+QUALIFICATIONS = frozenset({EventKind.RECEIVED, EventKind.QUALIFIED})
 
 
 def summarise(facts: Sequence[Fact]) -> LeadSummary | None:
@@ -142,6 +152,9 @@ class _Reading:
         self.pipeline: tuple[Decimal | None, str | None] = (None, None)
         self.won: tuple[Decimal | None, str | None] | None = None
         self.lost: tuple[Decimal | None, str | None] | None = None
+        self.definition_version: int | None = None
+        self.arrived_nurture = False
+        self.came_back_at: datetime | None = None
 
     def summary(self) -> LeadSummary:
         for fact in self.facts:
@@ -172,6 +185,8 @@ class _Reading:
             contact_region=self.contact_region,
             leaked_at=self.leaked_at,
             last_event_id=last.id,
+            definition_version=self.definition_version,
+            came_back_at=self.came_back_at,
         )
 
     def read(self, fact: Fact) -> None:
@@ -179,7 +194,12 @@ class _Reading:
         self.source = self.source or fact.source
         if fact.kind == EventKind.RECEIVED and self.received_at is None:
             self.received_at = fact.at
+            self.arrived_nurture = fact.status_after == LeadStatus.NURTURE
+        if fact.kind in QUALIFICATIONS:
+            self.qualified(fact)
         if fact.status_after == LeadStatus.PENDING:
+            if self.arrived_nurture and Stage.SALES_READY not in self.stages:
+                self.came_back_at = fact.at
             self.stages |= Stage.SALES_READY
             if fact.status_before != LeadStatus.PENDING:
                 self.waiting_since = fact.at
@@ -198,6 +218,16 @@ class _Reading:
             case EventKind.LEAKED:
                 self.stages |= Stage.LEAKED
                 self.leaked_at = self.leaked_at or fact.at
+
+    def qualified(self, fact: Fact) -> None:
+        version = _int((fact.data or {}).get(DEFINITION_VERSION))
+        if version is None:
+            return
+        lets_through = fact.status_after == LeadStatus.PENDING
+        if self.definition_version is None or (
+            lets_through and Stage.SALES_READY not in self.stages
+        ):
+            self.definition_version = version
 
     def accepted(self, fact: Fact) -> None:
         self.stages |= Stage.ACCEPTED

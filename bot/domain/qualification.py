@@ -10,27 +10,39 @@ from typing import Any, Protocol
 TRIAGE = "triage"
 
 
+# Read-only members: the config's models and a definition version's frozen rules both fit.
 class SourceRule(Protocol):
-    min_score: int | None
-    required_fields: Sequence[str]
+    @property
+    def min_score(self) -> int | None: ...
+    @property
+    def required_fields(self) -> Sequence[str]: ...
 
 
 class LeadDefinition(Protocol):
-    min_score: int | None
-    required_fields: Sequence[str]
-    allowed_sources: Sequence[str]
-    source_rules: Mapping[str, SourceRule]
+    @property
+    def min_score(self) -> int | None: ...
+    @property
+    def required_fields(self) -> Sequence[str]: ...
+    @property
+    def allowed_sources(self) -> Sequence[str]: ...
+    @property
+    def source_rules(self) -> Mapping[str, SourceRule]: ...
 
 
 class RegionMatch(Protocol):
-    countries: Sequence[str]
-    states: Sequence[str]
-    postal_prefixes: Sequence[str]
+    @property
+    def countries(self) -> Sequence[str]: ...
+    @property
+    def states(self) -> Sequence[str]: ...
+    @property
+    def postal_prefixes(self) -> Sequence[str]: ...
 
 
 class RoutableRegion(Protocol):
-    name: str
-    match: RegionMatch
+    @property
+    def name(self) -> str: ...
+    @property
+    def match(self) -> RegionMatch: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,7 @@ def qualify(facts: Mapping[str, Any], definition: LeadDefinition) -> Qualificati
     rule = definition.source_rules.get(source) if source else None
     min_score = rule.min_score if rule else definition.min_score
     required = rule.required_fields if rule else definition.required_fields
-    missing = [name for name in required if _clean(facts.get(name)) is None]
+    missing = [name for name in required if not is_given(facts.get(name))]
     if missing:
         return Qualification(False, "missing " + ", ".join(missing))
     score = facts.get("score")
@@ -69,6 +81,13 @@ def qualify(facts: Mapping[str, Any], definition: LeadDefinition) -> Qualificati
             return Qualification(False, f"score {_num(score)} is below {min_score}")
         return Qualification(True, f"score {_num(score)} ≥ {min_score}" + _fields_note(required))
     return Qualification(True, f"{source or 'lead'} rule: required fields present")
+
+
+def is_given(value: Any) -> bool:
+    """Whether a fact counts as filled in: present, and not blank text."""
+    if isinstance(value, str):
+        return not value.isspace() and value != ""
+    return value is not None
 
 
 # Everything `route` reads of a lead.

@@ -25,9 +25,8 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any
 
-from bot.domain.lead import ReturnReason
+from bot.domain.lead import RETURN_REASON_LABELS, ReturnReason
 from bot.domain.lead_summary import Stage
 
 CENT = Decimal("0.01")
@@ -42,6 +41,7 @@ class GroupBy(StrEnum):
     REGION = "region"
     SOURCE = "source"
     REP = "rep"
+    DEFINITION = "definition"  # the version of the lead definition that qualified the lead
 
 
 STAGE_NAMES = (
@@ -241,7 +241,7 @@ def build_report(
     costs: CampaignCosts,
 ) -> Report:
     """Turn each group's tally into a report row, with a total row that adds them up."""
-    groups = sorted(tallies, key=lambda g: (g is None, g or ""))
+    groups = sorted(tallies, key=lambda g: _group_order(by, g))
     exact = [
         sum((costs.share(c, n) for c, n in tallies[g].by_campaign.items()), start=Fraction(0))
         for g in groups
@@ -266,6 +266,12 @@ def build_report(
         rows=rows,
         total=total,
     )
+
+
+def _group_order(by: GroupBy, group: str | None) -> tuple[bool, int, str]:
+    """Groups by name, none last; definition versions by number (version 10 after 9)."""
+    number = int(group) if by is GroupBy.DEFINITION and group and group.isdigit() else 0
+    return group is None, number, group or ""
 
 
 def _row(group: str | None, tally: Tally, *, cost: Decimal, sla_minutes: int) -> ReportRow:
@@ -361,156 +367,10 @@ def cents_of(amount: Decimal | None) -> int:
     return int((amount or Decimal(0)).quantize(CENT) * 100)
 
 
-# The report as data for other programs -------------------------------------------------
-
-
-def report_json(report: Report) -> dict[str, Any]:
-    """The report as JSON: money as strings with two decimals, rates as fractions of 1."""
-    return {
-        "by": report.by.value,
-        "since": report.since.isoformat() if report.since else None,
-        "until": report.until.isoformat() if report.until else None,
-        "made_at": report.made_at.isoformat(),
-        "currency": report.currency,
-        "sla_hours": report.sla_hours,
-        "groups": [row_json(row) for row in report.rows],
-        "total": row_json(report.total),
-    }
-
-
-def row_json(row: ReportRow) -> dict[str, Any]:
-    return {
-        "group": row.group,
-        "leads": row.funnel.as_dict(),
-        "returns_by_reason": dict(row.returns_by_reason),
-        "rates": row.rates,
-        "revenue": {
-            "won": _money(row.won_revenue),
-            "lost": _money(row.lost_revenue),
-            "amounts_in_other_currencies": row.other_currency_amounts,
-        },
-        "speed": {
-            "time_to_accept_hours": _spread_json(row.time_to_accept),
-            "time_to_first_contact_hours": _spread_json(row.time_to_first_contact),
-            "accepted_within_sla": row.accepted_within_sla,
-            "accepted_within_sla_rate": row.within_sla_rate,
-        },
-        "cost": {
-            "spend": _money(row.cost),
-            "per_lead": _money(row.cost_per_lead),
-            "per_accepted_lead": _money(row.cost_per_accepted),
-            "per_opportunity": _money(row.cost_per_opportunity),
-            "return_on_spend": _number(row.return_on_spend),
-            "roi": _number(row.roi),
-        },
-    }
-
-
-def row_from_json(data: Mapping[str, Any]) -> ReportRow:
-    """Read back a row written by `row_json`."""
-    leads = dict(data["leads"])
-    leads.pop("nurture", None)
-    speed = data["speed"]
-    return ReportRow(
-        group=data["group"],
-        funnel=Funnel(**leads),
-        returns_by_reason=dict(data["returns_by_reason"]),
-        won_revenue=Decimal(data["revenue"]["won"]),
-        lost_revenue=Decimal(data["revenue"]["lost"]),
-        other_currency_amounts=data["revenue"]["amounts_in_other_currencies"],
-        time_to_accept=_spread_of(speed["time_to_accept_hours"]),
-        time_to_first_contact=_spread_of(speed["time_to_first_contact_hours"]),
-        accepted_within_sla=speed["accepted_within_sla"],
-        cost=Decimal(data["cost"]["spend"]),
-    )
-
-
-def _spread_json(spread: Spread) -> dict[str, Any]:
-    return {"median": spread.median, "p90": spread.p90, "measured": spread.measured}
-
-
-def _spread_of(data: Mapping[str, Any]) -> Spread:
-    return Spread(median=data["median"], p90=data["p90"], measured=data["measured"])
-
-
-def _money(amount: Decimal | None) -> str | None:
-    return None if amount is None else str(amount.quantize(CENT))
-
-
-def _number(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-# The report as a flat table (CSV, the terminal) -------------------------------------------
-
-COLUMNS = (
-    "group",
-    "received",
-    "sales_ready",
-    "nurture",
-    "accepted",
-    "returned",
-    *(f"returned_{reason}" for reason in REASONS),
-    "contacted",
-    "meetings",
-    "opportunities",
-    "won",
-    "lost",
-    "leaked",
-    "rescued",
-    "sales_ready_rate",
-    "acceptance_rate",
-    "return_rate",
-    "contact_rate",
-    "meeting_rate",
-    "opportunity_rate",
-    "win_rate",
-    "leakage_rate",
-    "rescue_rate",
-    "time_to_accept_median_hours",
-    "time_to_accept_p90_hours",
-    "time_to_first_contact_median_hours",
-    "time_to_first_contact_p90_hours",
-    "accepted_within_sla_rate",
-    "won_revenue",
-    "lost_revenue",
-    "amounts_in_other_currencies",
-    "cost",
-    "cost_per_lead",
-    "cost_per_accepted_lead",
-    "cost_per_opportunity",
-    "return_on_spend",
-    "roi",
-)
-
-
-def flat_row(row: ReportRow, *, group_label: str) -> dict[str, Any]:
-    """One row of the flat table, by COLUMNS; None where a figure is undefined."""
-    counts = row.funnel.as_dict()
-    values: dict[str, Any] = {"group": group_label} | counts
-    values |= {f"returned_{r}": row.returns_by_reason.get(r, 0) for r in REASONS}
-    values |= {f"{name}_rate": value for name, value in row.rates.items()}
-    values |= {
-        "time_to_accept_median_hours": row.time_to_accept.median,
-        "time_to_accept_p90_hours": row.time_to_accept.p90,
-        "time_to_first_contact_median_hours": row.time_to_first_contact.median,
-        "time_to_first_contact_p90_hours": row.time_to_first_contact.p90,
-        "accepted_within_sla_rate": row.within_sla_rate,
-        "won_revenue": row.won_revenue,
-        "lost_revenue": row.lost_revenue,
-        "amounts_in_other_currencies": row.other_currency_amounts,
-        "cost": row.cost,
-        "cost_per_lead": row.cost_per_lead,
-        "cost_per_accepted_lead": row.cost_per_accepted,
-        "cost_per_opportunity": row.cost_per_opportunity,
-        "return_on_spend": row.return_on_spend,
-        "roi": row.roi,
-    }
-    return {column: values[column] for column in COLUMNS}
-
-
 def group_label(by: GroupBy, group: str | None) -> str:
     """How a group is named to people: a lead with no region was with triage."""
+    if by is GroupBy.DEFINITION:
+        return f"version {group}" if group is not None else "(before versions)"
     if group is not None:
         return group
     return {GroupBy.REGION: "triage", GroupBy.REP: "(not accepted)"}.get(by, "(none)")
@@ -521,3 +381,46 @@ def merge_tallies(parts: Iterable[tuple[str | None, Tally]]) -> dict[str | None,
     for group, tally in parts:
         merged.setdefault(group, Tally()).merge(tally)
     return merged
+
+
+# Returns worth telling marketing about ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DominantReturn:
+    """One reason that accounts for much of a group's returns: the digest says so."""
+
+    by: GroupBy
+    group: str | None
+    reason: str
+    returned: int  # the group's returns
+    for_reason: int  # of them, for this reason
+
+    @property
+    def share(self) -> float:
+        return self.for_reason / self.returned
+
+    def sentence(self, period: str) -> str:
+        """Like "62 % of trade_show returns last month: bad contact data"."""
+        if self.reason in REASONS:
+            label = RETURN_REASON_LABELS[ReturnReason(self.reason)].lower()
+        else:
+            label = self.reason.replace("_", " ")
+        return (
+            f"{round(self.share * 100)} % of {group_label(self.by, self.group)} returns "
+            f"{period}: {label}"
+        )
+
+
+def dominant_returns(report: Report, *, share: float, at_least: int) -> tuple[DominantReturn, ...]:
+    """The groups whose returns are at least `share` for one reason, counting only groups
+    with `at_least` returns (so that two returns of three are not news); largest share first."""
+    found = []
+    for row in report.rows:
+        returned = row.funnel.returned
+        if returned < at_least or not row.returns_by_reason:
+            continue
+        reason, count = max(row.returns_by_reason.items(), key=lambda item: item[1])
+        if count / returned >= share:
+            found.append(DominantReturn(report.by, row.group, reason, returned, count))
+    return tuple(sorted(found, key=lambda d: (-d.share, -d.returned, d.group or "")))

@@ -2,6 +2,7 @@
 
 import re
 import secrets
+from collections.abc import Callable
 
 # Crockford's alphabet leaves out I, L, O and U so that ids survive being read aloud.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -14,7 +15,7 @@ _SHAPE = re.compile(rf"^(?:L-?)?([{ALPHABET}OIL]{{{LENGTH}}})$")
 _BITS = 5  # one character of the 32-letter alphabet
 
 
-def new_short_id(randbits=secrets.randbits) -> str:
+def new_short_id(randbits: Callable[[int], int] = secrets.randbits) -> str:
     """Draw a fresh short id: one random number, five bits to a character."""
     number = randbits(_BITS * LENGTH)
     return PREFIX + "".join(ALPHABET[(number >> (_BITS * i)) & 31] for i in range(LENGTH))

@@ -6,10 +6,8 @@ import threading
 from datetime import timedelta
 
 from bot.app import Baton
-from bot.runtime import web_client
+from bot.runtime import delivery_worker
 from bot.services.status import service_status
-from bot.slack.delivery import Deliverer
-from storage.outbox import SqlOutbox
 
 PAUSE_SECONDS = 0.5
 
@@ -25,12 +23,7 @@ def deliver_queued(
     Return how much is left: work that waits on something this process cannot see through
     (a message it threads under that is not posted yet) stays for the serving process.
     """
-    deliverer = Deliverer(
-        outbox=SqlOutbox(baton.database),
-        client=web_client(baton),
-        config=baton.config,
-        clock=baton.clock,
-    )
+    deliverer = delivery_worker(baton)
     started = baton.clock.now()
     left, moved = _undelivered(baton), started
     pause = threading.Event()
@@ -52,4 +45,4 @@ def deliver_queued(
 
 
 def _undelivered(baton: Baton) -> int:
-    return service_status(baton)["slack"]["undelivered"]
+    return int(service_status(baton)["slack"]["undelivered"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.jobs.passes import JOBS
-from storage.job_runs import JobRun
+from bot.services.records import JobRun
 
 NOT_SCHEDULED = "when `baton serve` or `baton socket` runs"
 

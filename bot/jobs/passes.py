@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.app import Baton
 from bot.services import digest, timers
+from bot.services.ports import StorageUnavailable
 from bot.services.timers import Job, PassResult
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ JOBS = {
             "from Monday 09:00 on each region's clock: its weekly scoreboard; marketing's digest",
             digest.run_digest_pass,
             bind=lambda baton: {
-                "uow_factory": baton.digest_unit_of_work,
+                "uow_factory": baton.unit_of_work,
                 "reader": baton.report_reader,
                 "config": baton.config,
             },
@@ -84,11 +85,13 @@ def run_job(
     """
     spec = JOBS[name]
     started = baton.clock.now()
-    bound: dict[str, Any] = {"uow_factory": baton.timer_unit_of_work, "config": baton.config}
+    bound: dict[str, Any] = {"uow_factory": baton.unit_of_work, "config": baton.config}
     if spec.bind is not None:
         bound = spec.bind(baton)
     try:
         result = spec.run(clock=baton.clock, as_of=now, **bound)
+    except StorageUnavailable:
+        raise  # nothing can be recorded either; the next pass catches up on what is due
     except Exception as error:
         log.exception("job %s failed", name)
         baton.job_runs.record(

@@ -10,7 +10,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Baton
 from bot.jobs.passes import JOBS, run_job
-from storage.scheduler_lock import SchedulerBusy
+from bot.services.ports import StorageUnavailable
+from storage.scheduler_lock import SchedulerBusy, SchedulerLock
 
 log = logging.getLogger(__name__)
 # The first passes run soon after start, a little apart, to catch up on what came due meanwhile.
@@ -23,9 +24,12 @@ class SchedulerRefused(Exception):
 
 
 class Scheduler:
-    def __init__(self, baton: Baton) -> None:
+    def __init__(
+        self, baton: Baton, *, first_pass: timedelta = FIRST_PASS, stagger: timedelta = STAGGER
+    ) -> None:
         self.baton = baton
-        self._lock = None
+        self.first_pass, self.stagger = first_pass, stagger
+        self._lock: SchedulerLock | None = None
         # Missed runs collapse into one: a pass catches up on everything due since the last.
         self.apscheduler = BackgroundScheduler(
             timezone=UTC,
@@ -45,7 +49,7 @@ class Scheduler:
                 args=[spec.name],
                 id=spec.name,
                 name=spec.name,
-                next_run_time=now + FIRST_PASS + index * STAGGER,
+                next_run_time=now + self.first_pass + index * self.stagger,
             )
         self.apscheduler.start()
         for job in self.apscheduler.get_jobs():
@@ -65,9 +69,14 @@ class Scheduler:
     def _pass(self, name: str) -> None:
         # A failed pass is logged and recorded by run_job; the next pass tries again.
         job = self.apscheduler.get_job(name)
-        run_job(self.baton, name, next_run_at=job.next_run_time if job else None)
+        try:
+            run_job(self.baton, name, next_run_at=job.next_run_time if job else None)
+        except StorageUnavailable as error:
+            log.warning("job %s skipped: %s; its next pass catches up", name, error)
 
 
-def start_scheduler(baton: Baton) -> Scheduler:
+def start_scheduler(
+    baton: Baton, *, first_pass: timedelta = FIRST_PASS, stagger: timedelta = STAGGER
+) -> Scheduler:
     """Start the job scheduler, or raise SchedulerRefused when it may not run here."""
-    return Scheduler(baton).start()
+    return Scheduler(baton, first_pass=first_pass, stagger=stagger).start()

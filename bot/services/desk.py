@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.lead import WORKING, LeadError
-from bot.services.reads import EventLine, LeadDetail, LeadLine, LeadReader
+from bot.services.ports import LeadReader
+from bot.services.records import EventLine, LeadDetail, LeadLine
 from config.model import BatonConfig
 
 FIND_MIN = 2

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.digest import (
@@ -25,18 +24,14 @@ from bot.domain.digest import (
     due_week,
     week_bounds,
 )
-from bot.domain.report import GroupBy
-from bot.services.ports import UnitOfWork, Work, WorkKind
-from bot.services.report import ReportQuery, ReportReader, closed_loop_report
+from bot.domain.report import GroupBy, Report
+from bot.services.ports import ReportReader, UnitOfWork
+from bot.services.records import Work, WorkKind
+from bot.services.report import ReportQuery, closed_loop_report
 from bot.services.timers import PassResult
 from config.model import BatonConfig
 
 JOB = "digest"
-
-
-class DigestUnitOfWork(UnitOfWork, Protocol):
-    def digest_sent(self, audience: str, week_start: date) -> bool: ...
-    def claim_digest(self, audience: str, week_start: date, *, now: datetime) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +49,7 @@ def audiences(config: BatonConfig) -> list[Audience]:
 
 def run_digest_pass(
     *,
-    uow_factory: Callable[[], DigestUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     reader: ReportReader,
     config: BatonConfig,
     clock: Clock,
@@ -69,16 +64,16 @@ def run_digest_pass(
         if week is None:
             continue
         with uow_factory() as uow:
-            if uow.digest_sent(audience.name, week):
+            if uow.digests.sent(audience.name, week):
                 continue
         # Counted outside the write transaction: the report reads every lead of the period.
         digest = _digest(audience, week, now, reader=reader, config=config, clock=clock)
         with uow_factory() as uow:
-            if not uow.claim_digest(audience.name, week, now=now):
+            if not uow.digests.claim(audience.name, week, now=now):
                 continue  # another process sent it meanwhile
             # An empty digest is not sent, but the week is done: it is not counted again.
             if not digest.empty:
-                uow.queue(digest_work(audience.name, week, digest), now=min(now, clock_now))
+                uow.outbox.queue(digest_work(audience.name, week, digest), now=min(now, clock_now))
             uow.commit()
         sent += not digest.empty
     return PassResult(JOB, now, {"digest": sent} if sent else {}, messages=sent)
@@ -105,7 +100,7 @@ def _digest(
 ) -> Digest:
     since, until = week_bounds(week, audience.timezone)
 
-    def report(query: ReportQuery):  # type: ignore[no-untyped-def]
+    def report(query: ReportQuery) -> Report:
         return closed_loop_report(query, reader=reader, config=config, clock=clock)
 
     if audience.name == MARKETING:

@@ -22,7 +22,8 @@ from bot.domain.lead import (
     ReturnReason,
     apply,
 )
-from bot.services.ports import StoredLead, UnitOfWork, Work, WorkKind
+from bot.services.ports import UnitOfWork
+from bot.services.records import NewRound, StoredLead, Work, WorkKind
 from config.model import BatonConfig
 
 
@@ -228,7 +229,18 @@ def reroute_lead(
     return _decide(short_id, actor, command, work, uow_factory=uow_factory, config=config, now=now)
 
 
-def _decide(short_id, actor, command, work, *, uow_factory, config, now) -> Decided:  # type: ignore[no-untyped-def]
+def _decide(
+    short_id: str,
+    actor: str,
+    command: Callable[[StoredLead], Accept | Return | Reroute],
+    work: Callable[[StoredLead, list[int]], list[Work]],
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    config: BatonConfig,
+    now: datetime,
+) -> Decided:
+    """Carry out a decision on a pending lead and queue what Slack is told, in one transaction;
+    the decider deciding again is told it was done."""
     with uow_factory() as uow:
         stored = _load(uow, short_id, for_update=True)
         before = stored.lead
@@ -246,12 +258,11 @@ def _decide(short_id, actor, command, work, *, uow_factory, config, now) -> Deci
             raise
         stored.lead = change.lead
         uow.leads.save(stored, now=now)
-        event_ids = uow.append_events([(stored.id, e) for e in change.events])
+        event_ids = uow.events.append([(stored.id, e) for e in change.events])
         if change.lead.handoff_round != before.handoff_round:
-            uow.start_round(
-                stored.id, change.lead.handoff_round, change.lead.region, now=now, batch_id=None
-            )
-        uow.queue(work(stored, event_ids), now=now)
+            new_round = NewRound(stored.id, change.lead.handoff_round, change.lead.region, None)
+            uow.rounds.start([new_round], now=now)
+        uow.outbox.queue(work(stored, event_ids), now=now)
         uow.commit()
     return Decided(short_id, change.lead.status.value)
 

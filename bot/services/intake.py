@@ -8,33 +8,25 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.clock import Clock
 from bot.domain.lead import (
     CLOSED,
-    INTAKE,
     OPEN,
-    REQUALIFIABLE,
-    Authority,
     Change,
-    Lead,
     LeadStatus,
-    Qualify,
-    RecordActivity,
-    apply,
 )
-from bot.domain.qualification import (
-    ROUTING_FIELDS,
-    LeadDefinition,
-    RoutableRegion,
-    Route,
-    qualify,
-    route,
+from bot.services.intake_plan import (
+    Known,
+    Plan,
+    PlannedLead,
+    Routing,
+    plan_lead,
+    plan_merge,
+    plan_one,
 )
-from bot.domain.shortid import new_short_id
 from bot.services.leadin import LeadIn
-from bot.services.ports import StoredLead, UnitOfWork, Work, WorkKind
+from bot.services.ports import DuplicateLead, UnitOfWork
+from bot.services.records import NewRound, StoredLead, Work, WorkKind
 
 BATCH_THRESHOLD = 10
 RETRIES_ON_TWIN = 3
@@ -59,57 +51,6 @@ class Batching:
     always: bool = False
     opens_batches: bool = True
     batch_ids: dict[str | None, int] = field(default_factory=dict)
-
-
-@dataclass
-class Routing:
-    definition: LeadDefinition
-    regions: Sequence[RoutableRegion]
-    _routes: dict[tuple[Any, ...], Route] = field(default_factory=dict, repr=False)
-
-    def route(self, facts: dict[str, Any]) -> Route:
-        """Where a lead goes; leads from the same place in one request are routed once."""
-        place = tuple(facts.get(name) for name in ROUTING_FIELDS)
-        found = self._routes.get(place)
-        if found is None:
-            found = self._routes[place] = route(facts, self.regions)
-        return found
-
-
-@dataclass
-class PlannedLead:
-    """A lead as intake would create it: its facts, why it qualified and routed, its change
-    (with a short id drawn) and its activity.
-
-    Planning needs no transaction, so it is done before one is opened (and an import can do
-    it in another process). A lead found already stored is merged instead, from its facts
-    and activity.
-    """
-
-    facts: dict[str, Any]
-    reasons: dict[str, str]
-    change: Change
-    activity: list[dict[str, Any]]
-
-    @property
-    def email(self) -> str:
-        return self.facts["email"]
-
-    @property
-    def external_id(self) -> str | None:
-        return self.facts.get("external_id")
-
-
-@dataclass
-class _Plan:
-    """What one intake request does, built up before anything is written."""
-
-    now: datetime
-    new: list[PlannedLead] = field(default_factory=list)
-    merged: list[tuple[StoredLead, Change, list[dict[str, Any]], dict[str, str] | None]] = field(
-        default_factory=list
-    )
-    results: list[tuple[str, int]] = field(default_factory=list)  # ("new"|"merged", index)
 
 
 def take_leads(
@@ -166,23 +107,6 @@ def take_small_requests(
     return _take_with_retries(planned, _Storing(uow_factory, routing, now), never)
 
 
-def plan_lead(lead_in: LeadIn, *, now: datetime, routing: Routing) -> PlannedLead:
-    """Qualify and route a lead as if it were new, and draw its short id."""
-    facts = lead_in.facts()
-    verdict = qualify(facts, routing.definition)
-    where = routing.route(facts)
-    lead = Lead(
-        short_id=new_short_id(),
-        status=LeadStatus.RECEIVED,
-        campaign=lead_in.campaign,
-        source=lead_in.source,
-    )
-    command = Qualify(sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region)
-    change = apply(lead, command, actor=INTAKE, authority=Authority(), at=now)
-    reasons = {"qualification": verdict.reason, "route": where.reason}
-    return PlannedLead(facts, reasons, change, _activity_of(lead_in))
-
-
 @dataclass(frozen=True)
 class _Storing:
     """Where and how intake stores: its transactions, its routing and the time it took leads."""
@@ -201,7 +125,7 @@ def _take_with_retries(
             results = _take(requests, storing, trial)
             batching.batch_ids.update(trial.batch_ids)
             return results
-        except IntegrityError:
+        except DuplicateLead:
             # A simultaneous request stored the same email or external_id first; on the
             # next try that lead is found and merged into instead of twinned.
             if attempt == RETRIES_ON_TWIN - 1:
@@ -215,16 +139,19 @@ def _take(
     now, routing = storing.now, storing.routing
     leads = [lead for request in requests for lead in request]
     with storing.uow_factory() as uow:
-        known = _Known(
+        known = Known(
             uow.leads.matching(
                 external_ids={lead.external_id for lead in leads if lead.external_id},
                 emails={lead.email for lead in leads},
             ),
-            uow.known_activity,
+            uow.activity.known,
         )
-        plan = _Plan(now=now)
+        plan = Plan(now=now)
         for lead_in in leads:
-            _plan_one(lead_in, plan, known, routing)
+            plan_one(lead_in, plan, known)
+        plan.merged = [
+            plan_merge(stored, planned, now, routing, known) for stored, planned in plan.merging
+        ]
         results = _write(uow, plan, batching)
         uow.commit()
     return _split(results, [len(request) for request in requests])
@@ -238,99 +165,18 @@ def _split(results: list[IntakeResult], sizes: list[int]) -> list[list[IntakeRes
     return parts
 
 
-class _Known:
-    """Leads already stored or already planned in this request, by external id and email."""
-
-    def __init__(self, stored: list[StoredLead], activity_of: Callable[[list[int]], set]) -> None:
-        self.by_external_id: dict[str, Any] = {}
-        self.by_email: dict[str, Any] = {}
-        for item in stored:
-            self.remember(item, item.email, item.external_id)
-        self.activity = activity_of([item.id for item in stored]) if stored else set()
-
-    def find(self, planned: PlannedLead) -> Any:
-        external_id = planned.external_id
-        if external_id and external_id in self.by_external_id:
-            return self.by_external_id[external_id]
-        return self.by_email.get(planned.email)
-
-    def remember(self, item: Any, email: str, external_id: str | None) -> None:
-        self.by_email.setdefault(email, item)
-        if external_id:
-            self.by_external_id.setdefault(external_id, item)
-
-
-def _plan_one(planned: PlannedLead, plan: _Plan, known: _Known, routing: Routing) -> None:
-    match = known.find(planned)
-    if match is None:
-        index = len(plan.new)
-        # Its own activity list: a second sighting in this request may add to it.
-        own = PlannedLead(planned.facts, planned.reasons, planned.change, list(planned.activity))
-        plan.new.append(own)
-        plan.results.append(("new", index))
-        known.remember(("new", index), planned.email, planned.external_id)
-    elif isinstance(match, tuple):
-        # The same lead twice in one request: the second brings only its activity.
-        _, index = match
-        activity = plan.new[index].activity
-        activity.extend(a for a in planned.activity if a not in activity)
-        plan.results.append(("new", index))
-    else:
-        plan.merged.append(_plan_merge(match, planned, plan.now, routing, known))
-        plan.results.append(("merged", len(plan.merged) - 1))
-
-
-def _plan_merge(
-    stored: StoredLead, planned: PlannedLead, now: datetime, routing: Routing, known: _Known
-):  # type: ignore[no-untyped-def]
-    new_activity = [
-        a
-        for a in planned.activity
-        if (stored.id, a["type"], a["at"], a["detail"]) not in known.activity
-    ]
-    for a in new_activity:
-        known.activity.add((stored.id, a["type"], a["at"], a["detail"]))
-    facts = {k: v for k, v in planned.facts.items() if v is not None}
-    changed = {k: v for k, v in facts.items() if k in stored.facts and stored.facts[k] != v}
-    if stored.lead.status in REQUALIFIABLE:
-        merged = {**stored.facts, **facts}
-        verdict = qualify(merged, routing.definition)
-        where = routing.route(merged)
-        command = Qualify(
-            sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region
-        )
-        change = apply(stored.lead, command, actor=INTAKE, authority=Authority(), at=now)
-        if not verdict.sales_ready and not new_activity and not changed:
-            change = Change(stored.lead, ())
-        stored.facts.update(facts)
-        return (
-            stored,
-            change,
-            new_activity,
-            {"qualification": verdict.reason, "route": where.reason},
-        )
-    if not new_activity and not changed:
-        return stored, Change(stored.lead, ()), [], None
-    shown = new_activity or [{"type": "resubmitted", "at": None, "detail": _changes_note(changed)}]
-    command = RecordActivity(activity=tuple(_jsonable(a) for a in shown))
-    change = apply(stored.lead, command, actor=INTAKE, authority=Authority(), at=now)
-    stored.facts.update(facts)
-    return stored, change, new_activity, None
-
-
-def _write(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[IntakeResult]:
+def _write(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[IntakeResult]:
     created = _write_new(uow, plan, batching)
     merged = [_write_merge(uow, plan.now, *item) for item in plan.merged]
     results = []
-    for which, index in plan.results:
+    for which, index, outcome in plan.results:
         stored = created[index] if which == "new" else merged[index]
-        outcome = "created" if which == "new" else "merged"
         lead = stored.lead
         results.append(IntakeResult(lead.short_id, lead.status.value, outcome, lead.region))
     return results
 
 
-def _write_new(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[StoredLead]:
+def _write_new(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[StoredLead]:
     if not plan.new:
         return []
     leads = [item.change.lead for item in plan.new]
@@ -344,9 +190,9 @@ def _write_new(uow: UnitOfWork, plan: _Plan, batching: Batching) -> list[StoredL
     events = [
         (s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item.change.events
     ]
-    uow.append_first_events(events)
+    uow.events.append_first(events)
     activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item.activity]
-    uow.add_activities(activity, now=plan.now)
+    uow.activity.add(activity, now=plan.now)
     handoffs = [s for s in stored if s.lead.status is LeadStatus.PENDING]
     _queue_handoffs(uow, handoffs, plan.now, batch_of)
     return stored
@@ -360,16 +206,16 @@ def _batches_for(
     for region, count in pending.items():
         batch_id = batching.batch_ids.get(region)
         if batch_id is not None:
-            size = uow.grow_batch(batch_id, count)
-            uow.queue(
+            size = uow.batches.grow(batch_id, count)
+            uow.outbox.queue(
                 [Work(WorkKind.BATCH_UPDATE, f"batch:{batch_id}:{size}", batch_id=batch_id)],
                 now=now,
             )
         elif batching.opens_batches and (batching.always or count > BATCH_THRESHOLD):
             label = batching.label or "Leads from intake"
-            batch_id = uow.add_batch(region, label, count, now=now)
+            batch_id = uow.batches.add(region, label, count, now=now)
             batching.batch_ids[region] = batch_id
-            uow.queue(
+            uow.outbox.queue(
                 [Work(WorkKind.BATCH_SUMMARY, f"batch:{batch_id}", batch_id=batch_id)], now=now
             )
         if batch_id is not None:
@@ -395,13 +241,13 @@ def _write_merge(
     if before.status in OPEN or before.status is LeadStatus.WON:
         stored.priority += 1
     uow.leads.save(stored, now=now)
-    event_ids = uow.append_events([(stored.id, e) for e in change.events])
-    uow.add_activities([(stored.id, a) for a in activity], now=now)
+    event_ids = uow.events.append([(stored.id, e) for e in change.events])
+    uow.activity.add([(stored.id, a) for a in activity], now=now)
     uow.leads.mark_activity(stored, now=now)
     if stored.lead.handoff_round != before.handoff_round:
         _queue_handoffs(uow, [stored], now, {})
     elif before.status in OPEN or before.status in CLOSED:
-        uow.queue(_activity_work(stored, event_ids[-1]), now=now)
+        uow.outbox.queue(_activity_work(stored, event_ids[-1]), now=now)
     return stored
 
 
@@ -412,11 +258,11 @@ def _queue_handoffs(
     for stored in leads:
         lead = stored.lead
         batch_id = batch_of.get(lead.region)
-        rounds.append((stored.id, lead.handoff_round, lead.region, batch_id))
+        rounds.append(NewRound(stored.id, lead.handoff_round, lead.region, batch_id))
         key = f"handoff:{stored.id}:{lead.handoff_round}"
         work.append(Work(WorkKind.HANDOFF, key, stored.id, lead.handoff_round, batch_id))
-    uow.start_rounds(rounds, now=now)
-    uow.queue(work, now=now)
+    uow.rounds.start(rounds, now=now)
+    uow.outbox.queue(work, now=now)
 
 
 def _activity_work(stored: StoredLead, event_id: int) -> list[Work]:
@@ -436,18 +282,3 @@ def _activity_work(stored: StoredLead, event_id: int) -> list[Work]:
         data={"event_id": event_id},
     )
     return [note, dm] if lead.handoff_round else [dm]
-
-
-def _activity_of(lead_in: LeadIn) -> list[dict[str, Any]]:
-    return [{"type": a.type, "at": a.at, "detail": a.detail} for a in lead_in.activity]
-
-
-def _jsonable(activity: dict[str, Any]) -> dict[str, Any]:
-    at = activity.get("at")
-    return {**activity, "at": at.isoformat() if at else None}
-
-
-def _changes_note(changed: dict[str, Any]) -> str:
-    if not changed:
-        return "submitted again"
-    return "submitted again with new " + ", ".join(sorted(changed))

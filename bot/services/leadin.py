@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import accumulate, count, repeat
+from operator import mul, sub
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,10 +22,60 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 MAX_BATCH = 1000
+# A lead nests four levels deep ({"leads": [{"activity": [{...}]}]}); unknown fields may
+# nest a little more. Anything far deeper is refused before it is parsed.
+MAX_DEPTH = 64
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# A string, or the rest of the text after a quote that is never closed: every quote starts a
+# match, so the search never starts again inside a string (which would take quadratic time).
+JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+OPENING_AS_ONE = bytes.maketrans(b"[{]}", b"\x01\x01\x00\x00")
+
+
+class NotJson(ValueError):
+    """Not a JSON document Baton reads; the message says why, after the document's name."""
+
+
+def read_json(body: bytes) -> Any:
+    """Parse a JSON document, refusing one that nests deeper than MAX_DEPTH."""
+    too_deep = NotJson(f"nests deeper than {MAX_DEPTH} levels")
+    if nests_deeper_than(body, MAX_DEPTH):
+        raise too_deep
+    try:
+        return json.loads(body, parse_int=_json_int)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotJson(f"is not valid JSON: {error}") from None
+    except RecursionError:
+        # Only a body in UTF-16 or UTF-32 can hide its depth from the byte-wise count.
+        raise too_deep from None
+
+
+def nests_deeper_than(body: bytes, limit: int) -> bool:
+    """Whether the arrays and objects of a JSON text nest deeper than `limit`.
+
+    Brackets inside strings do not count. The text is not parsed: this is how a body can
+    be refused before a parser recurses once per level.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    structure = JSON_STRING.sub(b"", body).translate(None, NOT_BRACKETS)
+    opened = accumulate(structure.translate(OPENING_AS_ONE))
+    # After k brackets, o of them opening, the depth is o - (k - o).
+    return max(map(sub, map(mul, repeat(2), opened), count(1)), default=0) > limit
+
+
+def _json_int(digits: str) -> int | Decimal:
+    try:
+        return int(digits)
+    except ValueError:
+        # Python turns at most 4,300 digits into an int; as a Decimal the number can still
+        # be refused as out of range for the field that holds it.
+        return Decimal(digits)
 
 
 def _text_or_none(value: Any) -> Any:
@@ -29,9 +83,12 @@ def _text_or_none(value: Any) -> Any:
         return None
     if isinstance(value, bool):
         raise ValueError("must be text")
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return str(value)
     if isinstance(value, str):
+        if "\x00" in value:
+            # PostgreSQL cannot store it, so no database is given it.
+            raise ValueError("must not contain a NUL character (\\u0000)")
         return value.strip() or None
     raise ValueError("must be text")
 
@@ -43,9 +100,14 @@ def _required_text(value: Any) -> Any:
     return text
 
 
-def _text(limit: int) -> Any:
-    bounded = Annotated[str, StringConstraints(max_length=limit)]
-    return Annotated[bounded | None, BeforeValidator(_text_or_none)]
+# Optional text, trimmed (blank is None), of at most so many characters.
+_TRIMMED = BeforeValidator(_text_or_none)
+Text40 = Annotated[Annotated[str, StringConstraints(max_length=40)] | None, _TRIMMED]
+Text100 = Annotated[Annotated[str, StringConstraints(max_length=100)] | None, _TRIMMED]
+Text200 = Annotated[Annotated[str, StringConstraints(max_length=200)] | None, _TRIMMED]
+Text300 = Annotated[Annotated[str, StringConstraints(max_length=300)] | None, _TRIMMED]
+Text2000 = Annotated[Annotated[str, StringConstraints(max_length=2000)] | None, _TRIMMED]
+Text10000 = Annotated[Annotated[str, StringConstraints(max_length=10_000)] | None, _TRIMMED]
 
 
 class ActivityIn(BaseModel):
@@ -53,7 +115,7 @@ class ActivityIn(BaseModel):
 
     type: Annotated[str, BeforeValidator(_required_text), Field(min_length=1, max_length=100)]
     at: datetime | None = None
-    detail: _text(2000) = None
+    detail: Text2000 = None
 
     @field_validator("at")
     @classmethod
@@ -69,21 +131,21 @@ class LeadIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     email: Annotated[str, BeforeValidator(_required_text), Field(max_length=320)]
-    first_name: _text(200) = None
-    last_name: _text(200) = None
-    company: _text(300) = None
-    title: _text(300) = None
-    phone: _text(100) = None
-    country: _text(100) = None
-    state: _text(100) = None
-    postal_code: _text(40) = None
-    region: _text(100) = None
-    campaign: _text(200) = None
-    source: _text(100) = None
+    first_name: Text200 = None
+    last_name: Text200 = None
+    company: Text300 = None
+    title: Text300 = None
+    phone: Text100 = None
+    country: Text100 = None
+    state: Text100 = None
+    postal_code: Text40 = None
+    region: Text100 = None
+    campaign: Text200 = None
+    source: Text100 = None
     score: float | None = Field(default=None, ge=0, le=1_000_000)
-    notes: _text(10_000) = None
+    notes: Text10000 = None
     activity: list[ActivityIn] = Field(default_factory=list, max_length=200)
-    external_id: _text(200) = None
+    external_id: Text200 = None
 
     @field_validator("email")
     @classmethod
@@ -166,7 +228,7 @@ def _path(location: tuple[Any, ...]) -> str:
     return "".join(parts)
 
 
-def _reason(error: dict[str, Any]) -> str:
+def _reason(error: ErrorDetails) -> str:
     if error["type"] == "missing":
         return "is required"
     message = str(error["msg"])

@@ -24,8 +24,8 @@ from bot.domain.lead import (
 )
 from bot.domain.outcomes import PastOutcome, standing, to_undo
 from bot.services.handoff import authority_for, timezone_of
-from bot.services.ports import StoredLead, Work, WorkKind
-from bot.services.reads import EventLine, OutcomeUnitOfWork
+from bot.services.ports import UnitOfWork
+from bot.services.records import EventLine, StoredLead, Work, WorkKind
 from config.model import BatonConfig
 
 
@@ -81,7 +81,7 @@ def outcome_form(
     short_id: str,
     actor: str,
     *,
-    uow_factory: Callable[[], OutcomeUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
 ) -> OutcomeForm:
@@ -108,14 +108,14 @@ def log_outcome(
     *,
     actor: str,
     request_key: str | None,
-    uow_factory: Callable[[], OutcomeUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
 ) -> Logged:
     """Record an outcome (or a return) on a worked lead; its thread, card and people are told."""
     now = clock.now()
     with uow_factory() as uow:
-        if request_key and not uow.first_handling(request_key, now=now):
+        if request_key and not uow.requests.first_handling(request_key, now=now):
             return Logged(
                 short_id, entry.outcome, LeadStatus.ACCEPTED, LeadStatus.ACCEPTED, repeated=True
             )
@@ -134,8 +134,8 @@ def log_outcome(
         stored.lead = change.lead
         stored.priority = 0  # the owner has acted on whatever brought the lead back
         uow.leads.save(stored, now=now)
-        [event_id] = uow.append_events([(stored.id, e) for e in change.events])
-        uow.queue(
+        [event_id] = uow.events.append([(stored.id, e) for e in change.events])
+        uow.outbox.queue(
             _outcome_work(stored, event_id, returned=entry.outcome is Outcome.RETURN), now=now
         )
         uow.commit()
@@ -154,30 +154,30 @@ def undo_outcome(
     *,
     actor: str,
     request_key: str | None,
-    uow_factory: Callable[[], OutcomeUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
 ) -> Undone:
     """Withdraw the caller's own last outcome within a day; the lead falls back to where it was."""
     now = clock.now()
     with uow_factory() as uow:
-        if request_key and not uow.first_handling(request_key, now=now):
+        if request_key and not uow.requests.first_handling(request_key, now=now):
             return Undone(short_id, Outcome.ATTEMPTED, LeadStatus.ACCEPTED, repeated=True)
         stored = _load(uow, short_id, for_update=True)
-        history = past_outcomes(uow.round_events(stored.id, stored.lead.handoff_round))
+        history = past_outcomes(uow.events.round_events(stored.id, stored.lead.handoff_round))
         target = to_undo(history, actor=actor, now=now, short_id=stored.lead.short_id)
         after = standing(history, without=target.event_id)
         command = CorrectOutcome(target.event_id, after.status, target.outcome, after.next_step_at)
         change = _apply(stored, command, actor, config, now)
         stored.lead = change.lead
         uow.leads.save(stored, now=now)
-        [event_id] = uow.append_events([(stored.id, e) for e in change.events])
+        [event_id] = uow.events.append([(stored.id, e) for e in change.events])
         work = _outcome_work(stored, event_id, returned=False)
         if target.outcome is Outcome.RETURN:
             work.append(
                 _work(WorkKind.RETURN_WITHDRAWN, f"unreturned:{event_id}", stored, event_id)
             )
-        uow.queue(work, now=now)
+        uow.outbox.queue(work, now=now)
         uow.commit()
     return Undone(stored.lead.short_id, target.outcome, change.lead.status)
 
@@ -271,7 +271,7 @@ def _work(kind: WorkKind, key: str, stored: StoredLead, event_id: int) -> Work:
     return Work(kind, key, stored.id, stored.lead.handoff_round, data={"event_id": event_id})
 
 
-def _load(uow: OutcomeUnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:
+def _load(uow: UnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:
     stored = uow.leads.by_short_id(short_id, for_update=for_update)
     if stored is None:
         raise LeadError(

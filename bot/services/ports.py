@@ -1,61 +1,71 @@
-"""What the services need from the outside, as Protocols, and the Slack work they queue."""
+"""Every port the services use, as Protocols: the unit of work and its repositories, the
+readers, and the errors the store raises. The records they carry are in records.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol, Self
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import date, datetime, timedelta
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
 
-from bot.domain.lead import Lead, LeadEvent
+from bot.domain.lead import LeadEvent
+from bot.domain.report import GroupBy
+from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
+from bot.domain.timers import TimerKind
+from bot.services.records import (
+    Cell,
+    EventLine,
+    Fire,
+    LeadDetail,
+    LeadLine,
+    NewFire,
+    NewLead,
+    NewRound,
+    OutboxItem,
+    Regions,
+    StoredLead,
+    StoreStatus,
+    TimerLead,
+    Unmeasured,
+    Work,
+    WorkKind,
+)
 
-
-class WorkKind(StrEnum):
-    """Slack work that must not be lost; delivered by the outbox worker."""
-
-    HANDOFF = "handoff"
-    BATCH_SUMMARY = "batch_summary"
-    BATCH_UPDATE = "batch_update"
-    HANDOFF_UPDATE = "handoff_update"
-    THREAD_NOTE = "thread_note"
-    REP_DM = "rep_dm"
-    RETURNED_NOTICE = "returned_notice"
-    OWNER_DM = "owner_dm"
-    SETUP_NOTICE = "setup_notice"
-    RETURN_WITHDRAWN = "return_withdrawn"
-    HOME_REFRESH = "home_refresh"
-    # Accountability timers; rendered by bot/slack/render_timers.py, hence the shared prefix.
-    TIMER_DM = "timer_dm"
-    TIMER_POST = "timer_post"
-    TIMER_NOTE = "timer_note"
-    TIMER_LEAK_TASK = "timer_leak_task"
-    TIMER_TOUCH_UPDATE = "timer_touch_update"
-    # Weekly digests; rendered by bot/slack/render_digest.py, hence the shared prefix.
-    DIGEST_POST = "digest_post"
-    DIGEST_CHART = "digest_chart"
+# Errors -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Work:
-    kind: WorkKind
-    key: str
-    lead_id: int | None = None
-    handoff_round: int | None = None
-    batch_id: int | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+class StorageUnavailable(Exception):
+    """The store could not do what was asked (disk full, read-only, I/O error, connection lost).
+
+    Nothing of the transaction was kept; the same request may simply be tried again later.
+    """
+
+    def __init__(self, problem: str, reason: str) -> None:
+        super().__init__(f"{problem}: {reason}")
+        self.reason = reason
+
+    @classmethod
+    def refused_write(cls, reason: str) -> StorageUnavailable:
+        return cls("the database refused the write", reason)
+
+    @classmethod
+    def unreadable(cls, reason: str) -> StorageUnavailable:
+        return cls("the database could not be read", reason)
+
+    @classmethod
+    def unreachable(cls, reason: str) -> StorageUnavailable:
+        return cls("the database is unreachable", reason)
 
 
-@dataclass
-class StoredLead:
-    """A lead as stored: its row id, its facts and its lifecycle state."""
+class DuplicateLead(Exception):
+    """Another transaction stored a lead with the same email or external id first.
 
-    id: int
-    lead: Lead
-    email: str
-    external_id: str | None
-    facts: dict[str, Any]
-    priority: int = 0
+    Nothing of this transaction was kept; tried again, it finds that lead.
+    """
+
+
+# The unit of work and its repositories ----------------------------------------------------
 
 
 class LeadRepository(Protocol):
@@ -64,7 +74,7 @@ class LeadRepository(Protocol):
     ) -> list[StoredLead]: ...
     def add_all(
         self,
-        new: Sequence[tuple[Lead, dict[str, Any], dict[str, str]]],
+        new: Sequence[NewLead],
         *,
         now: datetime,
         batch_ids: Sequence[int | None] | None = None,
@@ -77,36 +87,326 @@ class LeadRepository(Protocol):
     def open_lead_counts(self, reps: Sequence[str]) -> dict[str, int]: ...
     def mark_activity(self, stored: StoredLead, *, now: datetime) -> None: ...
     def set_reasons(self, stored: StoredLead, reasons: dict[str, str]) -> None: ...
+    def mark_leaked(self, lead_ids: Sequence[int], *, at: datetime) -> None:
+        """Persist what FlagLeaked changes: when the leads were flagged."""
+        ...
+
+
+class EventRepository(Protocol):
+    def append(self, events: Sequence[tuple[int, LeadEvent]], *, ids: bool = True) -> list[int]:
+        """Append events (lead row id, event); return their ids in order when asked."""
+        ...
+
+    def append_first(self, events: Sequence[tuple[int, LeadEvent]]) -> None:
+        """Append the first events of leads created in this transaction."""
+        ...
+
+    def round_events(self, lead_id: int, round_no: int) -> list[EventLine]:
+        """The round's outcomes, returns and corrections, oldest first."""
+        ...
+
+
+class ActivityRepository(Protocol):
+    def known(self, lead_ids: list[int]) -> set[tuple[Any, ...]]:
+        """(lead row id, type, at, detail) of every activity item these leads have."""
+        ...
+
+    def add(self, activity: Sequence[tuple[int, dict[str, Any]]], *, now: datetime) -> None:
+        """Record activity items: (lead row id, {type, at, detail})."""
+        ...
+
+
+class RoundRepository(Protocol):
+    def start(self, rounds: Sequence[NewRound], *, now: datetime) -> None: ...
+
+
+class BatchRepository(Protocol):
+    def add(self, region: str | None, label: str, lead_count: int, *, now: datetime) -> int: ...
+    def grow(self, batch_id: int, more: int) -> int:
+        """Count more leads into a batch; return its new size."""
+        ...
+
+
+class OutboxQueue(Protocol):
+    def queue(self, work: Sequence[Work], *, now: datetime) -> None:
+        """Queue Slack work; work whose key is already queued is left as it is."""
+        ...
+
+
+class HandledRequests(Protocol):
+    def first_handling(self, key: str, *, now: datetime) -> bool:
+        """Remember a person's request in this transaction; False when it was handled before."""
+        ...
+
+
+class TimerRepository(Protocol):
+    """Leads as the timers see them, and the fires recorded once per lead, kind, round, due."""
+
+    def pending_leads(
+        self,
+        *,
+        started_after: datetime | None,
+        started_by: datetime,
+        escalate_started_by: datetime,
+    ) -> list[TimerLead]:
+        """Pending leads whose round started in the range and that still have a timer to fire."""
+        ...
+
+    def awaiting_feedback(
+        self, *, due_after: datetime | None, due_by: datetime, overdue_by: datetime
+    ) -> list[TimerLead]:
+        """Accepted leads with no outcome, feedback due in the range, a timer still to fire."""
+        ...
+
+    def next_steps(self, *, due_after: datetime | None, due_by: datetime) -> list[TimerLead]:
+        """Worked leads whose next step falls in the range and has not been reminded of."""
+        ...
+
+    def unworked(self, *, decided_after: datetime | None, decided_by: datetime) -> list[TimerLead]:
+        """Accepted leads never reached and not flagged, accepted in the range; locked."""
+        ...
+
+    def snoozed_due(
+        self, kinds: Sequence[TimerKind], *, after: datetime | None, by: datetime
+    ) -> list[tuple[Fire, TimerLead]]:
+        """Snoozed reminders whose snooze ended in the range and that have not come back."""
+        ...
+
+    def record_fires(self, fires: Sequence[NewFire], *, now: datetime) -> dict[NewFire, int]:
+        """Record fires; return the id of each one recorded now (not the ones already there)."""
+        ...
+
+    def refire(self, fire_id: int, *, now: datetime) -> bool:
+        """Mark a snoozed reminder as back; False when it already was."""
+        ...
+
+    def fire(self, fire_id: int) -> tuple[Fire, TimerLead] | None: ...
+
+    def snooze(self, fire_id: int, *, until: datetime, by: str, reason: str) -> bool:
+        """Snooze a fired reminder; False when it was snoozed (or came back) already."""
+        ...
+
+
+class PassRepository(Protocol):
+    """Where each scheduled pass has caught up to, and who runs it now."""
+
+    def lock(self, job: str) -> bool:
+        """Take the pass's lock for this transaction; False when another process holds it."""
+        ...
+
+    def caught_up_to(self, job: str) -> datetime | None:
+        """Until when every due item of `job` has been handled (None: never run)."""
+        ...
+
+    def catch_up(self, job: str, *, as_of: datetime) -> None: ...
+
+
+class DigestRepository(Protocol):
+    def sent(self, audience: str, week_start: date) -> bool: ...
+    def claim(self, audience: str, week_start: date, *, now: datetime) -> bool:
+        """Record the audience's digest of the week in this transaction; False if it was already."""
+        ...
 
 
 class UnitOfWork(Protocol):
-    leads: LeadRepository
+    """One write transaction: whatever its repositories write commits together, or not at all."""
+
+    @property
+    def leads(self) -> LeadRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def activity(self) -> ActivityRepository: ...
+    @property
+    def rounds(self) -> RoundRepository: ...
+    @property
+    def batches(self) -> BatchRepository: ...
+    @property
+    def outbox(self) -> OutboxQueue: ...
+    @property
+    def requests(self) -> HandledRequests: ...
+    @property
+    def timers(self) -> TimerRepository: ...
+    @property
+    def passes(self) -> PassRepository: ...
+    @property
+    def digests(self) -> DigestRepository: ...
 
     def __enter__(self) -> Self: ...
-    def __exit__(self, *exc: object) -> None: ...
-    def append_events(
-        self, events: Sequence[tuple[int, LeadEvent]], *, ids: bool = True
-    ) -> list[int]: ...
-    def append_first_events(self, events: Sequence[tuple[int, LeadEvent]]) -> None: ...
-    def known_activity(self, lead_ids: list[int]) -> set[tuple[Any, ...]]: ...
-    def add_activities(
-        self, activity: Sequence[tuple[int, dict[str, Any]]], *, now: datetime
-    ) -> None: ...
-    def start_round(
+    def __exit__(
         self,
-        lead_id: int,
-        round_no: int,
-        region: str | None,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+# Readers ----------------------------------------------------------------------------------
+
+
+class LeadReader(Protocol):
+    """Read-only questions about leads; never inside a write transaction."""
+
+    def open_for_rep(self, rep_id: str) -> list[LeadLine]: ...
+    def pending_in(self, regions: Sequence[str | None]) -> list[LeadLine]: ...
+    def detail(self, short_id: str, *, events: int) -> LeadDetail | None: ...
+    def find(self, text: str, *, limit: int) -> list[LeadLine]: ...
+    def events_by(self, actor: str, *, since: datetime) -> list[EventLine]: ...
+    def leads_given(self, rep_id: str, *, since: datetime) -> int: ...
+
+
+class ReportReader(Protocol):
+    def cells(
+        self,
+        *,
+        by: GroupBy,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+        stamped: bool = False,
+    ) -> list[Cell]:
+        """The cohort's leads added up by group and alike; `stamped`: apart by their stamps too."""
+        ...
+
+    def stamps(self) -> set[str]: ...
+    def unmeasured(
+        self,
+        *,
+        by: GroupBy,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+        stamps: Sequence[str],
+    ) -> list[Unmeasured]: ...
+    def campaign_sizes(self) -> dict[str, int]: ...
+    def overdue_feedback(self, *, regions: Regions, now: datetime) -> int: ...
+    def leaked_between(
+        self, *, regions: Regions, since: datetime | None, until: datetime | None
+    ) -> int: ...
+
+
+class StatusReader(Protocol):
+    def read_status(self, *, stuck_limit: int) -> StoreStatus:
+        """What the store holds now; raises StorageUnavailable when it cannot be read."""
+        ...
+
+
+class WriteProbe(Protocol):
+    def check(self, *, now: datetime) -> str | None:
+        """The reason writes fail now, or None when they work."""
+        ...
+
+
+# CSV files --------------------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+class CsvRows(Protocol):
+    """A CSV file's rows, each with its number as a spreadsheet shows it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def decimal_comma(self) -> bool:
+        """Whether numbers are written with a decimal comma (a semicolon-separated file)."""
+        ...
+
+    def header(self) -> list[str] | None:
+        """The first row that is not blank; None for an empty file."""
+        ...
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """Every later row that is not blank, read as it is iterated."""
+        ...
+
+    def count_rows(self) -> int:
+        """The data rows; raises CsvImportError naming where the file stops being CSV."""
+        ...
+
+
+class ReadAhead(Protocol):
+    """How an import's chunks are made: in its process, or ahead of storing in another."""
+
+    def __call__(
+        self, chunks: Callable[[], Iterator[_T]]
+    ) -> AbstractContextManager[Iterator[_T]]: ...
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class ImportConfig(Protocol):
+    """What an import reads of the config: its campaigns and regions."""
+
+    @property
+    def campaigns(self) -> Sequence[Named]: ...
+
+    def region(self, name: str) -> object | None: ...
+
+
+# Outbound delivery ------------------------------------------------------------------------
+
+
+class SnapshotReader(Protocol):
+    """What Slack messages and modals show, read as it stands when they are built."""
+
+    def snapshot(self, lead_id: int, round_no: int | None = None) -> LeadSnapshot | None:
+        """The lead with round `round_no` (its current round if None) and that round's decision."""
+        ...
+
+    def event(self, event_id: int) -> EventLine | None: ...
+    def batch(self, batch_id: int) -> Batch | None: ...  # with its leads' short ids
+    def fire_lines(self, fire_ids: Sequence[int]) -> dict[int, FireLine]: ...
+    # Where a message landed, once delivered: the leakage task of a round, the work `key`.
+    def leakage_task(self, lead_id: int, round_no: int) -> Posted | None: ...
+    def delivered(self, key: str) -> Posted | None: ...
+
+
+class Outbox(SnapshotReader, Protocol):
+    """The outbox as the delivery worker sees it: claim due work, record results, pace channels."""
+
+    @property
+    def leads(self) -> LeadReader: ...  # what an App Home lists, to refresh one
+
+    def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
+        """Claim due work for this process; a crashed claimant's lease runs out and others retry."""
+        ...
+
+    def complete(
+        self,
+        item: OutboxItem,
         *,
         now: datetime,
-        batch_id: int | None,
-    ) -> None: ...
-    def start_rounds(
-        self, rounds: Sequence[tuple[int, int, str | None, int | None]], *, now: datetime
-    ) -> None: ...
-    def add_batch(
-        self, region: str | None, label: str, lead_count: int, *, now: datetime
-    ) -> int: ...
-    def grow_batch(self, batch_id: int, more: int) -> int: ...
-    def queue(self, work: Sequence[Work], *, now: datetime) -> None: ...
-    def commit(self) -> None: ...
+        channel: str | None,
+        ts: str | None,
+        homes: Sequence[str] = (),
+    ) -> None:
+        """Record delivered work, and queue a Home refresh for each of `homes` in the same step."""
+        ...
+
+    def retry_later(
+        self,
+        item: OutboxItem,
+        *,
+        at: datetime,
+        error: str | None,
+        blocked: bool = False,
+        attempt: bool = True,
+    ) -> None:
+        """Put work back for later; `attempt=False` when it waited on something and never tried."""
+        ...
+
+    def reserve_post(self, channel: str, *, now: datetime, spacing: timedelta) -> datetime | None:
+        """Take the channel's next posting slot: None when this post may go now, else when to retry."""
+        ...
+
+    def next_due_at(self) -> datetime | None: ...
+    def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only
+    def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None: ...

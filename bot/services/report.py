@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.lead_summary import CalendarBook, working_minutes
 from bot.domain.periods import Period
 from bot.domain.report import CampaignCosts, GroupBy, Report, Tally, build_report
+from bot.services.ports import ReportReader
+from bot.services.records import Regions
 from config.model import BatonConfig
-
-Regions = tuple[str | None, ...] | None  # None: every region; a None inside: triage
-
-
-@dataclass(frozen=True)
-class Cell:
-    """Leads of one group alike in everything the report counts, as the store adds them up."""
-
-    group: str | None
-    campaign: str | None
-    stages: int
-    return_reason: str | None
-    amount_currency: str | None
-    accept_stamp: str | None
-    contact_stamp: str | None
-    leads: int
-    amount_cents: int
-    accept_minutes: Mapping[int, int] = field(default_factory=dict)  # minutes: how many leads
-    contact_minutes: Mapping[int, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Unmeasured:
-    """A lead whose speed was measured in another calendar than its region's current one."""
-
-    group: str | None
-    handed_at: datetime | None
-    accepted_at: datetime | None
-    accept_region: str | None
-    accept_stamp: str | None
-    contact_from: datetime | None
-    contacted_at: datetime | None
-    contact_region: str | None
-    contact_stamp: str | None
 
 
 @dataclass(frozen=True)
@@ -55,36 +21,6 @@ class ReportQuery:
     since: datetime | None = None
     until: datetime | None = None
     regions: Regions = None
-
-
-class ReportReader(Protocol):
-    def cells(
-        self,
-        *,
-        by: GroupBy,
-        since: datetime | None,
-        until: datetime | None,
-        regions: Regions,
-        stamped: bool = False,
-    ) -> list[Cell]:
-        """The cohort's leads added up by group and alike; `stamped`: apart by their stamps too."""
-        ...
-
-    def stamps(self) -> set[str]: ...
-    def unmeasured(
-        self,
-        *,
-        by: GroupBy,
-        since: datetime | None,
-        until: datetime | None,
-        regions: Regions,
-        stamps: Sequence[str],
-    ) -> list[Unmeasured]: ...
-    def campaign_sizes(self) -> dict[str, int]: ...
-    def overdue_feedback(self, *, regions: Regions, now: datetime) -> int: ...
-    def leaked_between(
-        self, *, regions: Regions, since: datetime | None, until: datetime | None
-    ) -> int: ...
 
 
 def calendar_book(config: BatonConfig) -> CalendarBook:

@@ -10,9 +10,9 @@ from bot.clock import Clock
 from bot.domain.lead import LeadError
 from bot.domain.timers import FiredTimer, SnoozeRefused, snooze_event, snooze_until
 from bot.domain.workingtime import WorkingCalendar
-from bot.services.ports import Work, WorkKind
+from bot.services.ports import UnitOfWork
+from bot.services.records import Fire, TimerLead, Work, WorkKind
 from bot.services.timer_messages import snooze_allowed
-from bot.services.timer_ports import Fire, TimerLead, TimerUnitOfWork
 from bot.services.timers import TRIAGE_CALENDAR
 from config.model import BatonConfig
 
@@ -36,7 +36,7 @@ def snooze_form(
     fire_id: int,
     actor: str,
     *,
-    uow_factory: Callable[[], TimerUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
 ) -> SnoozeForm:
@@ -59,7 +59,7 @@ def snooze_reminder(
     actor: str,
     days: int,
     reason: str,
-    uow_factory: Callable[[], TimerUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
 ) -> Snoozed:
@@ -71,7 +71,7 @@ def snooze_reminder(
     with uow_factory() as uow:
         fire, target = _load(uow, fire_id)
         until = _until(fire, target, actor, days, config, now)
-        if not uow.snooze(fire_id, until=until, by=actor, reason=reason):
+        if not uow.timers.snooze(fire_id, until=until, by=actor, reason=reason):
             raise SnoozeRefused(
                 f"This reminder about {target.lead.short_id} was already snoozed once; "
                 "a reminder can be snoozed only once."
@@ -79,7 +79,7 @@ def snooze_reminder(
         event = snooze_event(
             target.lead, fire.kind, actor=actor, at=now, until=until, reason=reason
         )
-        [event_id] = uow.append_events([(target.id, event)])
+        [event_id] = uow.events.append([(target.id, event)])
         note = Work(
             WorkKind.TIMER_NOTE,
             f"timernote:{event_id}",
@@ -87,13 +87,13 @@ def snooze_reminder(
             fire.handoff_round,
             data={"event_id": event_id},
         )
-        uow.queue([note], now=now)
+        uow.outbox.queue([note], now=now)
         uow.commit()
     return Snoozed(target.lead.short_id, until, _calendar(config, target).timezone)
 
 
-def _load(uow: TimerUnitOfWork, fire_id: int) -> tuple[Fire, TimerLead]:
-    found = uow.fire(fire_id)
+def _load(uow: UnitOfWork, fire_id: int) -> tuple[Fire, TimerLead]:
+    found = uow.timers.fire(fire_id)
     if found is None:
         raise LeadError("That reminder is not known here any more.")
     return found

@@ -2,28 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
+from bot.clock import Clock
+from bot.services.ports import StatusReader, StorageUnavailable, WriteProbe
 
-from storage.job_runs import job_runs
-from storage.queries import lead_counts, outbox_backlog, stuck_work
+STUCK_SHOWN = 20
 
 
-def service_status(baton: Any) -> dict[str, Any]:
-    """Describe the database, the Slack backlog and what is stuck."""
+class Running(Protocol):
+    """What the status of a running Baton is read from."""
+
+    @property
+    def status_reader(self) -> StatusReader: ...
+    @property
+    def write_probe(self) -> WriteProbe: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+def service_status(baton: Running, *, probe_writes: bool = False) -> dict[str, Any]:
+    """Describe the database, the Slack backlog and what is stuck; with a probe, writes too."""
     try:
-        with baton.database.reading() as session:
-            backlog = outbox_backlog(session)
-            return {
-                "database": "ok",
-                "leads": lead_counts(session),
-                "slack": {
-                    "backlog": backlog,
-                    "undelivered": sum(backlog.values()),
-                    "stuck": stuck_work(session, limit=20),
-                },
-                "jobs": {run.name: run.as_dict() for run in job_runs(session)},
-            }
-    except SQLAlchemyError as error:
-        return {"database": "unavailable", "error": type(error).__name__}
+        stored = baton.status_reader.read_status(stuck_limit=STUCK_SHOWN)
+    except StorageUnavailable as error:
+        return {"database": "unavailable", "error": error.reason}
+    status: dict[str, Any] = {
+        "database": "ok",
+        "leads": stored.lead_counts,
+        "slack": {
+            "backlog": stored.backlog,
+            "undelivered": sum(stored.backlog.values()),
+            "stuck": stored.stuck,
+        },
+        "jobs": {run.name: run.as_dict() for run in stored.job_runs},
+    }
+    if probe_writes:
+        failing = baton.write_probe.check(now=baton.clock.now())
+        status["writes"] = "ok" if failing is None else f"failing: {failing}"
+    return status

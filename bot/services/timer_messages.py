@@ -9,8 +9,7 @@ from datetime import datetime
 
 from bot.domain.timers import TimerKind
 from bot.services.handoff import authority_for
-from bot.services.ports import Work, WorkKind
-from bot.services.timer_ports import TimerLead
+from bot.services.records import TimerLead, Work, WorkKind
 from config.model import BatonConfig, Region
 
 
@@ -31,36 +30,22 @@ class Sent:
 
 def work_for(sent: Sequence[Sent], config: BatonConfig) -> list[Work]:
     """A note in each lead's thread, one DM per person, one post per channel, leakage tasks."""
-    notes, tasks = [], []
+    notes = [_lead_work(WorkKind.TIMER_NOTE, item) for item in sent]
+    tasks = [
+        _lead_work(WorkKind.TIMER_LEAK_TASK, item)
+        for item in sent
+        if item.kind is TimerKind.LEAKAGE
+    ]
     to_person: dict[str, list[Sent]] = defaultdict(list)
     to_channel: dict[str, list[Sent]] = defaultdict(list)
     mentions: dict[str, list[str]] = defaultdict(list)
     regions = {region.name: region for region in config.regions}
     for item in sent:
-        target, kind = item.target, item.kind
-        suffix = ":again" if item.again else ""
-        notes.append(
-            Work(
-                WorkKind.TIMER_NOTE,
-                f"timer:{item.fire_id}{suffix}",
-                target.id,
-                target.lead.handoff_round,
-                data={"fire": item.fire_id, "again": item.again},
-            )
-        )
-        if kind is TimerKind.LEAKAGE:
-            tasks.append(
-                Work(
-                    WorkKind.TIMER_LEAK_TASK,
-                    f"leak:{item.fire_id}",
-                    target.id,
-                    target.lead.handoff_round,
-                    data={"fire": item.fire_id},
-                )
-            )
+        if item.kind is TimerKind.LEAKAGE:
             continue
+        target = item.target
         region = regions.get(target.lead.region) if target.lead.region else None
-        channel, people = _recipients(config, region, target, kind)
+        channel, people = _recipients(config, region, target, item.kind)
         if channel is not None:
             to_channel[channel].append(item)
             mentions[channel] += [p for p in people if p not in mentions[channel]]
@@ -88,6 +73,17 @@ def work_for(sent: Sequence[Sent], config: BatonConfig) -> list[Work]:
         for channel, items in sorted(to_channel.items())
     ]
     return notes + dms + posts + tasks
+
+
+def _lead_work(kind: WorkKind, item: Sent) -> Work:
+    """A fire's note in its lead's thread, or its leakage task for marketing."""
+    target = item.target
+    if kind is WorkKind.TIMER_LEAK_TASK:
+        key, data = f"leak:{item.fire_id}", {"fire": item.fire_id}
+    else:
+        suffix = ":again" if item.again else ""
+        key, data = f"timer:{item.fire_id}{suffix}", {"fire": item.fire_id, "again": item.again}
+    return Work(kind, key, target.id, target.lead.handoff_round, data=data)
 
 
 def recipients(

@@ -29,9 +29,9 @@ from bot.domain.timers import (
     working_day_hours,
 )
 from bot.domain.workingtime import WorkingCalendar
-from bot.services.ports import WorkKind
+from bot.services.ports import UnitOfWork
+from bot.services.records import Fire, NewFire, TimerLead, WorkKind
 from bot.services.timer_messages import Sent, work_for
-from bot.services.timer_ports import Fire, NewFire, TimerLead, TimerUnitOfWork
 from config.model import BatonConfig
 
 TRIAGE_CALENDAR = WorkingCalendar("UTC")
@@ -71,12 +71,12 @@ class _Due:
     again: Fire | None = None  # a snoozed reminder coming back
 
 
-Planner = Callable[[TimerUnitOfWork, datetime | None, datetime], list[_Due]]
+Planner = Callable[[UnitOfWork, datetime | None, datetime], list[_Due]]
 
 
 def run_handoff_sla_pass(
     *,
-    uow_factory: Callable[[], TimerUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
@@ -88,13 +88,13 @@ def run_handoff_sla_pass(
     }
     calendars = _Calendars(config)
 
-    def plan(uow: TimerUnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
         # The longer timer reaches furthest back: its range covers the shorter one's.
         started_after = _earliest(
             after, calendars, lambda cal: lambda s: handoff_due(cal, s, max(hours.values()))
         )
         # Working hours are at least as long as clock hours: nothing can be due sooner.
-        leads = uow.pending_leads(
+        leads = uow.timers.pending_leads(
             started_after=started_after,
             started_by=now - timedelta(hours=hours[TimerKind.HANDOFF_SLA]),
             escalate_started_by=now - timedelta(hours=hours[TimerKind.ESCALATION]),
@@ -115,7 +115,7 @@ def run_handoff_sla_pass(
 
 def run_followups_pass(
     *,
-    uow_factory: Callable[[], TimerUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
@@ -124,9 +124,9 @@ def run_followups_pass(
     calendars = _Calendars(config)
     shortest_day = min(working_day_hours(cal) for cal in calendars.all())
 
-    def plan(uow: TimerUnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
         due_after = _earliest(after, calendars, lambda cal: lambda d: feedback_overdue(cal, d))
-        leads = uow.awaiting_feedback(
+        leads = uow.timers.awaiting_feedback(
             due_after=due_after, due_by=now, overdue_by=now - timedelta(hours=shortest_day)
         )
         due = []
@@ -146,7 +146,7 @@ def run_followups_pass(
 
 def run_nextsteps_pass(
     *,
-    uow_factory: Callable[[], TimerUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
@@ -162,10 +162,10 @@ def run_nextsteps_pass(
             and next_step_due(calendars.of(target.lead.region), step) == fire.due_at
         )
 
-    def plan(uow: TimerUnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
         due_after = _earliest(after, calendars, lambda cal: lambda d: next_step_due(cal, d))
         due = []
-        for target in uow.next_steps(due_after=due_after, due_by=now):
+        for target in uow.timers.next_steps(due_after=due_after, due_by=now):
             assert target.lead.next_step_at is not None
             at = next_step_due(calendars.of(target.lead.region), target.lead.next_step_at)
             if at <= now:
@@ -177,7 +177,7 @@ def run_nextsteps_pass(
 
 def run_leakage_pass(
     *,
-    uow_factory: Callable[[], TimerUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
@@ -185,9 +185,9 @@ def run_leakage_pass(
     """Flag accepted leads nobody reached within the leakage period; marketing gets a touch task."""
     periods = [config.sla.leakage_days, *config.sla.leakage_days_by_source.values()]
 
-    def plan(uow: TimerUnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
         decided_after = None if after is None else after - timedelta(days=max(periods))
-        leads = uow.unworked(
+        leads = uow.timers.unworked(
             decided_after=decided_after, decided_by=now - timedelta(days=min(periods))
         )
         due = []
@@ -213,7 +213,7 @@ PASSES = {
 def _run(
     job: Job,
     plan: Planner,
-    uow_factory: Callable[[], TimerUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock_now: datetime,
     as_of: datetime | None,
@@ -221,16 +221,16 @@ def _run(
     """Run a pass as of now, or as of a given time (which leaves the catch-up point alone)."""
     now, advance = (clock_now, True) if as_of is None else (as_of.astimezone(UTC), False)
     with uow_factory() as uow:
-        if not uow.lock_pass(job.value):
+        if not uow.passes.lock(job.value):
             return PassResult(job.value, now, skipped=True)
-        caught_up = uow.caught_up_to(job.value)
+        caught_up = uow.passes.caught_up_to(job.value)
         after = caught_up - GRACE if caught_up is not None else None
         sent = _record(uow, plan(uow, after, now), config, now)
         work = work_for(sent, config)
         # Slack may have it at once, even when the pass ran as of a later time.
-        uow.queue(work, now=min(now, clock_now))
+        uow.outbox.queue(work, now=min(now, clock_now))
         if advance and (caught_up is None or now > caught_up):
-            uow.catch_up(job.value, as_of=now)
+            uow.passes.catch_up(job.value, as_of=now)
         uow.commit()
     fired: dict[str, int] = defaultdict(int)
     for item in sent:
@@ -239,19 +239,19 @@ def _run(
     return PassResult(job.value, now, dict(fired), messages)
 
 
-def _record(
-    uow: TimerUnitOfWork, due: list[_Due], config: BatonConfig, now: datetime
-) -> list[Sent]:
+def _record(uow: UnitOfWork, due: list[_Due], config: BatonConfig, now: datetime) -> list[Sent]:
     """Record each fire once; return the ones recorded by this pass, leaks flagged."""
     first = {
         NewFire(d.target.id, d.kind, d.target.lead.handoff_round, d.due_at): d
         for d in due
         if d.again is None
     }
-    recorded = uow.record_fires(list(first), now=now)
+    recorded = uow.timers.record_fires(list(first), now=now)
     sent = [_sent(fire_id, first[new]) for new, fire_id in recorded.items()]
     sent += [
-        _sent(d.again.id, d) for d in due if d.again is not None and uow.refire(d.again.id, now=now)
+        _sent(d.again.id, d)
+        for d in due
+        if d.again is not None and uow.timers.refire(d.again.id, now=now)
     ]
     sent.sort(key=lambda s: (s.fire_id, s.again))
     # A reminder changes nothing about its lead: its fire is its record. A leak is a change.
@@ -264,8 +264,8 @@ def _record(
             )
             leaked.append(item.target.id)
             events += [(item.target.id, event) for event in change.events]
-    uow.mark_leaked(leaked, at=now)
-    uow.append_events(events, ids=False)
+    uow.leads.mark_leaked(leaked, at=now)
+    uow.events.append(events, ids=False)
     return sent
 
 
@@ -274,7 +274,7 @@ def _sent(fire_id: int, due: _Due) -> Sent:
 
 
 def _back(
-    uow: TimerUnitOfWork,
+    uow: UnitOfWork,
     kind: TimerKind,
     after: datetime | None,
     now: datetime,
@@ -283,7 +283,7 @@ def _back(
     """Snoozed reminders of `kind` whose snooze is over, on leads still in the same state."""
     return [
         _Due(target, kind, fire.due_at, again=fire)
-        for fire, target in uow.snoozed_due([kind], after=after, by=now)
+        for fire, target in uow.timers.snoozed_due([kind], after=after, by=now)
         if still(target, fire)
     ]
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.domain.lead import Change, LeadError, LogTouch, apply
 from bot.services.handoff import authority_for
-from bot.services.ports import StoredLead, Work, WorkKind
-from bot.services.timer_ports import TimerUnitOfWork
+from bot.services.ports import UnitOfWork
+from bot.services.records import StoredLead, Work, WorkKind
 from config.model import BatonConfig
 
 
@@ -25,7 +25,7 @@ def touch_form(
     short_id: str,
     actor: str,
     *,
-    uow_factory: Callable[[], TimerUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
 ) -> int:
@@ -45,7 +45,7 @@ def log_touch(
     reached: bool,
     notes: str,
     request_key: str | None,
-    uow_factory: Callable[[], TimerUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     config: BatonConfig,
     clock: Clock,
 ) -> Touched:
@@ -55,19 +55,19 @@ def log_touch(
         raise LeadError("Say what you learned: it is what makes the touch useful to sales.")
     now = clock.now()
     with uow_factory() as uow:
-        if request_key and not uow.first_handling(request_key, now=now):
+        if request_key and not uow.requests.first_handling(request_key, now=now):
             return Touched(short_id, reached, repeated=True)
         stored = _load(uow, short_id, for_update=True)
         command = LogTouch(reached=reached, notes=notes, by=by)
         change = _touch(stored, command, actor, config, at=now)
-        [event_id] = uow.append_events([(stored.id, e) for e in change.events])
+        [event_id] = uow.events.append([(stored.id, e) for e in change.events])
         round_no = stored.lead.handoff_round
         data = {"event_id": event_id}
         work = [Work(WorkKind.TIMER_NOTE, f"timernote:{event_id}", stored.id, round_no, data=data)]
         if stored.lead.leaked_at is not None:
             key = f"touched:{event_id}"
             work.append(Work(WorkKind.TIMER_TOUCH_UPDATE, key, stored.id, round_no, data=data))
-        uow.queue(work, now=now)
+        uow.outbox.queue(work, now=now)
         uow.commit()
     return Touched(stored.lead.short_id, reached)
 
@@ -79,7 +79,7 @@ def _touch(
     return apply(stored.lead, command, actor=actor, authority=authority, at=at)
 
 
-def _load(uow: TimerUnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:
+def _load(uow: UnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:
     stored = uow.leads.by_short_id(short_id, for_update=for_update)
     if stored is None:
         raise LeadError(f"There is no lead {short_id}.")

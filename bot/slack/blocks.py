@@ -1,37 +1,24 @@
-"""Block Kit for every message and modal Baton sends: pure functions of a `LeadView`.
+"""Block Kit for a lead's handoff: its card, the decision modals, its notes and notices.
 
-Every string that came from a lead goes through `escape` and is cut to the Block Kit limit of
-the place it lands in; every message has a `text` fallback for notifications.
+Pure functions of a `LeadView`. Every string that came from a lead is escaped and cut to the
+Block Kit limit of the place it lands in; every message has a `text` fallback.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from bot.domain.lead import FollowUpMethod, LeadStatus, ReturnReason
+from bot.slack import blockkit as kit
 from bot.slack import text as t
+from bot.slack.blockkit import NOTE, SECTION, Message, Modal
 from bot.slack.ids import ActionId, LeadRef, choice_value
+from bot.slack.views import Activity, LeadView
 
-# Block Kit limits, in characters unless named otherwise.
-HEADER = 150
-SECTION = 3000
-FIELD = 2000
-BUTTON = 75
-OPTION = 75
-CONTEXT = 2000
-PLACEHOLDER = 150
-MODAL_TITLE = 24
-MAX_BLOCKS = 50
-FALLBACK = 3000
-# Shorter limits of our own, so one long value cannot crowd out the rest of a message.
-VALUE = 300
-NOTE = 1500
 ACTIVITY_SHOWN = 5
 BATCH_IDS_SHOWN = 20
-COMMENT_MAX = 2000
 
 TRIAGE = "triage"
 METHOD_LABELS = {
@@ -41,63 +28,20 @@ METHOD_LABELS = {
     FollowUpMethod.MEETING: "Meeting",
 }
 
-Activity = tuple[str, str | None, str | None]
-Message = dict[str, Any]
-Modal = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class LeadView:
-    """What the builders show about a lead; strings are raw, the builders escape them."""
-
-    short_id: str
-    status: str
-    round: int
-    name: str | None
-    title: str | None
-    company: str | None
-    email: str
-    phone: str | None
-    country: str | None
-    state: str | None
-    campaign: str | None
-    source: str | None
-    score: float | None
-    qualification_reason: str | None
-    route_reason: str | None
-    region: str | None  # None = triage
-    activity: tuple[Activity, ...]  # (type, at ISO or None, detail), newest first
-    notes: str | None
-    timezone: str  # the region's zone, for showing dates
-    decided_by: str | None = None
-    rep_id: str | None = None
-    comment: str | None = None
-    method: str | None = None
-    feedback_due_at: datetime | None = None
-    return_reason: str | None = None
-    return_notes: str | None = None
-    rerouted_to: str | None = None
-    reroute_note: str | None = None
-
-    @property
-    def ref(self) -> LeadRef:
-        return LeadRef(lead=self.short_id, round=self.round)
-
-
 # Messages ---------------------------------------------------------------------------------
 
 
 def handoff_message(view: LeadView, *, mention: str | None = None) -> Message:
     """The lead's card: its facts, then buttons while pending or the decision once made."""
     pending = view.status == LeadStatus.PENDING and view.rerouted_to is None
-    blocks = [_section(f"{_who(mention)} a new lead is waiting for you")] if mention else []
+    blocks = [kit.section(f"{kit.who(mention)} a new lead is waiting for you")] if mention else []
     title = f"🔔 New lead {_headline(view)}" if pending else _headline(view)
-    blocks += [_header(title), _facts(view), _why(view), *_activity_and_notes(view)]
-    blocks.append(_decide_buttons(view.ref) if pending else _section(_decision(view)))
-    fallback = f"New lead {_headline_md(view)}" if pending else _headline_md(view)
+    blocks += [kit.header(title), lead_facts(view), _why(view), *_activity_and_notes(view)]
+    blocks.append(_decide_buttons(view.ref) if pending else kit.section(_decision(view)))
+    fallback = f"New lead {headline_md(view)}" if pending else headline_md(view)
     if mention:
-        fallback = f"{_who(mention)} {fallback}"
-    return _message(fallback, blocks)
+        fallback = f"{kit.who(mention)} {fallback}"
+    return kit.message(fallback, blocks)
 
 
 def batch_summary(
@@ -105,79 +49,81 @@ def batch_summary(
 ) -> Message:
     """One message for a batch of leads; their cards go in its thread."""
     leads = "1 lead" if count == 1 else f"{count} leads"
-    where = _one(region or TRIAGE)
-    head = f"📦 {_one(label)}: {leads} for {where} — each card is in this thread"
-    ids = ", ".join(_one(i, 20) for i in short_ids[:BATCH_IDS_SHOWN])
+    where = kit.one(region or TRIAGE)
+    head = f"📦 {kit.one(label)}: {leads} for {where} — each card is in this thread"
+    ids = ", ".join(kit.one(i, 20) for i in short_ids[:BATCH_IDS_SHOWN])
     if len(short_ids) > BATCH_IDS_SHOWN:
         ids += f" and {len(short_ids) - BATCH_IDS_SHOWN} more"
-    blocks = [_section(f"{_who(mention)} new leads are waiting for you")] if mention else []
-    blocks.append(_section(head))
+    blocks = [kit.section(f"{kit.who(mention)} new leads are waiting for you")] if mention else []
+    blocks.append(kit.section(head))
     if ids:
-        blocks.append(_context(ids))
-    return _message(head, blocks)
+        blocks.append(kit.context(ids))
+    return kit.message(head, blocks)
 
 
 def rep_dm(view: LeadView, *, manager: str) -> Message:
     """Tell the rep a lead is theirs: the facts, the manager's comment, how and by when."""
-    head = f"👋 {_who(manager)} accepted {_headline_md(view)} for you"
-    blocks = [_section(head), _facts(view)]
+    head = f"👋 {kit.who(manager)} accepted {headline_md(view)} for you"
+    blocks = [kit.section(head), lead_facts(view)]
     if view.comment:
-        blocks.append(_section(f"*Comment from {_who(manager)}*\n{_quote(view.comment)}"))
+        blocks.append(kit.section(f"*Comment from {kit.who(manager)}*\n{kit.quote(view.comment)}"))
     plan = [_field("Follow up by", _method(view.method) if view.method else None)]
     if view.feedback_due_at:
         plan.append(_field("Feedback due", t.date_for_people(view.feedback_due_at, view.timezone)))
-    blocks += [{"type": "section", "fields": plan}, _why(view), *_activity_and_notes(view)]
-    log = _button("Log outcome…", ActionId.LOG_OUTCOME, view.ref)
-    blocks.append({"type": "actions", "elements": [log]})
-    return _message(head, blocks)
+    blocks += [kit.fields(*plan), _why(view), *_activity_and_notes(view)]
+    blocks.append(kit.actions(kit.button("Log outcome…", ActionId.LOG_OUTCOME, view.ref.dumps())))
+    return kit.message(head, blocks)
 
 
 def accepted_note(view: LeadView) -> Message:
-    return _note(_accepted(view, subject=f"{_id(view)} accepted"))
+    return kit.note(_accepted(view, subject=f"{_id(view)} accepted"))
 
 
 def returned_note(view: LeadView) -> Message:
-    return _note(_returned(view, subject=f"{_id(view)} returned"))
+    return kit.note(_returned(view, subject=f"{_id(view)} returned"))
 
 
 def rerouted_note(view: LeadView) -> Message:
-    return _note(_rerouted(view, subject=f"{_id(view)} sent"))
+    return kit.note(_rerouted(view, subject=f"{_id(view)} sent"))
 
 
 def activity_note(view: LeadView, activity_lines: Sequence[str | Activity]) -> Message:
     """A thread note: the lead is active again, with what it did (raw lines or activity)."""
     lines = [_activity_line(item, view.timezone) for item in activity_lines[:ACTIVITY_SHOWN]]
-    return _note("\n".join([f"🔁 {_headline_md(view)} is active again:", *lines]))
+    return kit.note("\n".join([f"🔁 {headline_md(view)} is active again:", *lines]))
 
 
 def returned_notice(view: LeadView) -> Message:
     """For the marketing channel: who returned which lead and why, without links."""
-    who = ", ".join(_one(part) for part in (_person(view), view.company) if part)
-    head = f"↩️ {_id(view)} {who} was returned by {_who(view.decided_by)}: {_reason(view)}"
-    blocks = [_section(head)]
+    who = ", ".join(kit.one(part) for part in (_person(view), view.company) if part)
+    head = f"↩️ {_id(view)} {who} was returned by {kit.who(view.decided_by)}: {_reason(view)}"
+    blocks = [kit.section(head)]
     if view.return_notes and view.return_notes.strip():
-        blocks.append(_section(_quote(view.return_notes)))
+        blocks.append(kit.section(kit.quote(view.return_notes)))
     where = [
-        f"{label}: {_one(value)}"
+        f"{label}: {kit.one(value)}"
         for label, value in (("Campaign", view.campaign), ("Source", view.source))
         if value
     ]
-    blocks.append(_context(" · ".join([*where, f"Region: {_one(view.region or TRIAGE)}"])))
-    return _message(head, blocks)
+    blocks.append(kit.context(" · ".join([*where, f"Region: {kit.one(view.region or TRIAGE)}"])))
+    return kit.message(head, blocks)
 
 
 def owner_activity_dm(view: LeadView, *, upsell: bool) -> Message:
     """Tell a lead's owner it is back, worded as an upsell signal for a customer."""
-    who = _one(_first_name(view))
+    who = kit.one(_first_name(view))
     if view.company:
-        who = f"{_one(view.company)}'s {who}"
+        who = f"{kit.one(view.company)}'s {who}"
     what = _activity_what(view.activity[0]) if view.activity else "new activity"
     head = f"💰 Customer {who} is back: {what}" if upsell else f"🔁 {who} is back: {what}"
-    blocks = [_section(head)]
+    blocks = [kit.section(head)]
     if upsell:
-        blocks.append(_context("A won lead coming back is a chance to sell more."))
-    blocks += [*_activity_and_notes(view), _context(f"Lead {_id(view)} · {_one(view.status)}")]
-    return _message(head, blocks)
+        blocks.append(kit.context("A won lead coming back is a chance to sell more."))
+    blocks += [
+        *_activity_and_notes(view),
+        kit.context(f"Lead {_id(view)} · {kit.one(view.status)}"),
+    ]
+    return kit.message(head, blocks)
 
 
 def setup_notice(problem: str, fix: str) -> Message:
@@ -186,12 +132,12 @@ def setup_notice(problem: str, fix: str) -> Message:
     Both texts are Baton's own mrkdwn (they may name channels or people), not lead data.
     """
     head = f"⚠️ Slack refused: {problem}"
-    return _message(head, [_section(head), _section(f"*What to do:* {fix}")])
+    return kit.message(head, [kit.section(head), kit.section(f"*What to do:* {fix}")])
 
 
 def ephemeral(text: str) -> Message:
     """An answer only the asker sees; `text` is Baton's own mrkdwn, not lead data."""
-    return _message(text, [_section(text)])
+    return kit.message(text, [kit.section(text)])
 
 
 # Modals -----------------------------------------------------------------------------------
@@ -207,47 +153,55 @@ def accept_modal(
     ref: LeadRef,
 ) -> Modal:
     """Accept for a rep: rep (suggested, any may be picked), comment, method, due date."""
-    rep = {"type": "users_select", "action_id": ActionId.REP_INPUT.value}
-    rep["placeholder"] = _plain("Choose a rep", PLACEHOLDER)
+    rep: dict[str, Any] = {"type": "users_select", "action_id": ActionId.REP_INPUT.value}
+    rep["placeholder"] = kit.plain_text("Choose a rep", kit.PLACEHOLDER)
     if t.is_user_id(suggested_rep):
         rep["initial_user"] = suggested_rep
     hint = f"Suggested: {suggestion_reason}" if suggestion_reason else None
-    methods = [_option(label, method.value) for method, label in METHOD_LABELS.items()]
+    methods = [kit.option(label, method.value) for method, label in METHOD_LABELS.items()]
     due = {"type": "datepicker", "action_id": ActionId.DUE_INPUT.value}
     due["initial_date"] = due_date.isoformat()
     blocks = [_summary(view)]
     if reps:
-        blocks.append(_context(f"Reps in {_one(view.region or TRIAGE)}: {_people(reps)}"))
+        blocks.append(kit.context(f"Reps in {kit.one(view.region or TRIAGE)}: {kit.people(reps)}"))
     blocks += [
-        _input(ActionId.REP_BLOCK, "Rep", rep, hint=hint),
-        _input(
+        kit.input_block(ActionId.REP_BLOCK, "Rep", rep, hint=hint),
+        kit.input_block(
             ActionId.COMMENT_BLOCK,
             "Your comment for the rep",
-            _text_input(
+            kit.text_input(
                 ActionId.COMMENT_INPUT, "Who they are, how to follow up, what feedback you want"
             ),
         ),
-        _input(ActionId.METHOD_BLOCK, "Follow up by", _select(ActionId.METHOD_INPUT, methods)),
-        _input(ActionId.DUE_BLOCK, "Feedback due", due),
+        kit.input_block(
+            ActionId.METHOD_BLOCK, "Follow up by", kit.select(ActionId.METHOD_INPUT, methods)
+        ),
+        kit.input_block(ActionId.DUE_BLOCK, "Feedback due", due),
     ]
-    return _modal(ActionId.ACCEPT_MODAL, "Accept lead", "Accept", blocks, ref)
+    return kit.modal(
+        ActionId.ACCEPT_MODAL, "Accept lead", blocks, submit="Accept", metadata=ref.dumps()
+    )
 
 
 def return_modal(view: LeadView, *, ref: LeadRef) -> Modal:
     """Return to marketing with a reason and notes (required when the reason is Other)."""
-    reasons = [_option(reason.label, reason.value) for reason in ReturnReason]
+    reasons = [kit.option(reason.label, reason.value) for reason in ReturnReason]
     blocks = [
         _summary(view),
-        _input(ActionId.REASON_BLOCK, "Reason", _select(ActionId.REASON_INPUT, reasons)),
-        _input(
+        kit.input_block(
+            ActionId.REASON_BLOCK, "Reason", kit.select(ActionId.REASON_INPUT, reasons)
+        ),
+        kit.input_block(
             ActionId.NOTES_BLOCK,
             "Notes for marketing",
-            _text_input(ActionId.NOTES_INPUT, "What marketing should know"),
+            kit.text_input(ActionId.NOTES_INPUT, "What marketing should know"),
             optional=True,
             hint="Required when the reason is Other.",
         ),
     ]
-    return _modal(ActionId.RETURN_MODAL, "Return lead", "Return", blocks, ref)
+    return kit.modal(
+        ActionId.RETURN_MODAL, "Return lead", blocks, submit="Return", metadata=ref.dumps()
+    )
 
 
 def reroute_modal(view: LeadView, *, regions: Sequence[str], ref: LeadRef) -> Modal:
@@ -255,20 +209,34 @@ def reroute_modal(view: LeadView, *, regions: Sequence[str], ref: LeadRef) -> Mo
     current = view.region or TRIAGE
     choices = [r for r in dict.fromkeys([*regions, TRIAGE]) if r != current]
     if not choices:
-        blocks = [_summary(view), _section("There is no other region to send this lead to.")]
-        return _modal(ActionId.REROUTE_MODAL, "Send to another region", None, blocks, ref)
-    options = [_option(region, region) for region in choices]
+        blocks = [_summary(view), kit.section("There is no other region to send this lead to.")]
+        return kit.modal(
+            ActionId.REROUTE_MODAL,
+            "Send to another region",
+            blocks,
+            submit=None,
+            metadata=ref.dumps(),
+        )
+    options = [kit.option(region, region) for region in choices]
     blocks = [
         _summary(view),
-        _input(ActionId.REGION_BLOCK, "Send to", _select(ActionId.REGION_INPUT, options)),
-        _input(
+        kit.input_block(
+            ActionId.REGION_BLOCK, "Send to", kit.select(ActionId.REGION_INPUT, options)
+        ),
+        kit.input_block(
             ActionId.NOTE_BLOCK,
             "Note",
-            _text_input(ActionId.NOTE_INPUT, "Why it belongs there"),
+            kit.text_input(ActionId.NOTE_INPUT, "Why it belongs there"),
             optional=True,
         ),
     ]
-    return _modal(ActionId.REROUTE_MODAL, "Send to another region", "Send", blocks, ref)
+    return kit.modal(
+        ActionId.REROUTE_MODAL,
+        "Send to another region",
+        blocks,
+        submit="Send",
+        metadata=ref.dumps(),
+    )
 
 
 def modal_errors(errors: Mapping[str, str]) -> dict[str, Any]:
@@ -279,114 +247,18 @@ def modal_errors(errors: Mapping[str, str]) -> dict[str, Any]:
 # Pieces -----------------------------------------------------------------------------------
 
 
-def _message(fallback: str, blocks: list[dict[str, Any]]) -> Message:
-    return {"text": t.cut(fallback, FALLBACK), "blocks": blocks[:MAX_BLOCKS]}
-
-
-def _note(text: str) -> Message:
-    return _message(text, [_section(text)])
-
-
-def _modal(
-    callback: ActionId, title: str, submit: str | None, blocks: list[dict[str, Any]], ref: LeadRef
-) -> Modal:
-    view = {
-        "type": "modal",
-        "callback_id": callback.value,
-        "title": _plain(title, MODAL_TITLE),
-        "close": _plain("Cancel", MODAL_TITLE),
-        "private_metadata": ref.dumps(),
-        "blocks": blocks,
-    }
-    if submit:
-        view["submit"] = _plain(submit, MODAL_TITLE)
-    return view
-
-
-def _md(text: str, limit: int = SECTION) -> dict[str, Any]:
-    # verbatim: Slack must not turn plain text from a lead into links or mentions.
-    return {"type": "mrkdwn", "text": t.cut(text, limit), "verbatim": True}
-
-
-def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": t.plain(text, limit)}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _md(text)}
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": _plain(t.one_line(text), HEADER)}
-
-
-def _context(*texts: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_md(text, CONTEXT) for text in texts]}
-
-
-def _field(label: str, value: str | None) -> dict[str, Any]:
-    return _md(f"*{label}*\n{_one(value) if value else '—'}", FIELD)
-
-
-def _option(label: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(label, OPTION), "value": value}
-
-
-def _button(label: str, action: ActionId, ref: LeadRef, style: str | None = None) -> dict[str, Any]:
-    button = {"type": "button", "action_id": action.value, "text": _plain(label, BUTTON)}
-    button["value"] = ref.dumps()
-    if style:
-        button["style"] = style
-    return button
-
-
-def _input(
-    block: ActionId,
-    label: str,
-    element: dict[str, Any],
-    *,
-    optional: bool = False,
-    hint: str | None = None,
-) -> dict[str, Any]:
-    block_dict = {"type": "input", "block_id": block.value, "label": _plain(label, FIELD)}
-    block_dict["element"] = element
-    if optional:
-        block_dict["optional"] = True
-    if hint:
-        block_dict["hint"] = _plain(t.one_line(hint), FIELD)
-    return block_dict
-
-
-def _text_input(action: ActionId, placeholder: str) -> dict[str, Any]:
-    return {
-        "type": "plain_text_input",
-        "action_id": action.value,
-        "multiline": True,
-        "max_length": COMMENT_MAX,
-        "placeholder": _plain(placeholder, PLACEHOLDER),
-    }
-
-
-def _select(action: ActionId, options: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "type": "static_select",
-        "action_id": action.value,
-        "placeholder": _plain("Choose…", PLACEHOLDER),
-        "options": options,
-    }
-
-
 def _decide_buttons(ref: LeadRef) -> dict[str, Any]:
     more = {
         "type": "overflow",
         "action_id": ActionId.MORE.value,
-        "options": [_option("Send to another region…", choice_value(ActionId.REROUTE, ref))],
+        "options": [kit.option("Send to another region…", choice_value(ActionId.REROUTE, ref))],
     }
-    accept = _button("Accept…", ActionId.ACCEPT, ref, style="primary")
-    return {"type": "actions", "elements": [accept, _button("Return…", ActionId.RETURN, ref), more]}
+    accept = kit.button("Accept…", ActionId.ACCEPT, ref.dumps(), style="primary")
+    return kit.actions(accept, kit.button("Return…", ActionId.RETURN, ref.dumps()), more)
 
 
-def _facts(view: LeadView) -> dict[str, Any]:
+def lead_facts(view: LeadView) -> kit.Block:
+    """The lead's card: who, where from and how good, side by side."""
     contact = " · ".join(part for part in (view.email, view.phone) if part)
     place = ", ".join(part for part in (view.state, view.country) if part)
     score = None if view.score is None else f"{view.score:g}"
@@ -400,39 +272,39 @@ def _facts(view: LeadView) -> dict[str, Any]:
         _field("Source", view.source),
         _field("Score", score),
     ]
-    return {"type": "section", "fields": fields}
+    return kit.fields(*fields)
 
 
 def _why(view: LeadView) -> dict[str, Any]:
-    lines = [f"Lead {_id(view)} · round {view.round} · {_one(view.region or TRIAGE)}"]
+    lines = [f"Lead {_id(view)} · round {view.round} · {kit.one(view.region or TRIAGE)}"]
     if view.qualification_reason:
-        lines.append(f"Why it qualified: {_one(view.qualification_reason, NOTE)}")
+        lines.append(f"Why it qualified: {kit.one(view.qualification_reason, NOTE)}")
     if view.route_reason:
-        lines.append(f"Routed: {_one(view.route_reason, NOTE)}")
-    return _context(*lines)
+        lines.append(f"Routed: {kit.one(view.route_reason, NOTE)}")
+    return kit.context(*lines)
 
 
 def _activity_and_notes(view: LeadView) -> list[dict[str, Any]]:
     blocks = []
     if view.activity:
         lines = [_activity_line(item, view.timezone) for item in view.activity[:ACTIVITY_SHOWN]]
-        blocks.append(_section("\n".join(["*Recent activity*", *lines])))
+        blocks.append(kit.section("\n".join(["*Recent activity*", *lines])))
     if view.notes and view.notes.strip():
-        blocks.append(_section(f"*Notes*\n{t.cut(t.escape(view.notes.strip()), SECTION - 20)}"))
+        blocks.append(kit.section(f"*Notes*\n{t.cut(t.escape(view.notes.strip()), SECTION - 20)}"))
     return blocks
 
 
 def _activity_line(item: str | Activity, tz: str) -> str:
     if isinstance(item, str):
-        return f"• {_one(item)}"
+        return f"• {kit.one(item)}"
     when = _activity_date(item[1], tz)
     return f"• {when + ' — ' if when else ''}{_activity_what(item)}"
 
 
 def _activity_what(item: Activity) -> str:
     kind, _, detail = item
-    what = _one(kind.replace("_", " "), 100) if kind else "activity"
-    return f"{what}: {_one(detail)}" if detail else what
+    what = kit.one(kind.replace("_", " "), 100) if kind else "activity"
+    return f"{what}: {kit.one(detail)}" if detail else what
 
 
 def _activity_date(at: str | None, tz: str) -> str:
@@ -441,7 +313,7 @@ def _activity_date(at: str | None, tz: str) -> str:
     try:
         return t.date_for_people(datetime.fromisoformat(at), tz)
     except ValueError:
-        return _one(at, 40)
+        return kit.one(at, 40)
 
 
 def _decision(view: LeadView) -> str:
@@ -452,29 +324,29 @@ def _decision(view: LeadView) -> str:
     if view.rep_id:
         decided = _accepted(view, subject="Accepted")
         if view.status != LeadStatus.ACCEPTED:
-            decided += f" · now {_one(view.status)}"
-        return f"{decided}\n{_quote(view.comment)}" if view.comment else decided
-    return f"Status: {_one(view.status)}"
+            decided += f" · now {kit.one(view.status)}"
+        return f"{decided}\n{kit.quote(view.comment)}" if view.comment else decided
+    return f"Status: {kit.one(view.status)}"
 
 
 def _accepted(view: LeadView, *, subject: str) -> str:
-    parts = [f"✅ {subject} by {_who(view.decided_by)} for {_who(view.rep_id)}"]
+    parts = [f"✅ {subject} by {kit.who(view.decided_by)} for {kit.who(view.rep_id)}"]
     if view.method:
-        parts.append(_one(_method(view.method)))
+        parts.append(kit.one(_method(view.method)))
     if view.feedback_due_at:
         parts.append(f"feedback due {t.date_for_people(view.feedback_due_at, view.timezone)}")
     return " · ".join(parts)
 
 
 def _returned(view: LeadView, *, subject: str) -> str:
-    said = f"↩️ {subject} by {_who(view.decided_by)}: {_reason(view)}"
-    return f"{said} — {_one(view.return_notes, NOTE)}" if view.return_notes else said
+    said = f"↩️ {subject} by {kit.who(view.decided_by)}: {_reason(view)}"
+    return f"{said} — {kit.one(view.return_notes, NOTE)}" if view.return_notes else said
 
 
 def _rerouted(view: LeadView, *, subject: str) -> str:
-    where = _one(view.rerouted_to or TRIAGE)
-    said = f"➡️ {subject} to {where} by {_who(view.decided_by)}"
-    return f"{said}: {_one(view.reroute_note, NOTE)}" if view.reroute_note else said
+    where = kit.one(view.rerouted_to or TRIAGE)
+    said = f"➡️ {subject} to {where} by {kit.who(view.decided_by)}"
+    return f"{said}: {kit.one(view.reroute_note, NOTE)}" if view.reroute_note else said
 
 
 def _reason(view: LeadView) -> str:
@@ -483,7 +355,7 @@ def _reason(view: LeadView) -> str:
     try:
         return ReturnReason(view.return_reason).label
     except ValueError:
-        return _one(view.return_reason)
+        return kit.one(view.return_reason)
 
 
 def _method(method: str) -> str:
@@ -494,8 +366,8 @@ def _method(method: str) -> str:
 
 
 def _summary(view: LeadView) -> dict[str, Any]:
-    title = f" — {_one(view.title)}" if view.title else ""
-    return _section(f"{_headline_md(view)}{title}")
+    title = f" — {kit.one(view.title)}" if view.title else ""
+    return kit.section(f"{headline_md(view)}{title}")
 
 
 def _headline(view: LeadView) -> str:
@@ -504,8 +376,9 @@ def _headline(view: LeadView) -> str:
     return f"{view.short_id}: {who}"
 
 
-def _headline_md(view: LeadView) -> str:
-    who = ", ".join(_one(part) for part in (_person(view), view.company) if part)
+def headline_md(view: LeadView) -> str:
+    """`L-7K3Q9: Jane Doe, Acme GmbH` as mrkdwn, its parts escaped."""
+    who = ", ".join(kit.one(part) for part in (_person(view), view.company) if part)
     return f"{_id(view)}: {who}"
 
 
@@ -518,25 +391,8 @@ def _first_name(view: LeadView) -> str:
 
 
 def _id(view: LeadView) -> str:
-    return _one(view.short_id, 20)
+    return kit.one(view.short_id, 20)
 
 
-def _who(user: str | None) -> str:
-    """A mention for a user id; anything else (`system`, a typo) is shown, never parsed."""
-    if t.is_user_id(user):
-        return t.mention(user)
-    return _one(user, 80) if user else "someone"
-
-
-def _people(users: Sequence[str]) -> str:
-    return ", ".join(_who(user) for user in users[:20])
-
-
-def _quote(text: str) -> str:
-    lines = t.cut(t.escape(text.strip()), NOTE).splitlines()
-    return "\n".join(f">{line}" for line in lines) or ">—"
-
-
-def _one(text: str | None, limit: int = VALUE) -> str:
-    """A lead's value on one line: escaped, cut, and never empty."""
-    return t.cut(t.escape(t.one_line(text or "")), limit) or "—"
+def _field(label: str, value: str | None) -> dict[str, Any]:
+    return kit.field(label, kit.one(value) if value else "—")

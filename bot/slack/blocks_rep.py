@@ -7,39 +7,21 @@ message has a `text` fallback.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any
 
 from bot.domain.lead import Outcome, ReturnReason
-from bot.services.desk import Desk, Week
+from bot.services.desk import Desk
 from bot.services.outcomes import Logged, OutcomeForm, Undone
-from bot.services.reads import EventLine, LeadDetail, LeadLine
+from bot.services.records import EventLine, LeadDetail, LeadLine
+from bot.slack import blockkit as kit
 from bot.slack import text as t
-from bot.slack.blocks import (
-    NOTE,
-    TRIAGE,
-    LeadView,
-    Message,
-    Modal,
-    _context,
-    _headline_md,
-    _input,
-    _message,
-    _modal,
-    _note,
-    _one,
-    _option,
-    _plain,
-    _quote,
-    _section,
-    _select,
-    _text_input,
-    _who,
-)
+from bot.slack.blockkit import NOTE, Message, Modal
+from bot.slack.blocks import TRIAGE, headline_md
 from bot.slack.ids import ActionId, OutcomeRef
 from bot.slack.lead_command import REASONS
+from bot.slack.lines import format_amount, lead_line, line_head, waiting_line
+from bot.slack.views import LeadView, OutcomeNote
 from config.model import SLA, LeadDefinition
 
 LINES_SHOWN = 40
@@ -61,21 +43,6 @@ OUTCOME_ICONS = {
     Outcome.LOST: "✖️",
     Outcome.RETURN: "↩️",
 }
-
-
-@dataclass(frozen=True)
-class OutcomeNote:
-    """An outcome (or its correction) as its thread note shows it."""
-
-    actor: str
-    outcome: Outcome
-    status_before: str | None
-    status_after: str
-    amount: Decimal | None = None
-    currency: str | None = None
-    notes: str | None = None
-    next_step_at: datetime | None = None
-    corrected: bool = False
 
 
 # Answers to /lead ---------------------------------------------------------------------------
@@ -103,7 +70,7 @@ def help_message() -> Message:
         f"Return reasons: {', '.join(f'`{r}`' for r in REASONS.split(', '))}.",
     ]
     fallback = "/lead: mine, show, find, log, undo, return, rules, report"
-    return _message(fallback, [_section("\n".join(lines)), _context(*tips)])
+    return kit.message(fallback, [kit.section("\n".join(lines)), kit.context(*tips)])
 
 
 def rules_message(
@@ -128,7 +95,7 @@ def rules_message(
             f"score at least {rule.min_score}" if rule.min_score is not None else "no score needed"
         )
         rule_fields = ", ".join(rule.required_fields) or "nothing"
-        lines.append(f"• leads from {_one(source)}: {rule_score}; fields: {rule_fields}")
+        lines.append(f"• leads from {kit.one(source)}: {rule_score}; fields: {rule_fields}")
     lines.append("A lead that falls short stays with marketing as nurture.")
     timers = [
         "*What we promised each other*",
@@ -140,11 +107,11 @@ def rules_message(
         + _by_source(sla.leakage_days_by_source),
         f"• a reminder may be snoozed once, for at most {sla.snooze_max_working_days} working days",
     ]
-    hours = [f"{_one(name)}: {_one(hours)} {_one(zone)}" for name, zone, hours in regions]
-    blocks = [_section("\n".join(lines)), _section("\n".join(timers))]
+    hours = [f"{kit.one(name)}: {kit.one(hours)} {kit.one(zone)}" for name, zone, hours in regions]
+    blocks = [kit.section("\n".join(lines)), kit.section("\n".join(timers))]
     if hours:
-        blocks.append(_context("Working hours — " + "; ".join(hours)))
-    return _message("The lead definition and SLAs both teams agreed", blocks)
+        blocks.append(kit.context("Working hours — " + "; ".join(hours)))
+    return kit.message("The lead definition and SLAs both teams agreed", blocks)
 
 
 def mine_message(desk: Desk) -> Message:
@@ -153,32 +120,32 @@ def mine_message(desk: Desk) -> Message:
         overdue = sum(1 for line in desk.mine if desk.overdue(line))
         head = f"*Your open leads* ({len(desk.mine)}"
         head += f", {overdue} overdue)" if overdue else ")"
-        blocks.append(_section(head))
-        blocks += [_section(lead_line(line, desk)) for line in desk.mine[:LINES_SHOWN]]
+        blocks.append(kit.section(head))
+        blocks += [kit.section(lead_line(line, desk)) for line in desk.mine[:LINES_SHOWN]]
         blocks += _more(len(desk.mine))
     else:
-        blocks.append(_section("You have no open leads."))
+        blocks.append(kit.section("You have no open leads."))
     if desk.waiting:
-        blocks.append(_section(f"*Waiting for your decision* ({len(desk.waiting)})"))
+        blocks.append(kit.section(f"*Waiting for your decision* ({len(desk.waiting)})"))
         shown = LINES_SHOWN - min(len(desk.mine), LINES_SHOWN)
-        blocks += [_section(waiting_line(line, desk)) for line in desk.waiting[: max(shown, 5)]]
+        blocks += [kit.section(waiting_line(line, desk)) for line in desk.waiting[: max(shown, 5)]]
     fallback = f"Your open leads: {len(desk.mine)}"
-    return _message(fallback, blocks)
+    return kit.message(fallback, blocks)
 
 
 def show_message(detail: LeadDetail, *, zones: Mapping[str | None, str], currency: str) -> Message:
     line, tz = detail.line, zones.get(detail.line.region, "UTC")
-    head = f"{_line_head(line)} — {_one(line.status)}"
+    head = f"{line_head(line)} — {kit.one(line.status)}"
     facts = [
-        f"*Owner:* {_who(line.rep_id) if line.rep_id else 'nobody yet'}"
-        f" · *Region:* {_one(line.region or TRIAGE)}",
+        f"*Owner:* {kit.who(line.rep_id) if line.rep_id else 'nobody yet'}"
+        f" · *Region:* {kit.one(line.region or TRIAGE)}",
     ]
     if line.feedback_due_at:
         facts.append(f"*Feedback due:* {t.date_for_people(line.feedback_due_at, tz)}")
     if line.next_step_at:
         facts.append(f"*Next step:* {t.date_for_people(line.next_step_at, tz)}")
     about = [
-        f"{label}: {_one(value)}"
+        f"{label}: {kit.one(value)}"
         for label, value in (
             ("Title", detail.title),
             ("Email", line.email),
@@ -189,27 +156,27 @@ def show_message(detail: LeadDetail, *, zones: Mapping[str | None, str], currenc
         )
         if value
     ]
-    blocks = [_section(head), _section(" · ".join(facts))]
+    blocks = [kit.section(head), kit.section(" · ".join(facts))]
     if about:
-        blocks.append(_context(" · ".join(about)))
+        blocks.append(kit.context(" · ".join(about)))
     if line.last_activity:
-        blocks.append(_section(f"🔥 Active again: {_one(line.last_activity)}"))
+        blocks.append(kit.section(f"🔥 Active again: {kit.one(line.last_activity)}"))
     history = [f"• {_history_line(e, tz, currency)}" for e in detail.events]
     if history:
-        blocks.append(_section(t.cut("*History*\n" + "\n".join(history), 3000)))
-    return _message(f"{line.short_id}: {line.status}", blocks)
+        blocks.append(kit.section(t.cut("*History*\n" + "\n".join(history), 3000)))
+    return kit.message(f"{line.short_id}: {line.status}", blocks)
 
 
 def find_message(text: str, lines: Sequence[LeadLine]) -> Message:
     if not lines:
-        said = f"No lead matches “{_one(text, 80)}”. Try part of the email or the company name."
-        return _message(said, [_section(said)])
-    head = f"*Leads matching “{_one(text, 80)}”*"
+        said = f"No lead matches “{kit.one(text, 80)}”. Try part of the email or the company name."
+        return kit.message(said, [kit.section(said)])
+    head = f"*Leads matching “{kit.one(text, 80)}”*"
     rows = []
     for line in lines:
-        owner = f" · {_who(line.rep_id)}" if line.rep_id else ""
-        rows.append(f"{_line_head(line)} · {_one(line.status)}{owner}")
-    return _message(f"{len(lines)} leads match", [_section(head), *map(_section, rows)])
+        owner = f" · {kit.who(line.rep_id)}" if line.rep_id else ""
+        rows.append(f"{line_head(line)} · {kit.one(line.status)}{owner}")
+    return kit.message(f"{len(lines)} leads match", [kit.section(head), *map(kit.section, rows)])
 
 
 def logged_message(logged: Logged, *, currency: str) -> Message:
@@ -225,7 +192,9 @@ def logged_message(logged: Logged, *, currency: str) -> Message:
         said = f"{icon} Logged *{logged.outcome.value}* on {logged.short_id}: now *{logged.status.value}*."
     if logged.next_step_at:
         said += f" Next step: {t.date_for_people(logged.next_step_at, logged.timezone)}."
-    return _message(said, [_section(said), _context(f"Wrong? `/lead undo {logged.short_id}`")])
+    return kit.message(
+        said, [kit.section(said), kit.context(f"Wrong? `/lead undo {logged.short_id}`")]
+    )
 
 
 def undone_message(undone: Undone) -> Message:
@@ -233,7 +202,7 @@ def undone_message(undone: Undone) -> Message:
         f"↩️ Withdrew your *{undone.outcome.value}* on {undone.short_id}: "
         f"it is *{undone.status.value}* again."
     )
-    return _message(said, [_section(said)])
+    return kit.message(said, [kit.section(said)])
 
 
 # The outcome modal ---------------------------------------------------------------------------
@@ -241,42 +210,46 @@ def undone_message(undone: Undone) -> Message:
 
 def outcome_modal(form: OutcomeForm, *, ref: OutcomeRef, today: date) -> Modal:
     """Log an outcome: what happened, the amount, notes, the next step (and why, for a return)."""
-    outcomes = [_option(OUTCOME_LABELS[o], o.value) for o in Outcome]
-    reasons = [_option(r.label, r.value) for r in ReturnReason]
+    outcomes = [kit.option(OUTCOME_LABELS[o], o.value) for o in Outcome]
+    reasons = [kit.option(r.label, r.value) for r in ReturnReason]
     amount = {
         "type": "plain_text_input",
         "action_id": ActionId.AMOUNT_INPUT.value,
-        "placeholder": _plain("12500, $12,500, 12.5k", 150),
+        "placeholder": kit.plain_text("12500, $12,500, 12.5k", 150),
     }
-    next_step = {"type": "datepicker", "action_id": ActionId.NEXT_STEP_INPUT.value}
-    next_step["placeholder"] = _plain(f"e.g. {today.isoformat()}", 150)
-    who = ", ".join(_one(p) for p in (form.name or form.email, form.company) if p)
+    next_step: dict[str, Any] = {"type": "datepicker", "action_id": ActionId.NEXT_STEP_INPUT.value}
+    next_step["placeholder"] = kit.plain_text(f"e.g. {today.isoformat()}", 150)
+    who = ", ".join(kit.one(p) for p in (form.name or form.email, form.company) if p)
     blocks = [
-        _section(f"*{_one(form.short_id, 20)}*: {who} — now {_one(form.status)}"),
-        _input(ActionId.OUTCOME_BLOCK, "What happened", _select(ActionId.OUTCOME_INPUT, outcomes)),
-        _input(
+        kit.section(f"*{kit.one(form.short_id, 20)}*: {who} — now {kit.one(form.status)}"),
+        kit.input_block(
+            ActionId.OUTCOME_BLOCK, "What happened", kit.select(ActionId.OUTCOME_INPUT, outcomes)
+        ),
+        kit.input_block(
             ActionId.AMOUNT_BLOCK,
             "Amount",
             amount,
             optional=True,
             hint="For an opportunity or a win.",
         ),
-        _input(
+        kit.input_block(
             ActionId.NOTES_BLOCK,
             "Notes",
-            _text_input(ActionId.NOTES_INPUT, "What you learned, what comes next"),
+            kit.text_input(ActionId.NOTES_INPUT, "What you learned, what comes next"),
             optional=True,
         ),
-        _input(ActionId.NEXT_STEP_BLOCK, "Next step on", next_step, optional=True),
-        _input(
+        kit.input_block(ActionId.NEXT_STEP_BLOCK, "Next step on", next_step, optional=True),
+        kit.input_block(
             ActionId.REASON_BLOCK,
             "Return reason",
-            _select(ActionId.REASON_INPUT, reasons),
+            kit.select(ActionId.REASON_INPUT, reasons),
             optional=True,
             hint="Only when you return the lead to marketing.",
         ),
     ]
-    return _modal(ActionId.OUTCOME_MODAL, "Log outcome", "Log", blocks, ref)  # type: ignore[arg-type]
+    return kit.modal(
+        ActionId.OUTCOME_MODAL, "Log outcome", blocks, submit="Log", metadata=ref.dumps()
+    )
 
 
 # Thread notes and notices ---------------------------------------------------------------------
@@ -286,115 +259,56 @@ def outcome_note(view: LeadView, note: OutcomeNote, *, currency: str) -> Message
     """For the lead's thread: who logged what, the amount, the next step and the notes."""
     if note.corrected:
         text = (
-            f"↩️ {_who(note.actor)} withdrew *{note.outcome.value}* on {_headline_md(view)}"
-            f" · back to {_one(note.status_after)}"
+            f"↩️ {kit.who(note.actor)} withdrew *{note.outcome.value}* on {headline_md(view)}"
+            f" · back to {kit.one(note.status_after)}"
         )
-        return _note(text)
-    parts = [f"{OUTCOME_ICONS[note.outcome]} {_who(note.actor)} logged *{note.outcome.value}*"]
-    parts[0] += f" on {_headline_md(view)}"
+        return kit.note(text)
+    parts = [f"{OUTCOME_ICONS[note.outcome]} {kit.who(note.actor)} logged *{note.outcome.value}*"]
+    parts[0] += f" on {headline_md(view)}"
     if note.amount is not None:
         parts.append(format_amount(note.amount, note.currency or currency))
     if note.status_after != note.outcome.status.value:
-        parts.append(f"status stays {_one(note.status_after)}")
+        parts.append(f"status stays {kit.one(note.status_after)}")
     if note.next_step_at:
         parts.append(f"next step {t.date_for_people(note.next_step_at, view.timezone)}")
     text = " · ".join(parts)
     if note.notes and note.notes.strip():
-        text += "\n" + _quote(note.notes)
-    return _message(" · ".join(parts), [_section(text)])
+        text += "\n" + kit.quote(note.notes)
+    return kit.message(" · ".join(parts), [kit.section(text)])
 
 
 def return_withdrawn_notice(view: LeadView, *, actor: str) -> Message:
     """For the marketing channel: a return was a mistake and the lead is back with sales."""
     head = (
-        f"↪️ {_headline_md(view)} is back with sales: {_who(actor)} withdrew the return "
+        f"↪️ {headline_md(view)} is back with sales: {kit.who(actor)} withdrew the return "
         "(ignore the earlier returned-lead notice)."
     )
-    return _message(head, [_section(head)])
-
-
-# Pieces shared with the Home tab -------------------------------------------------------------
-
-
-def lead_line(line: LeadLine, desk: Desk) -> str:
-    """`⚠️ *L-7K3Q9* Jane Doe, Acme GmbH · meeting · due Fri 27 Nov (overdue) · 🔥 back: …`."""
-    tz = desk.zones.get(line.region, "UTC")
-    overdue = desk.overdue(line)
-    parts = [("⚠️ " if overdue else "") + _line_head(line), _one(line.status)]
-    if line.feedback_due_at:
-        due = f"due {t.date_for_people(line.feedback_due_at, tz)}"
-        parts.append(f"*{due} (overdue)*" if overdue else due)
-    if line.next_step_at:
-        parts.append(f"next step {t.date_for_people(line.next_step_at, tz)}")
-    if line.priority:
-        parts.append(f"🔥 back: {_one(line.last_activity or 'new activity', 120)}")
-    return " · ".join(parts)
-
-
-def waiting_line(line: LeadLine, desk: Desk) -> str:
-    waited = waited_for(line.waiting_since, desk.now) if line.waiting_since else "a while"
-    return f"{_line_head(line)} · {_one(line.region or TRIAGE)} · waiting {waited}"
-
-
-def week_text(week: Week, *, rep: bool, decider: bool, currency: str) -> str:
-    parts = []
-    if rep:
-        parts.append(_count(week.leads_given, "new lead") + " for you")
-        parts.append(_count(week.outcomes, "outcome") + " logged")
-        won = f"{week.won} won"
-        if week.won_amount:
-            won += f" ({format_amount(week.won_amount, currency)})"
-        parts.append(won)
-    if decider:
-        parts.append(
-            f"{week.decided} decided ({week.accepted} accepted, {week.returned} returned, "
-            f"{week.rerouted} sent on)"
-        )
-    return "This week: " + (" · ".join(parts) if parts else "nothing yet")
-
-
-def waited_for(since: datetime, now: datetime) -> str:
-    minutes = max(int((now - since).total_seconds() // 60), 0)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} days"
-
-
-def format_amount(amount: Decimal, currency: str) -> str:
-    shown = f"{amount:,.2f}".removesuffix(".00")
-    return f"{_one(currency, 3)} {shown}"
-
-
-def _line_head(line: LeadLine) -> str:
-    who = ", ".join(_one(p, 120) for p in (line.name or line.email, line.company) if p)
-    return f"*{_one(line.short_id, 20)}* {who}"
+    return kit.message(head, [kit.section(head)])
 
 
 def _history_line(event: EventLine, tz: str, currency: str) -> str:
     when = t.date_for_people(event.at, tz)
-    who = _who(event.actor)
+    who = kit.who(event.actor)
     match event.kind:
         case "received":
             what = "received"
         case "qualified":
-            what = f"qualified: {_one(event.reason_code)}"
+            what = f"qualified: {kit.one(event.reason_code)}"
         case "handoff_started":
-            what = f"handed off to {_one(event.region or TRIAGE)} (round {event.handoff_round})"
+            what = f"handed off to {kit.one(event.region or TRIAGE)} (round {event.handoff_round})"
         case "accepted":
             rep = event.data.get("rep_id")
-            what = f"{who} accepted it for {_who(rep)}"
+            what = f"{who} accepted it for {kit.who(rep)}"
         case "returned":
             what = f"{who} returned it: {_reason_label(event.reason_code)}"
         case "rerouted":
-            what = f"{who} sent it to {_one(event.data.get('to_region') or TRIAGE)}"
+            what = f"{who} sent it to {kit.one(event.data.get('to_region') or TRIAGE)}"
         case "outcome":
-            what = f"{who} logged *{_one(event.reason_code)}*"
+            what = f"{who} logged *{kit.one(event.reason_code)}*"
             if event.amount is not None:
                 what += f" ({format_amount(event.amount, event.data.get('currency') or currency)})"
         case "correction":
-            what = f"{who} withdrew *{_one(event.reason_code)}*"
+            what = f"{who} withdrew *{kit.one(event.reason_code)}*"
         case "activity":
             what = "active again"
         case "touch":
@@ -402,9 +316,9 @@ def _history_line(event: EventLine, tz: str, currency: str) -> str:
         case "leaked":
             what = "flagged as leaked"
         case _:
-            what = _one(event.kind)
+            what = kit.one(event.kind)
     if event.notes and event.notes.strip() and event.kind not in ("qualified",):
-        what += f" — {_one(event.notes, NOTE // 4)}"
+        what += f" — {kit.one(event.notes, NOTE // 4)}"
     return f"{when}: {what}"
 
 
@@ -412,21 +326,17 @@ def _reason_label(code: str | None) -> str:
     try:
         return ReturnReason(code or "").label
     except ValueError:
-        return _one(code)
+        return kit.one(code)
 
 
 def _by_source(days: Mapping[str, int]) -> str:
     if not days:
         return ""
-    exceptions = ", ".join(f"{_one(source)}: {n}" for source, n in days.items())
+    exceptions = ", ".join(f"{kit.one(source)}: {n}" for source, n in days.items())
     return f" ({exceptions})"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _more(total: int) -> list[dict[str, Any]]:
     if total <= LINES_SHOWN:
         return []
-    return [_context(f"and {total - LINES_SHOWN} more")]
+    return [kit.context(f"and {total - LINES_SHOWN} more")]

@@ -13,17 +13,12 @@ from typing import Any
 from bot.domain.digest import MarketingDigest, RegionDigest, top_reasons
 from bot.domain.lead import RETURN_REASON_LABELS, ReturnReason
 from bot.domain.report import GroupBy, Report, ReportRow, Spread, group_label
+from bot.slack import blockkit as kit
 from bot.slack import text as t
+from bot.slack.blockkit import Message
 
-HEADER = 150
-SECTION = 3000
-FIELD = 2000
-CONTEXT = 2000
-FALLBACK = 3000
 GROUPS_SHOWN = 25
 GROUP_NAME = 60
-
-Message = dict[str, Any]
 
 
 def funnel_stages(row: ReportRow) -> list[tuple[str, int]]:
@@ -44,29 +39,29 @@ def report_message(report: Report, *, scope: str, period: str) -> Message:
     """The report for one person: the total of their scope, then a line per group."""
     total = report.total
     blocks: list[dict[str, Any]] = [
-        _header(f"Closed-loop report: {scope}"),
-        _context(
+        kit.header(f"Closed-loop report: {scope}"),
+        kit.context(
             f"Leads received {t.escape(period)} · money in {report.currency} · "
             f"times in working hours (median · 90th percentile)"
         ),
-        {"type": "section", "fields": _total_fields(total, report.currency, report.sla_hours)},
+        kit.fields(*_total_fields(total, report.currency, report.sla_hours)),
     ]
     blocks += _returns_and_leaks(total)
     if report.rows:
-        blocks.append({"type": "divider"})
-        blocks.append(_md(f"*By {report.by.value}*"))
+        blocks.append(kit.divider())
+        blocks.append(kit.section(f"*By {report.by.value}*"))
         shown = report.rows[:GROUPS_SHOWN]
-        blocks += [_md(_group_line(report.by, row, report.currency)) for row in shown]
+        blocks += [kit.section(_group_line(report.by, row, report.currency)) for row in shown]
         if len(report.rows) > len(shown):
             left = len(report.rows) - len(shown)
-            blocks.append(_context(f"…and {left} more; `baton report` has them all."))
+            blocks.append(kit.context(f"…and {left} more; `baton report` has them all."))
     else:
-        blocks.append(_context("No leads were received in this period."))
+        blocks.append(kit.context("No leads were received in this period."))
     fallback = (
         f"Closed-loop report for {scope}, {period}: {_leads(total.funnel.received)} received, "
         f"{total.funnel.accepted} accepted, {total.funnel.won} won."
     )
-    return {"text": t.cut(t.escape(fallback), FALLBACK), "blocks": blocks}
+    return kit.message(t.escape(fallback), blocks)
 
 
 def region_digest(digest: RegionDigest) -> Message:
@@ -79,77 +74,74 @@ def region_digest(digest: RegionDigest) -> Message:
         f"{t.date_for_people(first, digest.timezone)} – {t.date_for_people(last, digest.timezone)}"
     )
     fields = [
-        _field(
+        kit.field(
             "Leads received", f"{week.funnel.received:,} ({week.funnel.sales_ready:,} sales-ready)"
         ),
-        _field(
+        kit.field(
             "Accepted",
             f"{week.funnel.accepted:,} · {_percent(week.rates['acceptance'])} of sales-ready",
         ),
-        _field("Time to accept", _spread(week.time_to_accept)),
-        _field("Time to first contact", _spread(week.time_to_first_contact)),
-        _field(f"Accepted within {digest.sla_hours} h", _percent(week.within_sla_rate)),
-        _field("Contacted", f"{week.funnel.contacted:,} · {_percent(week.rates['contact'])}"),
-        _field("Feedback overdue now", f"{digest.overdue_feedback:,}"),
-        _field("Leaked during the week", f"{digest.leaked_in_week:,}"),
+        kit.field("Time to accept", _spread(week.time_to_accept)),
+        kit.field("Time to first contact", _spread(week.time_to_first_contact)),
+        kit.field(f"Accepted within {digest.sla_hours} h", _percent(week.within_sla_rate)),
+        kit.field("Contacted", f"{week.funnel.contacted:,} · {_percent(week.rates['contact'])}"),
+        kit.field("Feedback overdue now", f"{digest.overdue_feedback:,}"),
+        kit.field("Leaked during the week", f"{digest.leaked_in_week:,}"),
     ]
     blocks: list[dict[str, Any]] = [
-        _header(f"Weekly scoreboard: {name}"),
-        _context(f"Leads received {span} ({digest.timezone}); times in working hours."),
-        {"type": "section", "fields": fields},
-        _md("*Returned by reason:* " + _reasons(week)),
+        kit.header(f"Weekly scoreboard: {name}"),
+        kit.context(f"Leads received {span} ({digest.timezone}); times in working hours."),
+        kit.fields(*fields),
+        kit.section("*Returned by reason:* " + _reasons(week)),
     ]
     reps = [row for row in digest.reps if row.group]
     if reps:
-        blocks.append({"type": "divider"})
-        blocks += [_md(_rep_line(row)) for row in reps[:GROUPS_SHOWN]]
-    blocks.append(_context("The funnel chart is in the thread."))
+        blocks.append(kit.divider())
+        blocks += [kit.section(_rep_line(row)) for row in reps[:GROUPS_SHOWN]]
+    blocks.append(kit.context("The funnel chart is in the thread."))
     fallback = (
         f"Weekly scoreboard for {name}: {week.funnel.received} leads, "
         f"{week.funnel.accepted} accepted, {digest.overdue_feedback} with feedback overdue."
     )
-    return {"text": fallback, "blocks": blocks}
+    return kit.message(fallback, blocks)
 
 
 def marketing_digest(digest: MarketingDigest) -> Message:
     """Marketing's weekly digest: each campaign's funnel and ROI to date, and last week."""
     week, total = digest.week, digest.to_date
     blocks: list[dict[str, Any]] = [
-        _header("Weekly marketing digest"),
-        _context(
+        kit.header("Weekly marketing digest"),
+        kit.context(
             f"Campaigns to date, and the leads received in the week before "
             f"{t.date_for_people(digest.week_start, 'UTC')}; money in {digest.currency}."
         ),
-        {
-            "type": "section",
-            "fields": [
-                _field(
-                    "Last week",
-                    f"{week.funnel.received:,} leads · {week.funnel.sales_ready:,} sales-ready",
-                ),
-                _field(
-                    "Accepted · returned",
-                    f"{week.funnel.accepted:,} · {week.funnel.returned:,} "
-                    f"({_percent(week.rates['acceptance'])} acceptance)",
-                ),
-                _field("To date", f"{total.funnel.received:,} leads · {total.funnel.won:,} won"),
-                _field(
-                    "Won · cost · ROI",
-                    f"{_money(total.won_revenue)} · {_money(total.cost)} · {_percent(total.roi)}",
-                ),
-            ],
-        },
-        _md("*Top return reasons to date:* " + _reasons(total, limit=3)),
-        _md("*Top return reasons last week:* " + _reasons(week, limit=3)),
-        {"type": "divider"},
+        kit.fields(
+            kit.field(
+                "Last week",
+                f"{week.funnel.received:,} leads · {week.funnel.sales_ready:,} sales-ready",
+            ),
+            kit.field(
+                "Accepted · returned",
+                f"{week.funnel.accepted:,} · {week.funnel.returned:,} "
+                f"({_percent(week.rates['acceptance'])} acceptance)",
+            ),
+            kit.field("To date", f"{total.funnel.received:,} leads · {total.funnel.won:,} won"),
+            kit.field(
+                "Won · cost · ROI",
+                f"{_money(total.won_revenue)} · {_money(total.cost)} · {_percent(total.roi)}",
+            ),
+        ),
+        kit.section("*Top return reasons to date:* " + _reasons(total, limit=3)),
+        kit.section("*Top return reasons last week:* " + _reasons(week, limit=3)),
+        kit.divider(),
     ]
-    blocks += [_md(_campaign_line(row)) for row in digest.campaigns[:GROUPS_SHOWN]]
-    blocks.append(_context("The funnel chart is in the thread."))
+    blocks += [kit.section(_campaign_line(row)) for row in digest.campaigns[:GROUPS_SHOWN]]
+    blocks.append(kit.context("The funnel chart is in the thread."))
     fallback = (
         f"Weekly marketing digest: {week.funnel.received} leads last week; to date "
         f"{total.funnel.won} won, ROI {_percent(total.roi)}."
     )
-    return {"text": fallback, "blocks": blocks}
+    return kit.message(fallback, blocks)
 
 
 # Pieces -------------------------------------------------------------------------------
@@ -158,18 +150,18 @@ def marketing_digest(digest: MarketingDigest) -> Message:
 def _total_fields(row: ReportRow, currency: str, sla_hours: int) -> list[dict[str, Any]]:
     f = row.funnel
     return [
-        _field("Received", f"{f.received:,} ({f.nurture:,} nurture)"),
-        _field(
+        kit.field("Received", f"{f.received:,} ({f.nurture:,} nurture)"),
+        kit.field(
             "Accepted", f"{f.accepted:,} of {f.sales_ready:,} · {_percent(row.rates['acceptance'])}"
         ),
-        _field("Contacted", f"{f.contacted:,} · {_percent(row.rates['contact'])} of accepted"),
-        _field("Meetings · opps · won", f"{f.meetings:,} · {f.opportunities:,} · {f.won:,}"),
-        _field("Won revenue", _money(row.won_revenue)),
-        _field("Cost · ROI", f"{_money(row.cost)} · {_percent(row.roi)}"),
-        _field("Time to accept", _spread(row.time_to_accept)),
-        _field("Time to first contact", _spread(row.time_to_first_contact)),
-        _field(f"Accepted within {sla_hours} h", _percent(row.within_sla_rate)),
-        _field("Lost", f"{f.lost:,} · {_money(row.lost_revenue)} pipeline"),
+        kit.field("Contacted", f"{f.contacted:,} · {_percent(row.rates['contact'])} of accepted"),
+        kit.field("Meetings · opps · won", f"{f.meetings:,} · {f.opportunities:,} · {f.won:,}"),
+        kit.field("Won revenue", _money(row.won_revenue)),
+        kit.field("Cost · ROI", f"{_money(row.cost)} · {_percent(row.roi)}"),
+        kit.field("Time to accept", _spread(row.time_to_accept)),
+        kit.field("Time to first contact", _spread(row.time_to_first_contact)),
+        kit.field(f"Accepted within {sla_hours} h", _percent(row.within_sla_rate)),
+        kit.field("Lost", f"{f.lost:,} · {_money(row.lost_revenue)} pipeline"),
     ]
 
 
@@ -179,7 +171,7 @@ def _returns_and_leaks(row: ReportRow) -> list[dict[str, Any]]:
     lines.append(f"*Leaked:* {f.leaked:,} · rescued by a touch: {f.rescued:,}")
     if row.other_currency_amounts:
         lines.append(f"_{row.other_currency_amounts} deal amounts in other currencies left out._")
-    return [_md("\n".join(lines))]
+    return [kit.section("\n".join(lines))]
 
 
 def _group_line(by: GroupBy, row: ReportRow, currency: str) -> str:
@@ -198,7 +190,7 @@ def _group_line(by: GroupBy, row: ReportRow, currency: str) -> str:
 
 def _rep_line(row: ReportRow) -> str:
     f = row.funnel
-    who = t.mention(row.group) if t.is_user_id(row.group) else t.escape(row.group or "")
+    who = t.mention(row.group or "") if t.is_user_id(row.group) else t.escape(row.group or "")
     return (
         f"{who}: {f.accepted:,} accepted · {f.contacted:,} contacted · "
         f"first contact {_hours(row.time_to_first_contact.median)} · {f.returned:,} returned"
@@ -250,25 +242,6 @@ def _spread(spread: Spread) -> str:
     if spread.median is None:
         return "—"
     return f"{_hours(spread.median)} · {_hours(spread.p90)}"
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": t.plain(text, HEADER)}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t.cut(text, CONTEXT)}]}
-
-
-def _md(text: str) -> dict[str, Any]:
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": t.cut(text, SECTION), "verbatim": True},
-    }
-
-
-def _field(label: str, value: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": t.cut(f"*{label}*\n{value}", FIELD), "verbatim": True}
 
 
 def chart_title(digest: RegionDigest | MarketingDigest) -> tuple[str, str]:

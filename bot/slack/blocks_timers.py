@@ -12,31 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.timers import TimerKind
+from bot.slack import blockkit as kit
 from bot.slack import text as t
-from bot.slack.blocks import (
-    MAX_BLOCKS,
-    MODAL_TITLE,
-    NOTE,
-    TRIAGE,
-    LeadView,
-    Message,
-    Modal,
-    _button,
-    _context,
-    _facts,
-    _headline_md,
-    _input,
-    _message,
-    _note,
-    _one,
-    _option,
-    _plain,
-    _section,
-    _select,
-    _text_input,
-    _who,
-)
-from bot.slack.ids import ActionId, LeadRef, TimerRef
+from bot.slack.blockkit import MAX_BLOCKS, NOTE, Message, Modal
+from bot.slack.blocks import TRIAGE, headline_md, lead_facts
+from bot.slack.ids import ActionId
+from bot.slack.views import LeadView, TimerItem, Touch
 
 # Room left in a message for the lines that say what was left out.
 _SPARE_BLOCKS = 2
@@ -64,49 +45,6 @@ class Hours:
     escalation: int
 
 
-@dataclass(frozen=True)
-class TimerItem:
-    """One fired timer as a message shows it; strings are raw, the builders escape them."""
-
-    fire_id: int
-    kind: TimerKind
-    again: bool
-    short_id: str
-    round: int
-    name: str | None
-    company: str | None
-    email: str
-    timezone: str
-    due_at: datetime
-    pending_since: datetime | None = None
-    rep_id: str | None = None
-    feedback_due_at: datetime | None = None
-    next_step_at: datetime | None = None
-    snoozed_until: datetime | None = None
-    snooze_reason: str | None = None
-
-    @property
-    def snoozable(self) -> bool:
-        return self.kind.snoozable and not self.again and self.snoozed_until is None
-
-    @property
-    def ref(self) -> TimerRef:
-        return TimerRef(fire=self.fire_id, lead=self.short_id)
-
-    @property
-    def lead_ref(self) -> LeadRef:
-        return LeadRef(lead=self.short_id, round=self.round)
-
-
-@dataclass(frozen=True)
-class Touch:
-    """A customer-service touch logged on a leaked lead."""
-
-    by: str
-    reached: bool
-    notes: str | None
-
-
 def reminder_dm(items: Sequence[TimerItem], *, hours: Hours) -> Message:
     """One DM listing everything of one person's that a pass found due, grouped by kind."""
     counts = _counts(items)
@@ -116,25 +54,25 @@ def reminder_dm(items: Sequence[TimerItem], *, hours: Hours) -> Message:
     for kind in _ORDER:
         mine = [item for item in items if item.kind is kind]
         if mine:
-            blocks.append(_section(_heading(kind, hours)))
+            blocks.append(kit.section(_heading(kind, hours)))
             left_out += _pack(blocks, mine)
     if left_out:
-        blocks.append(_context(f"…and {left_out} more: your App Home lists every open lead."))
-    return _message(head, blocks)
+        blocks.append(kit.context(f"…and {left_out} more: your App Home lists every open lead."))
+    return kit.message(head, blocks)
 
 
 def escalation_post(items: Sequence[TimerItem], *, mention: Sequence[str], hours: Hours) -> Message:
     """For a region's channel: the backup is called in on leads waiting too long, and may decide."""
     leads = "1 lead" if len(items) == 1 else f"{len(items)} leads"
-    who = " ".join(_who(user) for user in mention) or "Deciders:"
+    who = " ".join(kit.who(user) for user in mention) or "Deciders:"
     head = (
         f"🚨 {who} no decision on {leads} after {hours.escalation} working hours — you can decide:"
     )
-    blocks = [_section(head)]
+    blocks = [kit.section(head)]
     left_out = _pack(blocks, items)
     if left_out:
-        blocks.append(_context(f"…and {left_out} more waiting in this channel."))
-    return _message(head, blocks)
+        blocks.append(kit.context(f"…and {left_out} more waiting in this channel."))
+    return kit.message(head, blocks)
 
 
 def timer_note(
@@ -144,9 +82,9 @@ def timer_note(
 
     It mentions nobody: the people reminded get one DM for all their leads.
     """
-    lead = _one(item.short_id, 20)
+    lead = kit.one(item.short_id, 20)
     if item.again:
-        return _note(f"⏰ The snoozed reminder about {lead} is back: {_what_due(item)}.")
+        return kit.note(f"⏰ The snoozed reminder about {lead} is back: {_what_due(item)}.")
     match item.kind:
         case TimerKind.HANDOFF_SLA:
             text = (
@@ -179,61 +117,63 @@ def timer_note(
                 f"🕳️ {lead} is flagged as leaked: no contact logged{days} after it was accepted. "
                 "Marketing has a customer-service touch task."
             )
-    return _note(text)
+    return kit.note(text)
 
 
 def snooze_note(short_id: str, *, by: str, until: datetime, timezone: str, reason: str) -> Message:
     """A note in the lead's thread: who snoozed its reminder, until when, and why."""
-    said = f"💤 {_who(by)} snoozed the reminder about {_one(short_id, 20)} until "
+    said = f"💤 {kit.who(by)} snoozed the reminder about {kit.one(short_id, 20)} until "
     said += t.when(until, timezone)
-    return _note(f"{said}: {_one(reason, NOTE)}")
+    return kit.note(f"{said}: {kit.one(reason, NOTE)}")
 
 
 def touch_note(short_id: str, touch: Touch) -> Message:
     """A note in the lead's thread: a customer-service touch and what it learned."""
-    return _note(f"📞 Customer-service touch on {_one(short_id, 20)}{_touch_text(touch)}")
+    return kit.note(f"📞 Customer-service touch on {kit.one(short_id, 20)}{_touch_text(touch)}")
 
 
 def leakage_task(
     view: LeadView, *, manager: str | None, days: int, touch: Touch | None = None
 ) -> Message:
     """For the marketing channel: reach a lead nobody reached; the button logs the touch."""
-    head = f"🕳️ Customer-service touch needed: {_headline_md(view)}"
-    accepted = f"Accepted for {_who(view.rep_id)}"
+    head = f"🕳️ Customer-service touch needed: {headline_md(view)}"
+    accepted = f"Accepted for {kit.who(view.rep_id)}"
     if manager:
-        accepted += f" (manager {_who(manager)})"
+        accepted += f" (manager {kit.who(manager)})"
     blocks = [
-        _section(f"{head}\n{accepted}; no contact logged in the {days} days since."),
-        _facts(view),
-        _context(f"Lead {_one(view.short_id, 20)} · {_one(view.region or TRIAGE)}"),
+        kit.section(f"{head}\n{accepted}; no contact logged in the {days} days since."),
+        lead_facts(view),
+        kit.context(f"Lead {kit.one(view.short_id, 20)} · {kit.one(view.region or TRIAGE)}"),
     ]
     if touch is None:
-        button = _button("Touch logged…", ActionId.TOUCH, view.ref, style="primary")
-        blocks.append({"type": "actions", "elements": [button]})
+        button = kit.button("Touch logged…", ActionId.TOUCH, view.ref.dumps(), style="primary")
+        blocks.append(kit.actions(button))
     else:
-        blocks.append(_section(f"✅ Touch logged{_touch_text(touch)}"))
-    return _message(head, blocks)
+        blocks.append(kit.section(f"✅ Touch logged{_touch_text(touch)}"))
+    return kit.message(head, blocks)
 
 
 def snooze_modal(item: TimerItem, *, choices: Sequence[tuple[int, datetime]], once: str) -> Modal:
     """Snooze a reminder once: for how many working days (each showing until when) and why."""
     options = [
-        _option(f"{_days(days)} — until {t.when(until, item.timezone)}", str(days))
+        kit.option(f"{_days(days)} — until {t.when(until, item.timezone)}", str(days))
         for days, until in choices
     ]
-    days = _select(ActionId.SNOOZE_DAYS_INPUT, options)
+    days = kit.select(ActionId.SNOOZE_DAYS_INPUT, options)
     days["initial_option"] = options[0]
     blocks = [
-        _section(f"{_what_due(item)}"),
-        _context(once),
-        _input(ActionId.SNOOZE_DAYS_BLOCK, "Snooze for", days),
-        _input(
+        kit.section(f"{_what_due(item)}"),
+        kit.context(once),
+        kit.input_block(ActionId.SNOOZE_DAYS_BLOCK, "Snooze for", days),
+        kit.input_block(
             ActionId.SNOOZE_REASON_BLOCK,
             "Why",
-            _text_input(ActionId.SNOOZE_REASON_INPUT, "What you are waiting for"),
+            kit.text_input(ActionId.SNOOZE_REASON_INPUT, "What you are waiting for"),
         ),
     ]
-    return _modal(ActionId.SNOOZE_MODAL, "Snooze reminder", "Snooze", blocks, item.ref.dumps())
+    return kit.modal(
+        ActionId.SNOOZE_MODAL, "Snooze reminder", blocks, submit="Snooze", metadata=item.ref.dumps()
+    )
 
 
 def touch_modal(view: LeadView, *, by: str) -> Modal:
@@ -245,23 +185,25 @@ def touch_modal(view: LeadView, *, by: str) -> Modal:
         "type": "radio_buttons",
         "action_id": ActionId.TOUCH_REACHED_INPUT.value,
         "options": [
-            _option("Reached the lead", "reached"),
-            _option("Could not reach them", "not_reached"),
+            kit.option("Reached the lead", "reached"),
+            kit.option("Could not reach them", "not_reached"),
         ],
     }
     blocks = [
-        _section(f"🕳️ {_headline_md(view)}"),
-        _input(ActionId.TOUCH_BY_BLOCK, "Who reached out", who),
-        _input(ActionId.TOUCH_REACHED_BLOCK, "Did they reach the lead?", reached),
-        _input(
+        kit.section(f"🕳️ {headline_md(view)}"),
+        kit.input_block(ActionId.TOUCH_BY_BLOCK, "Who reached out", who),
+        kit.input_block(ActionId.TOUCH_REACHED_BLOCK, "Did they reach the lead?", reached),
+        kit.input_block(
             ActionId.TOUCH_NOTES_BLOCK,
             "What they learned",
-            _text_input(
+            kit.text_input(
                 ActionId.TOUCH_NOTES_INPUT, "Interest, timing, who to talk to, why no reply"
             ),
         ),
     ]
-    return _modal(ActionId.TOUCH_MODAL, "Log a touch", "Log touch", blocks, view.ref.dumps())
+    return kit.modal(
+        ActionId.TOUCH_MODAL, "Log a touch", blocks, submit="Log touch", metadata=view.ref.dumps()
+    )
 
 
 # Pieces -----------------------------------------------------------------------------------
@@ -307,23 +249,21 @@ def _pack(blocks: list[dict[str, Any]], items: Sequence[TimerItem]) -> int:
 
 
 def _item_blocks(item: TimerItem) -> list[dict[str, Any]]:
-    line = _section(_line(item))
+    line = kit.section(_line(item))
     if item.kind is TimerKind.ESCALATION:
-        accept = _button("Accept…", ActionId.ACCEPT, item.lead_ref, style="primary")
-        back = _button("Return…", ActionId.RETURN, item.lead_ref)
-        return [line, {"type": "actions", "elements": [accept, back]}]
+        ref = item.lead_ref.dumps()
+        accept = kit.button("Accept…", ActionId.ACCEPT, ref, style="primary")
+        return [line, kit.actions(accept, kit.button("Return…", ActionId.RETURN, ref))]
     if item.snoozable:
-        snooze = {"type": "button", "action_id": ActionId.SNOOZE.value}
-        snooze |= {"text": _plain("Snooze…", 75), "value": item.ref.dumps()}
-        line["accessory"] = snooze
+        line["accessory"] = kit.button("Snooze…", ActionId.SNOOZE, item.ref.dumps())
     return [line]
 
 
 def _line(item: TimerItem) -> str:
-    who = ", ".join(_one(part) for part in (item.name or item.email, item.company) if part)
-    line = f"`{_one(item.short_id, 20)}` {who} — {_what_due(item)}"
+    who = ", ".join(kit.one(part) for part in (item.name or item.email, item.company) if part)
+    line = f"`{kit.one(item.short_id, 20)}` {who} — {_what_due(item)}"
     if item.again and item.snooze_reason:
-        line += f"\n💤 back after a snooze: {_one(item.snooze_reason, NOTE)}"
+        line += f"\n💤 back after a snooze: {kit.one(item.snooze_reason, NOTE)}"
     return line
 
 
@@ -335,17 +275,17 @@ def _what_due(item: TimerItem) -> str:
         case TimerKind.FEEDBACK_DUE:
             return f"feedback was due {_day(item.feedback_due_at, item)}"
         case TimerKind.FEEDBACK_OVERDUE:
-            return f"{_who(item.rep_id)}'s feedback was due {_day(item.feedback_due_at, item)}"
+            return f"{kit.who(item.rep_id)}'s feedback was due {_day(item.feedback_due_at, item)}"
         case TimerKind.NEXT_STEP:
             return f"next step set for {_day(item.next_step_at, item)}"
     return f"due {t.when(item.due_at, item.timezone)}"
 
 
 def _touch_text(touch: Touch) -> str:
-    said = f" by {_who(touch.by)}: " + (
+    said = f" by {kit.who(touch.by)}: " + (
         "reached the lead" if touch.reached else "could not reach the lead"
     )
-    return f"{said} — {_one(touch.notes, NOTE)}" if touch.notes else said
+    return f"{said} — {kit.one(touch.notes, NOTE)}" if touch.notes else said
 
 
 def _day(at: datetime | None, item: TimerItem) -> str:
@@ -354,17 +294,3 @@ def _day(at: datetime | None, item: TimerItem) -> str:
 
 def _days(days: int) -> str:
     return "1 working day" if days == 1 else f"{days} working days"
-
-
-def _modal(
-    callback: ActionId, title: str, submit: str, blocks: list[dict[str, Any]], metadata: str
-) -> Modal:
-    return {
-        "type": "modal",
-        "callback_id": callback.value,
-        "title": _plain(title, MODAL_TITLE),
-        "submit": _plain(submit, MODAL_TITLE),
-        "close": _plain("Cancel", MODAL_TITLE),
-        "private_metadata": metadata,
-        "blocks": blocks,
-    }

@@ -7,16 +7,16 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
-from bot.slack import render
-from bot.slack.render import SlackCall, Wait
-from bot.slack.render_digest import UPLOAD
+from bot.services.ports import Outbox, StorageUnavailable
+from bot.services.records import OutboxItem, WorkKind
+from bot.slack.compose import UPLOAD, Composer, SlackCall, Wait
 from config.model import BatonConfig
-from storage.outbox import OutboxItem, SqlOutbox
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ LEASE = timedelta(seconds=60)
 WAIT_FOR_PARENT = timedelta(seconds=1)
 BLOCKED_RETRY = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(minutes=10)
+STORE_BACKOFF_SECONDS = 30.0
 # Errors a person must fix in Slack or in Baton's config; retrying soon will not help.
 FIXES = {
     "not_in_channel": "invite Baton to the channel (/invite @Baton)",
@@ -46,7 +47,7 @@ class Deliverer:
     def __init__(
         self,
         *,
-        outbox: SqlOutbox,
+        outbox: Outbox,
         client: WebClient,
         config: BatonConfig,
         clock: Clock,
@@ -56,7 +57,7 @@ class Deliverer:
     ) -> None:
         self.outbox = outbox
         self.client = client
-        self.config = config
+        self.composer = Composer(reads=outbox, leads=outbox.leads, config=config, clock=clock)
         self.clock = clock
         self.spacing = spacing
         self.batch_size = batch_size
@@ -71,12 +72,24 @@ class Deliverer:
         return len(items)
 
     def run_forever(self, idle_seconds: float = 0.5) -> None:
+        outage = 0  # passes in a row the store refused
         while not self._stopping.is_set():
             try:
                 busy = self.run_once()
+            except StorageUnavailable as error:
+                outage += 1
+                pause = min(2.0 ** (outage - 1), STORE_BACKOFF_SECONDS)
+                log.warning("outbox paused: %s; trying again in %.0f s", error, pause)
+                # New work woken up for means a write just worked: the store may be back.
+                self.wake.wait(pause)
+                self.wake.clear()
+                continue
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
                 busy = 0
+            if outage:
+                log.warning("outbox resumed: the database answers again")
+                outage = 0
             if not busy:
                 self.wake.wait(self._idle_wait(idle_seconds))
                 self.wake.clear()
@@ -103,6 +116,8 @@ class Deliverer:
     def _deliver_logged(self, item: OutboxItem) -> None:
         try:
             self.deliver(item)
+        except StorageUnavailable:
+            raise  # the whole pass pauses; the item's lease runs out and it is tried again
         except Exception:
             log.exception("delivering %s failed", item.key)
             self.outbox.retry_later(
@@ -111,7 +126,7 @@ class Deliverer:
 
     def deliver(self, item: OutboxItem) -> None:
         now = self.clock.now()
-        call = render.work_call(item, outbox=self.outbox, config=self.config, now=now)
+        call = self.composer.call(item)
         if isinstance(call, Wait):
             self.outbox.retry_later(item, at=now + WAIT_FOR_PARENT, error=None, attempt=False)
             return
@@ -183,11 +198,12 @@ class Deliverer:
         target = call.args.get("channel", "")
         message = f"{call.method} to {target} refused: {code} — {fix}"
         self.outbox.retry_later(item, at=now + BLOCKED_RETRY, error=message, blocked=True)
-        if item.kind != "setup_notice" and self.outbox.first_time(f"fix:{target}:{code}", now=now):
+        if item.kind is not WorkKind.SETUP_NOTICE and self.outbox.first_time(
+            f"fix:{target}:{code}", now=now
+        ):
             problem = f"Slack refused {call.method} to {target}: `{code}`. Baton keeps the message queued."
-            self.outbox.add(
-                "setup_notice", f"fix:{target}:{code}", {"problem": problem, "fix": fix}, now=now
-            )
+            notice = {"problem": problem, "fix": fix}
+            self.outbox.add(WorkKind.SETUP_NOTICE, f"fix:{target}:{code}", notice, now=now)
             self.wake.set()
 
     def _already_uploaded(self, call: SlackCall) -> bool:
@@ -199,9 +215,8 @@ class Deliverer:
         except SlackClientError:
             return False
         name = call.args["filename"]
-        return any(
-            f.get("name") == name for m in answer.get("messages", []) for f in m.get("files", [])
-        )
+        messages: list[dict[str, Any]] = answer.get("messages", [])
+        return any(f.get("name") == name for m in messages for f in m.get("files", []))
 
     def _already_posted(self, item: OutboxItem, call: SlackCall) -> tuple[str, str] | None:
         """Find a message an earlier try may have posted before its answer was lost."""
@@ -223,7 +238,8 @@ class Deliverer:
                 )
         except SlackClientError:
             return None
-        for message in answer.get("messages", []):
+        messages: list[dict[str, Any]] = answer.get("messages", [])
+        for message in messages:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == item.key:
                 return channel, message["ts"]

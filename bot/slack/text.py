@@ -87,7 +87,7 @@ def date_for_people(moment: datetime | date, tz: str | tzinfo) -> str:
 def when(moment: datetime, tz: str | tzinfo) -> str:
     """ "Fri 27 Nov, 17:00 CET": day, time and zone abbreviation in the given zone."""
     local = _local(moment, tz)
-    return f"{date_for_people(local, local.tzinfo)}, {local:%H:%M} {local.tzname()}"
+    return f"{date_for_people(local, tz)}, {local:%H:%M} {local.tzname()}"
 
 
 def _local(moment: datetime, tz: str | tzinfo) -> datetime:

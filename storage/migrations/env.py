@@ -1,7 +1,7 @@
 """Alembic's entry point: migrate the connection Baton hands over, or the configured URL."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from storage.rows import Base
 
@@ -19,7 +19,7 @@ def run() -> None:
         _migrate(fresh)
 
 
-def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
+from baton_devkit.standin import SlackStandIn
 from fastapi.testclient import TestClient
 
 from bot.app import build_baton
 from bot.cli import main
-from bot.slack.standin import SlackStandIn
 from bot.web import create_web_app
 from config.model import BatonConfig
 from config.settings import load_settings
@@ -135,6 +136,19 @@ def test_route_names_the_bad_field_of_an_invalid_lead(
     assert "lead 2: email" in out
     assert "lead 2: score" in out
     assert not database_file.exists() or database_file.stat().st_size == 0
+
+
+def test_route_refuses_a_file_nested_too_deep_or_not_json_saying_why(
+    database_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"email": "a@b.example", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    code, _, err = baton_says(capsys, "route", str(deep))
+    assert (code, err) == (1, f"baton: {deep} nests deeper than 64 levels\n")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"email": ')
+    code, _, err = baton_says(capsys, "route", str(broken))
+    assert code == 1 and err.startswith(f"baton: {broken} is not valid JSON: Expecting value")
 
 
 # baton db upgrade, lead show, leads list -----------------------------------------------------
@@ -309,3 +323,20 @@ def test_config_check_names_a_channel_baton_is_not_in_and_an_unknown_user(
     assert "user U0APACREP1: user_not_found" in out
     assert f"channel {EMEA} (#sales-emea): Baton is not in it" in out
     assert "/invite @Baton" in out
+
+
+def test_commands_print_no_migration_chatter(
+    database_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["leads", "list"]) == 0
+    out, err = capsys.readouterr()
+    assert "alembic" not in out + err
+    assert "Running upgrade" not in out + err
+
+
+def test_baton_version_says_which_baton_this_is(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"baton {version('baton')}"

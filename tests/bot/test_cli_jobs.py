@@ -6,13 +6,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from baton_devkit.local import standin_for
 
 from bot.app import build_baton
 from bot.cli import main
 from bot.clock import FixedClock
 from bot.services.intake import take_leads
 from bot.services.leadin import LeadIn
-from bot.slack.local import standin_for
 from config.model import load_config
 from config.settings import load_settings
 from storage.db import open_database

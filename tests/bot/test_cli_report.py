@@ -5,17 +5,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from bot.app import Baton
 from bot.cli import main
-from bot.domain.report import COLUMNS, GroupBy, report_json
+from bot.domain.report import GroupBy
+from bot.domain.report_data import COLUMNS, report_json
 from bot.services.report import ReportQuery, closed_loop_report
+from bot.web import create_web_app
+from tests.bot.services.histories import Histories
 from tests.bot.services.test_report import story  # noqa: F401  (a fixture)
 from tests.bot.test_cli import BATON_VARIABLES
-from tests.conftest import EXAMPLE_CONFIG
+from tests.conftest import EXAMPLE_CONFIG, INTAKE_TOKEN
+
+AUTH = {"Authorization": f"Bearer {INTAKE_TOKEN}"}
 
 
 @pytest.fixture
@@ -55,6 +62,48 @@ def test_csv_has_a_row_per_group_and_a_total_in_the_documented_columns(
     total = by_group["(total)"]
     assert total["received"] == "6" and total["cost"] == "57000.00"
     assert sum(int(r["received"]) for g, r in by_group.items() if g != "(total)") == 6
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.mark.usefixtures("story")
+def test_csv_cells_a_spreadsheet_would_run_start_with_a_quote_and_numbers_stay_numbers(
+    environment: pytest.MonkeyPatch, baton: Baton, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sent = [
+        '=HYPERLINK("http://evil.example","x")',
+        "+1+2",
+        "-2+3",
+        "@SUM(A1)",
+        "\t=1+1",
+        "a\r=1+1",
+    ]
+    intake = TestClient(create_web_app(baton))
+    leads = [{"email": f"p{i}@x.example", "campaign": c} for i, c in enumerate(sent)]
+    answer = intake.post("/intake/leads", json={"leads": leads}, headers=AUTH)
+    assert answer.status_code == 202
+    # Text that intake would trim, stored as it is by another way in.
+    Histories(baton).lead(datetime_utc("2026-11-24"), campaign="\r=1+1")
+    code, out, _ = baton_report(capsys, "--by", "campaign", "--format", "csv")
+    assert code == 0
+    rows = {row["group"]: row for row in csv.DictReader(io.StringIO(out, newline=""))}
+    # Intake lower-cases campaign names and trims the tab off "\t=1+1".
+    expected = ['\'=hyperlink("http://evil.example","x")', "'+1+2", "'-2+3", "'@sum(a1)", "'=1+1"]
+    assert set(expected) | {"'\r=1+1", "a\r=1+1"} <= set(rows)
+    assert out.count("\r\n") == 1 + len(rows)  # a carriage return in a name is in its cell
+    cells = [cell for row in rows.values() for cell in row.values()]
+    risky = [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
+    assert risky and all(_is_number(cell) for cell in risky)
+    assert rows["tech-expo-berlin-2026"]["roi"] == "-1.0000"
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        Decimal(cell)
+    except InvalidOperation:
+        return False
+    return True
 
 
 @pytest.mark.usefixtures("story")

@@ -1,5 +1,5 @@
 """Run an ASGI app on a real socket in a thread, as `baton serve` would."""
 
-from bot.slack.local import LocalServer as RunningServer
+from baton_devkit.local import LocalServer as RunningServer
 
 __all__ = ["RunningServer"]

@@ -10,15 +10,16 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from baton_devkit import simulate
+from baton_devkit.local import standin_for
+from baton_devkit.standin import SlackStandIn
+from pydantic import SecretStr
 
 from bot.app import Baton
 from bot.clock import FixedClock
 from bot.runtime import web_client
-from bot.slack import simulate
-from bot.slack.bolt import build_bolt
 from bot.slack.delivery import Deliverer
-from bot.slack.local import standin_for
-from bot.slack.standin import SlackStandIn
+from bot.slack_app import build_bolt
 from bot.web import create_web_app
 from storage.outbox import SqlOutbox
 from tests.fakes.server import RunningServer
@@ -30,7 +31,7 @@ BOT_TOKEN = "xoxb-test-token"
 class SlackHarness:
     def __init__(self, baton: Baton, standin: SlackStandIn, url: str) -> None:
         self.baton, self.standin, self.url = baton, standin, url
-        self.clock: FixedClock = baton.clock  # type: ignore[assignment]
+        self.clock: FixedClock = baton.clock  # type: ignore[assignment]  # tests give a FixedClock
         self.deliverer = Deliverer(
             outbox=SqlOutbox(baton.database),
             client=web_client(baton),
@@ -124,9 +125,7 @@ def slack_harness(baton: Baton) -> Iterator[SlackHarness]:
             harness.deliverer.stop()
 
 
-def _secret(value: str):  # type: ignore[no-untyped-def]
-    from pydantic import SecretStr
-
+def _secret(value: str) -> SecretStr:
     return SecretStr(value)
 
 

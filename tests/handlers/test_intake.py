@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -133,6 +134,154 @@ def test_a_body_that_is_not_declared_json_is_refused(client: TestClient) -> None
         "/intake/leads", content=b"email=a@b.c", headers={**AUTH, "Content-Type": "text/plain"}
     )
     assert answer.status_code == 415
+
+
+def post_raw(client: TestClient, body: bytes):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/intake/leads", content=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def stored_rows(baton: Baton) -> tuple[int, ...]:
+    return tuple(count(baton, row) for row in (LeadRow, EventRow, ActivityRow, OutboxRow))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"email": "jane@acme.example", "tags": ' + nested(100_000) + "}",
+        '{"email": "jane@acme.example", "tags": ' + nested(65) + "}",
+        nested(100_000),
+        '{"leads": [' + "{" * 10_000,
+    ],
+    ids=["100000-deep", "65-deep", "a-bare-array", "never-closed"],
+)
+def test_a_body_nested_too_deep_is_refused_before_it_is_parsed(
+    client: TestClient, baton: Baton, body: str
+) -> None:
+    answer = post_raw(client, body.encode())
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "the body nests deeper than 64 levels"}
+    assert stored_rows(baton) == (0, 0, 0, 0)
+
+
+def test_brackets_inside_text_do_not_count_as_nesting(client: TestClient, baton: Baton) -> None:
+    answer = post(client, lead(notes="[" * 5000 + "{" * 5000, tags=[[["a]]]"]]]))
+    assert answer.status_code == 202
+    assert stored(baton, "jane@acme.example").notes.startswith("[[[")
+
+
+def test_deep_but_allowed_nesting_is_ignored_or_refused_by_field(client: TestClient) -> None:
+    deep = json.loads(nested(60))
+    assert post(client, lead(tags=deep)).status_code == 202
+    answer = post(client, lead(email="x@acme.example", notes=deep, activity=deep))
+    assert answer.status_code == 422
+    assert {(e["field"], e["error"]) for e in answer.json()["errors"]} == {
+        ("notes", "must be text"),
+        ("activity[0]", "Input should be a valid dictionary or instance of ActivityIn"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("score", "9" * 5000, "Input should be less than or equal to 1000000"),
+        ("score", "-" + "9" * 5000, "Input should be greater than or equal to 0"),
+        ("phone", "9" * 5000, "String should have at most 100 characters"),
+    ],
+)
+def test_a_number_with_thousands_of_digits_is_a_bad_field(
+    client: TestClient, baton: Baton, field: str, value: str, error: str
+) -> None:
+    answer = post_raw(client, f'{{"email": "jane@acme.example", "{field}": {value}}}'.encode())
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{"index": 0, "field": field, "error": error}]
+    assert stored_rows(baton) == (0, 0, 0, 0)
+
+
+def test_a_timestamp_with_thousands_of_digits_is_a_bad_field(client: TestClient) -> None:
+    activity = '[{"type": "visit", "at": ' + "9" * 5000 + "}]"
+    answer = post_raw(client, f'{{"email": "a@b.example", "activity": {activity}}}'.encode())
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["activity[0].at"]
+
+
+TEXT_FIELDS = [
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "country",
+    "state",
+    "postal_code",
+    "region",
+    "campaign",
+    "source",
+    "notes",
+    "external_id",
+]
+
+
+@pytest.mark.parametrize("field", [*TEXT_FIELDS, "activity[0].type", "activity[0].detail"])
+def test_a_nul_character_in_any_text_field_is_refused_naming_the_lead_and_field(
+    client: TestClient, baton: Baton, field: str
+) -> None:
+    bad = lead(email="bad@acme.example", activity=[{"type": "visit", "detail": "pricing"}])
+    if field.startswith("activity"):
+        bad["activity"][0][field.rsplit(".", 1)[1]] = "page\x00view"
+    else:
+        bad[field] = "bad\x00@acme.example" if field == "email" else "Acme\x00 GmbH"
+    answer = post(client, {"leads": [lead(), bad]})
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"index": 1, "field": field, "error": "must not contain a NUL character (\\u0000)"}
+    ]
+    assert stored_rows(baton) == (0, 0, 0, 0)
+
+
+def test_the_same_person_three_times_in_a_batch_is_created_once_then_merged(
+    client: TestClient, baton: Baton
+) -> None:
+    visits = [[{"type": "visit", "detail": f"page {i}"}] for i in range(3)]
+    body = {
+        "leads": [
+            lead(email="jane@acme.example", activity=visits[0]),
+            lead(email="JANE@acme.example", activity=visits[1]),
+            lead(email="Jane@ACME.example", activity=visits[2]),
+        ]
+    }
+    results = post(client, body).json()["leads"]
+    assert [r["result"] for r in results] == ["created", "merged", "merged"]
+    assert len({r["id"] for r in results}) == 1
+    assert (count(baton, LeadRow), count(baton, ActivityRow), count(baton, OutboxRow)) == (1, 3, 1)
+
+
+def test_a_stored_lead_named_twice_in_a_batch_is_merged_once(
+    client: TestClient, baton: Baton
+) -> None:
+    first = post(client, lead(score=10)).json()["leads"][0]
+    body = {
+        "leads": [
+            lead(score=90, activity=[{"type": "visit", "detail": "pricing"}]),
+            lead(
+                email="JANE@acme.example", score=90, activity=[{"type": "visit", "detail": "demo"}]
+            ),
+        ]
+    }
+    results = post(client, body).json()["leads"]
+    assert results == [{"id": first["id"], "status": "pending", "result": "merged"}] * 2
+    with baton.database.reading() as session:
+        kinds = [e.kind for e in session.scalars(select(EventRow).order_by(EventRow.id))]
+        work = [w.kind for w in session.scalars(select(OutboxRow))]
+    assert kinds == ["received", "qualified", "handoff_started"]
+    assert work == ["handoff"]
+    assert count(baton, ActivityRow) == 2
 
 
 def test_every_bad_field_of_every_bad_lead_is_named_and_nothing_is_stored(

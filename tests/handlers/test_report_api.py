@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from bot.app import Baton
-from bot.domain.report import GroupBy, report_json
+from bot.domain.report import GroupBy
+from bot.domain.report_data import report_json
 from bot.services.report import ReportQuery, closed_loop_report
 from bot.web import create_web_app
 from tests.bot.services.test_report import story  # noqa: F401  (a fixture)

@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from baton_devkit import simulate
 
 from bot.app import Baton
-from bot.slack import simulate
 from bot.slack.ids import ActionId
 from tests.fakes.slack import SIGNING_SECRET, SlackHarness, button_value, slack_harness
 from tests.handlers.test_slack_handoff import ACCEPT_VALUES, EMEA, MANAGER, handed_off

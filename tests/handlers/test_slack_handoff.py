@@ -208,7 +208,7 @@ def test_the_bot_not_in_the_channel_keeps_the_lead_queued_and_tells_triage_once(
 
 
 def test_a_forged_signature_is_refused(slack: SlackHarness) -> None:
-    from bot.slack import simulate
+    from baton_devkit import simulate
 
     body = simulate.interaction_body(
         simulate.button_click(MANAGER, "lead_accept", "{}", channel=EMEA)

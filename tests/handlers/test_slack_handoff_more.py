@@ -13,15 +13,15 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from baton_devkit import simulate
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.app import Baton
 from bot.runtime import start_delivery, web_client
-from bot.slack import simulate
-from bot.slack.bolt import build_bolt
 from bot.slack.delivery import LEASE, Deliverer
 from bot.slack.ids import ActionId, LeadRef
+from bot.slack_app import build_bolt
 from bot.web import create_web_app
 from storage.outbox import SqlOutbox
 from storage.rows import EventRow, LeadRow

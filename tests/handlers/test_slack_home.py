@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from baton_devkit import simulate
 
 from bot.app import Baton
-from bot.slack import simulate
 from tests.fakes.slack import SlackHarness, slack_harness
 from tests.handlers.test_slack_handoff import BACKUP, EMEA, MANAGER, REP, handed_off, lead
 from tests.handlers.test_slack_lead import accepted, events_of, say, shown, thread_texts

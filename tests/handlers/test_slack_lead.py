@@ -522,6 +522,8 @@ def test_find_finds_leads_by_email_or_company_for_people_without_the_id(
     assert "No lead matches “Initech”" in say(slack, MARKETER, "find Initech")["text"]
     assert "Say what to look for" in say(slack, MARKETER, "find")["text"]
     assert "No lead matches" in say(slack, MARKETER, "find 100%")["text"]
+    # Bolt's own parser takes a form naming "payload" for an interaction.
+    assert "No lead matches “payload”" in say(slack, MARKETER, "find payload")["text"]
 
 
 def test_hostile_text_in_a_command_is_quoted_back_harmlessly(slack: SlackHarness) -> None:

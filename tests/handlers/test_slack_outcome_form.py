@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from baton_devkit import simulate
 
 from bot.app import Baton
-from bot.slack import simulate
 from bot.slack.ids import ActionId, OutcomeRef
 from tests.fakes.slack import SlackHarness, button_value, slack_harness
 from tests.handlers.test_slack_handoff import BACKUP, EMEA, MANAGER, REP, handed_off, status_of

@@ -198,7 +198,7 @@ def test_an_escalation_cannot_be_snoozed(slack: SlackHarness) -> None:
         snooze.snooze_form(
             escalation,
             BACKUP,
-            uow_factory=slack.baton.timer_unit_of_work,
+            uow_factory=slack.baton.unit_of_work,
             config=slack.baton.config,
             clock=slack.clock,
         )
@@ -341,7 +341,7 @@ def test_a_rep_is_reminded_of_the_next_step_they_set_on_its_morning(slack: Slack
         outcomes.OutcomeEntry(Outcome.ATTEMPTED, next_step=date(2026, 12, 1)),
         actor=REP,
         request_key=None,
-        uow_factory=slack.baton.outcome_unit_of_work,
+        uow_factory=slack.baton.unit_of_work,
         config=slack.baton.config,
         clock=slack.clock,
     )

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from bot.domain.lead import Lead, LeadStatus
+from bot.services.ports import DuplicateLead
 from storage.db import Database
 from storage.rows import LeadRow
 from storage.uow import SqlUnitOfWork
@@ -61,7 +61,7 @@ def test_a_twin_email_is_refused_and_nothing_of_its_transaction_is_stored(
     database: Database,
 ) -> None:
     add(database, new_lead("first@acme.example"))
-    with pytest.raises(IntegrityError):
+    with pytest.raises(DuplicateLead):
         add(database, new_lead("other@acme.example"), new_lead("first@acme.example"))
     with database.reading() as session:
         assert session.scalar(select(func.count()).select_from(LeadRow)) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -15,8 +16,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
+from bot.domain.lead_summary import Stage
 from storage.db import MIGRATIONS, Database, SchemaError, open_database
-from storage.rows import Base
+from storage.rows import Base, EventRow, LeadRow, LeadSummaryRow
+from storage.summaries import read_summaries, rebuild_summaries
 from tests.conftest import POSTGRES_URL
 
 
@@ -154,3 +157,91 @@ def test_a_schema_that_is_not_at_head_is_refused_with_what_to_run(
         blank.ensure_schema(create_embedded=True)
     assert "run `baton db upgrade`" in str(refused.value)
     assert f"needs {HEAD}" in str(refused.value)
+
+
+def upgrade_to(database: Database, revision: str) -> None:
+    with database.engine.begin() as connection:
+        config = migrations_config(database)
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+ARRIVED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+CAME_BACK = ARRIVED + timedelta(days=20)
+# A lead kept in nurture when it arrived that came back sales-ready three weeks later, and
+# one that was sales-ready at once: as the tables stood before versions.
+OLD_LEADS = [
+    {"id": 1, "short_id": "L-AAAAA", "email": "back@example.com", "status": "pending"},
+    {"id": 2, "short_id": "L-BBBBB", "email": "ready@example.com", "status": "pending"},
+]
+OLD_EVENTS = [
+    (1, 1, ARRIVED, "received", "received", "nurture", 0),
+    (2, 1, CAME_BACK, "qualified", "nurture", "pending", 1),
+    (3, 1, CAME_BACK, "handoff_started", "nurture", "pending", 1),
+    (4, 2, ARRIVED, "received", "received", "pending", 1),
+]
+
+
+def store_old_history(database: Database) -> None:
+    leads, events = LeadRow.__table__, EventRow.__table__
+    with database.engine.begin() as connection:
+        for lead in OLD_LEADS:
+            connection.execute(
+                leads.insert().values(
+                    **lead, handoff_round=1, priority=0, created_at=ARRIVED, updated_at=CAME_BACK
+                )
+            )
+        for event_id, lead_id, at, kind, before, after, round_no in OLD_EVENTS:
+            connection.execute(
+                events.insert().values(
+                    id=event_id,
+                    lead_id=lead_id,
+                    at=at,
+                    kind=kind,
+                    actor="intake",
+                    handoff_round=round_no,
+                    status_before=before,
+                    status_after=after,
+                    data={},
+                )
+            )
+
+
+def test_leads_stored_before_versions_keep_their_summaries_and_learn_which_came_back(
+    blank: Database,
+) -> None:
+    upgrade_to(blank, "0006")
+    store_old_history(blank)
+    with blank.engine.begin() as connection:  # the summaries as 0006's code wrote them
+        for lead_id, last_event_id in ((1, 3), (2, 4)):
+            connection.execute(
+                LeadSummaryRow.__table__.insert().values(
+                    lead_id=lead_id,
+                    received_at=ARRIVED,
+                    stages=int(Stage.SALES_READY),
+                    accept_stamp="kept",
+                    last_event_id=last_event_id,
+                )
+            )
+    upgrade_to(blank, "head")
+    with blank.engine.connect() as connection:
+        summaries = read_summaries(connection)
+    assert summaries[1]["came_back_at"] == CAME_BACK
+    assert summaries[2]["came_back_at"] is None
+    assert {s["definition_version"] for s in summaries.values()} == {None}
+    assert {s["accept_stamp"] for s in summaries.values()} == {"kept"}
+    with blank.engine.begin() as connection:
+        rebuild_summaries(connection, calendars=None)
+        rebuilt = read_summaries(connection)
+    assert {n: s["came_back_at"] for n, s in rebuilt.items()} == {1: CAME_BACK, 2: None}
+
+
+def test_leads_stored_before_summaries_get_them_when_migrated(blank: Database) -> None:
+    upgrade_to(blank, "0003")
+    store_old_history(blank)
+    upgrade_to(blank, "head")
+    with blank.engine.connect() as connection:
+        summaries = read_summaries(connection)
+    assert sorted(summaries) == [1, 2]
+    assert summaries[1]["came_back_at"] == CAME_BACK
+    assert summaries[1]["received_at"] == ARRIVED

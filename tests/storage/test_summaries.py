@@ -69,7 +69,7 @@ def outcome(baton: Baton, short_id: str, entry: OutcomeEntry) -> None:
         entry,
         actor=EMEA_REP,
         request_key=None,
-        uow_factory=baton.outcome_unit_of_work,
+        uow_factory=baton.unit_of_work,
         config=baton.config,
         clock=baton.clock,
     )
@@ -103,7 +103,7 @@ def test_every_service_keeps_the_summary_that_a_rebuild_from_the_events_would_gi
         won,
         actor=EMEA_REP,
         request_key=None,
-        uow_factory=baton.outcome_unit_of_work,
+        uow_factory=baton.unit_of_work,
         config=baton.config,
         clock=baton.clock,
     )
@@ -147,12 +147,12 @@ def test_two_transactions_appending_to_one_lead_leave_a_summary_of_both(baton: B
         )
 
     first = SqlUnitOfWork(baton.database, calendars=baton.calendars).__enter__()
-    first.append_events([(1, event(1))])
+    first.events.append([(1, event(1))])
     second_done = threading.Event()
 
     def second() -> None:
         with SqlUnitOfWork(baton.database, calendars=baton.calendars) as uow:
-            uow.append_events([(1, event(2))])
+            uow.events.append([(1, event(2))])
             uow.commit()
         second_done.set()
 

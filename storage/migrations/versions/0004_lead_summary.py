@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import storage.rows
-from storage.summaries import rebuild_summaries
 
 # The report's covering indexes, one per grouping; as of this revision.
 GROUPS = ("campaign", "region")
@@ -66,11 +65,8 @@ def upgrade() -> None:
         for group in GROUPS:
             columns = [group, *(c for c in REPORT_CELL if c != group)]
             batch_op.create_index(f"ix_lead_summary_by_{group}", columns, unique=False)
-    # Leads already stored get their summaries now; their speeds are measured in the region
-    # calendars the first time a report needs them (the migration does not read the config).
-    connection = op.get_bind()
-    if connection.execute(sa.text("SELECT 1 FROM leads LIMIT 1")).first() is not None:
-        rebuild_summaries(connection, calendars=None)
+    # Leads already stored get their summaries in 0007, the last revision that changes their
+    # columns: the rebuild writes a summary as the newest code has it, every column included.
 
 
 def downgrade() -> None:

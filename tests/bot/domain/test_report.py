@@ -13,7 +13,6 @@ import pytest
 
 from bot.domain.lead_summary import Stage
 from bot.domain.report import (
-    COLUMNS,
     MEDIAN,
     P90,
     CampaignCosts,
@@ -21,11 +20,9 @@ from bot.domain.report import (
     Tally,
     allocate_cents,
     build_report,
-    flat_row,
     quantile,
-    row_from_json,
-    row_json,
 )
+from bot.domain.report_data import COLUMNS, flat_row, row_from_json, row_json
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 WORKED = Stage.SALES_READY | Stage.ACCEPTED

@@ -10,7 +10,6 @@ import pytest
 
 from bot.app import Baton, build_baton
 from bot.clock import SystemClock
-from bot.jobs import scheduler as scheduling
 from bot.jobs.passes import JOBS
 from bot.jobs.scheduler import Scheduler, SchedulerRefused, start_scheduler
 from config.model import BatonConfig
@@ -50,12 +49,8 @@ def test_the_scheduler_runs_every_job_and_records_its_next_run(
     assert all(run.next_run_at is not None for run in runs.values())
 
 
-def test_the_first_passes_catch_up_soon_after_start(
-    live_baton: Baton, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(scheduling, "FIRST_PASS", timedelta(0))
-    monkeypatch.setattr(scheduling, "STAGGER", timedelta(0))
-    scheduler = start_scheduler(live_baton)
+def test_the_first_passes_catch_up_soon_after_start(live_baton: Baton) -> None:
+    scheduler = start_scheduler(live_baton, first_pass=timedelta(0), stagger=timedelta(0))
     try:
         assert wait_for(lambda: all(run.runs >= 1 for run in live_baton.job_runs.all()))
     finally:
@@ -96,8 +91,16 @@ def test_every_process_on_postgresql_runs_its_scheduler(
         build_baton(settings, clock=SystemClock(), database=d, config=example_config)
         for d in databases
     ]
-    schedulers = [start_scheduler(baton) for baton in batons]
-    for scheduler in schedulers:
-        scheduler.stop()
-    for database in databases:
-        database.dispose()
+    schedulers = [
+        start_scheduler(baton, first_pass=timedelta(0), stagger=timedelta(0)) for baton in batons
+    ]
+    try:
+        assert all(set(scheduler.next_runs()) == set(JOBS) for scheduler in schedulers)
+        # Both processes run every job's passes (one at a time, under PostgreSQL's lock).
+        assert wait_for(lambda: all(run.runs >= 2 for run in batons[0].job_runs.all()))
+        assert all(run.ok for run in batons[0].job_runs.all())
+    finally:
+        for scheduler in schedulers:
+            scheduler.stop()
+        for database in databases:
+            database.dispose()

@@ -53,7 +53,7 @@ class Histories:
         facts = {"email": email, "campaign": campaign, "source": source}
         with self.baton.unit_of_work() as uow:
             [stored] = uow.leads.add_all([(change.lead, facts, {})], now=at)
-            uow.append_events([(stored.id, e) for e in change.events])
+            uow.events.append([(stored.id, e) for e in change.events])
             uow.commit()
         return stored.lead.short_id
 
@@ -65,7 +65,7 @@ class Histories:
             change = apply(stored.lead, command, actor=BOSS, authority=ANYONE, at=at)
             stored.lead = change.lead
             uow.leads.save(stored, now=at)
-            ids = uow.append_events([(stored.id, e) for e in change.events])
+            ids = uow.events.append([(stored.id, e) for e in change.events])
             uow.commit()
         return ids[-1]
 

@@ -13,15 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Baton
-from bot.services.csv_import import (
-    CsvImportError,
-    ImportInterrupted,
-    ImportReport,
-    RegionTally,
-    RowError,
-    import_csv,
-    render_report,
-)
+from bot.csvfiles.importing import import_csv
+from bot.csvfiles.summary import render_report
+from bot.services.csv_import import CsvImportError, ImportInterrupted, ImportReport, RegionTally
+from bot.services.csv_rows import RowError
 from storage.rows import BatchRow, EventRow, LeadRow, OutboxRow
 
 BADGE_SCAN = """\
@@ -162,6 +157,17 @@ def test_bad_rows_are_reported_by_row_and_column_and_only_good_rows_are_stored(
     assert (report.rows, report.created, report.rows_with_errors) == (6, 2, 4)
     assert count(baton, LeadRow) == 2
     assert stored(baton, "also-good@acme.example").region == "emea"
+
+
+def test_a_nul_character_in_a_cell_is_a_row_error_on_either_database(
+    baton: Baton, tmp_path: Path
+) -> None:
+    text = (
+        "Email,Company,Country,Score\ngood@acme.example,Acme,DE,80\nnul@acme.example,Ac\0me,DE,80\n"
+    )
+    report = run(baton, write(tmp_path, text))
+    assert report.errors == [RowError(3, "Company", "must not contain a NUL character (\\u0000)")]
+    assert (report.created, count(baton, LeadRow)) == (1, 1)
 
 
 def test_importing_the_same_file_again_creates_no_duplicates_and_queues_nothing(

@@ -40,7 +40,8 @@ from bot.domain.lead import (
     ReturnReason,
     apply,
 )
-from bot.domain.report import GroupBy, report_json
+from bot.domain.report import GroupBy
+from bot.domain.report_data import report_json
 from bot.services.report import ReportQuery, closed_loop_report
 from config.model import BatonConfig
 from storage.rows import EventRow
@@ -175,7 +176,7 @@ def store(baton: Baton, history: list[Generated]) -> None:
             ]
             stored = uow.leads.add_all(new, now=START)
             events = [(s.id, e) for s, g in zip(stored, chunk, strict=True) for _, e in g.events]
-            uow.append_events(events, ids=False)
+            uow.events.append(events, ids=False)
             uow.commit()
     # Corrections name earlier events by the ids planned for them: a new store numbers the
     # events in the order they were appended.
@@ -238,6 +239,7 @@ def recount_lead(g: Generated, config: BatonConfig) -> Counted:
         GroupBy.SOURCE: next((e.source for _, e in events if e.source), None),
         GroupBy.REGION: events[-1][1].region,
         GroupBy.REP: accepts[-1].data["rep_id"] if accepts else None,
+        GroupBy.DEFINITION: _definition(events),
     }
     return Counted(
         received_at=events[0][1].at,
@@ -265,6 +267,17 @@ def _deal(live: list[tuple[int, LeadEvent]], won: bool, lost: bool) -> tuple[Any
         if e.reason_code == "lost" and lost:
             deal = opportunity
     return deal
+
+
+def _definition(events: list[tuple[int, LeadEvent]]) -> str | None:
+    """The version that first let the lead through to sales, else the first that qualified it."""
+    version, ready = None, False
+    for _, e in events:
+        number = e.data.get("definition_version") if e.kind in ("received", "qualified") else None
+        if number is not None and (version is None or (e.status_after == "pending" and not ready)):
+            version = number
+        ready = ready or e.status_after == "pending"
+    return None if version is None else str(version)
 
 
 def _waiting_start(live: list[tuple[int, LeadEvent]], until: int) -> datetime:

@@ -552,12 +552,12 @@ def test_a_crash_before_the_pass_commits_leaves_nothing_half_done(baton: Baton) 
     lead_id = pending(baton, "2026-11-23T09:00+01:00")
 
     def crashing_uow():  # type: ignore[no-untyped-def]
-        uow = baton.timer_unit_of_work()
+        uow = baton.unit_of_work()
 
         def queue(work, *, now):  # type: ignore[no-untyped-def]
             raise Crash("the process died between deciding and sending")
 
-        uow.queue = queue  # type: ignore[method-assign]
+        uow.outbox.queue = queue  # type: ignore[method-assign]
         return uow
 
     from bot.services.timers import run_handoff_sla_pass

@@ -16,7 +16,7 @@ from bot.services.timers import Job, PassResult
 from config.settings import Settings
 from storage.db import Database, open_database
 from tests.bot.services.timer_setup import at, kinds, outbox, run, timers_config
-from tests.conftest import _empty
+from tests.conftest import empty_database
 from tests.fakes.leads import add_lead
 
 PROCESSES = 4
@@ -31,7 +31,7 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[D
         open_database(url).upgrade()
     else:
         url = request.getfixturevalue("postgres_database_url")
-        _empty(request.getfixturevalue("migrated_postgres"))
+        empty_database(request.getfixturevalue("migrated_postgres"))
     opened = [open_database(url) for _ in range(PROCESSES)]
     yield opened
     for database in opened:
@@ -54,14 +54,14 @@ def race(processes: list[Baton], job: Job, now_text: str, *, lock: bool = True) 
 
     def one(baton: Baton) -> None:
         if not lock:
-            make = baton.timer_unit_of_work
+            make = baton.unit_of_work
 
             def unlocked():  # type: ignore[no-untyped-def]
                 uow = make()
-                uow.lock_pass = lambda job: True  # type: ignore[method-assign]
+                uow.passes.lock = lambda job: True  # type: ignore[method-assign]
                 return uow
 
-            baton.timer_unit_of_work = unlocked  # type: ignore[method-assign]
+            baton.unit_of_work = unlocked  # type: ignore[method-assign]
         start.wait()
         try:
             results.append(run(baton, job, at(now_text)))

@@ -51,7 +51,7 @@ def at(text: str) -> datetime:
 
 def run(baton: Baton, job: Job, now: datetime, *, advance: bool = True) -> PassResult:
     return timers.PASSES[job](
-        uow_factory=baton.timer_unit_of_work,
+        uow_factory=baton.unit_of_work,
         config=baton.config,
         clock=FixedClock(now),
         as_of=None if advance else now,

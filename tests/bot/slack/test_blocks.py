@@ -12,15 +12,17 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.domain.lead import ReturnReason
+from bot.slack import blockkit as kit
 from bot.slack import blocks as b
 from bot.slack.ids import ActionId, LeadRef, choice_value, read_choice
 from bot.slack.text import cut, date_for_people, escape, mention, plain, when
+from bot.slack.views import LeadView
 
 MANAGER = "U0MANAGER1"
 REP = "U0REP00001"
 DUE = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
 
-BASE = b.LeadView(
+BASE = LeadView(
     short_id="L-7K3Q9",
     status="pending",
     round=1,
@@ -88,13 +90,13 @@ UNTRUSTED_FIELDS = (
 INJECTIONS = ("<!channel>", "<!here>", "<@U123>", "<https://evil.example|click>")
 
 
-def with_field(view: b.LeadView, field: str, value: str) -> b.LeadView:
+def with_field(view: LeadView, field: str, value: str) -> LeadView:
     if field == "activity":
         return replace(view, activity=((value, value, value), ("visit", None, value)))
     return replace(view, **{field: value})
 
 
-def every_message(view: b.LeadView) -> dict[str, dict[str, Any]]:
+def every_message(view: LeadView) -> dict[str, dict[str, Any]]:
     return {
         "handoff pending": b.handoff_message(view, mention=MANAGER),
         "handoff accepted": b.handoff_message(replace_decision(view, ACCEPTED), mention=None),
@@ -116,7 +118,7 @@ def every_message(view: b.LeadView) -> dict[str, dict[str, Any]]:
     }
 
 
-def every_modal(view: b.LeadView) -> dict[str, dict[str, Any]]:
+def every_modal(view: LeadView) -> dict[str, dict[str, Any]]:
     return {
         "accept": b.accept_modal(
             view,
@@ -135,7 +137,7 @@ DECISION = ("status", "round", "decided_by", "rep_id", "method", "feedback_due_a
 DECISION_TEXTS = ("comment", "return_reason", "return_notes", "rerouted_to", "reroute_note")
 
 
-def replace_decision(view: b.LeadView, decided: b.LeadView) -> b.LeadView:
+def replace_decision(view: LeadView, decided: LeadView) -> LeadView:
     """`view`'s lead with `decided`'s decision; texts `view` sets itself are kept."""
     changes = {name: getattr(decided, name) for name in DECISION}
     changes |= {name: getattr(view, name) or getattr(decided, name) for name in DECISION_TEXTS}
@@ -171,10 +173,10 @@ def assert_valid_blocks(blocks: list[dict[str, Any]]) -> None:
         # slack_sdk understood every key we sent.
         assert Block.parse(block).to_dict() == block
         for field in block.get("fields", []):
-            assert len(field["text"]) <= b.FIELD
+            assert len(field["text"]) <= kit.FIELD
         if block["type"] == "context":
             assert len(block["elements"]) <= 10
-            assert all(len(element["text"]) <= b.CONTEXT for element in block["elements"])
+            assert all(len(element["text"]) <= kit.CONTEXT for element in block["elements"])
     for _, text in _walk(blocks):
         assert text.strip()
 
@@ -182,7 +184,7 @@ def assert_valid_blocks(blocks: list[dict[str, Any]]) -> None:
 def assert_valid_message(message: dict[str, Any]) -> None:
     assert set(message) == {"text", "blocks"}
     assert message["text"].strip()
-    assert 1 <= len(message["blocks"]) <= b.MAX_BLOCKS
+    assert 1 <= len(message["blocks"]) <= kit.MAX_BLOCKS
     assert_valid_blocks(message["blocks"])
 
 
@@ -221,7 +223,7 @@ def test_every_modal_is_a_valid_view(name: str) -> None:
 
 
 def test_a_bare_lead_with_only_an_email_still_makes_valid_messages() -> None:
-    bare = b.LeadView(
+    bare = LeadView(
         short_id="L-00000",
         status="pending",
         round=1,
@@ -348,7 +350,7 @@ def test_four_thousand_character_fields_are_cut_and_every_message_stays_valid() 
         assert_valid_modal(modal)
     handoff = b.handoff_message(long, mention=None)
     header = handoff["blocks"][0]["text"]["text"]
-    assert len(header) == b.HEADER and header.endswith("…")
+    assert len(header) == kit.HEADER and header.endswith("…")
     fields = handoff["blocks"][1]["fields"]
     assert all(field["text"].endswith("…") for field in fields[:7])
     activity = [t for _, t in texts(handoff) if t.startswith("*Recent activity*")]
@@ -411,7 +413,7 @@ def test_a_pending_lead_mentions_its_manager_first_and_names_the_lead_in_the_fal
         (replace(RETURNED, return_reason="other", return_notes=None), ": Other"),
     ],
 )
-def test_a_decided_lead_shows_the_decision_and_no_buttons(decided: b.LeadView, shown: str) -> None:
+def test_a_decided_lead_shows_the_decision_and_no_buttons(decided: LeadView, shown: str) -> None:
     message = b.handoff_message(decided, mention=None)
     assert actions(message) == []
     assert shown in message["blocks"][-1]["text"]["text"]

@@ -12,10 +12,12 @@ import pytest
 from bot.domain.lead import LeadStatus, Outcome
 from bot.services.desk import Desk, Week
 from bot.services.outcomes import Logged, OutcomeForm, Undone
-from bot.services.reads import EventLine, LeadDetail, LeadLine
+from bot.services.records import EventLine, LeadDetail, LeadLine
 from bot.slack import blocks_rep as r
 from bot.slack.home import home_view
 from bot.slack.ids import ActionId, OutcomeRef
+from bot.slack.lines import format_amount, lead_line, waited_for
+from bot.slack.views import OutcomeNote
 from config.model import BatonConfig
 from tests.bot.slack.test_blocks import (
     ACCEPTED,
@@ -100,7 +102,7 @@ EVENTS = [
 def every_message(lead: LeadLine, *, notes: str = "went well") -> dict[str, dict[str, Any]]:
     events = [replace(e, notes=notes) for e in EVENTS]
     detail = LeadDetail(lead, "CTO", "+49", "DE", "webinar", "web", 80.0, MANAGER, events)
-    note = r.OutcomeNote(REP, Outcome.WON, "meeting", "won", Decimal(12500), None, notes, NOW)
+    note = OutcomeNote(REP, Outcome.WON, "meeting", "won", Decimal(12500), None, notes, NOW)
     kept = replace(note, outcome=Outcome.ATTEMPTED, status_after="meeting", amount=None)
     return {
         "help": r.help_message(),
@@ -179,11 +181,11 @@ def test_hostile_text_can_never_mention_anyone_or_forge_a_link(field: str, paylo
 
 def test_a_line_flags_overdue_leads_and_leads_that_are_back() -> None:
     overdue = line(feedback_due_at=NOW - timedelta(hours=1))
-    text = r.lead_line(overdue, desk([overdue], []))
+    text = lead_line(overdue, desk([overdue], []))
     assert text.startswith("⚠️ *L-7K3Q9* Jane Doe, Acme GmbH · meeting")
     assert "*due Tue 24 Nov (overdue)*" in text
     assert "🔥 back: page view: visited pricing" in text
-    assert "🔥" not in r.lead_line(line(priority=0), desk([], []))
+    assert "🔥" not in lead_line(line(priority=0), desk([], []))
 
 
 @pytest.mark.parametrize(
@@ -195,7 +197,7 @@ def test_a_line_flags_overdue_leads_and_leads_that_are_back() -> None:
     ],
 )
 def test_waiting_time_is_said_simply(waited: timedelta, shown: str) -> None:
-    assert r.waited_for(NOW - waited, NOW) == shown
+    assert waited_for(NOW - waited, NOW) == shown
 
 
 @pytest.mark.parametrize(
@@ -207,4 +209,17 @@ def test_waiting_time_is_said_simply(waited: timedelta, shown: str) -> None:
     ],
 )
 def test_amounts_are_shown_with_the_currency(amount: Decimal, shown: str) -> None:
-    assert r.format_amount(amount, "USD") == shown
+    assert format_amount(amount, "USD") == shown
+
+
+def test_a_lead_in_its_second_round_shows_where_each_round_went() -> None:
+    history = [
+        event("received", actor="intake", handoff_round=1, region="emea"),
+        event("rerouted", actor=MANAGER, handoff_round=1, data={"to_region": "apac"}, notes=None),
+        event("handoff_started", actor=MANAGER, handoff_round=2, region="apac", notes=None),
+        event("handoff_started", actor="intake", handoff_round=3, region=None, notes=None),
+    ]
+    detail = LeadDetail(line(), "CTO", "+49", "DE", "webinar", "web", 80.0, MANAGER, history)
+    shown = str(r.show_message(detail, zones=ZONES, currency="USD")["blocks"])
+    assert "handed off to apac (round 2)" in shown
+    assert "handed off to triage (round 3)" in shown

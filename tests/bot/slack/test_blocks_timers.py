@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.domain.timers import TimerKind
 from bot.slack import blocks_timers as bt
-from bot.slack.blocks import MAX_BLOCKS, LeadView
+from bot.slack.blockkit import MAX_BLOCKS
 from bot.slack.ids import ActionId, LeadRef, TimerRef
+from bot.slack.views import LeadView, TimerItem, Touch
 
 HOURS = bt.Hours(handoff=4, escalation=8)
 DUE = datetime(2026, 11, 23, 13, tzinfo=UTC)
 
 
-def item(kind: TimerKind = TimerKind.HANDOFF_SLA, fire_id: int = 1, **changes) -> bt.TimerItem:  # type: ignore[no-untyped-def]
-    values = {
+def item(kind: TimerKind = TimerKind.HANDOFF_SLA, fire_id: int = 1, **changes: Any) -> TimerItem:
+    values: dict[str, Any] = {
         "fire_id": fire_id,
         "kind": kind,
         "again": False,
@@ -31,10 +33,10 @@ def item(kind: TimerKind = TimerKind.HANDOFF_SLA, fire_id: int = 1, **changes) -
         "feedback_due_at": datetime(2026, 11, 27, 16, 30, tzinfo=UTC),
         "next_step_at": datetime(2026, 12, 1, 8, tzinfo=UTC),
     }
-    return bt.TimerItem(**(values | changes))
+    return TimerItem(**(values | changes))
 
 
-def texts(message: dict) -> list[str]:  # type: ignore[type-arg]
+def texts(message: dict[str, Any]) -> list[str]:
     return [b["text"]["text"] for b in message["blocks"] if b.get("type") == "section"]
 
 
@@ -113,8 +115,8 @@ def test_thread_notes_mention_nobody() -> None:
     )
 
 
-def view(**changes) -> LeadView:  # type: ignore[no-untyped-def]
-    values = {
+def view(**changes: Any) -> LeadView:
+    values: dict[str, Any] = {
         "short_id": "L-00001",
         "status": "accepted",
         "round": 1,
@@ -153,7 +155,7 @@ def test_the_leakage_task_gives_marketing_the_contact_and_a_touch_button() -> No
 
 
 def test_once_a_touch_is_logged_the_task_shows_it_instead_of_the_button() -> None:
-    touch = bt.Touch(by="U0MKTG0002", reached=False, notes="Voicemail twice")
+    touch = Touch(by="U0MKTG0002", reached=False, notes="Voicemail twice")
     task = bt.leakage_task(view(), manager="U0EMEAMGR1", days=14, touch=touch)
     assert task["blocks"][-1]["text"]["text"] == (
         "✅ Touch logged by <@U0MKTG0002>: could not reach the lead — Voicemail twice"

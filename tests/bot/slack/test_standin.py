@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from http.client import RemoteDisconnected
 
 import pytest
+from baton_devkit.standin import SlackStandIn
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.slack.standin import SlackStandIn
 
 EMEA, AMER, QUIET = "C0EMEA", "C0AMER", "C0QUIET"
 ANA, BEN = "U0ANA", "U0BEN"

@@ -1,0 +1,69 @@
+"""Installing and checking Baton: `config check`, `db upgrade`, `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.admin import check_slack
+from bot.app import build_baton
+from bot.commands.common import EXIT_USAGE, Subcommands, command
+from bot.runtime import web_client
+from config.settings import Settings
+from storage.db import open_database
+
+
+def add(commands: Subcommands) -> None:
+    config = command(
+        commands,
+        "config",
+        config_check,
+        "`baton config check`: validate the config (and Slack, with a token)",
+    )
+    config.add_argument("action", choices=["check"])
+    db = command(commands, "db", db_upgrade, "`baton db upgrade`: apply the schema migrations")
+    db.add_argument("action", choices=["upgrade"])
+    command(commands, "demo", demo, "play a whole handoff story against a local Slack stand-in")
+
+
+def config_check(settings: Settings, args: argparse.Namespace) -> int:
+    baton = build_baton(settings)
+    config = baton.config
+    print(
+        f"{settings.baton_config}: OK ({len(config.regions)} regions, {len(config.campaigns)} campaigns)"
+    )
+    if settings.slack_bot_token is None:
+        print("Set SLACK_BOT_TOKEN to also check the users and channels in Slack.")
+        return 0
+    problems = check_slack(config, web_client(baton))
+    print(
+        "\n".join(problems)
+        if problems
+        else "Slack: every configured user and channel exists; Baton is in every channel."
+    )
+    return 1 if problems else 0
+
+
+def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    database = open_database(settings.database_url)
+    before = database.schema_revision()
+    database.upgrade()
+    print(f"database schema: {before or 'empty'} → {database.schema_revision()}")
+    return 0
+
+
+def demo(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        from baton_devkit.demo import run_demo
+    except ImportError:
+        # The stand-in and the demo are development tools, kept out of a production install.
+        print(
+            "baton: `baton demo` needs Baton's development kit, which production installs "
+            "leave out: from a checkout, `pip install -e ./devkit`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    logging.getLogger().setLevel(logging.WARNING)
+    shown: int = run_demo()  # the development kit is not type-checked with the product
+    return shown

@@ -1,0 +1,74 @@
+"""What every subcommand shares: its registration, Baton on a ready database, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from bot.app import Baton, build_baton
+from config.settings import Settings
+from storage.db import wait_for_database
+
+EXIT_USAGE = 2
+Run = Callable[[Settings, argparse.Namespace], int | None]
+Subcommands = Any  # argparse's _SubParsersAction, which it does not name publicly
+
+
+class CommandError(Exception):
+    """A problem the admin must fix; printed without a traceback."""
+
+
+def command(commands: Subcommands, name: str, run: Run, help: str) -> argparse.ArgumentParser:
+    """Add subcommand `name`, run by `run(settings, args)`."""
+    sub: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help)
+    sub.set_defaults(run=run)
+    return sub
+
+
+def open_baton(settings: Settings, *, create_embedded: bool = False, wait: bool = False) -> Baton:
+    """Baton on a reachable database of the right schema; serving processes wait for it."""
+    baton = build_baton(settings)
+    wait_for_database(baton.database, within=settings.baton_database_wait if wait else 0)
+    baton.database.ensure_schema(create_embedded=create_embedded)
+    return baton
+
+
+def moment(text: str) -> datetime:
+    """An ISO-8601 time from the command line; UTC when it names no offset."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"“{text}” is not an ISO-8601 time, such as 2026-11-23T09:30:00+01:00"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a day, such as 2026-03-31") from None
+
+
+class ProgressBar:
+    """A bar on the terminal's error stream; nothing when it is not a terminal."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        width = 30
+        filled = int(width * done / total) if total else width
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")

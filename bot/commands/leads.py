@@ -1,0 +1,91 @@
+"""Leads from the command line: `import`, `route`, `lead show`, `leads list`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bot.admin import describe_lead, list_leads
+from bot.app import build_baton
+from bot.commands.common import CommandError, ProgressBar, Subcommands, command, open_baton
+from bot.csvfiles.importing import import_csv
+from bot.csvfiles.summary import render_report
+from bot.domain.shortid import parse_short_id
+from bot.services.csv_import import CsvImportError
+from bot.services.explain import explain_routes
+from bot.services.leadin import NotJson, read_json
+from config.settings import Settings
+
+
+def add(commands: Subcommands) -> None:
+    imp = command(
+        commands, "import", import_file, "import leads from a CSV file (trade shows, lists)"
+    )
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--campaign")
+    imp.add_argument("--source")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="check and route every row, store nothing"
+    )
+    route_ = command(
+        commands, "route", route, "dry run: how a lead would qualify and where it would go"
+    )
+    route_.add_argument("file", type=Path, help='a JSON file with one lead or {"leads": [...]}')
+    lead = command(commands, "lead", show_lead, "one lead: `baton lead show ID`")
+    lead.add_argument("action", choices=["show"])
+    lead.add_argument("id")
+    leads = command(
+        commands, "leads", leads_list, "leads and their undelivered Slack work: `baton leads list`"
+    )
+    leads.add_argument("action", choices=["list"])
+    leads.add_argument("--status")
+    leads.add_argument("--limit", type=int, default=50)
+
+
+def import_file(settings: Settings, args: argparse.Namespace) -> int:
+    baton = open_baton(settings, create_embedded=True)
+    bar = ProgressBar()
+    try:
+        report = import_csv(
+            args.file,
+            baton=baton,
+            campaign=args.campaign,
+            source=args.source,
+            dry_run=args.dry_run,
+            progress=bar,
+        )
+    except CsvImportError as error:
+        raise CommandError(str(error)) from None
+    bar.done()
+    print(render_report(report))
+    return 1 if report.errors else 0
+
+
+def route(settings: Settings, args: argparse.Namespace) -> int:
+    baton = build_baton(settings)
+    try:
+        document = read_json(args.file.read_bytes())
+    except OSError as error:
+        raise CommandError(f"{args.file}: {error}") from None
+    except NotJson as error:
+        raise CommandError(f"{args.file} {error}") from None
+    raw = document["leads"] if isinstance(document, dict) and "leads" in document else [document]
+    lines, ok = explain_routes(raw, baton.config)
+    print("\n".join(lines))
+    return 0 if ok else 1
+
+
+def show_lead(settings: Settings, args: argparse.Namespace) -> int:
+    short_id = parse_short_id(args.id)
+    if short_id is None:
+        raise CommandError(f"“{args.id}” is not a lead id (they look like L-7K3Q9)")
+    text = describe_lead(open_baton(settings), short_id)
+    if text is None:
+        raise CommandError(f"there is no lead {short_id}")
+    print(text)
+    return 0
+
+
+def leads_list(settings: Settings, args: argparse.Namespace) -> int:
+    print(list_leads(open_baton(settings), status=args.status, limit=args.limit))
+    return 0

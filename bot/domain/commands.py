@@ -1,0 +1,101 @@
+"""What people and jobs ask of a lead: the commands the lifecycle carries out or refuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.domain.states import FollowUpMethod, LeadStatus, Outcome, ReturnReason
+
+
+@dataclass(frozen=True)
+class Qualify:
+    """Place a new or re-qualified lead: sales-ready starts a handoff round, else nurture."""
+
+    sales_ready: bool
+    reason: str
+    region: str | None
+
+
+@dataclass(frozen=True)
+class Requeue:
+    """Marketing sends a closed or nurtured lead back for a new handoff round."""
+
+    region: str | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Accept:
+    rep_id: str
+    comment: str
+    method: FollowUpMethod
+    feedback_due_at: datetime
+    handoff_round: int
+
+
+@dataclass(frozen=True)
+class Return:
+    reason: ReturnReason
+    notes: str | None
+    handoff_round: int | None = None
+
+
+@dataclass(frozen=True)
+class Reroute:
+    region: str | None
+    note: str | None
+    handoff_round: int
+
+
+@dataclass(frozen=True)
+class LogOutcome:
+    outcome: Outcome
+    amount: Decimal | None = None
+    notes: str | None = None
+    next_step_at: datetime | None = None
+    return_reason: ReturnReason | None = None
+    currency: str | None = None  # as typed with the amount; None: the configured currency
+
+
+@dataclass(frozen=True)
+class CorrectOutcome:
+    """Withdraw an earlier outcome; the lead falls back to `status_after`."""
+
+    corrected_event_id: int
+    status_after: LeadStatus
+    outcome: Outcome
+    next_step_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecordActivity:
+    activity: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class LogTouch:
+    reached: bool
+    notes: str
+    by: str | None = None  # who made the touch, when not the person logging it
+
+
+@dataclass(frozen=True)
+class FlagLeaked:
+    leakage_days: int
+
+
+Command = (
+    Qualify
+    | Requeue
+    | Accept
+    | Return
+    | Reroute
+    | LogOutcome
+    | CorrectOutcome
+    | RecordActivity
+    | LogTouch
+    | FlagLeaked
+)

@@ -1,0 +1,60 @@
+"""Logging: one line per thing that happened, as text for a terminal or JSON for a collector.
+
+Baton's code logs through the standard library with the ids as `extra` fields
+(`log.info("handoff posted", extra={"lead": "L-7K3Q9", "channel": "C0…"})`). One formatter,
+structlog's, renders every line - Baton's, uvicorn's, Bolt's and APScheduler's - so a
+collector gets one JSON object per line with those ids as fields.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Literal
+
+import structlog
+from structlog.stdlib import ExtraAdder, ProcessorFormatter
+from structlog.typing import Processor
+
+LogFormat = Literal["text", "json"]
+# Libraries whose INFO lines are noise to an operator (or, for Bolt at DEBUG, carry bodies).
+QUIETER = {
+    "alembic": logging.WARNING,
+    "slack_bolt": logging.WARNING,
+    "apscheduler": logging.WARNING,
+}
+
+
+def configure_logging(*, level: str, log_format: LogFormat) -> None:
+    """Send every logger's lines through one formatter on stderr."""
+    chain: list[Processor] = [
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if log_format == "json":
+        render: list[Processor] = [
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ]
+    else:
+        render = [structlog.dev.ConsoleRenderer(colors=False)]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        ProcessorFormatter(
+            processors=[ProcessorFormatter.remove_processors_meta, *render],
+            foreign_pre_chain=chain,
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name, quieter in QUIETER.items():
+        # A DEBUG run shows everything; otherwise these libraries speak only when it matters.
+        chosen = root.level if root.level <= logging.DEBUG else max(quieter, root.level)
+        logging.getLogger(name).setLevel(chosen)
+    # uvicorn's own loggers carry handlers of their own unless told not to.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True

@@ -1,0 +1,220 @@
+"""How intake plans: each lead qualified and routed as if new, and each one already stored
+planned as a merge of what the request brings into it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.domain.lead import (
+    INTAKE,
+    REQUALIFIABLE,
+    Authority,
+    Change,
+    Lead,
+    LeadStatus,
+    Qualify,
+    RecordActivity,
+    apply,
+)
+from bot.domain.qualification import (
+    ROUTING_FIELDS,
+    LeadDefinition,
+    RoutableRegion,
+    Route,
+    qualify,
+    route,
+)
+from bot.domain.shortid import new_short_id
+from bot.services.leadin import LeadIn
+from bot.services.records import StoredLead
+
+
+@dataclass
+class Routing:
+    definition: LeadDefinition
+    regions: Sequence[RoutableRegion]
+    _routes: dict[tuple[Any, ...], Route] = field(default_factory=dict, repr=False)
+
+    def route(self, facts: dict[str, Any]) -> Route:
+        """Where a lead goes; leads from the same place in one request are routed once."""
+        place = tuple(facts.get(name) for name in ROUTING_FIELDS)
+        found = self._routes.get(place)
+        if found is None:
+            found = self._routes[place] = route(facts, self.regions)
+        return found
+
+
+@dataclass
+class PlannedLead:
+    """A lead as intake would create it: its facts, why it qualified and routed, its change
+    (with a short id drawn) and its activity.
+
+    Planning needs no transaction, so it is done before one is opened (and an import can do
+    it in another process). A lead found already stored is merged instead, from its facts
+    and activity.
+    """
+
+    facts: dict[str, Any]
+    reasons: dict[str, str]
+    change: Change
+    activity: list[dict[str, Any]]
+
+    @property
+    def email(self) -> str:
+        email: str = self.facts["email"]
+        return email
+
+    @property
+    def external_id(self) -> str | None:
+        return self.facts.get("external_id")
+
+
+# A stored lead, its change, the activity to add and the reasons to record (if requalified).
+Merge = tuple[StoredLead, Change, list[dict[str, Any]], dict[str, str] | None]
+
+
+@dataclass
+class Plan:
+    """What one intake request does, built up before anything is written.
+
+    Each lead is planned once however often the request names it: a later sighting adds
+    its activity to the first, and is answered "merged" with the first one's id.
+    """
+
+    now: datetime
+    new: list[PlannedLead] = field(default_factory=list)
+    merging: list[tuple[StoredLead, PlannedLead]] = field(default_factory=list)
+    merging_index: dict[int, int] = field(default_factory=dict)  # stored lead id -> index
+    merged: list[Merge] = field(default_factory=list)
+    # ("new"|"merged", index into `new` or `merged`, "created"|"merged"), in request order
+    results: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+def plan_lead(lead_in: LeadIn, *, now: datetime, routing: Routing) -> PlannedLead:
+    """Qualify and route a lead as if it were new, and draw its short id."""
+    facts = lead_in.facts()
+    verdict = qualify(facts, routing.definition)
+    where = routing.route(facts)
+    lead = Lead(
+        short_id=new_short_id(),
+        status=LeadStatus.RECEIVED,
+        campaign=lead_in.campaign,
+        source=lead_in.source,
+    )
+    command = Qualify(sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region)
+    change = apply(lead, command, actor=INTAKE, authority=Authority(), at=now)
+    reasons = {"qualification": verdict.reason, "route": where.reason}
+    return PlannedLead(facts, reasons, change, _activity_of(lead_in))
+
+
+class Known:
+    """Leads already stored or already planned in this request, by external id and email."""
+
+    def __init__(
+        self, stored: list[StoredLead], activity_of: Callable[[list[int]], set[tuple[Any, ...]]]
+    ) -> None:
+        self.by_external_id: dict[str, Any] = {}
+        self.by_email: dict[str, Any] = {}
+        for item in stored:
+            self.remember(item, item.email, item.external_id)
+        self.activity = activity_of([item.id for item in stored]) if stored else set()
+
+    def find(self, planned: PlannedLead) -> Any:
+        external_id = planned.external_id
+        if external_id and external_id in self.by_external_id:
+            return self.by_external_id[external_id]
+        return self.by_email.get(planned.email)
+
+    def remember(self, item: Any, email: str, external_id: str | None) -> None:
+        self.by_email.setdefault(email, item)
+        if external_id:
+            self.by_external_id.setdefault(external_id, item)
+
+
+def plan_one(planned: PlannedLead, plan: Plan, known: Known) -> None:
+    match = known.find(planned)
+    if match is None:
+        index = len(plan.new)
+        plan.new.append(_own_activity(planned))
+        plan.results.append(("new", index, "created"))
+        known.remember(("new", index), planned.email, planned.external_id)
+        return
+    if isinstance(match, tuple):
+        _, index = match
+        first = plan.new[index]
+        which = "new"
+    elif match.id in plan.merging_index:
+        index = plan.merging_index[match.id]
+        first = plan.merging[index][1]
+        which = "merged"
+    else:
+        index = plan.merging_index[match.id] = len(plan.merging)
+        plan.merging.append((match, _own_activity(planned)))
+        plan.results.append(("merged", index, "merged"))
+        return
+    # The same lead again in one request: it brings only its activity.
+    first.activity.extend(a for a in planned.activity if a not in first.activity)
+    plan.results.append((which, index, "merged"))
+
+
+def _own_activity(planned: PlannedLead) -> PlannedLead:
+    """The planned lead with an activity list of its own, which later sightings may extend."""
+    return PlannedLead(planned.facts, planned.reasons, planned.change, list(planned.activity))
+
+
+def plan_merge(
+    stored: StoredLead, planned: PlannedLead, now: datetime, routing: Routing, known: Known
+) -> Merge:
+    """What a lead already stored becomes with what the request brings: requalified if it
+    may be, else the new activity (or changed facts) recorded."""
+    new_activity = [
+        a
+        for a in planned.activity
+        if (stored.id, a["type"], a["at"], a["detail"]) not in known.activity
+    ]
+    for a in new_activity:
+        known.activity.add((stored.id, a["type"], a["at"], a["detail"]))
+    facts = {k: v for k, v in planned.facts.items() if v is not None}
+    changed = {k: v for k, v in facts.items() if k in stored.facts and stored.facts[k] != v}
+    if stored.lead.status in REQUALIFIABLE:
+        merged = {**stored.facts, **facts}
+        verdict = qualify(merged, routing.definition)
+        where = routing.route(merged)
+        qualified = Qualify(
+            sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region
+        )
+        change = apply(stored.lead, qualified, actor=INTAKE, authority=Authority(), at=now)
+        if not verdict.sales_ready and not new_activity and not changed:
+            change = Change(stored.lead, ())
+        stored.facts.update(facts)
+        return (
+            stored,
+            change,
+            new_activity,
+            {"qualification": verdict.reason, "route": where.reason},
+        )
+    if not new_activity and not changed:
+        return stored, Change(stored.lead, ()), [], None
+    shown = new_activity or [{"type": "resubmitted", "at": None, "detail": _changes_note(changed)}]
+    command = RecordActivity(activity=tuple(_jsonable(a) for a in shown))
+    change = apply(stored.lead, command, actor=INTAKE, authority=Authority(), at=now)
+    stored.facts.update(facts)
+    return stored, change, new_activity, None
+
+
+def _activity_of(lead_in: LeadIn) -> list[dict[str, Any]]:
+    return [{"type": a.type, "at": a.at, "detail": a.detail} for a in lead_in.activity]
+
+
+def _jsonable(activity: dict[str, Any]) -> dict[str, Any]:
+    at = activity.get("at")
+    return {**activity, "at": at.isoformat() if at else None}
+
+
+def _changes_note(changed: dict[str, Any]) -> str:
+    if not changed:
+        return "submitted again"
+    return "submitted again with new " + ", ".join(sorted(changed))

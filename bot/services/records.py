@@ -1,0 +1,245 @@
+"""The plain records that cross the ports: what storage hands the services, and takes back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from bot.domain.lead import Lead, LeadStatus
+from bot.domain.snapshots import EventLine as EventLine  # the snapshots carry it too
+from bot.domain.timers import TimerKind
+
+# Leads and their history ------------------------------------------------------------------
+
+
+@dataclass
+class StoredLead:
+    """A lead as stored: its row id, its facts and its lifecycle state."""
+
+    id: int
+    lead: Lead
+    email: str
+    external_id: str | None
+    facts: dict[str, Any]
+    priority: int = 0
+
+
+# A lead to create: its lifecycle state, its facts and why it qualified and routed as it did.
+NewLead = tuple[Lead, dict[str, Any], dict[str, str]]
+
+
+class NewRound(NamedTuple):
+    """A handoff round to record: its lead's row id, number, region and batch (if any)."""
+
+    lead_id: int
+    round_no: int
+    region: str | None
+    batch_id: int | None
+
+
+@dataclass(frozen=True)
+class LeadLine:
+    """A lead as one line of a list."""
+
+    id: int
+    short_id: str
+    status: LeadStatus
+    email: str
+    name: str | None
+    company: str | None
+    region: str | None
+    rep_id: str | None
+    feedback_due_at: datetime | None
+    next_step_at: datetime | None
+    priority: int
+    waiting_since: datetime | None  # when its current handoff round started
+    last_activity: str | None = None  # "page view: visited pricing", for a lead back again
+    handoff_round: int = 0
+
+
+@dataclass(frozen=True)
+class LeadDetail:
+    line: LeadLine
+    title: str | None
+    phone: str | None
+    country: str | None
+    campaign: str | None
+    source: str | None
+    score: float | None
+    decided_by: str | None
+    events: Sequence[EventLine]
+
+
+# Slack work -------------------------------------------------------------------------------
+
+
+class WorkKind(StrEnum):
+    """Slack work that must not be lost; delivered by the outbox worker."""
+
+    HANDOFF = "handoff"
+    BATCH_SUMMARY = "batch_summary"
+    BATCH_UPDATE = "batch_update"
+    HANDOFF_UPDATE = "handoff_update"
+    THREAD_NOTE = "thread_note"
+    REP_DM = "rep_dm"
+    RETURNED_NOTICE = "returned_notice"
+    OWNER_DM = "owner_dm"
+    SETUP_NOTICE = "setup_notice"
+    RETURN_WITHDRAWN = "return_withdrawn"
+    HOME_REFRESH = "home_refresh"
+    # Accountability timers
+    TIMER_DM = "timer_dm"
+    TIMER_POST = "timer_post"
+    TIMER_NOTE = "timer_note"
+    TIMER_LEAK_TASK = "timer_leak_task"
+    TIMER_TOUCH_UPDATE = "timer_touch_update"
+    # Weekly digests
+    DIGEST_POST = "digest_post"
+    DIGEST_CHART = "digest_chart"
+
+
+@dataclass(frozen=True)
+class Work:
+    kind: WorkKind
+    key: str
+    lead_id: int | None = None
+    handoff_round: int | None = None
+    batch_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """Queued Slack work, as the delivery worker claimed it."""
+
+    id: int
+    key: str
+    kind: WorkKind
+    lead_id: int | None
+    batch_id: int | None
+    handoff_round: int | None
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+# Timers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimerLead:
+    """A lead a timer may be due on, and which timers already fired in its current round."""
+
+    id: int
+    lead: Lead
+    round_started_at: datetime | None
+    fired: frozenset[TimerKind] = frozenset()
+
+
+@dataclass(frozen=True)
+class NewFire:
+    lead_id: int
+    kind: TimerKind
+    handoff_round: int
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Fire:
+    """A timer that fired: once per lead, kind, round and due time."""
+
+    id: int
+    lead_id: int
+    kind: TimerKind
+    handoff_round: int
+    due_at: datetime
+    fired_at: datetime
+    snoozed_until: datetime | None = None
+    snoozed_by: str | None = None
+    snooze_reason: str | None = None
+    refired_at: datetime | None = None
+
+
+# The closed-loop report -------------------------------------------------------------------
+
+Regions = tuple[str | None, ...] | None  # None: every region; a None inside: triage
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Leads of one group alike in everything the report counts, as the store adds them up."""
+
+    group: str | None
+    campaign: str | None
+    stages: int
+    return_reason: str | None
+    amount_currency: str | None
+    accept_stamp: str | None
+    contact_stamp: str | None
+    leads: int
+    amount_cents: int
+    accept_minutes: Mapping[int, int] = field(default_factory=dict)  # minutes: how many leads
+    contact_minutes: Mapping[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Unmeasured:
+    """A lead whose speed was measured in another calendar than its region's current one."""
+
+    group: str | None
+    handed_at: datetime | None
+    accepted_at: datetime | None
+    accept_region: str | None
+    accept_stamp: str | None
+    contact_from: datetime | None
+    contacted_at: datetime | None
+    contact_region: str | None
+    contact_stamp: str | None
+
+
+# The running service ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """The last run of a scheduled job, and when the scheduler runs it next."""
+
+    name: str
+    started_at: datetime
+    finished_at: datetime | None
+    as_of: datetime
+    result: str | None
+    ok: bool | None
+    runs: int
+    next_run_at: datetime | None
+
+    def as_dict(self) -> dict[str, object]:
+        if not self.runs:
+            return {"last_run": None, "runs": 0, "next_run": _iso(self.next_run_at)}
+        return {
+            "last_run": self.started_at.isoformat(),
+            "finished": _iso(self.finished_at),
+            "as_of": self.as_of.isoformat(),
+            "ok": self.ok,
+            "result": self.result,
+            "runs": self.runs,
+            "next_run": _iso(self.next_run_at),
+        }
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """What the store holds that an admin watches: leads by status, undelivered Slack work,
+    the work that keeps failing, and each job's last run."""
+
+    lead_counts: dict[str, int]
+    backlog: dict[str, int]
+    stuck: list[dict[str, Any]]
+    job_runs: list[JobRun]
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None

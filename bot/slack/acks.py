@@ -1,0 +1,121 @@
+"""When a listener's ack reaches Slack, and where the rest of its work runs.
+
+Every listener is wrapped by `answer_at_ack`: Slack is answered the moment the listener acks,
+the listener carries on in a task of its own, and its services run on two threads of their
+own (`run_service`). A failure before the ack reaches Bolt, which hands it to Baton's one
+error handler with Slack's answer still to give; a failure after it goes to the same error
+handler here, which tells the person who acted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.answers import answer_error
+from bot.slack.payloads import SlackBody
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Listener = Callable[..., Awaitable[None]]
+BoltListener = Callable[[AsyncAck, SlackBody, AsyncWebClient], Awaitable[None]]
+
+
+def answer_at_ack(listener: Listener) -> BoltListener:
+    """Let Bolt answer Slack as soon as `listener` acks; the rest of it carries on in a task.
+
+    Bolt's own way (`process_before_response=False`) checks every 10 ms whether a listener
+    has acked, so each ack waits for the next check, and fifty requests at once make five
+    thousand checks a second. Here the ack itself wakes the request. A listener that takes
+    no `ack` (events, which Bolt acks) is left to run on its own at once.
+
+    `listener` takes `body` and `client`, and `ack` unless it is for events.
+    """
+    takes_ack = "ack" in inspect.signature(listener).parameters
+    name = listener.__name__
+
+    # Bolt gives a listener the arguments its signature names; this one names what the error
+    # handler needs whatever `listener` takes (no functools.wraps: Bolt would read the
+    # wrapped listener's signature instead).
+    async def run(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
+        acked = asyncio.Event()
+        if takes_ack:
+            work = listener(ack=_signalling(ack, acked), body=body, client=client)
+        else:
+            acked.set()
+            work = listener(body=body, client=client)
+        task = carry_on(_answering_failures(work, acked, body, client), name, acked)
+        if not acked.is_set():
+            waiter = asyncio.ensure_future(acked.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+        if task.done() and not acked.is_set():
+            task.result()  # raises what the listener raised before it could ack
+
+    run.__name__, run.__qualname__ = name, listener.__qualname__
+    run.__module__, run.__doc__ = listener.__module__, listener.__doc__
+    return run
+
+
+async def _answering_failures(
+    work: Awaitable[None], acked: asyncio.Event, body: SlackBody, client: AsyncWebClient
+) -> None:
+    try:
+        await work
+    except Exception as error:
+        if not acked.is_set():
+            raise  # Bolt hands it to the error handler, with Slack's answer still to give
+        await answer_error(error=error, body=body, client=client, response=None)
+
+
+def _signalling(ack: AsyncAck, acked: asyncio.Event) -> Callable[..., Awaitable[Any]]:
+    async def ack_and_signal(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await ack(*args, **kwargs)
+        finally:
+            acked.set()
+
+    return ack_and_signal
+
+
+# Listeners run Baton's services on a few threads of their own. Every thread running Python
+# takes the interpreter lock from the event loop that answers Slack, so more of them would
+# slow the acks without finishing the work sooner (SQLite writes one at a time anyway).
+SERVICE_THREADS = 2
+_SERVICES = ThreadPoolExecutor(max_workers=SERVICE_THREADS, thread_name_prefix="slack-service")
+
+
+async def run_service(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a service call for a listener, off the event loop."""
+    call = functools.partial(work, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_SERVICES, call)
+
+
+_carrying_on: set[asyncio.Future[Any]] = set()
+
+
+def carry_on(
+    work: Awaitable[Any], name: str, acked: asyncio.Event | None = None
+) -> asyncio.Future[Any]:
+    """Run `work` on its own, logging a failure (one after `acked`, when that is given)."""
+    task = asyncio.ensure_future(work)
+    # The loop keeps only weak references to tasks: hold each one until it is done.
+    _carrying_on.add(task)
+
+    def done(finished: asyncio.Future[Any]) -> None:
+        _carrying_on.discard(finished)
+        # A failure before the ack is raised to Bolt instead (see answer_at_ack).
+        reportable = acked is None or acked.is_set()
+        if reportable and not finished.cancelled() and finished.exception() is not None:
+            log.error("%s failed", name, exc_info=finished.exception())
+
+    task.add_done_callback(done)
+    return task

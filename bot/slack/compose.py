@@ -1,0 +1,392 @@
+"""Turn each kind of queued Slack work into the Slack call that carries it out.
+
+What a message shows is read when it is delivered, as snapshots of what is stored then, so a
+late or retried delivery shows the lead as it stands. Work that goes in the thread of a
+message not posted yet waits for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock
+from bot.domain.digest import RegionDigest, digest_from_json
+from bot.domain.snapshots import EventLine, LeadSnapshot, Posted
+from bot.domain.timers import TimerKind
+from bot.services import desk
+from bot.services.ports import LeadReader, SnapshotReader
+from bot.services.records import OutboxItem, WorkKind
+from bot.slack import blocks, blocks_rep, blocks_report, charts, home
+from bot.slack import blocks_timers as bt
+from bot.slack import text as t
+from bot.slack.blockkit import Message
+from bot.slack.views import (
+    LeadView,
+    TimerItem,
+    Touch,
+    lead_view,
+    outcome_note_of,
+    timer_item,
+    touch_of,
+)
+from config.model import BatonConfig
+
+METADATA_TYPE = "baton_work"
+UPLOAD = "files_upload_v2"  # Slack's file upload flow: a URL, the bytes, then completion
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    method: str
+    args: dict[str, Any]
+    homes: tuple[str, ...] = ()  # whose App Home to refresh once this is delivered
+
+
+@dataclass(frozen=True)
+class Wait:
+    reason: str
+
+
+Composed = SlackCall | Wait
+
+
+class Composer:
+    """Composes outbox work from what `reads` (and, for App Homes, `leads`) find now."""
+
+    def __init__(
+        self, *, reads: SnapshotReader, leads: LeadReader, config: BatonConfig, clock: Clock
+    ) -> None:
+        self.reads, self.leads, self.config, self.clock = reads, leads, config, clock
+
+    def call(self, item: OutboxItem) -> Composed:
+        """The SlackCall for `item`, or a Wait when what it threads under is not posted yet."""
+        return COMPOSERS[item.kind](self, item)
+
+    def snapshot(self, item: OutboxItem) -> LeadSnapshot:
+        found = None
+        if item.lead_id is not None:
+            found = self.reads.snapshot(item.lead_id, item.handoff_round)
+        if found is None:
+            raise LookupError(f"{item.key}: lead {item.lead_id} is not stored")
+        return found
+
+    def event(self, event_id: int) -> EventLine:
+        found = self.reads.event(event_id)
+        if found is None:
+            raise LookupError(f"event {event_id} is not stored")
+        return found
+
+    def view(self, snapshot: LeadSnapshot) -> LeadView:
+        return lead_view(snapshot, self.config)
+
+    @property
+    def hours(self) -> bt.Hours:
+        return bt.Hours(self.config.sla.handoff_hours, self.config.sla.escalation_hours)
+
+
+# A lead's handoff --------------------------------------------------------------------------
+
+
+def _handoff(c: Composer, item: OutboxItem) -> Composed:
+    snapshot = c.snapshot(item)
+    view, homes = c.view(snapshot), homes_of(snapshot, c.config)
+    if snapshot.batch is not None:
+        if snapshot.batch.posted is None:
+            return Wait("the batch summary is not posted yet")
+        card = blocks.handoff_message(view, mention=None)
+        return SlackCall("chat.postMessage", post_in(snapshot.batch.posted, card, item.key), homes)
+    channel, mention = target_of(c.config, snapshot.region)
+    card = blocks.handoff_message(view, mention=mention)
+    return SlackCall("chat.postMessage", post(channel, card, item.key), homes)
+
+
+def _handoff_update(c: Composer, item: OutboxItem) -> Composed:
+    snapshot = c.snapshot(item)
+    if snapshot.round is None or snapshot.round.posted is None:
+        return Wait("the handoff message is not posted yet")
+    card = blocks.handoff_message(c.view(snapshot), mention=None)
+    return SlackCall(
+        "chat.update", update(snapshot.round.posted, card), homes_of(snapshot, c.config)
+    )
+
+
+def _thread_note(c: Composer, item: OutboxItem) -> Composed:
+    snapshot = c.snapshot(item)
+    if snapshot.round is None or snapshot.round.posted is None:
+        return Wait("the handoff message is not posted yet")
+    event = c.reads.event(item.payload["event_id"])
+    note = _note(c.view(snapshot), event, currency=c.config.currency)
+    return SlackCall("chat.postMessage", post_in(snapshot.round.posted, note, item.key))
+
+
+def _note(view: LeadView, event: EventLine | None, *, currency: str) -> Message:
+    """The thread note for what `event` did to the lead."""
+    match event.kind if event else "activity":
+        case "accepted":
+            return blocks.accepted_note(view)
+        case "returned":
+            return blocks.returned_note(view)
+        case "rerouted":
+            return blocks.rerouted_note(view)
+        case "outcome" | "correction" if event is not None:
+            return blocks_rep.outcome_note(view, outcome_note_of(event), currency=currency)
+    activity = event.data.get("activity", []) if event else []
+    lines = [" · ".join(str(a.get(k)) for k in ("type", "detail") if a.get(k)) for a in activity]
+    return blocks.activity_note(view, lines)
+
+
+def _rep_dm(c: Composer, item: OutboxItem) -> Composed:
+    view = c.view(c.snapshot(item))
+    message = blocks.rep_dm(view, manager=view.decided_by or "")
+    return SlackCall("chat.postMessage", post(view.rep_id, message, item.key))
+
+
+def _returned_notice(c: Composer, item: OutboxItem) -> Composed:
+    message = blocks.returned_notice(c.view(c.snapshot(item)))
+    return SlackCall("chat.postMessage", post(c.config.marketing.channel, message, item.key))
+
+
+def _owner_dm(c: Composer, item: OutboxItem) -> Composed:
+    snapshot = c.snapshot(item)
+    view = c.view(snapshot)
+    owner = view.rep_id or _decider_of(c.config, view.region)
+    message = blocks.owner_activity_dm(view, upsell=view.status == "won")
+    return SlackCall(
+        "chat.postMessage", post(owner, message, item.key), homes_of(snapshot, c.config)
+    )
+
+
+def _return_withdrawn(c: Composer, item: OutboxItem) -> Composed:
+    view = c.view(c.snapshot(item))
+    event = c.reads.event(item.payload["event_id"])
+    message = blocks_rep.return_withdrawn_notice(view, actor=event.actor if event else "someone")
+    return SlackCall("chat.postMessage", post(c.config.marketing.channel, message, item.key))
+
+
+def _batch(c: Composer, item: OutboxItem) -> Composed:
+    batch = c.reads.batch(item.batch_id) if item.batch_id is not None else None
+    if batch is None:
+        raise LookupError(f"{item.key}: batch {item.batch_id} is not stored")
+    channel, mention = target_of(c.config, batch.region)
+    message = blocks.batch_summary(
+        batch.label, batch.region, batch.lead_count, batch.short_ids, mention
+    )
+    if item.kind is WorkKind.BATCH_SUMMARY:
+        return SlackCall("chat.postMessage", post(channel, message, item.key))
+    if batch.posted is None:
+        return Wait("the batch summary is not posted yet")
+    return SlackCall("chat.update", update(batch.posted, message))
+
+
+def _home_refresh(c: Composer, item: OutboxItem) -> Composed:
+    user = item.payload["user"]
+    mine = desk.desk(user, reader=c.leads, config=c.config, clock=c.clock)
+    return SlackCall("views.publish", {"user_id": user, "view": home.home_view(mine)})
+
+
+def _setup_notice(c: Composer, item: OutboxItem) -> Composed:
+    message = blocks.setup_notice(item.payload["problem"], item.payload["fix"])
+    return SlackCall("chat.postMessage", post(c.config.triage.channel, message, item.key))
+
+
+# Accountability timers ---------------------------------------------------------------------
+
+
+def _timer_dm(c: Composer, item: OutboxItem) -> Composed:
+    message = bt.reminder_dm(_timer_items(c, item.payload["items"]), hours=c.hours)
+    return SlackCall("chat.postMessage", post(item.payload["person"], message, item.key))
+
+
+def _timer_post(c: Composer, item: OutboxItem) -> Composed:
+    items = _timer_items(c, item.payload["items"])
+    message = bt.escalation_post(items, mention=item.payload["mention"], hours=c.hours)
+    return SlackCall("chat.postMessage", post(item.payload["channel"], message, item.key))
+
+
+def _timer_note(c: Composer, item: OutboxItem) -> Composed:
+    snapshot = c.snapshot(item)
+    if snapshot.round is None or snapshot.round.posted is None:
+        return Wait("the handoff message is not posted yet")
+    view = c.view(snapshot)
+    if "event_id" in item.payload:
+        message = _event_note(c.event(item.payload["event_id"]), view)
+    else:
+        [timer] = _timer_items(c, [[item.payload["fire"], item.payload["again"]]])
+        told = _told(c.config, snapshot.region, timer.kind)
+        days = c.config.leakage_days_for(snapshot.lead.source)
+        message = bt.timer_note(timer, hours=c.hours, told=told, leakage_days=days)
+    return SlackCall("chat.postMessage", post_in(snapshot.round.posted, message, item.key))
+
+
+def _event_note(event: EventLine, view: LeadView) -> Message:
+    """A thread note for a touch or a snooze on the lead."""
+    if event.kind == "touch":
+        return bt.touch_note(view.short_id, touch_of(event))
+    until = datetime.fromisoformat(event.data["until"])
+    reason = event.notes or ""
+    return bt.snooze_note(
+        view.short_id, by=event.actor, until=until, timezone=view.timezone, reason=reason
+    )
+
+
+def _leak_task(c: Composer, item: OutboxItem) -> Composed:
+    message = _leakage_task(c, c.snapshot(item))
+    return SlackCall("chat.postMessage", post(c.config.marketing.channel, message, item.key))
+
+
+def _touch_update(c: Composer, item: OutboxItem) -> Composed:
+    task = None
+    if item.lead_id is not None and item.handoff_round is not None:
+        task = c.reads.leakage_task(item.lead_id, item.handoff_round)
+    if task is None:
+        return Wait("the leakage task is not posted yet")
+    touch = touch_of(c.event(item.payload["event_id"]))
+    return SlackCall("chat.update", update(task, _leakage_task(c, c.snapshot(item), touch)))
+
+
+def _leakage_task(c: Composer, snapshot: LeadSnapshot, touch: Touch | None = None) -> Message:
+    view = c.view(snapshot)
+    region = c.config.region(view.region) if view.region else None
+    return bt.leakage_task(
+        view,
+        manager=region.manager if region else view.decided_by,
+        days=c.config.leakage_days_for(snapshot.lead.source),
+        touch=touch,
+    )
+
+
+def _timer_items(c: Composer, tokens: Sequence[Sequence[Any]]) -> list[TimerItem]:
+    """The fired timers that `tokens` name as [fire id, back after a snooze], in that order."""
+    lines = c.reads.fire_lines([fire_id for fire_id, _ in tokens])
+    return [timer_item(lines[f], again=bool(again), config=c.config) for f, again in tokens]
+
+
+def _told(config: BatonConfig, region_name: str | None, kind: TimerKind) -> str:
+    """Who a fired timer told, as the lead's thread names them (without mentioning them)."""
+    region = config.region(region_name) if region_name else None
+    match kind:
+        case TimerKind.FEEDBACK_DUE | TimerKind.NEXT_STEP:
+            return "the rep"
+        case TimerKind.ESCALATION if region is not None and region.backup:
+            return "the backup"
+        case TimerKind.FEEDBACK_OVERDUE if region is None:
+            return "the person who accepted it"
+        case _ if region is None:
+            return "the triage deciders"
+    return "the manager"
+
+
+# Weekly digests ----------------------------------------------------------------------------
+# The numbers were counted when the digest was queued, so a delivery retried later sends the
+# same digest. Its chart goes into the digest's thread once the digest is posted.
+
+
+def _digest_post(c: Composer, item: OutboxItem) -> Composed:
+    digest = digest_from_json(item.payload["digest"])
+    if isinstance(digest, RegionDigest):
+        message = blocks_report.region_digest(digest)
+        channel, _ = target_of(c.config, digest.region)
+    else:
+        message = blocks_report.marketing_digest(digest)
+        channel = c.config.marketing.channel
+    return SlackCall("chat.postMessage", post(channel, message, item.key))
+
+
+def _digest_chart(c: Composer, item: OutboxItem) -> Composed:
+    where = c.reads.delivered(item.payload["post"])
+    if where is None:
+        return Wait("the digest message is not posted yet")
+    digest = digest_from_json(item.payload["digest"])
+    title, subtitle = blocks_report.chart_title(digest)
+    rows = blocks_report.chart_rows(digest)
+    upload = {
+        "channel": where.channel,
+        "thread_ts": where.ts,
+        "file": charts.funnel_png(title, rows, subtitle=subtitle),
+        "filename": chart_filename(item.key),
+        "title": f"{title} ({subtitle})",
+        "alt_txt": "Funnel: " + ", ".join(f"{label} {n:,}" for label, n in rows),
+    }
+    return SlackCall(UPLOAD, upload)
+
+
+def chart_filename(key: str) -> str:
+    """A file name that names the work it delivers, so that a retried upload is recognised."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", key).strip("-") + ".png"
+
+
+# Where messages go -------------------------------------------------------------------------
+
+
+def target_of(config: BatonConfig, region_name: str | None) -> tuple[str, str | None]:
+    """Where a region's handoffs go: its channel mentioning the manager, else the manager's DMs."""
+    region = config.region(region_name) if region_name else None
+    if region is None:
+        return config.triage.channel, None
+    if region.channel:
+        return region.channel, region.manager
+    return region.manager, None
+
+
+def homes_of(snapshot: LeadSnapshot, config: BatonConfig) -> tuple[str, ...]:
+    """Whose Home shows this lead: its rep, and the deciders of its region and of this round's."""
+    lead = snapshot.lead
+    people = [lead.rep_id] if lead.rep_id else []
+    for name in sorted({lead.region, snapshot.region}, key=lambda r: r or ""):
+        region = config.region(name) if name else None
+        if region is None:
+            people += config.triage.deciders
+        else:
+            people += [region.manager, *([region.backup] if region.backup else [])]
+    return tuple(p for p in dict.fromkeys(people) if t.is_user_id(p))
+
+
+def _decider_of(config: BatonConfig, region_name: str | None) -> str:
+    region = config.region(region_name) if region_name else None
+    return region.manager if region else config.triage.deciders[0]
+
+
+def post(channel: str | None, message: Message, key: str) -> dict[str, Any]:
+    """chat.postMessage's arguments; the metadata finds the post again if its answer is lost."""
+    return {
+        "channel": channel,
+        **message,
+        "metadata": {"event_type": METADATA_TYPE, "event_payload": {"key": key}},
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def post_in(thread: Posted, message: Message, key: str) -> dict[str, Any]:
+    """chat.postMessage's arguments for a reply in the thread of `thread`."""
+    return post(thread.channel, message, key) | {"thread_ts": thread.ts}
+
+
+def update(posted: Posted, message: Message) -> dict[str, Any]:
+    return {"channel": posted.channel, "ts": posted.ts, **message}
+
+
+COMPOSERS: dict[WorkKind, Callable[[Composer, OutboxItem], Composed]] = {
+    WorkKind.HANDOFF: _handoff,
+    WorkKind.BATCH_SUMMARY: _batch,
+    WorkKind.BATCH_UPDATE: _batch,
+    WorkKind.HANDOFF_UPDATE: _handoff_update,
+    WorkKind.THREAD_NOTE: _thread_note,
+    WorkKind.REP_DM: _rep_dm,
+    WorkKind.RETURNED_NOTICE: _returned_notice,
+    WorkKind.OWNER_DM: _owner_dm,
+    WorkKind.SETUP_NOTICE: _setup_notice,
+    WorkKind.RETURN_WITHDRAWN: _return_withdrawn,
+    WorkKind.HOME_REFRESH: _home_refresh,
+    WorkKind.TIMER_DM: _timer_dm,
+    WorkKind.TIMER_POST: _timer_post,
+    WorkKind.TIMER_NOTE: _timer_note,
+    WorkKind.TIMER_LEAK_TASK: _leak_task,
+    WorkKind.TIMER_TOUCH_UPDATE: _touch_update,
+    WorkKind.DIGEST_POST: _digest_post,
+    WorkKind.DIGEST_CHART: _digest_chart,
+}

@@ -1,0 +1,230 @@
+"""What the Block Kit builders show, made from stored snapshots: a lead, a fired timer, an event.
+
+The builders take these records and nothing else; their strings are raw, the builders escape
+them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TypedDict
+
+from bot.domain.lead import Outcome
+from bot.domain.snapshots import EventLine, FireLine, LeadSnapshot
+from bot.domain.timers import TimerKind
+from bot.slack.ids import LeadRef, TimerRef
+from config.model import BatonConfig
+
+Activity = tuple[str, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class LeadView:
+    """What the builders show about a lead; strings are raw, the builders escape them."""
+
+    short_id: str
+    status: str
+    round: int
+    name: str | None
+    title: str | None
+    company: str | None
+    email: str
+    phone: str | None
+    country: str | None
+    state: str | None
+    campaign: str | None
+    source: str | None
+    score: float | None
+    qualification_reason: str | None
+    route_reason: str | None
+    region: str | None  # None = triage
+    activity: tuple[Activity, ...]  # (type, at ISO or None, detail), newest first
+    notes: str | None
+    timezone: str  # the region's zone, for showing dates
+    decided_by: str | None = None
+    rep_id: str | None = None
+    comment: str | None = None
+    method: str | None = None
+    feedback_due_at: datetime | None = None
+    return_reason: str | None = None
+    return_notes: str | None = None
+    rerouted_to: str | None = None
+    reroute_note: str | None = None
+
+    @property
+    def ref(self) -> LeadRef:
+        return LeadRef(lead=self.short_id, round=self.round)
+
+
+def lead_view(snapshot: LeadSnapshot, config: BatonConfig) -> LeadView:
+    """The lead of `snapshot` in the round it names, with that round's decision."""
+    lead, facts, decision = snapshot.lead, snapshot.facts, snapshot.decision
+    # A later round's card keeps showing what was decided in its own round.
+    status = lead.status.value
+    if snapshot.round_no != lead.handoff_round and decision is not None:
+        status = decision.kind
+    return LeadView(
+        short_id=lead.short_id,
+        status=status,
+        round=snapshot.round_no,
+        name=facts.name,
+        title=facts.title,
+        company=facts.company,
+        email=facts.email,
+        phone=facts.phone,
+        country=facts.country,
+        state=facts.state,
+        campaign=lead.campaign,
+        source=lead.source,
+        score=facts.score,
+        qualification_reason=facts.qualification_reason,
+        route_reason=facts.route_reason,
+        region=snapshot.region,
+        activity=tuple(
+            (a.type, a.at.isoformat() if a.at else None, a.detail) for a in snapshot.activity
+        ),
+        notes=facts.notes,
+        timezone=region_zone(config, snapshot.region),
+        **(_decided(decision) if decision else {}),
+    )
+
+
+class _Decided(TypedDict, total=False):
+    """The view's fields that say what was decided in its round, and by whom."""
+
+    decided_by: str
+    rep_id: str | None
+    comment: str | None
+    method: str | None
+    feedback_due_at: datetime | None
+    return_reason: str | None
+    return_notes: str | None
+    rerouted_to: str | None
+    reroute_note: str | None
+
+
+def _decided(decision: EventLine) -> _Decided:
+    data, notes, kind = decision.data, decision.notes, decision.kind
+    due = data.get("feedback_due_at")
+    return _Decided(
+        decided_by=decision.actor,
+        rep_id=data.get("rep_id"),
+        comment=notes if kind == "accepted" else None,
+        method=data.get("method"),
+        feedback_due_at=datetime.fromisoformat(due) if due else None,
+        return_reason=decision.reason_code if kind == "returned" else None,
+        return_notes=notes if kind == "returned" else None,
+        rerouted_to=(data.get("to_region") or "triage") if kind == "rerouted" else None,
+        reroute_note=notes if kind == "rerouted" else None,
+    )
+
+
+@dataclass(frozen=True)
+class TimerItem:
+    """One fired timer as a message shows it; strings are raw, the builders escape them."""
+
+    fire_id: int
+    kind: TimerKind
+    again: bool
+    short_id: str
+    round: int
+    name: str | None
+    company: str | None
+    email: str
+    timezone: str
+    due_at: datetime
+    pending_since: datetime | None = None
+    rep_id: str | None = None
+    feedback_due_at: datetime | None = None
+    next_step_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    snooze_reason: str | None = None
+
+    @property
+    def snoozable(self) -> bool:
+        return self.kind.snoozable and not self.again and self.snoozed_until is None
+
+    @property
+    def ref(self) -> TimerRef:
+        return TimerRef(fire=self.fire_id, lead=self.short_id)
+
+    @property
+    def lead_ref(self) -> LeadRef:
+        return LeadRef(lead=self.short_id, round=self.round)
+
+
+@dataclass(frozen=True)
+class Touch:
+    """A customer-service touch logged on a leaked lead."""
+
+    by: str
+    reached: bool
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class OutcomeNote:
+    """An outcome (or its correction) as its thread note shows it."""
+
+    actor: str
+    outcome: Outcome
+    status_before: str | None
+    status_after: str
+    amount: Decimal | None = None
+    currency: str | None = None
+    notes: str | None = None
+    next_step_at: datetime | None = None
+    corrected: bool = False
+
+
+def timer_item(line: FireLine, *, again: bool, config: BatonConfig) -> TimerItem:
+    """The fired timer of `line`; `again` when it is back after a snooze."""
+    current = line.handoff_round == line.lead_round
+    return TimerItem(
+        fire_id=line.fire_id,
+        kind=line.kind,
+        again=again,
+        short_id=line.short_id,
+        round=line.handoff_round,
+        name=line.name,
+        company=line.company,
+        email=line.email,
+        timezone=region_zone(config, line.region),
+        due_at=line.due_at,
+        pending_since=line.round_started_at if current else None,
+        rep_id=line.rep_id,
+        feedback_due_at=line.feedback_due_at,
+        next_step_at=line.next_step_at,
+        snoozed_until=line.snoozed_until,
+        snooze_reason=line.snooze_reason,
+    )
+
+
+def touch_of(event: EventLine) -> Touch:
+    """The customer-service touch a `touch` event records."""
+    by = event.data.get("by") or event.actor
+    return Touch(by=by, reached=bool(event.data.get("reached")), notes=event.notes)
+
+
+def outcome_note_of(event: EventLine) -> OutcomeNote:
+    """The outcome an `outcome` event records, or the one a `correction` withdraws."""
+    next_step = event.data.get("next_step_at")
+    return OutcomeNote(
+        actor=event.actor,
+        outcome=Outcome(event.reason_code or ""),
+        status_before=event.status_before,
+        status_after=event.status_after,
+        amount=event.amount,
+        currency=event.data.get("currency"),
+        notes=event.notes,
+        next_step_at=datetime.fromisoformat(next_step) if next_step else None,
+        corrected=event.kind == "correction",
+    )
+
+
+def region_zone(config: BatonConfig, region_name: str | None) -> str:
+    """The time zone a region's dates are shown in (UTC for triage or a region gone)."""
+    region = config.region(region_name) if region_name else None
+    return region.timezone if region else "UTC"

@@ -1,0 +1,75 @@
+"""The Slack side of the composition root: the Bolt app, Baton's one error handler, and every
+listener registered with the services it calls, bound to this Baton."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import Baton
+from bot.services import desk, handoff, lead_views, outcomes, snooze, touch
+from bot.services.report import closed_loop_report
+from bot.services.snooze import SnoozeForm
+from bot.slack import blocks_timers
+from bot.slack.answers import answer_error
+from bot.slack.blockkit import Modal
+from bot.slack.bolt import new_bolt
+from bot.slack.views import LeadView, lead_view, timer_item
+from handlers import slack_commands, slack_decisions, slack_home, slack_outcomes, slack_timers
+from handlers.slack_services import SlackServices
+
+SURFACES = (slack_decisions, slack_outcomes, slack_commands, slack_home, slack_timers)
+
+
+def build_bolt(baton: Baton) -> AsyncApp:
+    """Build the Bolt app and register every listener."""
+    bolt = new_bolt(baton.settings)
+    bolt.error(answer_error)
+    services = slack_services(baton)
+    for surface in SURFACES:
+        surface.register(bolt, services)
+    return bolt
+
+
+def slack_services(baton: Baton) -> SlackServices:
+    """Every service a listener calls, with this Baton's store, config and clock bound."""
+    config, clock, reader = baton.config, baton.clock, baton.reader
+    uow = baton.uow_factory
+    return SlackServices(
+        config=config,
+        clock=clock,
+        outbox_changed=baton.outbox_changed,
+        lead_view=partial(current_view, baton),
+        check_decider=partial(handoff.check_decider, uow_factory=uow, config=config),
+        accept_form=partial(handoff.accept_form, uow_factory=uow, config=config, clock=clock),
+        accept_lead=partial(handoff.accept_lead, uow_factory=uow, config=config, clock=clock),
+        return_lead=partial(handoff.return_lead, uow_factory=uow, config=config, clock=clock),
+        reroute_lead=partial(handoff.reroute_lead, uow_factory=uow, config=config, clock=clock),
+        outcome_form=partial(outcomes.outcome_form, uow_factory=uow, config=config, clock=clock),
+        log_outcome=partial(outcomes.log_outcome, uow_factory=uow, config=config, clock=clock),
+        undo_outcome=partial(outcomes.undo_outcome, uow_factory=uow, config=config, clock=clock),
+        desk_of=partial(desk.desk, reader=reader, config=config, clock=clock),
+        show_lead=partial(desk.show, reader=reader),
+        find_leads=partial(desk.find, reader=reader),
+        report=partial(closed_loop_report, reader=baton.report_reader, config=config, clock=clock),
+        snooze_form=partial(snooze.snooze_form, uow_factory=uow, config=config, clock=clock),
+        snooze_modal=partial(snooze_modal, baton),
+        snooze_reminder=partial(
+            snooze.snooze_reminder, uow_factory=uow, config=config, clock=clock
+        ),
+        touch_form=partial(touch.touch_form, uow_factory=uow, config=config, clock=clock),
+        log_touch=partial(touch.log_touch, uow_factory=uow, config=config, clock=clock),
+    )
+
+
+def current_view(baton: Baton, lead_id: int) -> LeadView:
+    """The lead as it stands now, as the modals show it."""
+    return lead_view(lead_views.current_lead(lead_id, reader=baton.snapshots), baton.config)
+
+
+def snooze_modal(baton: Baton, form: SnoozeForm) -> Modal:
+    """The snooze modal for a reminder the person may snooze (`form` from `snooze_form`)."""
+    fired = lead_views.fired_timer(form.fire_id, reader=baton.snapshots)
+    item = timer_item(fired, again=False, config=baton.config)
+    return blocks_timers.snooze_modal(item, choices=form.choices, once=form.once)

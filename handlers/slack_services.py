@@ -1,0 +1,66 @@
+"""The services Slack's listeners call, with their collaborators bound by the composition root.
+
+A listener runs each of them on a service thread (`run_service`); none of them calls Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.clock import Clock
+from bot.domain.report import Report
+from bot.services.desk import Desk
+from bot.services.handoff import AcceptForm, Decided
+from bot.services.outcomes import Logged, OutcomeForm, Undone
+from bot.services.records import LeadDetail, LeadLine, StoredLead
+from bot.services.report import ReportQuery
+from bot.services.snooze import Snoozed, SnoozeForm
+from bot.services.touch import Touched
+from bot.slack.views import LeadView
+from config.model import BatonConfig
+
+
+@dataclass(frozen=True)
+class SlackServices:
+    """Each field is a service function with its store, config and clock bound; the comments
+    give what the listener passes."""
+
+    config: BatonConfig
+    clock: Clock
+    # Wakes the delivery worker: a change queued Slack work.
+    outbox_changed: Callable[[], None]
+
+    # The lead as it stands now (by its database id), for a modal.
+    lead_view: Callable[[int], LeadView]
+
+    # (short_id, actor, *, handoff_round)
+    check_decider: Callable[..., StoredLead]
+    accept_form: Callable[..., AcceptForm]
+    # (short_id, *, actor, handoff_round, and the decision's fields)
+    accept_lead: Callable[..., Decided]
+    return_lead: Callable[..., Decided]
+    reroute_lead: Callable[..., Decided]
+
+    # (short_id, actor)
+    outcome_form: Callable[[str, str], OutcomeForm]
+    # (short_id, entry, *, actor, request_key) and (short_id, *, actor, request_key)
+    log_outcome: Callable[..., Logged]
+    undo_outcome: Callable[..., Undone]
+
+    # (user, *, week=True)
+    desk_of: Callable[..., Desk]
+    show_lead: Callable[[str], LeadDetail]
+    find_leads: Callable[[str], list[LeadLine]]
+    report: Callable[[ReportQuery], Report]
+
+    # (fire_id, actor) and the form it returns, to the modal showing what is due
+    snooze_form: Callable[[int, str], SnoozeForm]
+    snooze_modal: Callable[[SnoozeForm], dict[str, Any]]
+    # (fire_id, *, actor, days, reason)
+    snooze_reminder: Callable[..., Snoozed]
+    # (short_id, actor) -> the lead's database id
+    touch_form: Callable[[str, str], int]
+    # (short_id, *, actor, by, reached, notes, request_key)
+    log_touch: Callable[..., Touched]

@@ -1,0 +1,135 @@
+"""The events and activity repositories: a lead's append-only history, summaries kept with it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from bot.domain.lead import LeadEvent
+from bot.domain.lead_summary import CalendarBook
+from bot.services.records import EventLine
+from storage.bulk import BulkInsert
+from storage.reads import event_line
+from storage.rows import EVENT_VALUES, ActivityRow, EventRow
+from storage.summaries import insert_first_summaries, refresh_summaries
+
+# What an undo reads of a round: the events that log, withdraw or return an outcome.
+OUTCOME_KINDS = ("outcome", "returned", "correction")
+
+_INSERT_EVENTS = BulkInsert(insert(EventRow), EVENT_VALUES)
+_INSERT_EVENTS_RETURNING_IDS = insert(EventRow).returning(EventRow.id, sort_by_parameter_order=True)
+_EVENT_IDS_OF_LEADS_BETWEEN = (
+    select(EventRow.lead_id, EventRow.id)
+    .where(EventRow.lead_id.between(bindparam("first"), bindparam("last")))
+    .order_by(EventRow.id)
+)
+_INSERT_ACTIVITY = BulkInsert(
+    insert(ActivityRow), ("lead_id", "type", "at", "detail", "received_at")
+)
+
+
+class SqlEventRepository:
+    def __init__(self, session: Session, calendars: CalendarBook | None) -> None:
+        self.session = session
+        # The region calendars measure each lead's speed as its summary is refreshed; without
+        # them the report measures it when it needs it.
+        self.calendars = calendars
+
+    def append(self, events: Sequence[tuple[int, LeadEvent]], *, ids: bool = True) -> list[int]:
+        """Append events (lead row id, event); return their ids in order when asked."""
+        if not events:
+            return []
+        values = [_event_values(lead_id, event) for lead_id, event in events]
+        connection = self.session.connection()
+        lead_ids = [lead_id for lead_id, _ in events]
+        if not ids:
+            _INSERT_EVENTS.run(connection, values)
+            refresh_summaries(connection, lead_ids, calendars=self.calendars)
+            return []
+        named = [dict(zip(EVENT_VALUES, row, strict=True)) for row in values]
+        event_ids = list(connection.execute(_INSERT_EVENTS_RETURNING_IDS, named).scalars().all())
+        refresh_summaries(connection, lead_ids, calendars=self.calendars)
+        return event_ids
+
+    def append_first(self, events: Sequence[tuple[int, LeadEvent]]) -> None:
+        """Append the first events of leads created in this transaction, with their summaries.
+
+        Nothing else has been written about these leads, so their summaries are built from
+        the events in hand instead of read back.
+        """
+        if not events:
+            return
+        values = [_event_values(lead_id, event) for lead_id, event in events]
+        connection = self.session.connection()
+        _INSERT_EVENTS.run(connection, values)
+        # Read back only the ids: each lead's rise in the order its events were given.
+        lead_ids = {lead_id for lead_id, _ in events}
+        ids_of: dict[int, list[int]] = defaultdict(list)
+        span = {"first": min(lead_ids), "last": max(lead_ids)}
+        for lead_id, event_id in connection.execute(_EVENT_IDS_OF_LEADS_BETWEEN, span):
+            if lead_id in lead_ids:
+                ids_of[lead_id].append(event_id)
+        events_of: dict[int, list[tuple[int, tuple[Any, ...]]]] = defaultdict(list)
+        for row in values:
+            lead_id = row[0]
+            events_of[lead_id].append((ids_of[lead_id].pop(0), row))
+        insert_first_summaries(connection, events_of, calendars=self.calendars)
+
+    def round_events(self, lead_id: int, round_no: int) -> list[EventLine]:
+        """The round's outcomes, returns and corrections, oldest first."""
+        rows = self.session.scalars(
+            select(EventRow)
+            .where(
+                EventRow.lead_id == lead_id,
+                EventRow.handoff_round == round_no,
+                EventRow.kind.in_(OUTCOME_KINDS),
+            )
+            .order_by(EventRow.id)
+        ).all()
+        return [event_line(row) for row in rows]
+
+
+class SqlActivityRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def known(self, lead_ids: list[int]) -> set[tuple[Any, ...]]:
+        rows = self.session.execute(
+            select(ActivityRow.lead_id, ActivityRow.type, ActivityRow.at, ActivityRow.detail).where(
+                ActivityRow.lead_id.in_(lead_ids)
+            )
+        )
+        return {tuple(row) for row in rows}
+
+    def add(self, activity: Sequence[tuple[int, dict[str, Any]]], *, now: datetime) -> None:
+        """Record activity items: (lead row id, {type, at, detail})."""
+        if activity:
+            values = [
+                (lead_id, a["type"], a.get("at"), a.get("detail"), now) for lead_id, a in activity
+            ]
+            _INSERT_ACTIVITY.run(self.session.connection(), values)
+
+
+def _event_values(lead_id: int, event: LeadEvent) -> tuple[Any, ...]:
+    """An event's values in EVENT_VALUES order."""
+    return (
+        lead_id,
+        event.at,
+        event.kind.value,
+        event.actor,
+        event.handoff_round,
+        event.region,
+        event.campaign,
+        event.source,
+        event.status_before.value if event.status_before else None,
+        event.status_after.value,
+        event.reason_code,
+        event.amount,
+        event.notes,
+        event.data,
+    )

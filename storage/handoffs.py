@@ -1,0 +1,50 @@
+"""Handoff rounds and batches: each round a lead is offered in, and the batches that group them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
+
+from bot.services.records import NewRound
+from storage.bulk import BulkInsert
+from storage.rows import BatchRow, HandoffRoundRow
+
+_INSERT_ROUNDS = BulkInsert(
+    insert(HandoffRoundRow),
+    ("lead_id", "round_no", "region", "batch_id", "started_at"),
+)
+
+
+class SqlRoundRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def start(self, rounds: Sequence[NewRound], *, now: datetime) -> None:
+        """Record new handoff rounds, started now."""
+        if rounds:
+            values = [(*round_, now) for round_ in rounds]
+            _INSERT_ROUNDS.run(self.session.connection(), values)
+
+
+class SqlBatchRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, region: str | None, label: str, lead_count: int, *, now: datetime) -> int:
+        row = BatchRow(region=region, label=label, lead_count=lead_count, created_at=now)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def grow(self, batch_id: int, more: int) -> int:
+        """Count more leads into a batch; return its new size."""
+        statement = (
+            update(BatchRow)
+            .where(BatchRow.id == batch_id)
+            .values(lead_count=BatchRow.lead_count + more)
+            .returning(BatchRow.lead_count)
+        )
+        return self.session.scalar(statement) or 0

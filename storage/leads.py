@@ -1,0 +1,296 @@
+"""The leads repository: new leads in bulk, look-ups by key, and a lead's lifecycle saved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from operator import attrgetter
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from bot.domain.facts import FACT_FIELDS
+from bot.domain.lead import WORKING, Lead, LeadStatus
+from bot.domain.shortid import new_short_id
+from bot.services.records import NewLead, StoredLead
+from storage.bulk import insert_or_skip
+from storage.rows import LeadRow
+
+LIFECYCLE_FIELDS = (
+    "status",
+    "region",
+    "handoff_round",
+    "rep_id",
+    "decided_by",
+    "decided_at",
+    "feedback_due_at",
+    "next_step_at",
+    "leaked_at",
+)
+
+# The lifecycle fields stored as they are: the status is stored as its value.
+_PLAIN_LIFECYCLE_FIELDS = tuple(name for name in LIFECYCLE_FIELDS if name != "status")
+_PLAIN_LIFECYCLE_OF = attrgetter(*_PLAIN_LIFECYCLE_FIELDS)
+
+
+def lead_of(row: LeadRow) -> Lead:
+    return Lead(
+        short_id=row.short_id,
+        status=LeadStatus(row.status),
+        region=row.region,
+        handoff_round=row.handoff_round,
+        campaign=row.campaign,
+        source=row.source,
+        rep_id=row.rep_id,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        feedback_due_at=row.feedback_due_at,
+        next_step_at=row.next_step_at,
+        leaked_at=row.leaked_at,
+    )
+
+
+def stored_of(row: LeadRow) -> StoredLead:
+    facts = {name: getattr(row, name) for name in FACT_FIELDS}
+    facts["email"] = row.email
+    facts["external_id"] = row.external_id
+    return StoredLead(
+        id=row.id,
+        lead=lead_of(row),
+        email=row.email,
+        external_id=row.external_id,
+        facts=facts,
+        priority=row.priority,
+    )
+
+
+class SqlLeadRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[int, LeadRow] = {}
+
+    def matching(self, *, external_ids: Iterable[str], emails: Iterable[str]) -> list[StoredLead]:
+        external_ids, emails = list(external_ids), list(emails)
+        if not external_ids and not emails:
+            return []
+        # Most leads are new: a plain look-up of ids first, and whole rows only for matches.
+        # One query per unique index: an OR of two long lists can make PostgreSQL scan.
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
+            # psycopg prepares a statement it sees often, and PostgreSQL may then keep one
+            # plan for it: made while the leads table was small, that plan scans it, and an
+            # import into a growing table slows down quadratically. Intake's look-ups by lists
+            # of keys are planned for the values at hand instead, for this transaction.
+            connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        ids = set(connection.execute(_IDS_BY_EMAIL, {"values": emails}).scalars())
+        if external_ids:
+            found = connection.execute(_IDS_BY_EXTERNAL_ID, {"values": external_ids})
+            ids.update(found.scalars())
+        if not ids:
+            return []
+        rows = self.session.scalars(select(LeadRow).where(LeadRow.id.in_(ids))).all()
+        return [self._keep(row) for row in rows]
+
+    def by_short_id(self, short_id: str, *, for_update: bool = False) -> StoredLead | None:
+        query = select(LeadRow).where(LeadRow.short_id == short_id)
+        if for_update:
+            # Two deciders at once: the second waits here and then sees the first's decision.
+            query = query.with_for_update()
+        row = self.session.scalars(query).first()
+        return self._keep(row) if row else None
+
+    def open_rep_at_company(self, company: str | None, *, exclude: int) -> str | None:
+        if not company:
+            return None
+        query = (
+            select(LeadRow.rep_id)
+            .where(
+                LeadRow.company == company,
+                LeadRow.id != exclude,
+                LeadRow.rep_id.is_not(None),
+                LeadRow.status.in_([s.value for s in WORKING]),
+            )
+            .order_by(LeadRow.decided_at.desc())
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
+    def open_lead_counts(self, reps: Sequence[str]) -> dict[str, int]:
+        query = (
+            select(LeadRow.rep_id, func.count())
+            .where(LeadRow.rep_id.in_(reps), LeadRow.status.in_([s.value for s in WORKING]))
+            .group_by(LeadRow.rep_id)
+        )
+        return {rep: count for rep, count in self.session.execute(query) if rep is not None}
+
+    def add_all(
+        self,
+        new: Sequence[NewLead],
+        *,
+        now: datetime,
+        batch_ids: Sequence[int | None] | None = None,
+        draw: Callable[[], str] = new_short_id,
+    ) -> list[StoredLead]:
+        """Insert new leads in bulk and return them with their row ids, in order.
+
+        A lead keeps the short id it brings unless that id is taken (or it brings none):
+        then it gets one from `draw` that is not.
+        """
+        if not new:
+            return []
+        batches = batch_ids or [None] * len(new)
+        rows = [
+            _new_lead_row(lead, facts, reasons, now, batch)
+            for (lead, facts, reasons), batch in zip(new, batches, strict=True)
+        ]
+        short_ids = [lead.short_id for lead, _, _ in new]
+        id_of = self._insert(rows, short_ids, draw)
+        return [
+            StoredLead(
+                id=id_of[short_id],
+                lead=_with_short_id(lead, short_id),
+                email=facts["email"],
+                external_id=facts.get("external_id"),
+                facts=facts,
+            )
+            for short_id, (lead, facts, _) in zip(short_ids, new, strict=True)
+        ]
+
+    def _insert(
+        self, rows: list[tuple[Any, ...]], short_ids: list[str], draw: Callable[[], str]
+    ) -> dict[str, int]:
+        """Insert the rows, drawing short ids again for those taken; their ids by short id."""
+        connection = self.session.connection()
+        id_of: dict[str, int] = {}
+        waiting = list(range(len(rows)))
+        _draw_short_ids(short_ids, waiting, taken=(), draw=draw)
+        while waiting:
+            # A plain executemany, then the rows added since the highest id before it:
+            # RETURNING from a multi-row insert costs PostgreSQL's driver more than the
+            # insert itself, and a range of ids is cheaper to read than a list of keys.
+            before = connection.execute(_HIGHEST_LEAD_ID).scalar() or 0
+            _INSERT_NEW_LEADS.run(connection, [(short_ids[i], *rows[i]) for i in waiting])
+            email_of = {short_ids[i]: rows[i][0] for i in waiting}
+            found = connection.execute(_LEADS_AFTER, {"after": before})
+            id_of |= {
+                short_id: id for id, short_id, email in found if email_of.get(short_id) == email
+            }
+            # A short id someone else holds is skipped by the insert: draw again.
+            waiting = [i for i in waiting if short_ids[i] not in id_of]
+            for i in waiting:
+                short_ids[i] = ""
+            _draw_short_ids(short_ids, waiting, taken=id_of.keys(), draw=draw)
+        return id_of
+
+    def save(self, stored: StoredLead, *, now: datetime) -> None:
+        row = self._rows[stored.id]
+        if stored.lead.handoff_round != row.handoff_round:
+            row.round_started_at = now
+        _copy_lifecycle(stored.lead, row)
+        row.priority = stored.priority
+        row.updated_at = now
+
+    def update_facts(self, stored: StoredLead, facts: dict[str, Any]) -> None:
+        """Fill in what the new data adds; what it leaves empty keeps its stored value."""
+        row = self._rows[stored.id]
+        for name in FACT_FIELDS:
+            value = facts.get(name)
+            if value is not None:
+                setattr(row, name, value)
+                stored.facts[name] = value
+        if facts.get("external_id") and not row.external_id:
+            row.external_id = facts["external_id"]
+
+    def mark_activity(self, stored: StoredLead, *, now: datetime) -> None:
+        self._rows[stored.id].last_activity_at = now
+
+    def set_reasons(self, stored: StoredLead, reasons: dict[str, str]) -> None:
+        row = self._rows[stored.id]
+        row.qualification_reason = reasons.get("qualification", row.qualification_reason)
+        row.route_reason = reasons.get("route", row.route_reason)
+
+    def mark_leaked(self, lead_ids: Sequence[int], *, at: datetime) -> None:
+        for start in range(0, len(lead_ids), 1000):
+            chunk = lead_ids[start : start + 1000]
+            self.session.execute(
+                update(LeadRow).where(LeadRow.id.in_(chunk)).values(leaked_at=at, updated_at=at)
+            )
+
+    def _keep(self, row: LeadRow) -> StoredLead:
+        self._rows[row.id] = row
+        return stored_of(row)
+
+
+def _new_lead_row(
+    lead: Lead, facts: dict[str, Any], reasons: dict[str, str], now: datetime, batch_id: int | None
+) -> tuple[Any, ...]:
+    """A new lead's values in _NEW_LEAD_VALUES order, but for its short id."""
+    return (
+        facts["email"],
+        facts.get("external_id"),
+        *map(facts.get, FACT_FIELDS),
+        lead.status.value,
+        *_PLAIN_LIFECYCLE_OF(lead),
+        now,
+        now,
+        0,
+        reasons.get("qualification"),
+        reasons.get("route"),
+        now if lead.status is LeadStatus.PENDING else None,
+        batch_id,
+        None,
+    )
+
+
+def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
+    for name in LIFECYCLE_FIELDS:
+        value = getattr(lead, name)
+        setattr(row, name, value.value if isinstance(value, LeadStatus) else value)
+
+
+def _with_short_id(lead: Lead, short_id: str) -> Lead:
+    return lead if lead.short_id == short_id else replace(lead, short_id=short_id)
+
+
+def _draw_short_ids(
+    short_ids: list[str], indexes: list[int], *, taken: Collection[str], draw: Callable[[], str]
+) -> None:
+    """Draw a short id at each of `indexes` that has none or one an earlier index has."""
+    seen: set[str] = set()
+    for i in indexes:
+        short_id = short_ids[i]
+        while not short_id or short_id in taken or short_id in seen:
+            short_id = draw()
+        seen.add(short_id)
+        short_ids[i] = short_id
+
+
+# A short id drawn twice is skipped rather than refused, so that it can be drawn again; a
+# twin email or external id is still refused.
+_NEW_LEAD_VALUES = (
+    "short_id",
+    "email",
+    "external_id",
+    *FACT_FIELDS,
+    "status",
+    *_PLAIN_LIFECYCLE_FIELDS,
+    "created_at",
+    "updated_at",
+    "priority",
+    "qualification_reason",
+    "route_reason",
+    "round_started_at",
+    "batch_id",
+    "last_activity_at",
+)
+_INSERT_NEW_LEADS = insert_or_skip(LeadRow, "short_id", _NEW_LEAD_VALUES)
+_HIGHEST_LEAD_ID = select(func.max(LeadRow.id))
+_LEADS_AFTER = select(LeadRow.id, LeadRow.short_id, LeadRow.email).where(
+    LeadRow.id > bindparam("after")
+)
+_IDS_BY_EMAIL = select(LeadRow.id).where(LeadRow.email.in_(bindparam("values", expanding=True)))
+_IDS_BY_EXTERNAL_ID = select(LeadRow.id).where(
+    LeadRow.external_id.in_(bindparam("values", expanding=True))
+)
