@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +10,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -19,10 +18,13 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.column_types import Id as Id
+from storage.column_types import UtcDateTime as UtcDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -31,46 +33,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-# SQLite has no 64-bit autoincrement type of its own; INTEGER is already 64-bit there.
-Id = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware datetimes stored in UTC.
-
-    On SQLite they are fixed-width ISO strings, so that text order is time order and the
-    conversion is one C call each way instead of SQLAlchemy's generic formatting.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(32))
-        return dialect.type_descriptor(DateTime(timezone=True))
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database")
-        if dialect.name == "sqlite":
-            return (
-                value.astimezone(UTC)
-                .replace(tzinfo=None)
-                .isoformat(sep=" ", timespec="microseconds")
-            )
-        return value
-
-    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        moment: datetime = value
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -213,6 +175,10 @@ class ActivityRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+# Work to deliver, in literal SQL: a query uses a partial index only when written the same.
+UNDELIVERED_SQL = "state IN ('pending', 'blocked')"
+
+
 class OutboxRow(Base):
     """Slack work that must not be lost, written with the change that causes it."""
 
@@ -234,8 +200,20 @@ class OutboxRow(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     result_channel: Mapped[str | None] = mapped_column(String(40))
     result_ts: Mapped[str | None] = mapped_column(String(40))
+    urgency: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # Urgency
 
-    __table_args__ = (Index("ix_outbox_state_available_at", "state", "available_at"),)
+    __table_args__ = (
+        Index("ix_outbox_state_available_at", "state", "available_at"),
+        # Work to deliver in the order it is claimed (urgent first); sent work left out.
+        Index(
+            "ix_outbox_due",
+            "urgency",
+            "available_at",
+            "id",
+            sqlite_where=text(UNDELIVERED_SQL),
+            postgresql_where=text(UNDELIVERED_SQL),
+        ),
+    )
 
 
 class ChannelPaceRow(Base):
@@ -245,6 +223,8 @@ class ChannelPaceRow(Base):
 
     channel: Mapped[str] = mapped_column(String(40), primary_key=True)
     next_post_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When the next scheduled post that found the channel busy tries again (they queue).
+    scheduled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class SlackNoticeRow(Base):

@@ -375,8 +375,11 @@ class Outbox(SnapshotReader, Protocol):
     @property
     def leads(self) -> LeadReader: ...  # what an App Home lists, to refresh one
 
-    def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Claim due work for this process; a crashed claimant's lease runs out and others retry."""
+    def claim_due(
+        self, *, now: datetime, limit: int, lease: timedelta, scheduled_limit: int | None = None
+    ) -> list[OutboxItem]:
+        """Claim due work for this process, the most urgent first, at most `scheduled_limit`
+        items of scheduled work; a crashed claimant's lease runs out and others retry."""
         ...
 
     def complete(
@@ -403,8 +406,11 @@ class Outbox(SnapshotReader, Protocol):
         """Put work back for later; `attempt=False` when it waited on something and never tried."""
         ...
 
-    def reserve_post(self, channel: str, *, now: datetime, spacing: timedelta) -> datetime | None:
-        """Take the channel's next posting slot: None when this post may go now, else when to retry."""
+    def reserve_post(
+        self, channel: str, *, now: datetime, spacing: timedelta, scheduled: bool = False
+    ) -> datetime | None:
+        """Take the channel's next posting slot: None when this post may go now, else when to
+        retry. A `scheduled` post takes only a slot that nothing else wanted."""
         ...
 
     def next_due_at(self) -> datetime | None: ...

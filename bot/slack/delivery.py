@@ -7,6 +7,7 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 from slack_sdk import WebClient
@@ -14,7 +15,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
 from bot.services.ports import Outbox, StorageUnavailable
-from bot.services.records import OutboxItem, WorkKind
+from bot.services.records import OutboxItem, Urgency, WorkKind
 from bot.slack.compose import UPLOAD, Composer, SlackCall, Wait
 from config.model import BatonConfig
 
@@ -25,6 +26,9 @@ WAIT_FOR_PARENT = timedelta(seconds=1)
 BLOCKED_RETRY = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(minutes=10)
 STORE_BACKOFF_SECONDS = 30.0
+# A person's App Home is rebuilt at most this often: a stream of handoffs shares a refresh
+# (a manager's Home lists every lead waiting for them, and costs more as the list grows).
+HOME_SPACING = timedelta(seconds=5)
 # Errors a person must fix in Slack or in Baton's config; retrying soon will not help.
 FIXES = {
     "not_in_channel": "invite Baton to the channel (/invite @Baton)",
@@ -61,14 +65,27 @@ class Deliverer:
         self.clock = clock
         self.spacing = spacing
         self.batch_size = batch_size
+        self.threads = threads
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="baton-delivery")
         self.wake = threading.Event()
         self._stopping = threading.Event()
 
     def run_once(self) -> int:
-        """Deliver what is due now; return how many items were tried."""
-        items = self.outbox.claim_due(now=self.clock.now(), limit=self.batch_size, lease=LEASE)
-        list(self.pool.map(self._deliver_logged, items))
+        """Deliver what is due now, the most urgent first; return how many items were tried.
+
+        Each urgency's items are delivered before the next one's start, so that a new handoff
+        takes its channel's posting slot before any scheduled post claimed with it can; and a
+        pass takes no more scheduled work than its threads deliver at once, so that a handoff
+        arriving meanwhile waits for a short pass at most.
+        """
+        items = self.outbox.claim_due(
+            now=self.clock.now(),
+            limit=self.batch_size,
+            lease=LEASE,
+            scheduled_limit=self.threads,
+        )
+        for _, same in groupby(items, key=lambda item: item.urgency):
+            list(self.pool.map(self._deliver_logged, same))
         return len(items)
 
     def run_forever(self, idle_seconds: float = 0.5) -> None:
@@ -126,6 +143,9 @@ class Deliverer:
 
     def deliver(self, item: OutboxItem) -> None:
         now = self.clock.now()
+        home = item.kind is WorkKind.HOME_REFRESH
+        if home and self._waits(item, f"home:{item.payload['user']}", HOME_SPACING, now):
+            return  # before it is composed: a busy manager's Home costs the most to build
         call = self.composer.call(item)
         if isinstance(call, Wait):
             self.outbox.retry_later(item, at=now + WAIT_FOR_PARENT, error=None, attempt=False)
@@ -134,9 +154,7 @@ class Deliverer:
             self.outbox.complete(item, now=now, channel=call.args["channel"], ts=None)
             return
         if call.method == "chat.postMessage":
-            slot = self.outbox.reserve_post(call.args["channel"], now=now, spacing=self.spacing)
-            if slot is not None:
-                self.outbox.retry_later(item, at=slot, error=None, attempt=False)
+            if self._waits(item, call.args["channel"], self.spacing, now):
                 return
             if item.attempts > 0:
                 found = self._already_posted(item, call)
@@ -146,6 +164,15 @@ class Deliverer:
                     )
                     return
         self._call(item, call, now)
+
+    def _waits(self, item: OutboxItem, pace: str, spacing: timedelta, now: datetime) -> bool:
+        """Put `item` back for its slot of `pace` (a channel's) when it may not go now."""
+        scheduled = item.urgency is Urgency.SCHEDULED
+        slot = self.outbox.reserve_post(pace, now=now, spacing=spacing, scheduled=scheduled)
+        if slot is None:
+            return False
+        self.outbox.retry_later(item, at=slot, error=None, attempt=False)
+        return True
 
     def _call(self, item: OutboxItem, call: SlackCall, now: datetime) -> None:
         try:
