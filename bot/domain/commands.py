@@ -61,6 +61,21 @@ class LogOutcome:
 
 
 @dataclass(frozen=True)
+class RecordDeal:
+    """The CRM says where a deal of the lead stands: an opportunity, won or lost.
+
+    The deal's stage and amount are the truth for revenue; a rep's outcome may come before or
+    after it, and the lead is counted once either way.
+    """
+
+    outcome: Outcome  # OPPORTUNITY, WON or LOST
+    deal_id: str
+    stage: str
+    amount: Decimal | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
 class CorrectOutcome:
     """Withdraw an earlier outcome; the lead falls back to `status_after`."""
 
@@ -94,6 +109,7 @@ Command = (
     | Return
     | Reroute
     | LogOutcome
+    | RecordDeal
     | CorrectOutcome
     | RecordActivity
     | LogTouch

@@ -22,6 +22,7 @@ from bot.domain.commands import (
     LogTouch,
     Qualify,
     RecordActivity,
+    RecordDeal,
     Requeue,
     Reroute,
     Return,
@@ -90,6 +91,7 @@ __all__ = [
     "Outcome",
     "Qualify",
     "RecordActivity",
+    "RecordDeal",
     "Requeue",
     "Reroute",
     "Return",
@@ -123,6 +125,8 @@ def apply(
         case (status, LogOutcome()) if status in WORKING:
             require_worker(lead, actor, authority)
             return _log_outcome(lead, command, actor, at)
+        case (status, RecordDeal()) if status in WORKING | CLOSED and lead.rep_id:
+            return _record_deal(lead, command, actor, at)
         case (status, CorrectOutcome()) if status in WORKING | CLOSED and lead.rep_id:
             require_worker(lead, actor, authority)
             return _correct(lead, command, actor, at)
@@ -278,6 +282,33 @@ def _log_outcome(lead: Lead, command: LogOutcome, actor: str, at: datetime) -> C
         reason_code=command.outcome.value,
         amount=command.amount,
         notes=command.notes,
+        data=data,
+    )
+    return Change(new, (event,))
+
+
+def _record_deal(lead: Lead, command: RecordDeal, actor: str, at: datetime) -> Change:
+    """The CRM's deal: a worked lead moves forward to it; a won or lost one takes the CRM's
+    verdict; a returned lead keeps its status and the deal is only recorded."""
+    target = command.outcome.status
+    status = lead.status
+    if (status in WORKING and PROGRESS[target] >= PROGRESS[status]) or (
+        status in (LeadStatus.WON, LeadStatus.LOST) and target in CLOSED
+    ):
+        status = target
+    new = replace(lead, status=status)
+    data: dict[str, Any] = {"outcome": command.outcome.value, "source": "crm"}
+    data |= {"deal_id": command.deal_id, "stage": command.stage}
+    if command.currency:
+        data["currency"] = command.currency
+    event = event_of(
+        new,
+        EventKind.OUTCOME,
+        actor,
+        at,
+        status_before=lead.status,
+        reason_code=command.outcome.value,
+        amount=command.amount,
         data=data,
     )
     return Change(new, (event,))

@@ -3,7 +3,7 @@ readers, and the errors the store raises. The records they carry are in records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -13,6 +13,7 @@ from bot.domain.lead import LeadEvent
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
+from bot.services.crm_ports import CrmRepository
 from bot.services.records import (
     Cell,
     EventLine,
@@ -231,6 +232,8 @@ class UnitOfWork(Protocol):
     def passes(self) -> PassRepository: ...
     @property
     def digests(self) -> DigestRepository: ...
+    @property
+    def crm(self) -> CrmRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -375,8 +378,16 @@ class Outbox(SnapshotReader, Protocol):
     @property
     def leads(self) -> LeadReader: ...  # what an App Home lists, to refresh one
 
-    def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Claim due work for this process; a crashed claimant's lease runs out and others retry."""
+    def claim_due(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        kinds: Collection[WorkKind] | None = None,
+    ) -> list[OutboxItem]:
+        """Claim due work (of `kinds`, or any) for this process; a crashed claimant's lease
+        runs out and others retry."""
         ...
 
     def complete(
@@ -407,6 +418,6 @@ class Outbox(SnapshotReader, Protocol):
         """Take the channel's next posting slot: None when this post may go now, else when to retry."""
         ...
 
-    def next_due_at(self) -> datetime | None: ...
+    def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only
     def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None: ...
