@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from bot.services.crm_ports import CrmRepository
 from bot.services.ports import (
     ActivityRepository,
     BatchRepository,
@@ -78,6 +79,10 @@ class DryUnitOfWork:
     @property
     def digests(self) -> DigestRepository:
         return self.real.digests
+
+    @property
+    def crm(self) -> CrmRepository:
+        return self.real.crm
 
     def __enter__(self) -> Self:
         self.real.__enter__()

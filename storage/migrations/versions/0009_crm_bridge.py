@@ -2,7 +2,7 @@
 summary's amount came from
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0010
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import storage.rows
 from storage.summaries import rebuild_summaries
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
