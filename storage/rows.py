@@ -301,6 +301,8 @@ class JobRunRow(Base):
     runs: Mapped[int] = mapped_column(Integer, default=0)
     # Every item due up to here has been handled; the next pass looks back from here.
     caught_up_to: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set by `baton jobs start-from`: nothing due before it fires (history on a first deploy).
+    fires_from: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 

@@ -57,6 +57,7 @@ class State:
     requests: set[str] = field(default_factory=set)
     fires: dict[int, Fire] = field(default_factory=dict)
     caught_up: dict[str, datetime] = field(default_factory=dict)
+    fires_from: dict[str, datetime] = field(default_factory=dict)
     digests: set[tuple[str, date]] = field(default_factory=set)
     next_id: int = 1
 
@@ -325,6 +326,12 @@ class FakePasses(_Part):
 
     def catch_up(self, job: str, *, as_of: datetime) -> None:
         self.state.caught_up[job] = as_of
+
+    def fires_from(self, job: str) -> datetime | None:
+        return self.state.fires_from.get(job)
+
+    def start_from(self, job: str, *, at: datetime, now: datetime) -> None:
+        self.state.fires_from[job] = at
 
 
 class FakeDigests(_Part):
