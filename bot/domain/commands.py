@@ -91,6 +91,21 @@ class RecordActivity:
 
 
 @dataclass(frozen=True)
+class RecordDetails:
+    """Contact details intake brought for a known lead: the empty ones filled, the rest kept."""
+
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordCampaignTouch:
+    """A known lead came again through a campaign or source; its first ones stay."""
+
+    campaign: str | None
+    source: str | None
+
+
+@dataclass(frozen=True)
 class LogTouch:
     reached: bool
     notes: str
@@ -112,6 +127,8 @@ Command = (
     | RecordDeal
     | CorrectOutcome
     | RecordActivity
+    | RecordDetails
+    | RecordCampaignTouch
     | LogTouch
     | FlagLeaked
 )

@@ -22,7 +22,9 @@ from bot.domain.commands import (
     LogTouch,
     Qualify,
     RecordActivity,
+    RecordCampaignTouch,
     RecordDeal,
+    RecordDetails,
     Requeue,
     Reroute,
     Return,
@@ -91,7 +93,9 @@ __all__ = [
     "Outcome",
     "Qualify",
     "RecordActivity",
+    "RecordCampaignTouch",
     "RecordDeal",
+    "RecordDetails",
     "Requeue",
     "Reroute",
     "Return",
@@ -133,6 +137,11 @@ def apply(
         case (status, RecordActivity()) if status is not LeadStatus.RECEIVED:
             activity: dict[str, Any] = {"activity": list(command.activity)}
             return _record_only(lead, EventKind.ACTIVITY, actor, at, data=activity)
+        case (status, RecordDetails()) if status is not LeadStatus.RECEIVED:
+            return _record_only(lead, EventKind.DETAILS, actor, at, data=dict(command.details))
+        case (status, RecordCampaignTouch()) if status is not LeadStatus.RECEIVED:
+            touch = {"campaign": command.campaign, "source": command.source}
+            return _record_only(lead, EventKind.CAMPAIGN_TOUCH, actor, at, data=touch)
         case (status, LogTouch()) if status in WORKING | CLOSED and lead.rep_id:
             require_marketing(actor, authority)
             data = {"reached": command.reached, "by": command.by or actor}

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from bot.domain.lead import LeadEvent
+from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
@@ -104,6 +105,10 @@ class EventRepository(Protocol):
 
     def round_events(self, lead_id: int, round_no: int) -> list[EventLine]:
         """The round's outcomes, returns and corrections, oldest first."""
+        ...
+
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]:
+        """The campaign and source each lead came through last, of those with later touches."""
         ...
 
 

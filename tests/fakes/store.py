@@ -250,6 +250,13 @@ class FakeEvents(_Part):
     def append_first(self, events: Sequence[tuple[int, LeadEvent]]) -> None:
         self.append(events, ids=False)
 
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
+        return {
+            lead: (event.data.get("campaign"), event.data.get("source"))
+            for _, lead, event in self.state.events
+            if lead in lead_ids and event.kind.value == "campaign_touch"
+        }
+
     def round_events(self, lead_id: int, round_no: int) -> list[EventLine]:
         return [
             event_line(event_id, event)
