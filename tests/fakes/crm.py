@@ -121,6 +121,7 @@ def with_hubspot(baton: Baton, hubspot: HubSpotStandIn, **crm: Any) -> None:
 def hubspot_harness(baton: Baton, **crm: Any) -> Iterator[HubSpotHarness]:
     with HubSpotStandIn(now=baton.clock.now) as hubspot:
         with_hubspot(baton, hubspot, **crm)
+        baton.crm_timeout = 1.0  # a lost answer is quick to test
         with slack_harness(baton) as slack:
             worker = crm_worker(baton)
             assert worker is not None
