@@ -112,6 +112,8 @@ class EventKind(StrEnum):
     TOUCH = "touch"
     LEAKED = "leaked"
     SNOOZED = "snoozed"
+    NUDGED = "nudged"  # a manager asked the rep for the overdue feedback
+    REASSIGNED = "reassigned"  # a manager moved an accepted lead to another rep
 
 
 @dataclass(frozen=True)

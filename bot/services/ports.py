@@ -387,8 +387,10 @@ class Outbox(SnapshotReader, Protocol):
         channel: str | None,
         ts: str | None,
         homes: Sequence[str] = (),
+        permalink: str | None = None,
     ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step."""
+        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
+        a posted handoff card queues the taking of its permalink, which is stored once taken."""
         ...
 
     def retry_later(
