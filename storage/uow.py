@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.lead_summary import CalendarBook
 from bot.services.ports import DuplicateLead
+from storage.crm import SqlCrmRepository
 from storage.db import Database
 from storage.digests import SqlDigestRepository
 from storage.events import SqlActivityRepository, SqlEventRepository
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
         self.timers = SqlTimerRepository(session, postgres=postgres)
         self.passes = SqlPassRepository(session, postgres=postgres)
         self.digests = SqlDigestRepository(session, postgres=postgres)
+        self.crm = SqlCrmRepository(session, postgres=postgres)
 
     def __enter__(self) -> Self:
         self.session.begin()

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from bot.app import Baton
 from bot.commands.common import CommandError, Subcommands, command, open_baton
 from bot.jobs.scheduler import Scheduler, SchedulerRefused, start_scheduler
-from bot.runtime import settle_for_serving, start_delivery
+from bot.runtime import settle_for_serving, start_crm_work, start_delivery
 from config.settings import Settings
 
 
@@ -56,9 +56,12 @@ def serving(settings: Settings) -> Iterator[Baton]:
     baton = open_baton(settings, create_embedded=True, wait=True)
     scheduler = scheduler_for(baton)
     deliverer = start_delivery(baton)
+    crm_work = start_crm_work(baton)
     try:
         yield baton
     finally:
+        if crm_work is not None:
+            crm_work.stop()
         deliverer.stop()
         scheduler.stop()
 

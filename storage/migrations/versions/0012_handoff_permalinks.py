@@ -2,14 +2,14 @@
 every message that names a lead can link to its card
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
