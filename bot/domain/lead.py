@@ -114,9 +114,7 @@ def apply(
 ) -> Change:
     """Carry out `command` on `lead` for `actor`, or raise a LeadError saying why not."""
     match (lead.status, command):
-        case (LeadStatus.RECEIVED, Qualify()):
-            return _qualify(lead, command, actor, at)
-        case (status, Qualify()) if status in REQUALIFIABLE:
+        case (status, Qualify()) if status in REQUALIFIABLE | {LeadStatus.RECEIVED}:
             return _qualify(lead, command, actor, at)
         case (status, Requeue()) if status in REQUALIFIABLE:
             require_marketing(actor, authority)
@@ -152,13 +150,8 @@ def apply(
             return _record_only(lead, EventKind.TOUCH, actor, at, notes=command.notes, data=data)
         case (status, FlagLeaked()) if status in WORKING and lead.leaked_at is None:
             return _flag_leaked(lead, command, actor, at)
-        case (status, Nudge()) if status in WORKING:
-            require_decider(lead, actor, authority, what="nudge the rep of")
-            require_current_round(lead, command)
-            return _record_only(lead, EventKind.NUDGED, actor, at, data={"rep_id": lead.rep_id})
-        case (status, Reassign()) if status in WORKING:
-            require_decider(lead, actor, authority, what="reassign")
-            return _reassign(lead, command, actor, at)
+        case (status, Nudge() | Reassign()) if status in WORKING:
+            return _for_manager(lead, command, actor, authority, at)
     if lead.status in CLOSED:
         raise LeadClosed(refusal(lead, command))
     raise LeadError(refusal(lead, command))
@@ -346,6 +339,18 @@ def _correct(lead: Lead, command: CorrectOutcome, actor: str, at: datetime) -> C
         data={"corrects_event_id": command.corrected_event_id},
     )
     return Change(new, (event,))
+
+
+def _for_manager(
+    lead: Lead, command: Nudge | Reassign, actor: str, authority: Authority, at: datetime
+) -> Change:
+    """What the region's deciders may do to an accepted lead: nudge its rep, or reassign it."""
+    if isinstance(command, Nudge):
+        require_decider(lead, actor, authority, what="nudge the rep of")
+        require_current_round(lead, command)
+        return _record_only(lead, EventKind.NUDGED, actor, at, data={"rep_id": lead.rep_id})
+    require_decider(lead, actor, authority, what="reassign")
+    return _reassign(lead, command, actor, at)
 
 
 def _reassign(lead: Lead, command: Reassign, actor: str, at: datetime) -> Change:
