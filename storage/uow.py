@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain.lead_summary import CalendarBook
 from bot.services.ports import DuplicateLead
 from storage.db import Database
+from storage.definitions import SqlRulesRepository
 from storage.digests import SqlDigestRepository
 from storage.events import SqlActivityRepository, SqlEventRepository
 from storage.handoffs import SqlBatchRepository, SqlRoundRepository
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
         self.timers = SqlTimerRepository(session, postgres=postgres)
         self.passes = SqlPassRepository(session, postgres=postgres)
         self.digests = SqlDigestRepository(session, postgres=postgres)
+        self.rules = SqlRulesRepository(session)
 
     def __enter__(self) -> Self:
         self.session.begin()

@@ -13,6 +13,7 @@ from bot.domain.lead import LeadEvent
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
+from bot.services.ports_rules import RulesRepository
 from bot.services.records import (
     Cell,
     EventLine,
@@ -231,6 +232,8 @@ class UnitOfWork(Protocol):
     def passes(self) -> PassRepository: ...
     @property
     def digests(self) -> DigestRepository: ...
+    @property
+    def rules(self) -> RulesRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
