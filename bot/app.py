@@ -6,14 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
+from bot.crm.clients import open_crm
+from bot.crm.provider import CrmClient
 from bot.domain.definitions import DefinitionVersion, rules_of
 from bot.domain.lead_summary import CalendarBook
 from bot.domain.proposals import Teams
 from bot.services.intake_plan import Routing
 from bot.services.ports import LeadReader, ReportReader, SnapshotReader, StatusReader, UnitOfWork
-from bot.services.ports_rules import BacktestReader, RulesReader
 from bot.services.report import calendar_book
 from bot.services.rules import live_version
+from bot.services.rules_ports import BacktestReader, RulesReader
 from config.model import BatonConfig, load_config
 from config.settings import Settings
 from storage.backtest import SqlBacktestReader
@@ -40,6 +42,7 @@ class Baton:
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
     _calendars: tuple[BatonConfig, CalendarBook] | None = field(default=None, repr=False)
     _write_probe: WriteProbe | None = field(default=None, repr=False)
+    _crm: CrmClient | None = field(default=None, repr=False)
 
     def unit_of_work(self) -> UnitOfWork:
         """A new write transaction, with a repository per aggregate: the one every service uses."""
@@ -71,6 +74,18 @@ class Baton:
         if self._write_probe is None:
             self._write_probe = WriteProbe(self.database)
         return self._write_probe
+
+    @property
+    def crm(self) -> CrmClient | None:
+        """The configured CRM's client (None without a `crm:` section), opened once.
+
+        Raises SettingsError naming what the provider needs that is not set.
+        """
+        if self.config.crm is None:
+            return None
+        if self._crm is None:
+            self._crm = open_crm(self.settings, self.config.crm.rules(), clock=self.clock)
+        return self._crm
 
     def hold_scheduler_lock(self) -> SchedulerLock:
         """Take the right to run the scheduler; raises SchedulerBusy on a SQLite file in use."""

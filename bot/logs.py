@@ -22,6 +22,8 @@ QUIETER = {
     "alembic": logging.WARNING,
     "slack_bolt": logging.WARNING,
     "apscheduler": logging.WARNING,
+    # slack_sdk logs each failed call at ERROR; Baton logs it once itself, with what to do.
+    "slack_sdk": logging.CRITICAL,
 }
 
 

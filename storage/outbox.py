@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,8 +27,16 @@ class SqlOutbox(SqlSnapshotReader):
     def leads(self) -> LeadReader:
         return SqlLeadReader(self.database)
 
-    def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Claim due work for this process; a crashed claimant's lease runs out and others retry."""
+    def claim_due(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        kinds: Collection[WorkKind] | None = None,
+    ) -> list[OutboxItem]:
+        """Claim due work (of `kinds`, or any) for this process; a crashed claimant's lease
+        runs out and others retry."""
         with self.database.write_session() as session, session.begin():
             query = (
                 select(OutboxRow)
@@ -40,6 +48,8 @@ class SqlOutbox(SqlSnapshotReader):
                 .order_by(OutboxRow.available_at, OutboxRow.id)
                 .limit(limit)
             )
+            if kinds is not None:
+                query = query.where(OutboxRow.kind.in_(sorted(k.value for k in kinds)))
             if self.database.is_postgres:
                 query = query.with_for_update(skip_locked=True)
             rows = session.scalars(query).all()
@@ -127,12 +137,14 @@ class SqlOutbox(SqlSnapshotReader):
             pace.next_post_at = (pace.next_post_at if streaming else now) + spacing
             return None
 
-    def next_due_at(self) -> datetime | None:
-        """When the earliest undelivered work is due, so the worker can sleep until then."""
+    def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None:
+        """When the earliest undelivered work (of `kinds`) is due, so a worker can sleep."""
         with self.database.reading() as session:
             query = select(func.min(OutboxRow.available_at)).where(
                 OutboxRow.state.in_(("pending", "blocked"))
             )
+            if kinds is not None:
+                query = query.where(OutboxRow.kind.in_(sorted(k.value for k in kinds)))
             return session.scalar(query)
 
     def first_time(self, key: str, *, now: datetime) -> bool:

@@ -194,6 +194,7 @@ def summary_values(
         "last_event_id": summary.last_event_id,
         "definition_version": summary.definition_version,
         "came_back_at": summary.came_back_at,
+        "amount_source": summary.amount_source,
     }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.lead_summary import CalendarBook
 from bot.services.ports import DuplicateLead
+from storage.crm import SqlCrmRepository
 from storage.db import Database
 from storage.definitions import SqlRulesRepository
 from storage.digests import SqlDigestRepository
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
         self.passes = SqlPassRepository(session, postgres=postgres)
         self.digests = SqlDigestRepository(session, postgres=postgres)
         self.rules = SqlRulesRepository(session)
+        self.crm = SqlCrmRepository(session, postgres=postgres)
 
     def __enter__(self) -> Self:
         self.session.begin()

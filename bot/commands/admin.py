@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from bot.admin import check_slack
+from bot.admin import SlackUnusable, check_slack, check_token
 from bot.app import Baton, build_baton
 from bot.commands.common import EXIT_USAGE, Subcommands, command
 from bot.domain.definitions import file_check, rules_of
@@ -39,7 +39,13 @@ def config_check(settings: Settings, args: argparse.Namespace) -> int:
     if settings.slack_bot_token is None:
         print("Set SLACK_BOT_TOKEN to also check the users and channels in Slack.")
         return 0
-    problems = check_slack(config, web_client(baton))
+    client = web_client(baton)
+    try:
+        print(check_token(client, settings.slack_bot_token.get_secret_value()))
+        problems = check_slack(config, client)
+    except SlackUnusable as error:
+        print(f"baton: {error}", file=sys.stderr)
+        return EXIT_USAGE
     print(
         "\n".join(problems)
         if problems

@@ -8,6 +8,7 @@ import sys
 from bot.commands.common import CommandError, Subcommands, command, day, open_baton
 from bot.domain.periods import PeriodError, between
 from bot.domain.report import GroupBy
+from bot.domain.wording import counted
 from bot.report_output import as_csv, as_json, as_table
 from bot.services.report import ReportQuery, closed_loop_report, period_bounds
 from config.settings import Settings
@@ -42,7 +43,9 @@ def report_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.rebuild:
         with baton.database.engine.begin() as connection:
             count = rebuild_summaries(connection, calendars=baton.calendars)
-        print(f"Rebuilt the summaries of {count:,} leads from their events.", file=sys.stderr)
+        print(
+            f"Rebuilt the summaries of {counted(count, 'lead')} from their events.", file=sys.stderr
+        )
     query = ReportQuery(by=GroupBy(args.by), since=since, until=until)
     report = closed_loop_report(
         query, reader=baton.report_reader, config=baton.config, clock=baton.clock

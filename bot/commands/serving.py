@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from bot.app import Baton
 from bot.commands.common import CommandError, Subcommands, command, open_baton
 from bot.jobs.scheduler import Scheduler, SchedulerRefused, start_scheduler
-from bot.runtime import settle_for_serving, start_delivery
+from bot.runtime import settle_for_serving, start_crm_work, start_delivery
 from config.settings import Settings
 
 
@@ -57,9 +57,12 @@ def serving(settings: Settings) -> Iterator[Baton]:
     baton.live_definition()  # the config file's lead definition is version 1 if none is stored
     scheduler = scheduler_for(baton)
     deliverer = start_delivery(baton)
+    crm_work = start_crm_work(baton)
     try:
         yield baton
     finally:
+        if crm_work is not None:
+            crm_work.stop()
         deliverer.stop()
         scheduler.stop()
 

@@ -62,6 +62,21 @@ class LogOutcome:
 
 
 @dataclass(frozen=True)
+class RecordDeal:
+    """The CRM says where a deal of the lead stands: an opportunity, won or lost.
+
+    The deal's stage and amount are the truth for revenue; a rep's outcome may come before or
+    after it, and the lead is counted once either way.
+    """
+
+    outcome: Outcome  # OPPORTUNITY, WON or LOST
+    deal_id: str
+    stage: str
+    amount: Decimal | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
 class CorrectOutcome:
     """Withdraw an earlier outcome; the lead falls back to `status_after`."""
 
@@ -74,6 +89,21 @@ class CorrectOutcome:
 @dataclass(frozen=True)
 class RecordActivity:
     activity: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class RecordDetails:
+    """Contact details intake brought for a known lead: the empty ones filled, the rest kept."""
+
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordCampaignTouch:
+    """A known lead came again through a campaign or source; its first ones stay."""
+
+    campaign: str | None
+    source: str | None
 
 
 @dataclass(frozen=True)
@@ -95,8 +125,11 @@ Command = (
     | Return
     | Reroute
     | LogOutcome
+    | RecordDeal
     | CorrectOutcome
     | RecordActivity
+    | RecordDetails
+    | RecordCampaignTouch
     | LogTouch
     | FlagLeaked
 )

@@ -22,6 +22,9 @@ from bot.domain.commands import (
     LogTouch,
     Qualify,
     RecordActivity,
+    RecordCampaignTouch,
+    RecordDeal,
+    RecordDetails,
     Requeue,
     Reroute,
     Return,
@@ -91,6 +94,9 @@ __all__ = [
     "Outcome",
     "Qualify",
     "RecordActivity",
+    "RecordCampaignTouch",
+    "RecordDeal",
+    "RecordDetails",
     "Requeue",
     "Reroute",
     "Return",
@@ -124,12 +130,19 @@ def apply(
         case (status, LogOutcome()) if status in WORKING:
             require_worker(lead, actor, authority)
             return _log_outcome(lead, command, actor, at)
+        case (status, RecordDeal()) if status in WORKING | CLOSED and lead.rep_id:
+            return _record_deal(lead, command, actor, at)
         case (status, CorrectOutcome()) if status in WORKING | CLOSED and lead.rep_id:
             require_worker(lead, actor, authority)
             return _correct(lead, command, actor, at)
         case (status, RecordActivity()) if status is not LeadStatus.RECEIVED:
             activity: dict[str, Any] = {"activity": list(command.activity)}
             return _record_only(lead, EventKind.ACTIVITY, actor, at, data=activity)
+        case (status, RecordDetails()) if status is not LeadStatus.RECEIVED:
+            return _record_only(lead, EventKind.DETAILS, actor, at, data=dict(command.details))
+        case (status, RecordCampaignTouch()) if status is not LeadStatus.RECEIVED:
+            touch = {"campaign": command.campaign, "source": command.source}
+            return _record_only(lead, EventKind.CAMPAIGN_TOUCH, actor, at, data=touch)
         case (status, LogTouch()) if status in WORKING | CLOSED and lead.rep_id:
             require_marketing(actor, authority)
             data = {"reached": command.reached, "by": command.by or actor}
@@ -286,6 +299,33 @@ def _log_outcome(lead: Lead, command: LogOutcome, actor: str, at: datetime) -> C
         reason_code=command.outcome.value,
         amount=command.amount,
         notes=command.notes,
+        data=data,
+    )
+    return Change(new, (event,))
+
+
+def _record_deal(lead: Lead, command: RecordDeal, actor: str, at: datetime) -> Change:
+    """The CRM's deal: a worked lead moves forward to it; a won or lost one takes the CRM's
+    verdict; a returned lead keeps its status and the deal is only recorded."""
+    target = command.outcome.status
+    status = lead.status
+    if (status in WORKING and PROGRESS[target] >= PROGRESS[status]) or (
+        status in (LeadStatus.WON, LeadStatus.LOST) and target in CLOSED
+    ):
+        status = target
+    new = replace(lead, status=status)
+    data: dict[str, Any] = {"outcome": command.outcome.value, "source": "crm"}
+    data |= {"deal_id": command.deal_id, "stage": command.stage}
+    if command.currency:
+        data["currency"] = command.currency
+    event = event_of(
+        new,
+        EventKind.OUTCOME,
+        actor,
+        at,
+        status_before=lead.status,
+        reason_code=command.outcome.value,
+        amount=command.amount,
         data=data,
     )
     return Change(new, (event,))

@@ -28,6 +28,7 @@ from fractions import Fraction
 
 from bot.domain.lead import RETURN_REASON_LABELS, ReturnReason
 from bot.domain.lead_summary import Stage
+from bot.domain.wording import percent
 
 CENT = Decimal("0.01")
 MEDIAN = Fraction(1, 2)
@@ -407,7 +408,7 @@ class DominantReturn:
         else:
             label = self.reason.replace("_", " ")
         return (
-            f"{round(self.share * 100)} % of {group_label(self.by, self.group)} returns "
+            f"{percent(self.for_reason, self.returned)} % of {group_label(self.by, self.group)} returns "
             f"{period}: {label}"
         )
 

@@ -46,6 +46,17 @@ class Activity:
     detail: str | None
 
 
+def activity_kind(kind: str | None) -> str:
+    """An activity's type as people read it: `page_view` is a page view."""
+    return (kind or "activity").replace("_", " ").strip() or "activity"
+
+
+def activity_label(kind: str | None, detail: str | None) -> str:
+    """One activity item in words, the same in every message: "page view: visited pricing"."""
+    what = activity_kind(kind)
+    return f"{what}: {detail}" if detail else what
+
+
 @dataclass(frozen=True)
 class EventLine:
     """One event of a lead's history."""

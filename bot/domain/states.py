@@ -112,6 +112,8 @@ class EventKind(StrEnum):
     TOUCH = "touch"
     LEAKED = "leaked"
     SNOOZED = "snoozed"
+    DETAILS = "details"  # intake brought other contact details: filled in or kept apart
+    CAMPAIGN_TOUCH = "campaign_touch"  # a later intake or import named a campaign or source
 
 
 @dataclass(frozen=True)

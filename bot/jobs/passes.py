@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.app import Baton
 from bot.services import digest, timers
+from bot.services.dry_run import dry
 from bot.services.ports import StorageUnavailable
 from bot.services.timers import Job, PassResult
 
@@ -75,6 +76,20 @@ JOBS = {
 }
 
 
+def dry_run_job(baton: Baton, name: str, *, now: datetime | None = None) -> PassResult:
+    """What one pass of job `name` as of `now` would fire, and for whom: nothing is written."""
+    spec = JOBS[name]
+    bound = _bound(baton, spec)
+    bound["uow_factory"] = dry(bound["uow_factory"])
+    return spec.run(clock=baton.clock, as_of=now, **bound)
+
+
+def _bound(baton: Baton, spec: JobSpec) -> dict[str, Any]:
+    if spec.bind is not None:
+        return spec.bind(baton)
+    return {"uow_factory": baton.unit_of_work, "config": baton.config}
+
+
 def run_job(
     baton: Baton, name: str, *, now: datetime | None = None, next_run_at: datetime | None = None
 ) -> PassResult:
@@ -85,9 +100,7 @@ def run_job(
     """
     spec = JOBS[name]
     started = baton.clock.now()
-    bound: dict[str, Any] = {"uow_factory": baton.unit_of_work, "config": baton.config}
-    if spec.bind is not None:
-        bound = spec.bind(baton)
+    bound = _bound(baton, spec)
     try:
         result = spec.run(clock=baton.clock, as_of=now, **bound)
     except StorageUnavailable:

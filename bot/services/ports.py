@@ -3,17 +3,18 @@ readers, and the errors the store raises. The records they carry are in records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from bot.domain.lead import LeadEvent
+from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
-from bot.services.ports_rules import RulesRepository
+from bot.services.crm_ports import CrmRepository
 from bot.services.records import (
     Cell,
     EventLine,
@@ -32,6 +33,7 @@ from bot.services.records import (
     Work,
     WorkKind,
 )
+from bot.services.rules_ports import RulesRepository
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -104,6 +106,10 @@ class EventRepository(Protocol):
 
     def round_events(self, lead_id: int, round_no: int) -> list[EventLine]:
         """The round's outcomes, returns and corrections, oldest first."""
+        ...
+
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]:
+        """The campaign and source each lead came through last, of those with later touches."""
         ...
 
 
@@ -201,6 +207,12 @@ class PassRepository(Protocol):
 
     def catch_up(self, job: str, *, as_of: datetime) -> None: ...
 
+    def fires_from(self, job: str) -> datetime | None:
+        """Before when nothing of `job` fires (set on a first deploy over history), or None."""
+        ...
+
+    def start_from(self, job: str, *, at: datetime, now: datetime) -> None: ...
+
 
 class DigestRepository(Protocol):
     def sent(self, audience: str, week_start: date) -> bool: ...
@@ -234,6 +246,8 @@ class UnitOfWork(Protocol):
     def digests(self) -> DigestRepository: ...
     @property
     def rules(self) -> RulesRepository: ...
+    @property
+    def crm(self) -> CrmRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -378,8 +392,16 @@ class Outbox(SnapshotReader, Protocol):
     @property
     def leads(self) -> LeadReader: ...  # what an App Home lists, to refresh one
 
-    def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Claim due work for this process; a crashed claimant's lease runs out and others retry."""
+    def claim_due(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        kinds: Collection[WorkKind] | None = None,
+    ) -> list[OutboxItem]:
+        """Claim due work (of `kinds`, or any) for this process; a crashed claimant's lease
+        runs out and others retry."""
         ...
 
     def complete(
@@ -410,6 +432,6 @@ class Outbox(SnapshotReader, Protocol):
         """Take the channel's next posting slot: None when this post may go now, else when to retry."""
         ...
 
-    def next_due_at(self) -> datetime | None: ...
+    def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only
     def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None: ...

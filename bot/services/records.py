@@ -99,6 +99,25 @@ class WorkKind(StrEnum):
     # Weekly digests
     DIGEST_POST = "digest_post"
     DIGEST_CHART = "digest_chart"
+    # The CRM bridge: an event the CRM sent, to take in; Baton's decisions, to write back
+    CRM_EVENT = "crm_event"
+    CRM_ACCEPTED = "crm_accepted"
+    CRM_OUTCOME = "crm_outcome"
+    CRM_RETURNED = "crm_returned"
+    CRM_TASK = "crm_task"
+
+
+# Work the CRM worker delivers; the Slack worker delivers every other kind.
+CRM_WORK = frozenset(
+    {
+        WorkKind.CRM_EVENT,
+        WorkKind.CRM_ACCEPTED,
+        WorkKind.CRM_OUTCOME,
+        WorkKind.CRM_RETURNED,
+        WorkKind.CRM_TASK,
+    }
+)
+SLACK_WORK = frozenset(WorkKind) - CRM_WORK
 
 
 @dataclass(frozen=True)
@@ -239,6 +258,8 @@ class StoreStatus:
     backlog: dict[str, int]
     stuck: list[dict[str, Any]]
     job_runs: list[JobRun]
+    crm_backlog: dict[str, int] = field(default_factory=dict)  # the CRM's work, by state
+    crm_stuck: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -19,7 +19,7 @@ from bot.domain.proposals import (
     propose,
 )
 from bot.services.ports import UnitOfWork
-from bot.services.ports_rules import BacktestReader, RulesReader, RulesRepository
+from bot.services.rules_ports import BacktestReader, RulesReader, RulesRepository
 
 
 def live_version(

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.domain.lead import FollowUpMethod, LeadStatus, ReturnReason
+from bot.domain.snapshots import activity_kind
+from bot.domain.wording import counted
 from bot.slack import blockkit as kit
 from bot.slack import text as t
 from bot.slack.blockkit import NOTE, SECTION, Message, Modal
@@ -48,7 +50,7 @@ def batch_summary(
     label: str, region: str | None, count: int, short_ids: Sequence[str], mention: str | None
 ) -> Message:
     """One message for a batch of leads; their cards go in its thread."""
-    leads = "1 lead" if count == 1 else f"{count} leads"
+    leads = counted(count, "lead")
     where = kit.one(region or TRIAGE)
     head = f"📦 {kit.one(label)}: {leads} for {where} — each card is in this thread"
     ids = ", ".join(kit.one(i, 20) for i in short_ids[:BATCH_IDS_SHOWN])
@@ -303,7 +305,7 @@ def _activity_line(item: str | Activity, tz: str) -> str:
 
 def _activity_what(item: Activity) -> str:
     kind, _, detail = item
-    what = kit.one(kind.replace("_", " "), 100) if kind else "activity"
+    what = kit.one(activity_kind(kind), 100)
     return f"{what}: {kit.one(detail)}" if detail else what
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.domain.lead import Outcome, ReturnReason
+from bot.domain.wording import counted
 from bot.services.desk import Desk
 from bot.services.outcomes import Logged, OutcomeForm, Undone
 from bot.services.records import EventLine, LeadDetail, LeadLine
@@ -20,7 +21,7 @@ from bot.slack.blockkit import NOTE, Message, Modal
 from bot.slack.blocks import TRIAGE, headline_md
 from bot.slack.ids import ActionId, OutcomeRef
 from bot.slack.lead_command import REASONS
-from bot.slack.lines import format_amount, lead_line, line_head, waiting_line
+from bot.slack.lines import format_amount, lead_line, line_head, merge_said, waiting_line
 from bot.slack.views import LeadView, OutcomeNote
 from config.model import SLA, LeadDefinition
 
@@ -176,7 +177,9 @@ def find_message(text: str, lines: Sequence[LeadLine]) -> Message:
     for line in lines:
         owner = f" · {kit.who(line.rep_id)}" if line.rep_id else ""
         rows.append(f"{line_head(line)} · {kit.one(line.status)}{owner}")
-    return kit.message(f"{len(lines)} leads match", [kit.section(head), *map(kit.section, rows)])
+    return kit.message(
+        f"{counted(len(lines), 'lead')} match", [kit.section(head), *map(kit.section, rows)]
+    )
 
 
 def logged_message(logged: Logged, *, currency: str) -> Message:
@@ -313,6 +316,8 @@ def _history_line(event: EventLine, tz: str, currency: str) -> str:
             what = "active again"
         case "touch":
             what = f"{who} logged a customer-service touch"
+        case "details" | "campaign_touch":
+            what = kit.one(merge_said(event.kind, event.data), NOTE // 2)
         case "leaked":
             what = "flagged as leaked"
         case _:

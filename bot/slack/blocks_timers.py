@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.timers import TimerKind
+from bot.domain.wording import counted
 from bot.slack import blockkit as kit
 from bot.slack import text as t
 from bot.slack.blockkit import MAX_BLOCKS, NOTE, Message, Modal
@@ -63,7 +64,7 @@ def reminder_dm(items: Sequence[TimerItem], *, hours: Hours) -> Message:
 
 def escalation_post(items: Sequence[TimerItem], *, mention: Sequence[str], hours: Hours) -> Message:
     """For a region's channel: the backup is called in on leads waiting too long, and may decide."""
-    leads = "1 lead" if len(items) == 1 else f"{len(items)} leads"
+    leads = counted(len(items), "lead")
     who = " ".join(kit.who(user) for user in mention) or "Deciders:"
     head = (
         f"🚨 {who} no decision on {leads} after {hours.escalation} working hours — you can decide:"

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.domain.digest import RegionDigest, digest_from_json
+from bot.domain.lead import EventKind
 from bot.domain.snapshots import EventLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
 from bot.services import desk
@@ -24,6 +25,7 @@ from bot.slack import blocks, blocks_rep, blocks_report, charts, home
 from bot.slack import blocks_timers as bt
 from bot.slack import text as t
 from bot.slack.blockkit import Message
+from bot.slack.lines import activity_of, merge_said
 from bot.slack.views import (
     LeadView,
     TimerItem,
@@ -134,9 +136,10 @@ def _note(view: LeadView, event: EventLine | None, *, currency: str) -> Message:
             return blocks.rerouted_note(view)
         case "outcome" | "correction" if event is not None:
             return blocks_rep.outcome_note(view, outcome_note_of(event), currency=currency)
+    if event is not None and event.kind in (EventKind.DETAILS, EventKind.CAMPAIGN_TOUCH):
+        return blocks.activity_note(view, [merge_said(event.kind, event.data)])
     activity = event.data.get("activity", []) if event else []
-    lines = [" · ".join(str(a.get(k)) for k in ("type", "detail") if a.get(k)) for a in activity]
-    return blocks.activity_note(view, lines)
+    return blocks.activity_note(view, [activity_of(item) for item in activity])
 
 
 def _rep_dm(c: Composer, item: OutboxItem) -> Composed:
