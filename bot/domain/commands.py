@@ -17,6 +17,7 @@ class Qualify:
     sales_ready: bool
     reason: str
     region: str | None
+    version: int | None = None  # the lead definition's version that decided; None: before versions
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from bot.domain.commands import (
     Reroute,
     Return,
 )
+from bot.domain.definitions import DEFINITION_VERSION
 from bot.domain.refusals import (
     AlreadyDecided,
     LeadClosed,
@@ -164,6 +165,12 @@ def _qualify(lead: Lead, command: Qualify, actor: str, at: datetime) -> Change:
         new = _next_round(lead, command.region)
     else:
         new = replace(lead, status=LeadStatus.NURTURE, region=command.region)
+    # The version that decided, on the lead and in the qualification's event (not the
+    # handoff's): the report and the backtest read it from there.
+    data = None
+    if command.version is not None:
+        new = replace(new, definition_version=command.version)
+        data = {DEFINITION_VERSION: command.version}
     kinds: tuple[EventKind, ...]
     if lead.status is LeadStatus.RECEIVED:
         kinds = (EventKind.RECEIVED,)
@@ -180,6 +187,7 @@ def _qualify(lead: Lead, command: Qualify, actor: str, at: datetime) -> Change:
             status_before=lead.status,
             reason_code=verdict,
             notes=command.reason,
+            data=data if kind is not EventKind.HANDOFF_STARTED else None,
         )
         for kind in kinds
     )

@@ -134,6 +134,7 @@ class Lead:
     feedback_due_at: datetime | None = None
     next_step_at: datetime | None = None
     leaked_at: datetime | None = None
+    definition_version: int | None = None  # the lead definition's version that last qualified it
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from bot.services.records import (
     Work,
     WorkKind,
 )
+from bot.services.rules_ports import RulesRepository
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -243,6 +244,8 @@ class UnitOfWork(Protocol):
     def passes(self) -> PassRepository: ...
     @property
     def digests(self) -> DigestRepository: ...
+    @property
+    def rules(self) -> RulesRepository: ...
     @property
     def crm(self) -> CrmRepository: ...
 

@@ -268,3 +268,13 @@ class StoreStatus:
 
 def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
+
+
+@dataclass(frozen=True)
+class ProposalPost:
+    """One copy of a proposal in Slack: for the marketing channel, or a region's manager."""
+
+    audience: str
+    channel: str
+    message_ts: str
+    posted_at: datetime
