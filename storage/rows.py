@@ -95,6 +95,8 @@ class HandoffRoundRow(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     channel: Mapped[str | None] = mapped_column(String(40))
     message_ts: Mapped[str | None] = mapped_column(String(40))
+    # The card's permalink, taken once after it is posted, for messages that name the lead.
+    permalink: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (UniqueConstraint("lead_id", "round_no"),)
 

@@ -22,6 +22,7 @@ SCOPES_BY_METHOD: dict[str, frozenset[str]] = {
     "chat.update": frozenset({"chat:write"}),
     "chat.postEphemeral": frozenset({"chat:write"}),
     "chat.delete": frozenset({"chat:write"}),
+    "chat.getPermalink": frozenset(),  # Slack: "Requires scope: none"
     "views.open": frozenset(),
     "views.push": frozenset(),
     "views.update": frozenset(),

@@ -55,6 +55,7 @@ def socket(settings: Settings, args: argparse.Namespace) -> int:
 def serving(settings: Settings) -> Iterator[Baton]:
     """Baton with its scheduled jobs and outbox worker running, for as long as it serves."""
     baton = open_baton(settings, create_embedded=True, wait=True)
+    baton.live_definition()  # the config file's lead definition is version 1 if none is stored
     scheduler = scheduler_for(baton)
     deliverer = start_delivery(baton)
     crm_work = start_crm_work(baton)

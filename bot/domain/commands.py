@@ -17,6 +17,7 @@ class Qualify:
     sales_ready: bool
     reason: str
     region: str | None
+    version: int | None = None  # the lead definition's version that decided; None: before versions
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,21 @@ class LogTouch:
 
 
 @dataclass(frozen=True)
+class Nudge:
+    """A manager asks the lead's rep for the feedback that is due."""
+
+    handoff_round: int | None = None
+
+
+@dataclass(frozen=True)
+class Reassign:
+    """A manager moves an accepted lead to another rep; its due dates and timers stay."""
+
+    rep_id: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class FlagLeaked:
     leakage_days: int
 
@@ -131,4 +147,6 @@ Command = (
     | RecordCampaignTouch
     | LogTouch
     | FlagLeaked
+    | Nudge
+    | Reassign
 )

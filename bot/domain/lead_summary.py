@@ -224,6 +224,8 @@ class _Reading:
                 self.contact(fact)
                 if Stage.LEAKED in self.stages:
                     self.stages |= Stage.RESCUED
+            case EventKind.REASSIGNED:
+                self.rep_id = (fact.data or {}).get("rep_id") or self.rep_id
             case EventKind.LEAKED:
                 self.stages |= Stage.LEAKED
                 self.leaked_at = self.leaked_at or fact.at

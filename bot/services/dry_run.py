@@ -22,6 +22,7 @@ from bot.services.ports import (
     UnitOfWork,
 )
 from bot.services.records import Work
+from bot.services.rules_ports import RulesRepository
 
 
 class KeptWork:
@@ -83,6 +84,10 @@ class DryUnitOfWork:
     @property
     def crm(self) -> CrmRepository:
         return self.real.crm
+
+    @property
+    def rules(self) -> RulesRepository:
+        return self.real.rules
 
     def __enter__(self) -> Self:
         self.real.__enter__()

@@ -33,6 +33,7 @@ from bot.services.records import (
     Work,
     WorkKind,
 )
+from bot.services.rules_ports import RulesRepository
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -244,6 +245,8 @@ class UnitOfWork(Protocol):
     @property
     def digests(self) -> DigestRepository: ...
     @property
+    def rules(self) -> RulesRepository: ...
+    @property
     def crm(self) -> CrmRepository: ...
 
     def __enter__(self) -> Self: ...
@@ -409,8 +412,10 @@ class Outbox(SnapshotReader, Protocol):
         channel: str | None,
         ts: str | None,
         homes: Sequence[str] = (),
+        permalink: str | None = None,
     ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step."""
+        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
+        a posted handoff card queues the taking of its permalink, which is stored once taken."""
         ...
 
     def retry_later(
