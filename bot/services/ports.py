@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from bot.domain.attribution import Attribution
 from bot.domain.lead import LeadEvent
 from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
@@ -279,8 +280,13 @@ class ReportReader(Protocol):
         until: datetime | None,
         regions: Regions,
         stamped: bool = False,
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
-        """The cohort's leads added up by group and alike; `stamped`: apart by their stamps too."""
+        """The cohort's leads added up by group and alike; `stamped`: apart by their stamps too.
+
+        Under campaign influence (ANY) a cell names no campaign: `campaign_counts` tells
+        which campaigns each group's leads touched.
+        """
         ...
 
     def stamps(self) -> set[str]: ...
@@ -292,8 +298,17 @@ class ReportReader(Protocol):
         until: datetime | None,
         regions: Regions,
         stamps: Sequence[str],
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Unmeasured]: ...
-    def campaign_sizes(self) -> dict[str, int]: ...
+    def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]: ...
+    def campaign_counts(
+        self,
+        *,
+        by: GroupBy | None,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+    ) -> dict[str | None, dict[str | None, int]]: ...
     def overdue_feedback(self, *, regions: Regions, now: datetime) -> int: ...
     def leaked_between(
         self, *, regions: Regions, since: datetime | None, until: datetime | None

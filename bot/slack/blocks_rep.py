@@ -60,7 +60,7 @@ def help_message() -> Message:
         "`/lead undo L-7K3Q9` — withdraw your last outcome (within a day)",
         "`/lead return L-7K3Q9 REASON [notes]` — give a lead back to marketing",
         "`/lead rules` — the lead definition and SLAs both teams agreed",
-        "`/lead report [region] [period]` — the closed-loop numbers, e.g. "
+        "`/lead report [region] [period] [first|last|any]` — the closed-loop numbers, e.g. "
         "`/lead report emea last-month` (managers: their region; marketing: all)",
     ]
     outcomes = ", ".join(f"`{o.value}`" for o in Outcome)

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import storage.rows
-from storage.summaries import rebuild_summaries
 
 revision = "0007"
 down_revision = "0006"
@@ -91,13 +90,10 @@ def upgrade() -> None:
             sa.Column("came_back_at", storage.rows.UtcDateTime(timezone=True), nullable=True)
         )
     connection = op.get_bind()
-    if connection.execute(_UNSUMMARISED).first() is not None:
-        # Leads stored before 0004 have no summary yet; their speeds are measured in the region
-        # calendars the first time a report needs them (a migration does not read the config).
-        rebuild_summaries(connection, calendars=None)
-    else:
+    if connection.execute(_UNSUMMARISED).first() is None:
         # No version qualified the leads stored before, but their events tell which came
-        # back; the speeds already measured are kept.
+        # back; the speeds already measured are kept. (Leads stored before 0004 have no
+        # summary yet: 0011, which changes the summaries' columns last, writes them.)
         connection.execute(_CAME_BACK)
 
 
