@@ -8,7 +8,7 @@ from functools import partial
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
-from bot.services import desk, handoff, lead_views, outcomes, snooze, touch
+from bot.services import desk, handoff, lead_views, outcomes, reassign, snooze, touch
 from bot.services.report import closed_loop_report
 from bot.services.snooze import SnoozeForm
 from bot.slack import blocks_timers
@@ -16,10 +16,24 @@ from bot.slack.answers import answer_error
 from bot.slack.blockkit import Modal
 from bot.slack.bolt import new_bolt
 from bot.slack.views import LeadView, lead_view, timer_item
-from handlers import slack_commands, slack_decisions, slack_home, slack_outcomes, slack_timers
+from handlers import (
+    slack_commands,
+    slack_decisions,
+    slack_home,
+    slack_outcomes,
+    slack_reassign,
+    slack_timers,
+)
 from handlers.slack_services import SlackServices
 
-SURFACES = (slack_decisions, slack_outcomes, slack_commands, slack_home, slack_timers)
+SURFACES = (
+    slack_decisions,
+    slack_outcomes,
+    slack_commands,
+    slack_home,
+    slack_timers,
+    slack_reassign,
+)
 
 
 def build_bolt(baton: Baton) -> AsyncApp:
@@ -60,6 +74,9 @@ def slack_services(baton: Baton) -> SlackServices:
         ),
         touch_form=partial(touch.touch_form, uow_factory=uow, config=config, clock=clock),
         log_touch=partial(touch.log_touch, uow_factory=uow, config=config, clock=clock),
+        reassign_form=partial(reassign.reassign_form, uow_factory=uow, config=config, clock=clock),
+        reassign_lead=partial(reassign.reassign_lead, uow_factory=uow, config=config, clock=clock),
+        nudge_rep=partial(reassign.nudge_rep, uow_factory=uow, config=config, clock=clock),
     )
 
 

@@ -18,7 +18,7 @@ from bot.services.ports import StorageUnavailable
 from bot.slack.acks import carry_on
 from bot.slack.bolt import PooledWebClient
 from bot.slack.early_ack import SlackSignature, acked_first, bolt_request, lower_case_headers
-from handlers import health, intake, report
+from handlers import crm_webhook, health, intake, report
 
 
 def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
@@ -37,6 +37,7 @@ def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     intake.register(router, baton)
     health.register(router, baton)
     report.register(router, baton)
+    crm_webhook.register(router, baton)
     app.include_router(router)
     app.add_exception_handler(StorageUnavailable, _storage_unavailable)
     # FastAPI's documented way to extend the schema is to replace this method.

@@ -271,6 +271,35 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 
 def load_config(path: Path) -> BatonConfig:
     """Read and validate the config file, raising ConfigError with every problem found."""
+    data = _read_mapping(path, "currency and regions")
+    try:
+        return BatonConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(
+            [f"{path}: {_field_path(e['loc'])}: {_reason(e)}" for e in error.errors()]
+        ) from None
+
+
+def load_lead_definition(path: Path) -> LeadDefinition:
+    """Read a proposed lead definition: the `lead_definition:` section of a YAML file,
+    written as in the config file (other sections, if any, are not read)."""
+    data = _read_mapping(path, "lead_definition")
+    if "lead_definition" not in data:
+        raise ConfigError(
+            [f"{path}: no lead_definition section: write the rules under `lead_definition:`"]
+        )
+    try:
+        return LeadDefinition.model_validate(data["lead_definition"])
+    except ValidationError as error:
+        raise ConfigError(
+            [
+                f"{path}: {_field_path(('lead_definition', *e['loc']))}: {_reason(e)}"
+                for e in error.errors()
+            ]
+        ) from None
+
+
+def _read_mapping(path: Path, keys: str) -> dict[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -284,13 +313,8 @@ def load_config(path: Path) -> BatonConfig:
     if data is None:
         raise ConfigError([f"{path}: the file is empty"])
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: expected a mapping of keys such as currency and regions"])
-    try:
-        return BatonConfig.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(
-            [f"{path}: {_field_path(e['loc'])}: {_reason(e)}" for e in error.errors()]
-        ) from None
+        raise ConfigError([f"{path}: expected a mapping of keys such as {keys}"])
+    return data
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:

@@ -54,3 +54,15 @@ class _StatusCollector:
         for name, count in sorted(status["slack"]["backlog"].items()):
             outbox.add_metric([name], count)
         yield outbox
+        crm = status.get("crm", {})
+        backlog = GaugeMetricFamily(
+            "baton_crm_backlog", "Undelivered CRM work (events in, writes out)", labels=["state"]
+        )
+        for state in ("pending", "blocked"):
+            backlog.add_metric([state], crm.get("backlog", {}).get(state, 0))
+        yield backlog
+        errors = GaugeMetricFamily(
+            "baton_crm_errors", "Undelivered CRM work that failed at least once"
+        )
+        errors.add_metric([], len(crm.get("stuck", [])))
+        yield errors

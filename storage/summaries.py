@@ -207,6 +207,7 @@ def summary_values(
         "came_back_at": summary.came_back_at,
         "last_campaign": summary.last_campaign,
         "last_source": summary.last_source,
+        "amount_source": summary.amount_source,
     }
 
 

@@ -17,6 +17,7 @@ class Qualify:
     sales_ready: bool
     reason: str
     region: str | None
+    version: int | None = None  # the lead definition's version that decided; None: before versions
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,21 @@ class LogOutcome:
 
 
 @dataclass(frozen=True)
+class RecordDeal:
+    """The CRM says where a deal of the lead stands: an opportunity, won or lost.
+
+    The deal's stage and amount are the truth for revenue; a rep's outcome may come before or
+    after it, and the lead is counted once either way.
+    """
+
+    outcome: Outcome  # OPPORTUNITY, WON or LOST
+    deal_id: str
+    stage: str
+    amount: Decimal | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
 class CorrectOutcome:
     """Withdraw an earlier outcome; the lead falls back to `status_after`."""
 
@@ -98,6 +114,21 @@ class LogTouch:
 
 
 @dataclass(frozen=True)
+class Nudge:
+    """A manager asks the lead's rep for the feedback that is due."""
+
+    handoff_round: int | None = None
+
+
+@dataclass(frozen=True)
+class Reassign:
+    """A manager moves an accepted lead to another rep; its due dates and timers stay."""
+
+    rep_id: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class FlagLeaked:
     leakage_days: int
 
@@ -109,10 +140,13 @@ Command = (
     | Return
     | Reroute
     | LogOutcome
+    | RecordDeal
     | CorrectOutcome
     | RecordActivity
     | RecordDetails
     | RecordCampaignTouch
     | LogTouch
     | FlagLeaked
+    | Nudge
+    | Reassign
 )

@@ -39,8 +39,12 @@ from bot.services.records import StoredLead
 
 @dataclass
 class Routing:
+    """How intake places leads: the lead definition (the live version's rules, recorded by
+    its number on each lead it qualifies) and the regions in matching order."""
+
     definition: LeadDefinition
     regions: Sequence[RoutableRegion]
+    version: int | None = None  # None: a definition that is no version (a dry run's config)
     _routes: dict[tuple[Any, ...], Route] = field(default_factory=dict, repr=False)
 
     def route(self, facts: dict[str, Any]) -> Route:
@@ -110,7 +114,12 @@ def plan_lead(lead_in: LeadIn, *, now: datetime, routing: Routing) -> PlannedLea
         campaign=lead_in.campaign,
         source=lead_in.source,
     )
-    command = Qualify(sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region)
+    command = Qualify(
+        sales_ready=verdict.sales_ready,
+        reason=verdict.reason,
+        region=where.region,
+        version=routing.version,
+    )
     change = apply(lead, command, actor=INTAKE, authority=Authority(), at=now)
     reasons = {"qualification": verdict.reason, "route": where.reason}
     return PlannedLead(facts, reasons, change, _activity_of(lead_in))
@@ -210,7 +219,10 @@ def plan_merge(
         where = routing.route(merge.facts)
         if verdict.sales_ready or new_activity or merge.changed:
             qualified = Qualify(
-                sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region
+                sales_ready=verdict.sales_ready,
+                reason=verdict.reason,
+                region=where.region,
+                version=routing.version,
             )
             change = apply(lead, qualified, actor=INTAKE, authority=Authority(), at=now)
             lead, events = change.lead, list(change.events)

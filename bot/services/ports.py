@@ -3,7 +3,7 @@ readers, and the errors the store raises. The records they carry are in records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -15,6 +15,7 @@ from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
+from bot.services.crm_ports import CrmRepository
 from bot.services.records import (
     Cell,
     EventLine,
@@ -33,6 +34,7 @@ from bot.services.records import (
     Work,
     WorkKind,
 )
+from bot.services.rules_ports import RulesRepository
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -107,9 +109,8 @@ class EventRepository(Protocol):
         """The round's outcomes, returns and corrections, oldest first."""
         ...
 
-    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]:
-        """The campaign and source each lead came through last, of those with later touches."""
-        ...
+    # The campaign and source each lead came through last, of those with later touches.
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...
 
 
 class ActivityRepository(Protocol):
@@ -243,6 +244,10 @@ class UnitOfWork(Protocol):
     def passes(self) -> PassRepository: ...
     @property
     def digests(self) -> DigestRepository: ...
+    @property
+    def rules(self) -> RulesRepository: ...
+    @property
+    def crm(self) -> CrmRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -282,11 +287,8 @@ class ReportReader(Protocol):
         stamped: bool = False,
         attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
-        """The cohort's leads added up by group and alike; `stamped`: apart by their stamps too.
-
-        Under campaign influence (ANY) a cell names no campaign: `campaign_counts` tells
-        which campaigns each group's leads touched.
-        """
+        """The cohort's leads added up by group and alike (by ANY naming no campaign: see
+        campaign_counts); `stamped`: apart by their stamps too."""
         ...
 
     def stamps(self) -> set[str]: ...
@@ -401,8 +403,16 @@ class Outbox(SnapshotReader, Protocol):
     @property
     def leads(self) -> LeadReader: ...  # what an App Home lists, to refresh one
 
-    def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Claim due work for this process; a crashed claimant's lease runs out and others retry."""
+    def claim_due(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        kinds: Collection[WorkKind] | None = None,
+    ) -> list[OutboxItem]:
+        """Claim due work (of `kinds`, or any) for this process; a crashed claimant's lease
+        runs out and others retry."""
         ...
 
     def complete(
@@ -413,8 +423,10 @@ class Outbox(SnapshotReader, Protocol):
         channel: str | None,
         ts: str | None,
         homes: Sequence[str] = (),
+        permalink: str | None = None,
     ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step."""
+        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
+        a posted handoff card queues the taking of its permalink, which is stored once taken."""
         ...
 
     def retry_later(
@@ -433,6 +445,6 @@ class Outbox(SnapshotReader, Protocol):
         """Take the channel's next posting slot: None when this post may go now, else when to retry."""
         ...
 
-    def next_due_at(self) -> datetime | None: ...
+    def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only
     def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None: ...

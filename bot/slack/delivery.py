@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
 from bot.services.ports import Outbox, StorageUnavailable
-from bot.services.records import OutboxItem, WorkKind
+from bot.services.records import SLACK_WORK, OutboxItem, WorkKind
 from bot.slack.compose import UPLOAD, Composer, SlackCall, Wait
 from config.model import BatonConfig
 
@@ -67,7 +67,9 @@ class Deliverer:
 
     def run_once(self) -> int:
         """Deliver what is due now; return how many items were tried."""
-        items = self.outbox.claim_due(now=self.clock.now(), limit=self.batch_size, lease=LEASE)
+        items = self.outbox.claim_due(
+            now=self.clock.now(), limit=self.batch_size, lease=LEASE, kinds=SLACK_WORK
+        )
         list(self.pool.map(self._deliver_logged, items))
         return len(items)
 
@@ -97,7 +99,7 @@ class Deliverer:
     def _idle_wait(self, longest: float) -> float:
         """Sleep until the earliest work is due (a paced post, a retry), at most `longest`."""
         try:
-            due = self.outbox.next_due_at()
+            due = self.outbox.next_due_at(SLACK_WORK)
         except Exception:
             return longest
         if due is None:
@@ -164,7 +166,12 @@ class Deliverer:
             )
             return
         self.outbox.complete(
-            item, now=now, channel=answer.get("channel"), ts=answer.get("ts"), homes=call.homes
+            item,
+            now=now,
+            channel=answer.get("channel"),
+            ts=answer.get("ts"),
+            homes=call.homes,
+            permalink=answer.get("permalink"),
         )
         if call.homes:
             self.wake.set()

@@ -55,6 +55,13 @@ class ActionId(StrEnum):
     TOUCH_REACHED_INPUT = "touch_reached_input"
     TOUCH_NOTES_BLOCK = "touch_notes_block"
     TOUCH_NOTES_INPUT = "touch_notes_input"
+    NUDGE = "lead_nudge"
+    REASSIGN = "lead_reassign"
+    REASSIGN_MODAL = "reassign_modal"
+    REASSIGN_REP_BLOCK = "reassign_rep_block"
+    REASSIGN_REP_INPUT = "reassign_rep_input"
+    REASSIGN_NOTE_BLOCK = "reassign_note_block"
+    REASSIGN_NOTE_INPUT = "reassign_note_input"
 
 
 class LeadRef(BaseModel):

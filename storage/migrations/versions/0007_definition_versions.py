@@ -90,10 +90,13 @@ def upgrade() -> None:
             sa.Column("came_back_at", storage.rows.UtcDateTime(timezone=True), nullable=True)
         )
     connection = op.get_bind()
-    if connection.execute(_UNSUMMARISED).first() is None:
+    if connection.execute(_UNSUMMARISED).first() is not None:
+        # Leads stored before 0004 have no summary yet: 0011 summarises them, with every
+        # column a summary has by then.
+        return
+    else:
         # No version qualified the leads stored before, but their events tell which came
-        # back; the speeds already measured are kept. (Leads stored before 0004 have no
-        # summary yet: 0011, which changes the summaries' columns last, writes them.)
+        # back; the speeds already measured are kept.
         connection.execute(_CAME_BACK)
 
 
