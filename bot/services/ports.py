@@ -15,7 +15,7 @@ from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
-from bot.services.crm_ports import CrmRepository
+from bot.services.crm_ports import CrmRepository, CrmWonReader
 from bot.services.records import (
     Cell,
     EventLine,
@@ -276,7 +276,7 @@ class LeadReader(Protocol):
     def leads_given(self, rep_id: str, *, since: datetime) -> int: ...
 
 
-class ReportReader(Protocol):
+class ReportReader(CrmWonReader, Protocol):
     def cells(
         self,
         *,
@@ -303,6 +303,7 @@ class ReportReader(Protocol):
         attribution: Attribution = Attribution.FIRST,
     ) -> list[Unmeasured]: ...
     def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]: ...
+
     def campaign_counts(
         self,
         *,
@@ -411,8 +412,7 @@ class Outbox(SnapshotReader, Protocol):
         lease: timedelta,
         kinds: Collection[WorkKind] | None = None,
     ) -> list[OutboxItem]:
-        """Claim due work (of `kinds`, or any) for this process; a crashed claimant's lease
-        runs out and others retry."""
+        """Claim due work (of `kinds`, or any); a crashed claimant's lease runs out, others retry."""
         ...
 
     def complete(
