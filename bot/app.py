@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
 from bot.domain.lead_summary import CalendarBook
+from bot.services.delivery_state import DeliveryState
 from bot.services.intake_plan import Routing
 from bot.services.ports import LeadReader, ReportReader, SnapshotReader, StatusReader, UnitOfWork
 from bot.services.report import calendar_book
@@ -32,6 +33,8 @@ class Baton:
     database: Database
     clock: Clock = field(default_factory=SystemClock)
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+    # Whether this process delivers to Slack now: its worker, the token events and /healthz.
+    delivery: DeliveryState = field(default_factory=DeliveryState)
     _calendars: tuple[BatonConfig, CalendarBook] | None = field(default=None, repr=False)
     _write_probe: WriteProbe | None = field(default=None, repr=False)
 

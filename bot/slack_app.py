@@ -13,13 +13,28 @@ from bot.services.report import closed_loop_report
 from bot.services.snooze import SnoozeForm
 from bot.slack import blocks_timers
 from bot.slack.answers import answer_error
+from bot.slack.attention import pause_delivery
 from bot.slack.blockkit import Modal
 from bot.slack.bolt import new_bolt
 from bot.slack.views import LeadView, lead_view, timer_item
-from handlers import slack_commands, slack_decisions, slack_home, slack_outcomes, slack_timers
+from handlers import (
+    slack_commands,
+    slack_decisions,
+    slack_home,
+    slack_outcomes,
+    slack_timers,
+    slack_token_events,
+)
 from handlers.slack_services import SlackServices
 
-SURFACES = (slack_decisions, slack_outcomes, slack_commands, slack_home, slack_timers)
+SURFACES = (
+    slack_decisions,
+    slack_outcomes,
+    slack_commands,
+    slack_home,
+    slack_timers,
+    slack_token_events,
+)
 
 
 def build_bolt(baton: Baton) -> AsyncApp:
@@ -60,7 +75,13 @@ def slack_services(baton: Baton) -> SlackServices:
         ),
         touch_form=partial(touch.touch_form, uow_factory=uow, config=config, clock=clock),
         log_touch=partial(touch.log_touch, uow_factory=uow, config=config, clock=clock),
+        token_gone=partial(token_gone, baton),
     )
+
+
+def token_gone(baton: Baton, reason: str, code: str) -> None:
+    """Pause Slack delivery until the token works again: Slack said it is gone."""
+    pause_delivery(baton.delivery, reason=reason, code=code, at=baton.clock.now())
 
 
 def current_view(baton: Baton, lead_id: int) -> LeadView:

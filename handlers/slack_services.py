@@ -64,3 +64,5 @@ class SlackServices:
     touch_form: Callable[[str, str], int]
     # (short_id, *, actor, by, reached, notes, request_key)
     log_touch: Callable[..., Touched]
+    # (why, Slack's error code): Slack said the token is gone; delivery pauses until it works
+    token_gone: Callable[[str, str], None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -30,6 +31,7 @@ class SqlStatusReader:
                     backlog=outbox_backlog(session),
                     stuck=stuck_work(session, limit=stuck_limit),
                     job_runs=job_runs(session),
+                    oldest_waiting=oldest_waiting(session),
                 )
         except SQLAlchemyError as error:
             # A store that answers but not as expected (no tables yet, say) cannot be read.
@@ -48,6 +50,12 @@ def outbox_backlog(session: Session) -> dict[str, int]:
         .group_by(OutboxRow.state)
     )
     return {state: count for state, count in rows}
+
+
+def oldest_waiting(session: Session) -> datetime | None:
+    """When the oldest undelivered Slack work was queued."""
+    query = select(func.min(OutboxRow.created_at)).where(OutboxRow.state.in_(UNDELIVERED))
+    return session.scalar(query)
 
 
 def stuck_work(session: Session, *, limit: int) -> list[dict[str, Any]]:

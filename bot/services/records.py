@@ -239,6 +239,7 @@ class StoreStatus:
     backlog: dict[str, int]
     stuck: list[dict[str, Any]]
     job_runs: list[JobRun]
+    oldest_waiting: datetime | None = None  # when the oldest undelivered work was queued
 
 
 def _iso(at: datetime | None) -> str | None:
