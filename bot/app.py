@@ -14,7 +14,7 @@ from bot.domain.proposals import Teams
 from bot.services.intake_plan import Routing
 from bot.services.ports import LeadReader, ReportReader, SnapshotReader, StatusReader, UnitOfWork
 from bot.services.report import calendar_book
-from bot.services.rules import live_version
+from bot.services.rules import live_version, teams_of
 from bot.services.rules_ports import BacktestReader, RulesReader
 from config.model import BatonConfig, load_config
 from config.settings import Settings
@@ -128,13 +128,7 @@ class Baton:
     @property
     def teams(self) -> Teams:
         """Who approves a change of the lead definition: marketing, and sales' managers."""
-        config = self.config
-        managers = {region.manager for region in config.regions}
-        backups = {region.backup for region in config.regions if region.backup}
-        return Teams(
-            marketing=frozenset(config.marketing.users),
-            sales=frozenset(managers | backups | set(config.triage.deciders)),
-        )
+        return teams_of(self.config)
 
     @property
     def routing(self) -> Routing:

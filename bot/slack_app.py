@@ -8,7 +8,7 @@ from functools import partial
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
-from bot.services import desk, handoff, lead_views, outcomes, snooze, touch
+from bot.services import desk, handoff, lead_views, outcomes, rules, snooze, touch
 from bot.services.report import closed_loop_report
 from bot.services.snooze import SnoozeForm
 from bot.slack import blocks_timers
@@ -16,10 +16,17 @@ from bot.slack.answers import answer_error
 from bot.slack.blockkit import Modal
 from bot.slack.bolt import new_bolt
 from bot.slack.views import LeadView, lead_view, timer_item
-from handlers import slack_commands, slack_decisions, slack_home, slack_outcomes, slack_timers
+from handlers import (
+    slack_commands,
+    slack_decisions,
+    slack_home,
+    slack_outcomes,
+    slack_rules,
+    slack_timers,
+)
 from handlers.slack_services import SlackServices
 
-SURFACES = (slack_decisions, slack_outcomes, slack_commands, slack_home, slack_timers)
+SURFACES = (slack_decisions, slack_outcomes, slack_commands, slack_home, slack_timers, slack_rules)
 
 
 def build_bolt(baton: Baton) -> AsyncApp:
@@ -60,7 +67,17 @@ def slack_services(baton: Baton) -> SlackServices:
         ),
         touch_form=partial(touch.touch_form, uow_factory=uow, config=config, clock=clock),
         log_touch=partial(touch.log_touch, uow_factory=uow, config=config, clock=clock),
+        rules_overview=partial(rules_overview, baton),
+        propose_form=partial(rules.propose_form, reader=baton.rules_reader, config=config),
+        propose_rules=partial(rules.propose_rules, config=config, uow_factory=uow, clock=clock),
+        decide_rules=partial(rules.decide_proposal, config=config, uow_factory=uow, clock=clock),
+        check_rules_decider=partial(rules.check_decider, reader=baton.rules_reader, config=config),
     )
+
+
+def rules_overview(baton: Baton) -> rules.Overview:
+    """What `/lead rules` shows: the live version, the ones before it, the open proposal."""
+    return rules.overview(baton.live_definition(), reader=baton.rules_reader)
 
 
 def current_view(baton: Baton, lead_id: int) -> LeadView:

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot.services.ports import LeadReader
 from bot.services.records import OutboxItem, WorkKind
+from bot.services.rules_ports import BacktestReader, RulesReader
+from storage.backtest import SqlBacktestReader
+from storage.definitions import SqlRulesReader
 from storage.reads import SqlLeadReader
 from storage.rows import BatchRow, ChannelPaceRow, HandoffRoundRow, OutboxRow, SlackNoticeRow
 from storage.snapshots import SqlSnapshotReader
@@ -26,6 +29,14 @@ class SqlOutbox(SqlSnapshotReader):
     @property
     def leads(self) -> LeadReader:
         return SqlLeadReader(self.database)
+
+    @property
+    def rules(self) -> RulesReader:
+        return SqlRulesReader(self.database)
+
+    @property
+    def backtests(self) -> BacktestReader:
+        return SqlBacktestReader(self.database)
 
     def claim_due(
         self,

@@ -33,7 +33,7 @@ from bot.services.records import (
     Work,
     WorkKind,
 )
-from bot.services.rules_ports import RulesRepository
+from bot.services.rules_ports import BacktestReader, RulesReader, RulesRepository
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -391,6 +391,10 @@ class Outbox(SnapshotReader, Protocol):
 
     @property
     def leads(self) -> LeadReader: ...  # what an App Home lists, to refresh one
+    @property
+    def rules(self) -> RulesReader: ...  # a proposal to change the lead definition, to post
+    @property
+    def backtests(self) -> BacktestReader: ...  # the leads a proposal is backtested on
 
     def claim_due(
         self,

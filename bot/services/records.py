@@ -99,6 +99,12 @@ class WorkKind(StrEnum):
     # Weekly digests
     DIGEST_POST = "digest_post"
     DIGEST_CHART = "digest_chart"
+    # A proposal to change the lead definition: posted to each audience, its backtest in
+    # each post's thread, and each decision on it (the post updated, a note in its thread)
+    RULES_POST = "rules_post"
+    RULES_BACKTEST = "rules_backtest"
+    RULES_UPDATE = "rules_update"
+    RULES_NOTE = "rules_note"
     # The CRM bridge: an event the CRM sent, to take in; Baton's decisions, to write back
     CRM_EVENT = "crm_event"
     CRM_ACCEPTED = "crm_accepted"

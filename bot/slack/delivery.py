@@ -15,7 +15,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.clock import Clock
 from bot.services.ports import Outbox, StorageUnavailable
 from bot.services.records import SLACK_WORK, OutboxItem, WorkKind
-from bot.slack.compose import UPLOAD, Composer, SlackCall, Wait
+from bot.slack.calls import SlackCall, Wait
+from bot.slack.compose import UPLOAD, Composer
 from config.model import BatonConfig
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,14 @@ class Deliverer:
     ) -> None:
         self.outbox = outbox
         self.client = client
-        self.composer = Composer(reads=outbox, leads=outbox.leads, config=config, clock=clock)
+        self.composer = Composer(
+            reads=outbox,
+            leads=outbox.leads,
+            config=config,
+            clock=clock,
+            rules=outbox.rules,
+            backtests=outbox.backtests,
+        )
         self.clock = clock
         self.spacing = spacing
         self.batch_size = batch_size
