@@ -8,7 +8,7 @@ from functools import partial
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
-from bot.services import desk, handoff, lead_views, outcomes, rules, snooze, touch
+from bot.services import desk, handoff, lead_views, outcomes, reassign, rules, snooze, touch
 from bot.services.report import closed_loop_report
 from bot.services.snooze import SnoozeForm
 from bot.slack import blocks_timers
@@ -21,12 +21,21 @@ from handlers import (
     slack_decisions,
     slack_home,
     slack_outcomes,
+    slack_reassign,
     slack_rules,
     slack_timers,
 )
 from handlers.slack_services import SlackServices
 
-SURFACES = (slack_decisions, slack_outcomes, slack_commands, slack_home, slack_timers, slack_rules)
+SURFACES = (
+    slack_decisions,
+    slack_outcomes,
+    slack_commands,
+    slack_home,
+    slack_timers,
+    slack_reassign,
+    slack_rules,
+)
 
 
 def build_bolt(baton: Baton) -> AsyncApp:
@@ -67,6 +76,9 @@ def slack_services(baton: Baton) -> SlackServices:
         ),
         touch_form=partial(touch.touch_form, uow_factory=uow, config=config, clock=clock),
         log_touch=partial(touch.log_touch, uow_factory=uow, config=config, clock=clock),
+        reassign_form=partial(reassign.reassign_form, uow_factory=uow, config=config, clock=clock),
+        reassign_lead=partial(reassign.reassign_lead, uow_factory=uow, config=config, clock=clock),
+        nudge_rep=partial(reassign.nudge_rep, uow_factory=uow, config=config, clock=clock),
         rules_overview=partial(rules_overview, baton),
         propose_form=partial(rules.propose_form, reader=baton.rules_reader, config=config),
         propose_rules=partial(rules.propose_rules, config=config, uow_factory=uow, clock=clock),

@@ -15,12 +15,14 @@ from bot.slack import lead_command as cmd
 from bot.slack.acks import answer_at_ack, run_service
 from bot.slack.answers import tell
 from bot.slack.payloads import SlackBody, read_command
+from bot.slack.submissions import ReassignValues
 from handlers.slack_outcomes import open_outcome_form
+from handlers.slack_reassign import reassign
 from handlers.slack_report import report_answer
 from handlers.slack_rules import open_propose_form
 from handlers.slack_services import SlackServices
 
-CHANGES = (cmd.Log, cmd.Undo)
+CHANGES = (cmd.Log, cmd.Undo, cmd.Reassign)
 
 
 def register(bolt: AsyncApp, services: SlackServices) -> None:
@@ -86,6 +88,9 @@ def answer(
                 if logged.repeated
                 else blocks_rep.logged_message(logged, currency=config.currency)
             )
+        case cmd.Reassign(short_id, rep_id, note):
+            form = ReassignValues(rep_id, note)
+            return reassign(services, short_id, form, user, request_key)
         case cmd.Report(words):
             return report_answer(words, user=user, services=services)
     raise AssertionError(f"unhandled /lead command: {command!r}")

@@ -16,6 +16,7 @@ from bot.domain.report import Report
 from bot.services.desk import Desk
 from bot.services.handoff import AcceptForm, Decided
 from bot.services.outcomes import Logged, OutcomeForm, Undone
+from bot.services.reassign import Nudged, Reassigned, ReassignForm
 from bot.services.records import LeadDetail, LeadLine, StoredLead
 from bot.services.report import ReportQuery
 from bot.services.rules import Overview
@@ -78,3 +79,9 @@ class SlackServices:
     decide_rules: Callable[..., ProposalChange]
     # (proposal_id, actor) -> the proposal, once they may reject it
     check_rules_decider: Callable[[int, str], Proposal]
+    # (short_id, actor) -> the lead, its rep and the region's reps
+    reassign_form: Callable[[str, str], ReassignForm]
+    # (short_id, *, actor, rep_id, note, request_key)
+    reassign_lead: Callable[..., Reassigned]
+    # (short_id, *, actor, handoff_round, request_key)
+    nudge_rep: Callable[..., Nudged]

@@ -78,8 +78,11 @@ class SqlOutbox(SqlSnapshotReader):
         channel: str | None,
         ts: str | None,
         homes: Sequence[str] = (),
+        permalink: str | None = None,
     ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step."""
+        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
+        a posted handoff card queues the taking of its permalink, which is stored once taken."""
+        insert = pg_insert if self.database.is_postgres else sqlite_insert
         with self.database.write_session() as session, session.begin():
             session.execute(
                 update(OutboxRow)
@@ -101,13 +104,15 @@ class SqlOutbox(SqlSnapshotReader):
                     )
                     .values(channel=channel, message_ts=ts)
                 )
+                _queue_permalink(session, insert, item, now=now)
+            if item.kind is WorkKind.PERMALINK and permalink:
+                _store_permalink(session, item, permalink)
             if item.kind is WorkKind.BATCH_SUMMARY and ts:
                 session.execute(
                     update(BatchRow)
                     .where(BatchRow.id == item.batch_id)
                     .values(channel=channel, message_ts=ts)
                 )
-            insert = pg_insert if self.database.is_postgres else sqlite_insert
             for user in homes:
                 _queue_home_refresh(session, insert, user, after=item, now=now)
 
@@ -199,6 +204,25 @@ def _queue_home_refresh(
         values |= {"payload": {"user": user}, "attempts": 0, "available_at": now}
         statement = insert(OutboxRow).values(**values, created_at=now)
         session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def _store_permalink(session: Session, item: OutboxItem, permalink: str) -> None:
+    session.execute(
+        update(HandoffRoundRow)
+        .where(
+            HandoffRoundRow.lead_id == item.lead_id,
+            HandoffRoundRow.round_no == item.handoff_round,
+        )
+        .values(permalink=permalink[:500])
+    )
+
+
+def _queue_permalink(session: Session, insert: Any, card: OutboxItem, *, now: datetime) -> None:
+    values: dict[str, Any] = {"key": f"permalink:{card.lead_id}:{card.handoff_round}"}
+    values |= {"kind": WorkKind.PERMALINK.value, "state": "pending", "payload": {}}
+    values |= {"lead_id": card.lead_id, "handoff_round": card.handoff_round, "attempts": 0}
+    statement = insert(OutboxRow).values(**values, available_at=now, created_at=now)
+    session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
 
 
 def _item(row: OutboxRow) -> OutboxItem:

@@ -14,7 +14,7 @@ from bot.services.records import EventLine, LeadDetail, LeadLine
 from storage.db import Database
 from storage.rows import ActivityRow, EventRow, LeadRow
 
-HISTORY_KINDS = ("accepted", "returned", "rerouted", "outcome", "correction")
+HISTORY_KINDS = ("accepted", "returned", "rerouted", "outcome", "correction", "reassigned")
 
 
 class SqlLeadReader:

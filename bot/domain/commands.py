@@ -114,6 +114,21 @@ class LogTouch:
 
 
 @dataclass(frozen=True)
+class Nudge:
+    """A manager asks the lead's rep for the feedback that is due."""
+
+    handoff_round: int | None = None
+
+
+@dataclass(frozen=True)
+class Reassign:
+    """A manager moves an accepted lead to another rep; its due dates and timers stay."""
+
+    rep_id: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class FlagLeaked:
     leakage_days: int
 
@@ -132,4 +147,6 @@ Command = (
     | RecordCampaignTouch
     | LogTouch
     | FlagLeaked
+    | Nudge
+    | Reassign
 )

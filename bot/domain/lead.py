@@ -20,7 +20,9 @@ from bot.domain.commands import (
     FlagLeaked,
     LogOutcome,
     LogTouch,
+    Nudge,
     Qualify,
+    Reassign,
     RecordActivity,
     RecordCampaignTouch,
     RecordDeal,
@@ -91,8 +93,10 @@ __all__ = [
     "LogOutcome",
     "LogTouch",
     "NotAllowed",
+    "Nudge",
     "Outcome",
     "Qualify",
+    "Reassign",
     "RecordActivity",
     "RecordCampaignTouch",
     "RecordDeal",
@@ -111,9 +115,7 @@ def apply(
 ) -> Change:
     """Carry out `command` on `lead` for `actor`, or raise a LeadError saying why not."""
     match (lead.status, command):
-        case (LeadStatus.RECEIVED, Qualify()):
-            return _qualify(lead, command, actor, at)
-        case (status, Qualify()) if status in REQUALIFIABLE:
+        case (status, Qualify()) if status in REQUALIFIABLE | {LeadStatus.RECEIVED}:
             return _qualify(lead, command, actor, at)
         case (status, Requeue()) if status in REQUALIFIABLE:
             require_marketing(actor, authority)
@@ -149,6 +151,8 @@ def apply(
             return _record_only(lead, EventKind.TOUCH, actor, at, notes=command.notes, data=data)
         case (status, FlagLeaked()) if status in WORKING and lead.leaked_at is None:
             return _flag_leaked(lead, command, actor, at)
+        case (status, Nudge() | Reassign()) if status in WORKING:
+            return _for_manager(lead, command, actor, authority, at)
     if lead.status in CLOSED:
         raise LeadClosed(refusal(lead, command))
     raise LeadError(refusal(lead, command))
@@ -341,6 +345,36 @@ def _correct(lead: Lead, command: CorrectOutcome, actor: str, at: datetime) -> C
         status_before=lead.status,
         reason_code=command.outcome.value,
         data={"corrects_event_id": command.corrected_event_id},
+    )
+    return Change(new, (event,))
+
+
+def _for_manager(
+    lead: Lead, command: Nudge | Reassign, actor: str, authority: Authority, at: datetime
+) -> Change:
+    """What the region's deciders may do to an accepted lead: nudge its rep, or reassign it."""
+    if isinstance(command, Nudge):
+        require_decider(lead, actor, authority, what="nudge the rep of")
+        require_current_round(lead, command)
+        return _record_only(lead, EventKind.NUDGED, actor, at, data={"rep_id": lead.rep_id})
+    require_decider(lead, actor, authority, what="reassign")
+    return _reassign(lead, command, actor, at)
+
+
+def _reassign(lead: Lead, command: Reassign, actor: str, at: datetime) -> Change:
+    """The lead goes to another rep as it stands: its status, due dates and timers stay."""
+    if command.rep_id == lead.rep_id:
+        raise LeadError(f"{lead.short_id} is already with <@{command.rep_id}>.")
+    new = replace(lead, rep_id=command.rep_id)
+    data = {"rep_id": command.rep_id, "from_rep": lead.rep_id}
+    event = event_of(
+        new,
+        EventKind.REASSIGNED,
+        actor,
+        at,
+        status_before=lead.status,
+        notes=command.note,
+        data=data,
     )
     return Change(new, (event,))
 

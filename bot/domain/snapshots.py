@@ -90,6 +90,7 @@ class HandoffRound:
     round_no: int
     region: str | None
     posted: Posted | None
+    permalink: str | None = None  # the card's link, once taken after it was posted
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class FireLine:
     rep_id: str | None
     feedback_due_at: datetime | None
     next_step_at: datetime | None
+    permalink: str | None = None  # the card of the round the timer fired in
 
 
 def full_name(first: str | None, last: str | None) -> str | None:

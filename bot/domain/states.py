@@ -112,6 +112,8 @@ class EventKind(StrEnum):
     TOUCH = "touch"
     LEAKED = "leaked"
     SNOOZED = "snoozed"
+    NUDGED = "nudged"  # a manager asked the rep for the overdue feedback
+    REASSIGNED = "reassigned"  # a manager moved an accepted lead to another rep
     DETAILS = "details"  # intake brought other contact details: filled in or kept apart
     CAMPAIGN_TOUCH = "campaign_touch"  # a later intake or import named a campaign or source
 

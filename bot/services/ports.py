@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from bot.domain.attribution import Attribution
 from bot.domain.lead import LeadEvent
 from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
@@ -33,7 +34,7 @@ from bot.services.records import (
     Work,
     WorkKind,
 )
-from bot.services.rules_ports import BacktestReader, RulesReader, RulesRepository
+from bot.services.rules_ports import RulesRepository, RulesSources
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -108,9 +109,8 @@ class EventRepository(Protocol):
         """The round's outcomes, returns and corrections, oldest first."""
         ...
 
-    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]:
-        """The campaign and source each lead came through last, of those with later touches."""
-        ...
+    # The campaign and source each lead came through last, of those with later touches.
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...
 
 
 class ActivityRepository(Protocol):
@@ -285,8 +285,10 @@ class ReportReader(Protocol):
         until: datetime | None,
         regions: Regions,
         stamped: bool = False,
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
-        """The cohort's leads added up by group and alike; `stamped`: apart by their stamps too."""
+        """The cohort's leads added up by group and alike (by ANY naming no campaign: see
+        campaign_counts); `stamped`: apart by their stamps too."""
         ...
 
     def stamps(self) -> set[str]: ...
@@ -298,8 +300,17 @@ class ReportReader(Protocol):
         until: datetime | None,
         regions: Regions,
         stamps: Sequence[str],
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Unmeasured]: ...
-    def campaign_sizes(self) -> dict[str, int]: ...
+    def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]: ...
+    def campaign_counts(
+        self,
+        *,
+        by: GroupBy | None,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+    ) -> dict[str | None, dict[str | None, int]]: ...
     def overdue_feedback(self, *, regions: Regions, now: datetime) -> int: ...
     def leaked_between(
         self, *, regions: Regions, since: datetime | None, until: datetime | None
@@ -386,15 +397,11 @@ class SnapshotReader(Protocol):
     def delivered(self, key: str) -> Posted | None: ...
 
 
-class Outbox(SnapshotReader, Protocol):
+class Outbox(SnapshotReader, RulesSources, Protocol):
     """The outbox as the delivery worker sees it: claim due work, record results, pace channels."""
 
     @property
     def leads(self) -> LeadReader: ...  # what an App Home lists, to refresh one
-    @property
-    def rules(self) -> RulesReader: ...  # a proposal to change the lead definition, to post
-    @property
-    def backtests(self) -> BacktestReader: ...  # the leads a proposal is backtested on
 
     def claim_due(
         self,
@@ -416,8 +423,10 @@ class Outbox(SnapshotReader, Protocol):
         channel: str | None,
         ts: str | None,
         homes: Sequence[str] = (),
+        permalink: str | None = None,
     ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step."""
+        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
+        a posted handoff card queues the taking of its permalink, which is stored once taken."""
         ...
 
     def retry_later(

@@ -90,6 +90,10 @@ class WorkKind(StrEnum):
     SETUP_NOTICE = "setup_notice"
     RETURN_WITHDRAWN = "return_withdrawn"
     HOME_REFRESH = "home_refresh"
+    PERMALINK = "permalink"  # take a posted handoff card's permalink, once
+    REASSIGN_DM = "reassign_dm"  # the rep a lead was reassigned to
+    REASSIGN_NOTICE = "reassign_notice"  # the rep it was taken from
+    NUDGE_DM = "nudge_dm"  # a manager asks the rep for the feedback due
     # Accountability timers
     TIMER_DM = "timer_dm"
     TIMER_POST = "timer_post"

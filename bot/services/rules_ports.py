@@ -50,3 +50,12 @@ class BacktestReader(Protocol):
     ) -> Iterator[list[BacktestLead]]:
         """The leads received in the period, a chunk at a time, their facts named by `fields`."""
         ...
+
+
+class RulesSources(Protocol):
+    """What the outbox worker reads to post a proposal and its backtest."""
+
+    @property
+    def rules(self) -> RulesReader: ...
+    @property
+    def backtests(self) -> BacktestReader: ...

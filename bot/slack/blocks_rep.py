@@ -60,9 +60,11 @@ def help_message() -> Message:
         "`/lead log L-7K3Q9` — the same, in a form",
         "`/lead undo L-7K3Q9` — withdraw your last outcome (within a day)",
         "`/lead return L-7K3Q9 REASON [notes]` — give a lead back to marketing",
+        "`/lead reassign L-7K3Q9 @rep [note]` — give an accepted lead to another rep "
+        "(the region's manager or backup)",
         "`/lead rules` — the lead definition and SLAs both teams agreed, its versions and "
         "the change waiting for approval; `/lead rules propose` proposes a change",
-        "`/lead report [region] [period]` — the closed-loop numbers, e.g. "
+        "`/lead report [region] [period] [first|last|any]` — the closed-loop numbers, e.g. "
         "`/lead report emea last-month` (managers: their region; marketing: all)",
     ]
     outcomes = ", ".join(f"`{o.value}`" for o in Outcome)
@@ -72,7 +74,7 @@ def help_message() -> Message:
         "Next step: `next:2026-12-01`, `next:tomorrow`, `next:friday`.",
         f"Return reasons: {', '.join(f'`{r}`' for r in REASONS.split(', '))}.",
     ]
-    fallback = "/lead: mine, show, find, log, undo, return, rules, report"
+    fallback = "/lead: mine, show, find, log, undo, return, reassign, rules, report"
     return kit.message(fallback, [kit.section("\n".join(lines)), kit.context(*tips)])
 
 
@@ -285,7 +287,7 @@ def outcome_note(view: LeadView, note: OutcomeNote, *, currency: str) -> Message
 def return_withdrawn_notice(view: LeadView, *, actor: str) -> Message:
     """For the marketing channel: a return was a mistake and the lead is back with sales."""
     head = (
-        f"↪️ {headline_md(view)} is back with sales: {kit.who(actor)} withdrew the return "
+        f"↪️ {headline_md(view, linked=True)} is back with sales: {kit.who(actor)} withdrew the return "
         "(ignore the earlier returned-lead notice)."
     )
     return kit.message(head, [kit.section(head)])
@@ -322,6 +324,11 @@ def _history_line(event: EventLine, tz: str, currency: str) -> str:
             what = kit.one(merge_said(event.kind, event.data), NOTE // 2)
         case "leaked":
             what = "flagged as leaked"
+        case "reassigned":
+            moved = kit.who(event.data.get("from_rep"))
+            what = f"{who} reassigned it from {moved} to {kit.who(event.data.get('rep_id'))}"
+        case "nudged":
+            what = f"{who} asked {kit.who(event.data.get('rep_id'))} for feedback"
         case _:
             what = kit.one(event.kind)
     if event.notes and event.notes.strip() and event.kind not in ("qualified",):

@@ -21,7 +21,7 @@ from bot.services import desk
 from bot.services.ports import LeadReader, SnapshotReader
 from bot.services.records import OutboxItem, WorkKind
 from bot.services.rules_ports import BacktestReader, RulesReader
-from bot.slack import blocks, blocks_rep, blocks_report, charts, home
+from bot.slack import blocks, blocks_reassign, blocks_rep, blocks_report, charts, home
 from bot.slack import blocks_timers as bt
 from bot.slack import text as t
 from bot.slack.blockkit import Message
@@ -130,6 +130,13 @@ def _note(view: LeadView, event: EventLine | None, *, currency: str) -> Message:
             return blocks.returned_note(view)
         case "rerouted":
             return blocks.rerouted_note(view)
+        case "reassigned" if event is not None:
+            moved = event.data.get("from_rep")
+            return blocks_reassign.reassigned_note(
+                view, by=event.actor, from_rep=moved, note=event.notes
+            )
+        case "nudged" if event is not None:
+            return blocks_reassign.nudged_note(view, by=event.actor)
         case "outcome" | "correction" if event is not None:
             return blocks_rep.outcome_note(view, outcome_note_of(event), currency=currency)
     if event is not None and event.kind in (EventKind.DETAILS, EventKind.CAMPAIGN_TOUCH):
@@ -142,6 +149,32 @@ def _rep_dm(c: Composer, item: OutboxItem) -> Composed:
     view = c.view(c.snapshot(item))
     message = blocks.rep_dm(view, manager=view.decided_by or "")
     return SlackCall("chat.postMessage", post(view.rep_id, message, item.key))
+
+
+def _reassign_dm(c: Composer, item: OutboxItem) -> Composed:
+    view, event = c.view(c.snapshot(item)), c.event(item.payload["event_id"])
+    rep, moved = event.data.get("rep_id"), event.data.get("from_rep")
+    message = blocks.rep_dm(
+        view, manager=view.decided_by or "", handed_by=event.actor, from_rep=moved, note=event.notes
+    )
+    return SlackCall("chat.postMessage", post(rep, message, item.key), _people(rep))
+
+
+def _reassign_notice(c: Composer, item: OutboxItem) -> Composed:
+    view, event = c.view(c.snapshot(item)), c.event(item.payload["event_id"])
+    rep, moved = event.data.get("rep_id"), event.data.get("from_rep")
+    message = blocks_reassign.unassigned_dm(view, by=event.actor, to_rep=rep, note=event.notes)
+    return SlackCall("chat.postMessage", post(moved, message, item.key), _people(moved))
+
+
+def _nudge_dm(c: Composer, item: OutboxItem) -> Composed:
+    view, event = c.view(c.snapshot(item)), c.event(item.payload["event_id"])
+    message = blocks_reassign.nudge_dm(view, by=event.actor)
+    return SlackCall("chat.postMessage", post(event.data.get("rep_id"), message, item.key))
+
+
+def _people(*users: str | None) -> tuple[str, ...]:
+    return tuple(u for u in users if u is not None and t.is_user_id(u))
 
 
 def _returned_notice(c: Composer, item: OutboxItem) -> Composed:
@@ -185,6 +218,14 @@ def _home_refresh(c: Composer, item: OutboxItem) -> Composed:
     user = item.payload["user"]
     mine = desk.desk(user, reader=c.leads, config=c.config, clock=c.clock)
     return SlackCall("views.publish", {"user_id": user, "view": home.home_view(mine)})
+
+
+def _permalink(c: Composer, item: OutboxItem) -> Composed:
+    snapshot = c.snapshot(item)
+    if snapshot.round is None or snapshot.round.posted is None:
+        return Wait("the handoff message is not posted yet")
+    where = {"channel": snapshot.round.posted.channel, "message_ts": snapshot.round.posted.ts}
+    return SlackCall("chat.getPermalink", where)
 
 
 def _setup_notice(c: Composer, item: OutboxItem) -> Composed:
@@ -361,6 +402,10 @@ COMPOSERS: dict[WorkKind, Callable[[Composer, OutboxItem], Composed]] = {
     WorkKind.SETUP_NOTICE: _setup_notice,
     WorkKind.RETURN_WITHDRAWN: _return_withdrawn,
     WorkKind.HOME_REFRESH: _home_refresh,
+    WorkKind.PERMALINK: _permalink,
+    WorkKind.REASSIGN_DM: _reassign_dm,
+    WorkKind.REASSIGN_NOTICE: _reassign_notice,
+    WorkKind.NUDGE_DM: _nudge_dm,
     WorkKind.TIMER_DM: _timer_dm,
     WorkKind.TIMER_POST: _timer_post,
     WorkKind.TIMER_NOTE: _timer_note,

@@ -174,7 +174,12 @@ class Deliverer:
             )
             return
         self.outbox.complete(
-            item, now=now, channel=answer.get("channel"), ts=answer.get("ts"), homes=call.homes
+            item,
+            now=now,
+            channel=answer.get("channel"),
+            ts=answer.get("ts"),
+            homes=call.homes,
+            permalink=answer.get("permalink"),
         )
         if call.homes:
             self.wake.set()

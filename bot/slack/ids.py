@@ -63,6 +63,13 @@ class ActionId(StrEnum):
     RULES_TEXT_INPUT = "rules_text_input"
     RULES_WHY_BLOCK = "rules_why_block"
     RULES_WHY_INPUT = "rules_why_input"
+    NUDGE = "lead_nudge"
+    REASSIGN = "lead_reassign"
+    REASSIGN_MODAL = "reassign_modal"
+    REASSIGN_REP_BLOCK = "reassign_rep_block"
+    REASSIGN_REP_INPUT = "reassign_rep_input"
+    REASSIGN_NOTE_BLOCK = "reassign_note_block"
+    REASSIGN_NOTE_INPUT = "reassign_note_input"
 
 
 class LeadRef(BaseModel):
