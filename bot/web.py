@@ -22,7 +22,7 @@ from bot.services.ports import StorageUnavailable
 from bot.slack.acks import carry_on
 from bot.slack.bolt import PooledWebClient
 from bot.slack.early_ack import SlackSignature, acked_first, bolt_request, lower_case_headers
-from handlers import health, intake, report
+from handlers import crm_webhook, health, intake, report
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     intake.register(router, baton)
     health.register(router, baton)
     report.register(router, baton)
+    crm_webhook.register(router, baton)
     app.include_router(router)
     app.add_middleware(MeasuredRequests)
     app.add_exception_handler(StorageUnavailable, _storage_unavailable)

@@ -78,3 +78,15 @@ class StatusCollector:
         )
         paused.add_metric([], 1.0 if status["slack"]["delivery"] == "paused" else 0.0)
         yield paused
+        crm = status.get("crm", {})
+        backlog = GaugeMetricFamily(
+            "baton_crm_backlog", "Undelivered CRM work (events in, writes out)", labels=["state"]
+        )
+        for state in ("pending", "blocked"):
+            backlog.add_metric([state], crm.get("backlog", {}).get(state, 0))
+        yield backlog
+        errors = GaugeMetricFamily(
+            "baton_crm_errors", "Undelivered CRM work that failed at least once"
+        )
+        errors.add_metric([], len(crm.get("stuck", [])))
+        yield errors

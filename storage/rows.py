@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,71 +10,26 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Numeric,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from storage.columns import NAMING as NAMING
+from storage.columns import Base as Base
+from storage.columns import Id as Id
+from storage.columns import UtcDateTime as UtcDateTime
 
-# SQLite has no 64-bit autoincrement type of its own; INTEGER is already 64-bit there.
-Id = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware datetimes stored in UTC.
-
-    On SQLite they are fixed-width ISO strings, so that text order is time order and the
-    conversion is one C call each way instead of SQLAlchemy's generic formatting.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(32))
-        return dialect.type_descriptor(DateTime(timezone=True))
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database")
-        if dialect.name == "sqlite":
-            return (
-                value.astimezone(UTC)
-                .replace(tzinfo=None)
-                .isoformat(sep=" ", timespec="microseconds")
-            )
-        return value
-
-    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        moment: datetime = value
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+# The CRM bridge's tables live in a module of their own, on the same base.
+from storage.crm_rows import CrmCursorRow as CrmCursorRow
+from storage.crm_rows import CrmDealRow as CrmDealRow
+from storage.crm_rows import CrmLinkRow as CrmLinkRow
 
 
 class LeadRow(Base):
@@ -140,6 +95,8 @@ class HandoffRoundRow(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     channel: Mapped[str | None] = mapped_column(String(40))
     message_ts: Mapped[str | None] = mapped_column(String(40))
+    # The card's permalink, taken once after it is posted, for messages that name the lead.
+    permalink: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (UniqueConstraint("lead_id", "round_no"),)
 
@@ -320,15 +277,8 @@ class DigestSentRow(Base):
 # SQLite reads the groups in order, without sorting a row per lead. Only the two groupings
 # read most (and benchmarked) have one; each index costs every summary write.
 REPORT_CELL = (
-    "campaign",
-    "stages",
-    "return_reason",
-    "amount_currency",
-    "received_at",
-    "region",
-    "accept_minutes",
-    "contact_minutes",
-    "amount_cents",
+    *("campaign", "stages", "return_reason", "amount_currency", "received_at", "region"),
+    *("accept_minutes", "contact_minutes", "amount_cents"),
 )
 
 
@@ -370,8 +320,24 @@ class LeadSummaryRow(Base):
     last_event_id: Mapped[int | None] = mapped_column(BigInteger)
     definition_version: Mapped[int | None] = mapped_column(Integer)
     came_back_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Last-touch attribution: the touch before its latest acceptance (see lead_summary.py).
+    last_campaign: Mapped[str | None] = mapped_column(String(200))
+    last_source: Mapped[str | None] = mapped_column(String(100))
+    # Where the won (or lost) amount came from: "crm" (its deal), "rep" (typed in Slack).
+    amount_source: Mapped[str | None] = mapped_column(String(8))
 
     __table_args__ = (_report_index("campaign"), _report_index("region"))
+
+
+class LeadTouchRow(Base):
+    """A campaign or source a lead's later touches named besides its first: rebuilt with its summary."""
+
+    __tablename__ = "lead_touches"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    dimension: Mapped[str] = mapped_column(String(10))  # "campaign" or "source"
+    name: Mapped[str] = mapped_column(String(200))
 
 
 class DefinitionVersionRow(Base):

@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from bot.services.crm_ports import CrmRepository
 from bot.services.ports import (
     ActivityRepository,
     BatchRepository,
@@ -21,6 +22,7 @@ from bot.services.ports import (
     UnitOfWork,
 )
 from bot.services.records import Work
+from bot.services.rules_ports import RulesRepository
 
 
 class KeptWork:
@@ -78,6 +80,14 @@ class DryUnitOfWork:
     @property
     def digests(self) -> DigestRepository:
         return self.real.digests
+
+    @property
+    def crm(self) -> CrmRepository:
+        return self.real.crm
+
+    @property
+    def rules(self) -> RulesRepository:
+        return self.real.rules
 
     def __enter__(self) -> Self:
         self.real.__enter__()

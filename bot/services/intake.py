@@ -55,6 +55,9 @@ class Batching:
     always: bool = False
     opens_batches: bool = True
     batch_ids: dict[str | None, int] = field(default_factory=dict)
+    # The leads (row ids) taken so far: an import in several transactions meets a person
+    # twice in its file as one arrival, merged quietly.
+    taken: set[int] | None = None
 
 
 def take_leads(
@@ -150,10 +153,12 @@ def _take_with_retries(
     requests: Sequence[Sequence[PlannedLead]], storing: _Storing, batching: Batching
 ) -> list[list[IntakeResult]]:
     for attempt in range(RETRIES_ON_TWIN):
-        trial = replace(batching, batch_ids=dict(batching.batch_ids))
+        taken = None if batching.taken is None else set(batching.taken)
+        trial = replace(batching, batch_ids=dict(batching.batch_ids), taken=taken)
         try:
             results = _take(requests, storing, trial)
             batching.batch_ids.update(trial.batch_ids)
+            batching.taken = trial.taken
             return results
         except DuplicateLead:
             # A simultaneous request stored the same email or external_id first; on the
@@ -175,6 +180,8 @@ def _take(
                 emails={lead.email for lead in leads},
             ),
             uow.activity.known,
+            uow.events.latest_touches,
+            quiet=batching.taken or (),
         )
         plan = Plan(now=now)
         for lead_in in leads:
@@ -197,7 +204,10 @@ def _split(results: list[IntakeResult], sizes: list[int]) -> list[list[IntakeRes
 
 def _write(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[IntakeResult]:
     created = _write_new(uow, plan, batching)
-    merged = [_write_merge(uow, plan.now, *item) for item in plan.merged]
+    quiet = batching.taken or set()
+    merged = [_write_merge(uow, plan.now, *item, quiet=quiet) for item in plan.merged]
+    if batching.taken is not None:
+        batching.taken.update(stored.id for stored in [*created, *merged])
     results = []
     for which, index, outcome in plan.results:
         stored = created[index] if which == "new" else merged[index]
@@ -262,15 +272,18 @@ def _write_merge(
     change: Change,
     activity: list[dict[str, Any]],
     reasons: dict[str, str] | None,
+    applied: dict[str, Any],
+    *,
+    quiet: set[int],
 ) -> StoredLead:
     if not change.events:
         return stored
     before = stored.lead
     stored.lead = change.lead
-    uow.leads.update_facts(stored, stored.facts)
+    uow.leads.update_facts(stored, applied)
     if reasons:
         uow.leads.set_reasons(stored, reasons)
-    if before.status in OPEN or before.status is LeadStatus.WON:
+    if (before.status in OPEN or before.status is LeadStatus.WON) and stored.id not in quiet:
         stored.priority += 1
     uow.leads.save(stored, now=now)
     event_ids = uow.events.append([(stored.id, e) for e in change.events])
@@ -278,6 +291,8 @@ def _write_merge(
     uow.leads.mark_activity(stored, now=now)
     if stored.lead.handoff_round != before.handoff_round:
         _queue_handoffs(uow, [stored], now, {})
+    elif stored.id in quiet:
+        pass  # a second row of one arrival: its first row already told whoever needs to know
     elif before.status in OPEN or before.status in CLOSED:
         uow.outbox.queue(_activity_work(stored, event_ids[-1]), now=now)
     return stored

@@ -44,6 +44,12 @@ def service_status(baton: Running, *, probe_writes: bool = False) -> dict[str, A
         },
         "jobs": {run.name: run.as_dict() for run in stored.job_runs},
     }
+    if stored.crm_backlog or stored.crm_stuck:
+        status["crm"] = {
+            "backlog": stored.crm_backlog,
+            "undelivered": sum(stored.crm_backlog.values()),
+            "stuck": stored.crm_stuck,
+        }
     if probe_writes:
         failing = baton.write_probe.check(now=baton.clock.now())
         status["writes"] = "ok" if failing is None else f"failing: {failing}"

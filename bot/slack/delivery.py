@@ -20,10 +20,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.clock import Clock
 from bot.services.delivery_state import DeliveryState
 from bot.services.ports import Outbox, StorageUnavailable
-from bot.services.records import OutboxItem, WorkKind
+from bot.services.records import SLACK_WORK, OutboxItem, WorkKind
 from bot.slack.api_errors import SLACK_SIDE, TOKEN_ERRORS, error_code, fix_for
 from bot.slack.attention import Causes, delivery_resumed, pause_delivery
-from bot.slack.compose import UPLOAD, Composer, SlackCall, Wait
+from bot.slack.calls import SlackCall, Wait
+from bot.slack.compose import UPLOAD, Composer
 from config.model import BatonConfig
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,14 @@ class Deliverer:
     ) -> None:
         self.outbox = outbox
         self.client = client
-        self.composer = Composer(reads=outbox, leads=outbox.leads, config=config, clock=clock)
+        self.composer = Composer(
+            reads=outbox,
+            leads=outbox.leads,
+            config=config,
+            clock=clock,
+            rules=outbox.rules,
+            backtests=outbox.backtests,
+        )
         self.clock = clock
         self.spacing = spacing
         self.batch_size = batch_size
@@ -79,7 +87,9 @@ class Deliverer:
         if self.state.paused is not None:
             return 0
         self._unreachable, self._answered = None, False
-        items = self.outbox.claim_due(now=self.clock.now(), limit=self.batch_size, lease=LEASE)
+        items = self.outbox.claim_due(
+            now=self.clock.now(), limit=self.batch_size, lease=LEASE, kinds=SLACK_WORK
+        )
         list(self.pool.map(self._deliver_logged, items))
         return len(items)
 
@@ -154,7 +164,7 @@ class Deliverer:
     def _idle_wait(self, longest: float) -> float:
         """Sleep until the earliest work is due (a paced post, a retry), at most `longest`."""
         try:
-            due = self.outbox.next_due_at()
+            due = self.outbox.next_due_at(SLACK_WORK)
         except Exception:
             return longest
         if due is None:
@@ -232,13 +242,29 @@ class Deliverer:
             return
         except (SlackClientError, OSError) as error:
             raise SlackUnreachable(_reason(error)) from None
-        self._complete(item, call, now, channel=answer.get("channel"), ts=answer.get("ts"))
+        self._complete(
+            item,
+            call,
+            now,
+            channel=answer.get("channel"),
+            ts=answer.get("ts"),
+            permalink=answer.get("permalink"),
+        )
 
     def _complete(
-        self, item: OutboxItem, call: SlackCall, now: datetime, *, channel: Any, ts: Any
+        self,
+        item: OutboxItem,
+        call: SlackCall,
+        now: datetime,
+        *,
+        channel: Any,
+        ts: Any,
+        permalink: str | None = None,
     ) -> None:
         self._answered = True
-        self.outbox.complete(item, now=now, channel=channel, ts=ts, homes=call.homes)
+        self.outbox.complete(
+            item, now=now, channel=channel, ts=ts, homes=call.homes, permalink=permalink
+        )
         if call.homes:
             self.wake.set()
         target = call.args.get("channel", "")
