@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.app import Baton
+from bot.slack.api_errors import error_code, fix_for
 from config.model import BatonConfig
 from storage.queries import lead_detail, lead_list
 
@@ -75,6 +76,10 @@ def list_leads(baton: Baton, *, status: str | None, limit: int) -> str:
         slack = "delivered" if not row["waiting"] else f"{row['waiting']} waiting"
         if row["error"]:
             slack += f": {row['error']}"
+        if row["crm_waiting"]:
+            # A CRM error a person must fix says what to do, as Slack's do.
+            slack += f"; CRM: {row['crm_waiting']} waiting"
+            slack += f": {row['crm_error']}" if row["crm_error"] else ""
         received = f"{lead.created_at:%Y-%m-%d %H:%M}"
         lines.append(
             f"{lead.short_id:<8} {lead.status:<12} {lead.region or 'triage':<14} {lead.rep_id or '-':<12} {received:<17} {slack}"
@@ -82,19 +87,58 @@ def list_leads(baton: Baton, *, status: str | None, limit: int) -> str:
     return "\n".join(lines)
 
 
+# The values .env.example ships with: a copy not yet filled in.
+PLACEHOLDER_TOKENS = frozenset({"xoxb-your-bot-token"})
+
+
+class SlackUnusable(Exception):
+    """Slack cannot be checked at all: the token is refused or Slack is out of reach."""
+
+
+def check_token(client: WebClient, token: str) -> str:
+    """Check the bot token with auth.test first; say whose it is, or raise SlackUnusable."""
+    if token in PLACEHOLDER_TOKENS or not token.startswith("xox"):
+        raise SlackUnusable(
+            "SLACK_BOT_TOKEN is still a placeholder: set it to the app's Bot User OAuth Token "
+            "(xoxb-…, api.slack.com/apps → OAuth & Permissions)"
+        )
+    try:
+        answer = client.auth_test()
+    except SlackApiError as error:
+        code = error_code(error)
+        raise SlackUnusable(f"Slack refused SLACK_BOT_TOKEN: {code} — {fix_for(code)}") from None
+    except (SlackClientError, OSError) as error:
+        raise SlackUnusable(unreachable(client, error)) from None
+    return f"Slack: the token is Baton's (@{answer.get('user')} in {answer.get('team')})."
+
+
+def unreachable(client: WebClient, error: BaseException) -> str:
+    reason = getattr(error, "reason", None) or error
+    return f"cannot reach Slack at {client.base_url}: {reason}"
+
+
 def check_slack(config: BatonConfig, client: WebClient) -> list[str]:
     """Name every configured user or channel Slack does not know, and channels Baton is not in."""
+    try:
+        return _check_slack(config, client)
+    except SlackApiError:
+        raise
+    except (SlackClientError, OSError) as error:
+        raise SlackUnusable(unreachable(client, error)) from None
+
+
+def _check_slack(config: BatonConfig, client: WebClient) -> list[str]:
     problems = []
     for user in sorted(_users(config)):
         try:
             client.users_info(user=user)
         except SlackApiError as error:
-            problems.append(f"user {user}: {error.response.get('error')}")
+            problems.append(f"user {user}: {error_code(error)}")
     for channel in sorted(_channels(config)):
         try:
             info = client.conversations_info(channel=channel)["channel"]
         except SlackApiError as error:
-            problems.append(f"channel {channel}: {error.response.get('error')}")
+            problems.append(f"channel {channel}: {error_code(error)}")
             continue
         if not info.get("is_member"):
             problems.append(

@@ -6,13 +6,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
+from bot.crm.clients import open_crm
+from bot.crm.provider import CrmClient
+from bot.domain.definitions import DefinitionVersion, rules_of
 from bot.domain.lead_summary import CalendarBook
+from bot.domain.proposals import Teams
+from bot.services.delivery_state import DeliveryState
 from bot.services.intake_plan import Routing
 from bot.services.ports import LeadReader, ReportReader, SnapshotReader, StatusReader, UnitOfWork
 from bot.services.report import calendar_book
+from bot.services.rules import live_version, teams_of
+from bot.services.rules_ports import BacktestReader, RulesReader
 from config.model import BatonConfig, load_config
 from config.settings import Settings
+from storage.backtest import SqlBacktestReader
 from storage.db import Database, open_database
+from storage.definitions import SqlRulesReader
 from storage.health import WriteProbe
 from storage.job_runs import SqlJobRuns
 from storage.queries import SqlStatusReader
@@ -32,8 +41,12 @@ class Baton:
     database: Database
     clock: Clock = field(default_factory=SystemClock)
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+    # Whether this process delivers to Slack now: its worker, the token events and /healthz.
+    delivery: DeliveryState = field(default_factory=DeliveryState)
+    crm_timeout: float = 10.0  # seconds one CRM call may take before it is tried again later
     _calendars: tuple[BatonConfig, CalendarBook] | None = field(default=None, repr=False)
     _write_probe: WriteProbe | None = field(default=None, repr=False)
+    _crm: CrmClient | None = field(default=None, repr=False)
 
     def unit_of_work(self) -> UnitOfWork:
         """A new write transaction, with a repository per aggregate: the one every service uses."""
@@ -66,6 +79,20 @@ class Baton:
             self._write_probe = WriteProbe(self.database)
         return self._write_probe
 
+    @property
+    def crm(self) -> CrmClient | None:
+        """The configured CRM's client (None without a `crm:` section), opened once.
+
+        Raises SettingsError naming what the provider needs that is not set.
+        """
+        if self.config.crm is None:
+            return None
+        if self._crm is None:
+            self._crm = open_crm(
+                self.settings, self.config.crm.rules(), clock=self.clock, timeout=self.crm_timeout
+            )
+        return self._crm
+
     def hold_scheduler_lock(self) -> SchedulerLock:
         """Take the right to run the scheduler; raises SchedulerBusy on a SQLite file in use."""
         return hold_scheduler_lock(self.database)
@@ -88,8 +115,33 @@ class Baton:
         return SqlReportReader(self.database)
 
     @property
+    def rules_reader(self) -> RulesReader:
+        return SqlRulesReader(self.database)
+
+    @property
+    def backtest_reader(self) -> BacktestReader:
+        return SqlBacktestReader(self.database)
+
+    def live_definition(self) -> DefinitionVersion:
+        """The live version of the lead definition; the config file's is version 1."""
+        return live_version(
+            reader=self.rules_reader,
+            uow_factory=self.unit_of_work,
+            seed=rules_of(self.config.lead_definition),
+            clock=self.clock,
+        )
+
+    @property
+    def teams(self) -> Teams:
+        """Who approves a change of the lead definition: marketing, and sales' managers."""
+        return teams_of(self.config)
+
+    @property
     def routing(self) -> Routing:
-        return Routing(definition=self.config.lead_definition, regions=self.config.regions)
+        """How intake places leads now: by the live version, read afresh for each request so
+        that a version approved in another process applies from the moment it went live."""
+        live = self.live_definition()
+        return Routing(definition=live.rules, regions=self.config.regions, version=live.number)
 
 
 def build_baton(

@@ -7,15 +7,15 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.commands import admin, jobs, leads, report, serving
-from bot.commands.common import EXIT_USAGE, CommandError
+from bot.commands import admin, crm, jobs, leads, report, rules, serving
+from bot.commands.common import EXIT_USAGE, CommandError, UsageError
 from bot.logs import configure_logging
 from bot.services.ports import StorageUnavailable
 from config.model import ConfigError
 from config.settings import SettingsError, load_settings
 from storage.db import SchemaError
 
-FAMILIES = (serving, leads, admin, report, jobs)
+FAMILIES = (serving, leads, admin, report, rules, jobs, crm)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(level=settings.log_level, log_format=settings.log_format)
         return args.run(settings, args) or 0
-    except (SettingsError, ConfigError, SchemaError, StorageUnavailable) as error:
+    except (SettingsError, ConfigError, SchemaError, StorageUnavailable, UsageError) as error:
         print(f"baton: {error}", file=sys.stderr)
         return EXIT_USAGE
     except CommandError as error:

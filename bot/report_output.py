@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.domain.attribution import ATTRIBUTION_LABELS, OVERLAP_NOTE
 from bot.domain.report import Report, ReportRow, Spread, group_label
 from bot.domain.report_data import COLUMNS, flat_row, report_json
+from bot.domain.wording import counted, whole_percent
 
 TOTAL = "(total)"
 # A spreadsheet takes a cell that starts with one of these as a formula (OWASP, "CSV
@@ -64,6 +66,7 @@ TABLE: tuple[tuple[str, Callable[[ReportRow], str]], ...] = (
     ("won", lambda r: _count(r.funnel.won)),
     ("lost", lambda r: _count(r.funnel.lost)),
     ("won revenue", lambda r: _money(r.won_revenue)),
+    ("of it CRM", lambda r: _money(r.won_revenue_from_crm)),
     ("cost", lambda r: _money(r.cost)),
     ("ROI", lambda r: _percent(r.roi)),
     ("to accept h", lambda r: _spread(r.time_to_accept)),
@@ -96,7 +99,8 @@ def as_table(report: Report) -> str:
 
 def _title(report: Report) -> str:
     return (
-        f"Closed-loop report by {report.by.value}: leads received {period_text(report)}. "
+        f"Closed-loop report by {report.by.value}: leads received {period_text(report)}, "
+        f"by {ATTRIBUTION_LABELS[report.attribution]}. "
         f"Money in {report.currency}; hours are working hours (median / 90th percentile); "
         f"SLA {report.sla_hours} working hours; made {report.made_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC."
     )
@@ -117,15 +121,17 @@ def _day(moment: datetime) -> str:
 
 def _notes(report: Report) -> list[str]:
     total = report.total
-    notes = []
+    notes = [OVERLAP_NOTE] if report.overlapping else []
     if total.returns_by_reason:
         reasons = ", ".join(f"{reason} {n}" for reason, n in total.returns_by_reason.items())
         notes.append(f"Returned by reason: {reasons}.")
     if total.funnel.lost:
-        notes.append(f"Lost: {total.funnel.lost} leads, {_money(total.lost_revenue)} in pipeline.")
+        notes.append(
+            f"Lost: {counted(total.funnel.lost, 'lead')}, {_money(total.lost_revenue)} in pipeline."
+        )
     if total.other_currency_amounts:
         notes.append(
-            f"{total.other_currency_amounts} deal amounts in another currency than "
+            f"{counted(total.other_currency_amounts, 'deal amount')} in another currency than "
             f"{report.currency} are left out of the revenue."
         )
     if not report.rows:
@@ -138,7 +144,7 @@ def _count(value: int) -> str:
 
 
 def _percent(value: float | Decimal | None) -> str:
-    return "—" if value is None else f"{float(value) * 100:.0f}%"
+    return "—" if value is None else f"{whole_percent(value)}%"
 
 
 def _money(value: Decimal | None) -> str:

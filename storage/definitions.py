@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.definitions import FIRST, DefinitionVersion, rules_data, rules_from_data
 from bot.domain.proposals import OPEN, Approval, Proposal, ProposalStatus, Side
+from bot.services.records import ProposalPost
 from storage.db import Database
 from storage.rows import (
     DefinitionVersionRow,
@@ -23,16 +23,6 @@ from storage.rows import (
 )
 
 _OPEN = [status.value for status in OPEN]
-
-
-@dataclass(frozen=True)
-class ProposalPost:
-    """One copy of a proposal in Slack: for the marketing channel, or a region's manager."""
-
-    audience: str
-    channel: str
-    message_ts: str
-    posted_at: datetime
 
 
 class SqlRulesRepository:
@@ -217,6 +207,33 @@ class SqlRules:
     def reading(self) -> Iterator[SqlRulesRepository]:
         with self.database.reading() as session:
             yield SqlRulesRepository(session)
+
+
+class SqlRulesReader:
+    """The versions and proposals read in a read session of their own, each call."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def live(self) -> DefinitionVersion | None:
+        with self.database.reading() as session:
+            return SqlRulesRepository(session).live()
+
+    def version(self, number: int) -> DefinitionVersion | None:
+        with self.database.reading() as session:
+            return SqlRulesRepository(session).version(number)
+
+    def history(self) -> list[DefinitionVersion]:
+        with self.database.reading() as session:
+            return SqlRulesRepository(session).history()
+
+    def proposal(self, proposal_id: int) -> Proposal | None:
+        with self.database.reading() as session:
+            return SqlRulesRepository(session).proposal(proposal_id)
+
+    def proposals(self, *, limit: int = 20) -> list[Proposal]:
+        with self.database.reading() as session:
+            return SqlRulesRepository(session).proposals(limit=limit)
 
 
 def _version_values(version: DefinitionVersion) -> dict[str, object]:

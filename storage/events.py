@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from bot.domain.lead import LeadEvent
+from bot.domain.lead import EventKind, LeadEvent
 from bot.domain.lead_summary import CalendarBook
+from bot.domain.merge import Touch
 from bot.services.records import EventLine
 from storage.bulk import BulkInsert
 from storage.reads import event_line
@@ -79,6 +80,15 @@ class SqlEventRepository:
             lead_id = row[0]
             events_of[lead_id].append((ids_of[lead_id].pop(0), row))
         insert_first_summaries(connection, events_of, calendars=self.calendars)
+
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]:
+        """The campaign and source each lead came through last, of those with later touches."""
+        rows = self.session.execute(
+            select(EventRow.lead_id, EventRow.data)
+            .where(EventRow.lead_id.in_(lead_ids), EventRow.kind == EventKind.CAMPAIGN_TOUCH)
+            .order_by(EventRow.id)
+        )
+        return {lead_id: (data.get("campaign"), data.get("source")) for lead_id, data in rows}
 
     def round_events(self, lead_id: int, round_no: int) -> list[EventLine]:
         """The round's outcomes, returns and corrections, oldest first."""

@@ -28,6 +28,7 @@ LIFECYCLE_FIELDS = (
     "feedback_due_at",
     "next_step_at",
     "leaked_at",
+    "definition_version",
 )
 
 # The lifecycle fields stored as they are: the status is stored as its value.
@@ -49,6 +50,7 @@ def lead_of(row: LeadRow) -> Lead:
         feedback_due_at=row.feedback_due_at,
         next_step_at=row.next_step_at,
         leaked_at=row.leaked_at,
+        definition_version=row.definition_version,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot.services.ports import LeadReader
 from bot.services.records import OutboxItem, Urgency, WorkKind
+from bot.services.rules_ports import BacktestReader, RulesReader
+from storage.backtest import SqlBacktestReader
+from storage.definitions import SqlRulesReader
 from storage.reads import SqlLeadReader
 from storage.rows import (
     UNDELIVERED_SQL,
@@ -34,12 +37,26 @@ class SqlOutbox(SqlSnapshotReader):
     def leads(self) -> LeadReader:
         return SqlLeadReader(self.database)
 
+    @property
+    def rules(self) -> RulesReader:
+        return SqlRulesReader(self.database)
+
+    @property
+    def backtests(self) -> BacktestReader:
+        return SqlBacktestReader(self.database)
+
     def claim_due(
-        self, *, now: datetime, limit: int, lease: timedelta, scheduled_limit: int | None = None
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        kinds: Collection[WorkKind] | None = None,
+        scheduled_limit: int | None = None,
     ) -> list[OutboxItem]:
-        """Claim due work for this process, the most urgent first and, within one urgency, the
-        longest waiting first, at most `scheduled_limit` items of scheduled work; a crashed
-        claimant's lease runs out and others retry.
+        """Claim due work (of `kinds`, or any) for this process, the most urgent first and,
+        within one urgency, the longest waiting first, at most `scheduled_limit` items of
+        scheduled work; a crashed claimant's lease runs out and others retry.
 
         However much scheduled work is due (a week of timers caught up at once), a new
         handoff due now is claimed in the next pass.
@@ -63,6 +80,8 @@ class SqlOutbox(SqlSnapshotReader):
                     .order_by(OutboxRow.available_at, OutboxRow.id)
                     .limit(room)
                 )
+                if kinds is not None:
+                    query = query.where(OutboxRow.kind.in_(sorted(k.value for k in kinds)))
                 if self.database.is_postgres:
                     query = query.with_for_update(skip_locked=True)
                 rows += session.scalars(query).all()
@@ -80,8 +99,11 @@ class SqlOutbox(SqlSnapshotReader):
         channel: str | None,
         ts: str | None,
         homes: Sequence[str] = (),
+        permalink: str | None = None,
     ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step."""
+        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
+        a posted handoff card queues the taking of its permalink, which is stored once taken."""
+        insert = pg_insert if self.database.is_postgres else sqlite_insert
         with self.database.write_session() as session, session.begin():
             session.execute(
                 update(OutboxRow)
@@ -103,13 +125,15 @@ class SqlOutbox(SqlSnapshotReader):
                     )
                     .values(channel=channel, message_ts=ts)
                 )
+                _queue_permalink(session, insert, item, now=now)
+            if item.kind is WorkKind.PERMALINK and permalink:
+                _store_permalink(session, item, permalink)
             if item.kind is WorkKind.BATCH_SUMMARY and ts:
                 session.execute(
                     update(BatchRow)
                     .where(BatchRow.id == item.batch_id)
                     .values(channel=channel, message_ts=ts)
                 )
-            insert = pg_insert if self.database.is_postgres else sqlite_insert
             for user in homes:
                 _queue_home_refresh(session, insert, user, after=item, now=now)
 
@@ -157,12 +181,14 @@ class SqlOutbox(SqlSnapshotReader):
             pace.next_post_at = (pace.next_post_at if streaming else now) + spacing
             return None
 
-    def next_due_at(self) -> datetime | None:
-        """When the earliest undelivered work is due, so the worker can sleep until then."""
+    def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None:
+        """When the earliest undelivered work (of `kinds`) is due, so a worker can sleep."""
         with self.database.reading() as session:
             query = select(func.min(OutboxRow.available_at)).where(
                 OutboxRow.state.in_(("pending", "blocked"))
             )
+            if kinds is not None:
+                query = query.where(OutboxRow.kind.in_(sorted(k.value for k in kinds)))
             return session.scalar(query)
 
     def first_time(self, key: str, *, now: datetime) -> bool:
@@ -176,6 +202,24 @@ class SqlOutbox(SqlSnapshotReader):
         )
         with self.database.write_session() as session, session.begin():
             return session.execute(statement).first() is not None
+
+    def still_refused(self, error_prefix: str) -> bool:
+        """Whether some work still waits, refused with an error that starts so."""
+        with self.database.reading() as session:
+            query = select(OutboxRow.id).where(
+                OutboxRow.state == "blocked",
+                OutboxRow.last_error.startswith(error_prefix, autoescape=True),
+            )
+            return session.scalar(query.limit(1)) is not None
+
+    def drop(self, item: OutboxItem, *, now: datetime, why: str) -> None:
+        """Give up work that no longer means anything (a notice whose cause has cleared)."""
+        with self.database.write_session() as session, session.begin():
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item.id)
+                .values(state="dropped", claimed_until=None, delivered_at=now, last_error=why)
+            )
 
     def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None:
         insert = pg_insert if self.database.is_postgres else sqlite_insert
@@ -221,6 +265,26 @@ def _scheduled_slot(pace: ChannelPaceRow, *, now: datetime, spacing: timedelta) 
     at = max(pace.scheduled_at or LONG_AGO, pace.next_post_at + spacing, now + spacing)
     pace.scheduled_at = at + 2 * spacing
     return at
+
+
+def _store_permalink(session: Session, item: OutboxItem, permalink: str) -> None:
+    session.execute(
+        update(HandoffRoundRow)
+        .where(
+            HandoffRoundRow.lead_id == item.lead_id,
+            HandoffRoundRow.round_no == item.handoff_round,
+        )
+        .values(permalink=permalink[:500])
+    )
+
+
+def _queue_permalink(session: Session, insert: Any, card: OutboxItem, *, now: datetime) -> None:
+    values: dict[str, Any] = {"key": f"permalink:{card.lead_id}:{card.handoff_round}"}
+    values |= {"kind": WorkKind.PERMALINK.value, "state": "pending", "payload": {}}
+    values |= {"lead_id": card.lead_id, "handoff_round": card.handoff_round, "attempts": 0}
+    values |= {"urgency": WorkKind.PERMALINK.urgency.value}
+    statement = insert(OutboxRow).values(**values, available_at=now, created_at=now)
+    session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
 
 
 def _item(row: OutboxRow) -> OutboxItem:

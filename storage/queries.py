@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -9,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.services.ports import StorageUnavailable
-from bot.services.records import StoreStatus
+from bot.services.records import CRM_WORK, SLACK_WORK, StoreStatus, WorkKind
 from storage.db import Database
 from storage.job_runs import job_runs
 from storage.rows import EventRow, HandoffRoundRow, LeadRow, OutboxRow
@@ -27,9 +29,12 @@ class SqlStatusReader:
             with self.database.reading() as session:
                 return StoreStatus(
                     lead_counts=lead_counts(session),
-                    backlog=outbox_backlog(session),
-                    stuck=stuck_work(session, limit=stuck_limit),
+                    backlog=outbox_backlog(session, SLACK_WORK),
+                    stuck=stuck_work(session, SLACK_WORK, limit=stuck_limit),
                     job_runs=job_runs(session),
+                    oldest_waiting=oldest_waiting(session, SLACK_WORK),
+                    crm_backlog=outbox_backlog(session, CRM_WORK),
+                    crm_stuck=stuck_work(session, CRM_WORK, limit=stuck_limit),
                 )
         except SQLAlchemyError as error:
             # A store that answers but not as expected (no tables yet, say) cannot be read.
@@ -41,21 +46,35 @@ def lead_counts(session: Session) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def outbox_backlog(session: Session) -> dict[str, int]:
+def outbox_backlog(session: Session, kinds: Collection[WorkKind]) -> dict[str, int]:
     rows = session.execute(
         select(OutboxRow.state, func.count())
-        .where(OutboxRow.state.in_(UNDELIVERED))
+        .where(OutboxRow.state.in_(UNDELIVERED), OutboxRow.kind.in_(_values(kinds)))
         .group_by(OutboxRow.state)
     )
     return {state: count for state, count in rows}
 
 
-def stuck_work(session: Session, *, limit: int) -> list[dict[str, Any]]:
-    """Undelivered Slack work that has failed at least once, oldest first, with why."""
+def oldest_waiting(session: Session, kinds: Collection[WorkKind]) -> datetime | None:
+    """When the oldest undelivered work of `kinds` was queued."""
+    query = select(func.min(OutboxRow.created_at)).where(
+        OutboxRow.state.in_(UNDELIVERED), OutboxRow.kind.in_(_values(kinds))
+    )
+    return session.scalar(query)
+
+
+def stuck_work(
+    session: Session, kinds: Collection[WorkKind], *, limit: int
+) -> list[dict[str, Any]]:
+    """Undelivered work of `kinds` that has failed at least once, oldest first, with why."""
     rows = session.execute(
         select(OutboxRow, LeadRow.short_id)
         .outerjoin(LeadRow, LeadRow.id == OutboxRow.lead_id)
-        .where(OutboxRow.state.in_(UNDELIVERED), OutboxRow.attempts > 0)
+        .where(
+            OutboxRow.state.in_(UNDELIVERED),
+            OutboxRow.attempts > 0,
+            OutboxRow.kind.in_(_values(kinds)),
+        )
         .order_by(OutboxRow.id)
         .limit(limit)
     )
@@ -70,6 +89,10 @@ def stuck_work(session: Session, *, limit: int) -> list[dict[str, Any]]:
         }
         for row, short_id in rows
     ]
+
+
+def _values(kinds: Collection[WorkKind]) -> list[str]:
+    return sorted(kind.value for kind in kinds)
 
 
 def lead_detail(session: Session, short_id: str) -> dict[str, Any] | None:
@@ -92,26 +115,37 @@ def lead_detail(session: Session, short_id: str) -> dict[str, Any] | None:
 
 
 def lead_list(session: Session, *, status: str | None, limit: int) -> list[dict[str, Any]]:
-    """Leads newest first, with how much of their Slack work is undelivered and why."""
-    undelivered = (
-        select(
-            OutboxRow.lead_id,
-            func.count().label("waiting"),
-            func.max(OutboxRow.last_error).label("error"),
-        )
-        .where(OutboxRow.state.in_(UNDELIVERED))
-        .group_by(OutboxRow.lead_id)
-        .subquery()
-    )
+    """Leads newest first, with how much of their Slack and CRM work is undelivered and why."""
+    slack, crm = _undelivered(SLACK_WORK), _undelivered(CRM_WORK)
     query = (
-        select(LeadRow, undelivered.c.waiting, undelivered.c.error)
-        .outerjoin(undelivered, undelivered.c.lead_id == LeadRow.id)
+        select(LeadRow, slack.c.waiting, slack.c.error, crm.c.waiting, crm.c.error)
+        .outerjoin(slack, slack.c.lead_id == LeadRow.id)
+        .outerjoin(crm, crm.c.lead_id == LeadRow.id)
         .order_by(LeadRow.id.desc())
         .limit(limit)
     )
     if status:
         query = query.where(LeadRow.status == status)
     return [
-        {"lead": lead, "waiting": waiting or 0, "error": error}
-        for lead, waiting, error in session.execute(query)
+        {
+            "lead": lead,
+            "waiting": waiting or 0,
+            "error": error,
+            "crm_waiting": crm_waiting or 0,
+            "crm_error": crm_error,
+        }
+        for lead, waiting, error, crm_waiting, crm_error in session.execute(query)
     ]
+
+
+def _undelivered(kinds: Collection[WorkKind]) -> Any:
+    return (
+        select(
+            OutboxRow.lead_id,
+            func.count().label("waiting"),
+            func.max(OutboxRow.last_error).label("error"),
+        )
+        .where(OutboxRow.state.in_(UNDELIVERED), OutboxRow.kind.in_(_values(kinds)))
+        .group_by(OutboxRow.lead_id)
+        .subquery()
+    )

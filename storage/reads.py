@@ -9,11 +9,12 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.lead import WORKING, LeadStatus
+from bot.domain.snapshots import activity_label
 from bot.services.records import EventLine, LeadDetail, LeadLine
 from storage.db import Database
 from storage.rows import ActivityRow, EventRow, LeadRow
 
-HISTORY_KINDS = ("accepted", "returned", "rerouted", "outcome", "correction")
+HISTORY_KINDS = ("accepted", "returned", "rerouted", "outcome", "correction", "reassigned")
 
 
 class SqlLeadReader:
@@ -122,8 +123,7 @@ def _last_activity(session: Session, lead_ids: list[int]) -> dict[int, str]:
     latest: dict[int, str] = {}
     for lead_id, kind, detail in rows:
         if lead_id not in latest:
-            what = (kind or "activity").replace("_", " ")
-            latest[lead_id] = f"{what}: {detail}" if detail else what
+            latest[lead_id] = activity_label(kind, detail)
     return latest
 
 

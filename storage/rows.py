@@ -14,29 +14,23 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Numeric,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.column_types import Id as Id
-from storage.column_types import UtcDateTime as UtcDateTime
+from storage.columns import NAMING as NAMING
+from storage.columns import Base as Base
+from storage.columns import Id as Id
+from storage.columns import UtcDateTime as UtcDateTime
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+# The CRM bridge's tables live in a module of their own, on the same base.
+from storage.crm_rows import CrmCursorRow as CrmCursorRow
+from storage.crm_rows import CrmDealRow as CrmDealRow
+from storage.crm_rows import CrmLinkRow as CrmLinkRow
 
 
 class LeadRow(Base):
@@ -102,6 +96,8 @@ class HandoffRoundRow(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     channel: Mapped[str | None] = mapped_column(String(40))
     message_ts: Mapped[str | None] = mapped_column(String(40))
+    # The card's permalink, taken once after it is posted, for messages that name the lead.
+    permalink: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (UniqueConstraint("lead_id", "round_no"),)
 
@@ -281,6 +277,8 @@ class JobRunRow(Base):
     runs: Mapped[int] = mapped_column(Integer, default=0)
     # Every item due up to here has been handled; the next pass looks back from here.
     caught_up_to: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set by `baton jobs start-from`: nothing due before it fires (history on a first deploy).
+    fires_from: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
@@ -298,15 +296,8 @@ class DigestSentRow(Base):
 # SQLite reads the groups in order, without sorting a row per lead. Only the two groupings
 # read most (and benchmarked) have one; each index costs every summary write.
 REPORT_CELL = (
-    "campaign",
-    "stages",
-    "return_reason",
-    "amount_currency",
-    "received_at",
-    "region",
-    "accept_minutes",
-    "contact_minutes",
-    "amount_cents",
+    *("campaign", "stages", "return_reason", "amount_currency", "received_at", "region"),
+    *("accept_minutes", "contact_minutes", "amount_cents"),
 )
 
 
@@ -348,8 +339,34 @@ class LeadSummaryRow(Base):
     last_event_id: Mapped[int | None] = mapped_column(BigInteger)
     definition_version: Mapped[int | None] = mapped_column(Integer)
     came_back_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Last-touch attribution: the touch before its latest acceptance (see lead_summary.py).
+    last_campaign: Mapped[str | None] = mapped_column(String(200))
+    last_source: Mapped[str | None] = mapped_column(String(100))
+    # Where the won (or lost) amount came from: "crm" (its deal), "rep" (typed in Slack).
+    amount_source: Mapped[str | None] = mapped_column(String(8))
 
-    __table_args__ = (_report_index("campaign"), _report_index("region"))
+    __table_args__ = (
+        _report_index("campaign"),
+        _report_index("region"),
+        # The report's few amounts from the CRM, found without a scan of every summary.
+        Index(
+            "ix_lead_summary_crm_amounts",
+            "amount_source",
+            sqlite_where=text("amount_source = 'crm'"),
+            postgresql_where=text("amount_source = 'crm'"),
+        ),
+    )
+
+
+class LeadTouchRow(Base):
+    """A campaign or source a lead's later touches named besides its first: rebuilt with its summary."""
+
+    __tablename__ = "lead_touches"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    dimension: Mapped[str] = mapped_column(String(10))  # "campaign" or "source"
+    name: Mapped[str] = mapped_column(String(200))
 
 
 class DefinitionVersionRow(Base):

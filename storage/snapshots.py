@@ -38,25 +38,34 @@ DECISIONS = ("accepted", "returned", "rerouted", "correction")
 ACTIVITY_SHOWN = 5
 
 # Columns rather than rows: they are read for every message delivered.
-_FIRE_LINES = select(
-    TimerFireRow.id.label("fire_id"),
-    TimerFireRow.kind,
-    TimerFireRow.handoff_round,
-    TimerFireRow.due_at,
-    TimerFireRow.snoozed_until,
-    TimerFireRow.snooze_reason,
-    LeadRow.short_id,
-    LeadRow.first_name,
-    LeadRow.last_name,
-    LeadRow.company,
-    LeadRow.email,
-    LeadRow.region,
-    LeadRow.handoff_round.label("lead_round"),
-    LeadRow.round_started_at,
-    LeadRow.rep_id,
-    LeadRow.feedback_due_at,
-    LeadRow.next_step_at,
-).join(LeadRow, LeadRow.id == TimerFireRow.lead_id)
+_FIRE_LINES = (
+    select(
+        TimerFireRow.id.label("fire_id"),
+        TimerFireRow.kind,
+        TimerFireRow.handoff_round,
+        TimerFireRow.due_at,
+        TimerFireRow.snoozed_until,
+        TimerFireRow.snooze_reason,
+        LeadRow.short_id,
+        LeadRow.first_name,
+        LeadRow.last_name,
+        LeadRow.company,
+        LeadRow.email,
+        LeadRow.region,
+        LeadRow.handoff_round.label("lead_round"),
+        LeadRow.round_started_at,
+        LeadRow.rep_id,
+        LeadRow.feedback_due_at,
+        LeadRow.next_step_at,
+        HandoffRoundRow.permalink,
+    )
+    .join(LeadRow, LeadRow.id == TimerFireRow.lead_id)
+    .outerjoin(
+        HandoffRoundRow,
+        (HandoffRoundRow.lead_id == TimerFireRow.lead_id)
+        & (HandoffRoundRow.round_no == TimerFireRow.handoff_round),
+    )
+)
 
 _ROUND = select(
     HandoffRoundRow.batch_id,
@@ -64,6 +73,7 @@ _ROUND = select(
     HandoffRoundRow.region,
     HandoffRoundRow.channel,
     HandoffRoundRow.message_ts,
+    HandoffRoundRow.permalink,
 ).where(
     HandoffRoundRow.lead_id == bindparam("lead_id"),
     HandoffRoundRow.round_no == bindparam("round_no"),
@@ -186,7 +196,7 @@ def _facts(row: LeadRow) -> LeadFacts:
 
 def _round(row: Row[*tuple[Any, ...]]) -> HandoffRound:
     posted = Posted(row.channel, row.message_ts) if row.channel and row.message_ts else None
-    return HandoffRound(row.round_no, row.region, posted)
+    return HandoffRound(row.round_no, row.region, posted, row.permalink)
 
 
 def _batch(row: BatchRow, short_ids: tuple[str, ...] = ()) -> Batch:
@@ -216,4 +226,5 @@ def _fire_line(row: Row[*tuple[Any, ...]]) -> FireLine:
         rep_id=row.rep_id,
         feedback_due_at=row.feedback_due_at,
         next_step_at=row.next_step_at,
+        permalink=row.permalink,
     )

@@ -97,6 +97,19 @@ class SqlPassRepository:
         )
         self.session.execute(statement)
 
+    def fires_from(self, job: str) -> datetime | None:
+        return self.session.scalar(select(JobRunRow.fires_from).where(JobRunRow.name == job))
+
+    def start_from(self, job: str, *, at: datetime, now: datetime) -> None:
+        insert = pg_insert if self.postgres else sqlite_insert
+        statement = insert(JobRunRow).values(
+            name=job, started_at=now, as_of=now, runs=0, fires_from=at
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["name"], set_={"fires_from": at}
+        )
+        self.session.execute(statement)
+
 
 class SqlTimerRepository:
     """Leads as the timers see them, and each fire recorded once."""

@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.lead_summary import CalendarBook
 from bot.services.ports import DuplicateLead
+from storage.crm import SqlCrmRepository
 from storage.db import Database
+from storage.definitions import SqlRulesRepository
 from storage.digests import SqlDigestRepository
 from storage.events import SqlActivityRepository, SqlEventRepository
 from storage.handoffs import SqlBatchRepository, SqlRoundRepository
@@ -38,6 +40,8 @@ class SqlUnitOfWork:
         self.timers = SqlTimerRepository(session, postgres=postgres)
         self.passes = SqlPassRepository(session, postgres=postgres)
         self.digests = SqlDigestRepository(session, postgres=postgres)
+        self.rules = SqlRulesRepository(session)
+        self.crm = SqlCrmRepository(session, postgres=postgres)
 
     def __enter__(self) -> Self:
         self.session.begin()

@@ -6,12 +6,14 @@ import argparse
 import logging
 import sys
 
-from bot.admin import check_slack
-from bot.app import build_baton
+from bot.admin import SlackUnusable, check_slack, check_token
+from bot.app import Baton, build_baton
 from bot.commands.common import EXIT_USAGE, Subcommands, command
+from bot.domain.definitions import file_check, rules_of
 from bot.runtime import web_client
+from bot.services.ports import StorageUnavailable
 from config.settings import Settings
-from storage.db import open_database
+from storage.db import SchemaError, open_database, wait_for_database
 
 
 def add(commands: Subcommands) -> None:
@@ -33,16 +35,34 @@ def config_check(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"{settings.baton_config}: OK ({len(config.regions)} regions, {len(config.campaigns)} campaigns)"
     )
+    print("\n".join(definition_check(baton)))
     if settings.slack_bot_token is None:
         print("Set SLACK_BOT_TOKEN to also check the users and channels in Slack.")
         return 0
-    problems = check_slack(config, web_client(baton))
+    client = web_client(baton)
+    try:
+        print(check_token(client, settings.slack_bot_token.get_secret_value()))
+        problems = check_slack(config, client)
+    except SlackUnusable as error:
+        print(f"baton: {error}", file=sys.stderr)
+        return EXIT_USAGE
     print(
         "\n".join(problems)
         if problems
         else "Slack: every configured user and channel exists; Baton is in every channel."
     )
     return 1 if problems else 0
+
+
+def definition_check(baton: Baton) -> list[str]:
+    """Which version of the lead definition is live, and whether the file differs from it."""
+    try:
+        wait_for_database(baton.database, within=0)
+        baton.database.ensure_schema(create_embedded=False)
+        live = baton.rules_reader.live()
+    except (StorageUnavailable, SchemaError) as error:
+        return [f"Lead definition: cannot read the live version from the database: {error}"]
+    return file_check(rules_of(baton.config.lead_definition), live)
 
 
 def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -21,6 +21,10 @@ class CommandError(Exception):
     """A problem the admin must fix; printed without a traceback."""
 
 
+class UsageError(CommandError):
+    """A bad file or argument: refused before anything is written (exit status 2)."""
+
+
 def command(commands: Subcommands, name: str, run: Run, help: str) -> argparse.ArgumentParser:
     """Add subcommand `name`, run by `run(settings, args)`."""
     sub: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from bot.app import Baton
 from bot.commands.common import CommandError, Subcommands, command, open_baton
+from bot.crm_app import start_crm_work
 from bot.jobs.scheduler import Scheduler, SchedulerRefused, start_scheduler
 from bot.runtime import settle_for_serving, start_delivery
 from config.settings import Settings
@@ -54,11 +55,15 @@ def socket(settings: Settings, args: argparse.Namespace) -> int:
 def serving(settings: Settings) -> Iterator[Baton]:
     """Baton with its scheduled jobs and outbox worker running, for as long as it serves."""
     baton = open_baton(settings, create_embedded=True, wait=True)
+    baton.live_definition()  # the config file's lead definition is version 1 if none is stored
     scheduler = scheduler_for(baton)
     deliverer = start_delivery(baton)
+    crm_work = start_crm_work(baton)
     try:
         yield baton
     finally:
+        if crm_work is not None:
+            crm_work.stop()
         deliverer.stop()
         scheduler.stop()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.domain.wording import counted
 from bot.services.csv_import import ImportReport, n
 
 
@@ -11,7 +12,7 @@ def render_report(report: ImportReport) -> str:
     """Summarise the import for the terminal, then list every row error."""
     would = report.dry_run
     lines = [
-        f"{report.file or 'CSV'}: {n(report.rows)} rows"
+        f"{report.file or 'CSV'}: {counted(report.rows, 'row')}"
         + (" (dry run: nothing was stored)" if would else ""),
         f"  created  {n(report.created):>8}  new leads" + (" would be created" if would else ""),
         f"  merged   {n(report.merged):>8}  into existing leads",

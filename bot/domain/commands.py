@@ -17,6 +17,7 @@ class Qualify:
     sales_ready: bool
     reason: str
     region: str | None
+    version: int | None = None  # the lead definition's version that decided; None: before versions
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,21 @@ class LogOutcome:
 
 
 @dataclass(frozen=True)
+class RecordDeal:
+    """The CRM says where a deal of the lead stands: an opportunity, won or lost.
+
+    The deal's stage and amount are the truth for revenue; a rep's outcome may come before or
+    after it, and the lead is counted once either way.
+    """
+
+    outcome: Outcome  # OPPORTUNITY, WON or LOST
+    deal_id: str
+    stage: str
+    amount: Decimal | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
 class CorrectOutcome:
     """Withdraw an earlier outcome; the lead falls back to `status_after`."""
 
@@ -76,10 +92,40 @@ class RecordActivity:
 
 
 @dataclass(frozen=True)
+class RecordDetails:
+    """Contact details intake brought for a known lead: the empty ones filled, the rest kept."""
+
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordCampaignTouch:
+    """A known lead came again through a campaign or source; its first ones stay."""
+
+    campaign: str | None
+    source: str | None
+
+
+@dataclass(frozen=True)
 class LogTouch:
     reached: bool
     notes: str
     by: str | None = None  # who made the touch, when not the person logging it
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A manager asks the lead's rep for the feedback that is due."""
+
+    handoff_round: int | None = None
+
+
+@dataclass(frozen=True)
+class Reassign:
+    """A manager moves an accepted lead to another rep; its due dates and timers stay."""
+
+    rep_id: str
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,8 +140,13 @@ Command = (
     | Return
     | Reroute
     | LogOutcome
+    | RecordDeal
     | CorrectOutcome
     | RecordActivity
+    | RecordDetails
+    | RecordCampaignTouch
     | LogTouch
     | FlagLeaked
+    | Nudge
+    | Reassign
 )

@@ -20,12 +20,18 @@ from bot.domain.commands import (
     FlagLeaked,
     LogOutcome,
     LogTouch,
+    Nudge,
     Qualify,
+    Reassign,
     RecordActivity,
+    RecordCampaignTouch,
+    RecordDeal,
+    RecordDetails,
     Requeue,
     Reroute,
     Return,
 )
+from bot.domain.definitions import DEFINITION_VERSION
 from bot.domain.refusals import (
     AlreadyDecided,
     LeadClosed,
@@ -87,9 +93,14 @@ __all__ = [
     "LogOutcome",
     "LogTouch",
     "NotAllowed",
+    "Nudge",
     "Outcome",
     "Qualify",
+    "Reassign",
     "RecordActivity",
+    "RecordCampaignTouch",
+    "RecordDeal",
+    "RecordDetails",
     "Requeue",
     "Reroute",
     "Return",
@@ -104,9 +115,7 @@ def apply(
 ) -> Change:
     """Carry out `command` on `lead` for `actor`, or raise a LeadError saying why not."""
     match (lead.status, command):
-        case (LeadStatus.RECEIVED, Qualify()):
-            return _qualify(lead, command, actor, at)
-        case (status, Qualify()) if status in REQUALIFIABLE:
+        case (status, Qualify()) if status in REQUALIFIABLE | {LeadStatus.RECEIVED}:
             return _qualify(lead, command, actor, at)
         case (status, Requeue()) if status in REQUALIFIABLE:
             require_marketing(actor, authority)
@@ -123,18 +132,27 @@ def apply(
         case (status, LogOutcome()) if status in WORKING:
             require_worker(lead, actor, authority)
             return _log_outcome(lead, command, actor, at)
+        case (status, RecordDeal()) if status in WORKING | CLOSED and lead.rep_id:
+            return _record_deal(lead, command, actor, at)
         case (status, CorrectOutcome()) if status in WORKING | CLOSED and lead.rep_id:
             require_worker(lead, actor, authority)
             return _correct(lead, command, actor, at)
         case (status, RecordActivity()) if status is not LeadStatus.RECEIVED:
             activity: dict[str, Any] = {"activity": list(command.activity)}
             return _record_only(lead, EventKind.ACTIVITY, actor, at, data=activity)
+        case (status, RecordDetails()) if status is not LeadStatus.RECEIVED:
+            return _record_only(lead, EventKind.DETAILS, actor, at, data=dict(command.details))
+        case (status, RecordCampaignTouch()) if status is not LeadStatus.RECEIVED:
+            touch = {"campaign": command.campaign, "source": command.source}
+            return _record_only(lead, EventKind.CAMPAIGN_TOUCH, actor, at, data=touch)
         case (status, LogTouch()) if status in WORKING | CLOSED and lead.rep_id:
             require_marketing(actor, authority)
             data = {"reached": command.reached, "by": command.by or actor}
             return _record_only(lead, EventKind.TOUCH, actor, at, notes=command.notes, data=data)
         case (status, FlagLeaked()) if status in WORKING and lead.leaked_at is None:
             return _flag_leaked(lead, command, actor, at)
+        case (status, Nudge() | Reassign()) if status in WORKING:
+            return _for_manager(lead, command, actor, authority, at)
     if lead.status in CLOSED:
         raise LeadClosed(refusal(lead, command))
     raise LeadError(refusal(lead, command))
@@ -147,6 +165,12 @@ def _qualify(lead: Lead, command: Qualify, actor: str, at: datetime) -> Change:
         new = _next_round(lead, command.region)
     else:
         new = replace(lead, status=LeadStatus.NURTURE, region=command.region)
+    # The version that decided, on the lead and in the qualification's event (not the
+    # handoff's): the report and the backtest read it from there.
+    data = None
+    if command.version is not None:
+        new = replace(new, definition_version=command.version)
+        data = {DEFINITION_VERSION: command.version}
     kinds: tuple[EventKind, ...]
     if lead.status is LeadStatus.RECEIVED:
         kinds = (EventKind.RECEIVED,)
@@ -163,6 +187,7 @@ def _qualify(lead: Lead, command: Qualify, actor: str, at: datetime) -> Change:
             status_before=lead.status,
             reason_code=verdict,
             notes=command.reason,
+            data=data if kind is not EventKind.HANDOFF_STARTED else None,
         )
         for kind in kinds
     )
@@ -283,6 +308,33 @@ def _log_outcome(lead: Lead, command: LogOutcome, actor: str, at: datetime) -> C
     return Change(new, (event,))
 
 
+def _record_deal(lead: Lead, command: RecordDeal, actor: str, at: datetime) -> Change:
+    """The CRM's deal: a worked lead moves forward to it; a won or lost one takes the CRM's
+    verdict; a returned lead keeps its status and the deal is only recorded."""
+    target = command.outcome.status
+    status = lead.status
+    if (status in WORKING and PROGRESS[target] >= PROGRESS[status]) or (
+        status in (LeadStatus.WON, LeadStatus.LOST) and target in CLOSED
+    ):
+        status = target
+    new = replace(lead, status=status)
+    data: dict[str, Any] = {"outcome": command.outcome.value, "source": "crm"}
+    data |= {"deal_id": command.deal_id, "stage": command.stage}
+    if command.currency:
+        data["currency"] = command.currency
+    event = event_of(
+        new,
+        EventKind.OUTCOME,
+        actor,
+        at,
+        status_before=lead.status,
+        reason_code=command.outcome.value,
+        amount=command.amount,
+        data=data,
+    )
+    return Change(new, (event,))
+
+
 def _correct(lead: Lead, command: CorrectOutcome, actor: str, at: datetime) -> Change:
     new = replace(lead, status=command.status_after, next_step_at=command.next_step_at)
     event = event_of(
@@ -293,6 +345,36 @@ def _correct(lead: Lead, command: CorrectOutcome, actor: str, at: datetime) -> C
         status_before=lead.status,
         reason_code=command.outcome.value,
         data={"corrects_event_id": command.corrected_event_id},
+    )
+    return Change(new, (event,))
+
+
+def _for_manager(
+    lead: Lead, command: Nudge | Reassign, actor: str, authority: Authority, at: datetime
+) -> Change:
+    """What the region's deciders may do to an accepted lead: nudge its rep, or reassign it."""
+    if isinstance(command, Nudge):
+        require_decider(lead, actor, authority, what="nudge the rep of")
+        require_current_round(lead, command)
+        return _record_only(lead, EventKind.NUDGED, actor, at, data={"rep_id": lead.rep_id})
+    require_decider(lead, actor, authority, what="reassign")
+    return _reassign(lead, command, actor, at)
+
+
+def _reassign(lead: Lead, command: Reassign, actor: str, at: datetime) -> Change:
+    """The lead goes to another rep as it stands: its status, due dates and timers stay."""
+    if command.rep_id == lead.rep_id:
+        raise LeadError(f"{lead.short_id} is already with <@{command.rep_id}>.")
+    new = replace(lead, rep_id=command.rep_id)
+    data = {"rep_id": command.rep_id, "from_rep": lead.rep_id}
+    event = event_of(
+        new,
+        EventKind.REASSIGNED,
+        actor,
+        at,
+        status_before=lead.status,
+        notes=command.note,
+        data=data,
     )
     return Change(new, (event,))
 

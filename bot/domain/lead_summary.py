@@ -6,6 +6,11 @@ are appended and rebuilt from them at any time with the same result.
 The rules, in the words the report uses:
 - received: the lead's first `received` event (its cohort is the time of that event).
 - campaign, source: the first ones any of its events name (first touch).
+- last campaign, last source: those of its last touch (its arrival, or a later intake or
+  import naming a campaign or source) before its latest acceptance; for a lead never
+  accepted, its latest touch.
+- later campaigns, later sources: every other campaign and source its later touches named
+  (with its first ones: every campaign that influenced it).
 - region: where its last event left it; rep: who its latest acceptance went to.
 - sales-ready: it was ever `pending`; nurture: never.
 - accepted, returned, leaked: it ever was. The return reason is its last return's.
@@ -15,7 +20,9 @@ The rules, in the words the report uses:
 - rescued: a touch reached it after it leaked.
 - A corrected outcome (or a rep's corrected return) never counts.
 - amount: a won lead's deal (the won outcome's amount, else its last opportunity's); a lost
-  lead's last opportunity amount.
+  lead's last opportunity amount. An amount the CRM gave (an outcome whose data says its
+  source is `crm`: the deal's own) is the truth for revenue: no amount a rep typed replaces
+  it, and `amount_source` says which it was ("crm" or "rep").
 - time to accept: from when the lead began waiting for a decision (its handoff; a re-route
   keeps it waiting) to its first acceptance, in the working time of the accepting region.
 - time to first contact: from that same start, for the round it was contacted in, to the
@@ -114,7 +121,17 @@ class LeadSummary:
     last_event_id: int | None
     definition_version: int | None = None
     came_back_at: datetime | None = None
+    last_campaign: str | None = None
+    last_source: str | None = None
+    later_campaigns: tuple[str, ...] = ()
+    later_sources: tuple[str, ...] = ()
+    amount_source: str | None = None  # "crm": the CRM's deal; "rep": typed in Slack
 
+
+# An amount, its currency (None: the configured one) and where it came from ("crm", "rep").
+Amount = tuple[Decimal | None, str | None, str]
+NO_AMOUNT: Amount = (None, None, "rep")
+CRM = "crm"
 
 QUALIFICATIONS = frozenset({EventKind.RECEIVED, EventKind.QUALIFIED})
 
@@ -149,24 +166,32 @@ class _Reading:
         self.contacted_at: datetime | None = None
         self.contact_region: str | None = None
         self.leaked_at: datetime | None = None
-        self.pipeline: tuple[Decimal | None, str | None] = (None, None)
-        self.won: tuple[Decimal | None, str | None] | None = None
-        self.lost: tuple[Decimal | None, str | None] | None = None
+        self.pipeline: Amount = NO_AMOUNT
+        self.won: Amount | None = None
+        self.lost: Amount | None = None
         self.definition_version: int | None = None
         self.arrived_nurture = False
         self.came_back_at: datetime | None = None
+        # The latest touch before the latest acceptance, and the latest; None: the first.
+        self.touch: tuple[str | None, str | None] | None = None
+        self.touch_accepted: tuple[str | None, str | None] | None = None
+        self.later: dict[str, dict[str, None]] = {"campaign": {}, "source": {}}
 
     def summary(self) -> LeadSummary:
         for fact in self.facts:
             if fact.id is None or fact.id not in self.corrected:
                 self.read(fact)
         stages = _implied(self.stages)
-        amount, currency = None, None
+        amount, currency, source = NO_AMOUNT
         if Stage.WON in stages and self.won is not None:
-            amount, currency = self.won
+            amount, currency, source = self.won
         elif Stage.LOST in stages and self.lost is not None:
-            amount, currency = self.lost
+            amount, currency, source = self.lost
         first, last = self.facts[0], self.facts[-1]
+        touch = self.touch_accepted if Stage.ACCEPTED in self.stages else self.touch
+        last_campaign, last_source = touch or (self.campaign, self.source)
+        later_campaigns = tuple(c for c in self.later["campaign"] if c != self.campaign)
+        later_sources = tuple(s for s in self.later["source"] if s != self.source)
         return LeadSummary(
             received_at=self.received_at or first.at,
             campaign=self.campaign,
@@ -187,6 +212,11 @@ class _Reading:
             last_event_id=last.id,
             definition_version=self.definition_version,
             came_back_at=self.came_back_at,
+            last_campaign=last_campaign,
+            last_source=last_source,
+            later_campaigns=later_campaigns,
+            later_sources=later_sources,
+            amount_source=source if amount is not None else None,
         )
 
     def read(self, fact: Fact) -> None:
@@ -215,9 +245,20 @@ class _Reading:
                 self.contact(fact)
                 if Stage.LEAKED in self.stages:
                     self.stages |= Stage.RESCUED
+            case EventKind.REASSIGNED:
+                self.rep_id = (fact.data or {}).get("rep_id") or self.rep_id
             case EventKind.LEAKED:
                 self.stages |= Stage.LEAKED
                 self.leaked_at = self.leaked_at or fact.at
+            case EventKind.CAMPAIGN_TOUCH:
+                self.touched(fact.data or {})
+
+    def touched(self, data: Mapping[str, Any]) -> None:
+        campaign, source = data.get("campaign"), data.get("source")
+        self.touch = (campaign, source)
+        for dimension, name in (("campaign", campaign), ("source", source)):
+            if isinstance(name, str):
+                self.later[dimension][name] = None
 
     def qualified(self, fact: Fact) -> None:
         version = _int((fact.data or {}).get(DEFINITION_VERSION))
@@ -231,6 +272,7 @@ class _Reading:
 
     def accepted(self, fact: Fact) -> None:
         self.stages |= Stage.ACCEPTED
+        self.touch_accepted = self.touch
         self.rep_id = (fact.data or {}).get("rep_id") or self.rep_id
         self.round_start = self.waiting_since or fact.at
         if self.accepted_at is None:
@@ -240,7 +282,9 @@ class _Reading:
 
     def outcome(self, fact: Fact) -> None:
         outcome = fact.reason_code or ""
-        currency = (fact.data or {}).get("currency")
+        data = fact.data or {}
+        source = CRM if data.get("source") == CRM else "rep"
+        given: Amount = (fact.amount, data.get("currency"), source)
         if outcome in CONTACT_OUTCOMES:
             self.contact(fact)
         if outcome in MEETING_OUTCOMES:
@@ -248,13 +292,14 @@ class _Reading:
         if outcome in OPPORTUNITY_OUTCOMES:
             self.stages |= Stage.OPPORTUNITY
         if outcome == Outcome.OPPORTUNITY and fact.amount is not None:
-            self.pipeline = (fact.amount, currency)
+            self.pipeline = _truer(self.pipeline, given)
         elif outcome == Outcome.WON:
             self.stages |= Stage.WON
-            self.won = (fact.amount, currency) if fact.amount is not None else self.pipeline
+            won = given if fact.amount is not None else self.pipeline
+            self.won = won if self.won is None else _truer(self.won, won)
         elif outcome == Outcome.LOST:
             self.stages |= Stage.LOST
-            self.lost = self.pipeline
+            self.lost = given if source == CRM and fact.amount is not None else self.pipeline
 
     def contact(self, fact: Fact) -> None:
         self.stages |= Stage.CONTACTED
@@ -262,6 +307,14 @@ class _Reading:
             self.contacted_at = fact.at
             self.contact_from = self.round_start or fact.at
             self.contact_region = fact.region
+
+
+def _truer(before: Amount, after: Amount) -> Amount:
+    """The later amount, unless it has none or the earlier came from the CRM and the later
+    was typed."""
+    if after[0] is None or (before[2] == CRM and before[0] is not None and after[2] != CRM):
+        return before if before[0] is not None else after
+    return after
 
 
 @cache  # few distinct sets of stages, and Flag arithmetic is slow

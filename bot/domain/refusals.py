@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.domain.commands import Accept, Command, CorrectOutcome, LogOutcome, Reroute, Return
+from bot.domain.commands import (
+    Accept,
+    Command,
+    CorrectOutcome,
+    LogOutcome,
+    Nudge,
+    Reassign,
+    Reroute,
+    Return,
+)
 from bot.domain.states import CLOSED, SYSTEM, WORKING, Authority, Lead, LeadStatus
 
 
@@ -24,10 +33,12 @@ class LeadClosed(LeadError):
     """The lead is won, lost or returned; it takes no more outcomes."""
 
 
-def require_decider(lead: Lead, actor: str, authority: Authority) -> None:
+def require_decider(
+    lead: Lead, actor: str, authority: Authority, *, what: str = "decide on"
+) -> None:
     if actor not in authority.deciders:
         who = _people(authority.deciders) or "the region's manager"
-        raise NotAllowed(f"Only {who} can decide on {lead.short_id}.")
+        raise NotAllowed(f"Only {who} can {what} {lead.short_id}.")
 
 
 def require_worker(lead: Lead, actor: str, authority: Authority) -> None:
@@ -45,7 +56,7 @@ def require_marketing(actor: str, authority: Authority) -> None:
         )
 
 
-def require_current_round(lead: Lead, command: Accept | Return | Reroute) -> None:
+def require_current_round(lead: Lead, command: Accept | Return | Reroute | Nudge) -> None:
     asked_round = command.handoff_round
     if asked_round is not None and asked_round != lead.handoff_round:
         raise AlreadyDecided(
@@ -75,6 +86,10 @@ def refusal(lead: Lead, command: Command) -> str:
         return f"{lead.short_id} is closed ({lead.status}); it cannot be changed that way."
     if isinstance(command, LogOutcome | CorrectOutcome) and lead.status is LeadStatus.PENDING:
         return f"{lead.short_id} awaits a manager's decision; log outcomes once accepted."
+    if isinstance(command, Reassign | Nudge) and lead.status is LeadStatus.PENDING:
+        return f"{lead.short_id} awaits a manager's decision; accept it for a rep instead."
+    if isinstance(command, Reassign | Nudge) and lead.status not in WORKING:
+        return f"{lead.short_id} is {lead.status} and not with a rep."
     if isinstance(command, LogOutcome | CorrectOutcome | Return) and lead.status not in WORKING:
         return f"{lead.short_id} is {lead.status} and not with sales; it takes no outcomes."
     return f"{lead.short_id} is {lead.status}; “{action}” does not apply to it now."

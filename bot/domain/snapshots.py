@@ -46,6 +46,17 @@ class Activity:
     detail: str | None
 
 
+def activity_kind(kind: str | None) -> str:
+    """An activity's type as people read it: `page_view` is a page view."""
+    return (kind or "activity").replace("_", " ").strip() or "activity"
+
+
+def activity_label(kind: str | None, detail: str | None) -> str:
+    """One activity item in words, the same in every message: "page view: visited pricing"."""
+    what = activity_kind(kind)
+    return f"{what}: {detail}" if detail else what
+
+
 @dataclass(frozen=True)
 class EventLine:
     """One event of a lead's history."""
@@ -79,6 +90,7 @@ class HandoffRound:
     round_no: int
     region: str | None
     posted: Posted | None
+    permalink: str | None = None  # the card's link, once taken after it was posted
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,7 @@ class FireLine:
     rep_id: str | None
     feedback_due_at: datetime | None
     next_step_at: datetime | None
+    permalink: str | None = None  # the card of the round the timer fired in
 
 
 def full_name(first: str | None, last: str | None) -> str | None:

@@ -112,6 +112,10 @@ class EventKind(StrEnum):
     TOUCH = "touch"
     LEAKED = "leaked"
     SNOOZED = "snoozed"
+    NUDGED = "nudged"  # a manager asked the rep for the overdue feedback
+    REASSIGNED = "reassigned"  # a manager moved an accepted lead to another rep
+    DETAILS = "details"  # intake brought other contact details: filled in or kept apart
+    CAMPAIGN_TOUCH = "campaign_touch"  # a later intake or import named a campaign or source
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class Lead:
     feedback_due_at: datetime | None = None
     next_step_at: datetime | None = None
     leaked_at: datetime | None = None
+    definition_version: int | None = None  # the lead definition's version that last qualified it
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ Reading the file, and reading it ahead in another process, is the CSV adapter's
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,13 +22,16 @@ from typing import Any, Protocol, TypeVar
 
 from bot.clock import Clock
 from bot.domain.lead import REQUALIFIABLE, LeadStatus
+from bot.domain.merge import merge_facts
 from bot.domain.qualification import TRIAGE, qualify
+from bot.domain.wording import counted
 from bot.services.csv_rows import Chunk, Columns, RowError, RowReader, planned_chunks
 from bot.services.intake import Batching, take_planned
 from bot.services.intake_plan import PlannedLead, Routing
 from bot.services.leadin import MAX_BATCH
 from bot.services.ports import CsvRows, ImportConfig, ReadAhead, UnitOfWork
 
+log = logging.getLogger(__name__)
 DEFAULT_CHUNK = 1000
 _T = TypeVar("_T")
 
@@ -140,7 +144,28 @@ def import_rows(
     outcomes.fill(report)
     report.notes.extend(read.notes())
     report.notes.extend(_unknown_campaigns(storing.config, read.campaigns))
+    _log_finished(report)
     return report
+
+
+def _log_finished(report: ImportReport) -> None:
+    log.info(
+        "import %s %s: %d rows, %d leads created, %d merged, %d rows with errors",
+        report.file,
+        "checked (dry run)" if report.dry_run else "finished",
+        report.rows,
+        report.created,
+        report.merged,
+        report.rows_with_errors,
+        extra={
+            "file": report.file,
+            "dry_run": report.dry_run,
+            "rows": report.rows,
+            "leads_created": report.created,
+            "leads_merged": report.merged,
+            "rows_with_errors": report.rows_with_errors,
+        },
+    )
 
 
 def _columns(rows: CsvRows) -> Columns:
@@ -174,7 +199,7 @@ class _Read:
         if not self.badges_unused:
             return []
         return [
-            f"badge IDs of {n(self.badges_unused)} rows were not used to match leads: a "
+            f"badge IDs of {counted(self.badges_unused, 'row')} were not used to match leads: a "
             "badge number is unique only within one show, so it needs a campaign (--campaign)"
         ]
 
@@ -220,7 +245,7 @@ class _Store:
         self.storing = storing
         self.outcomes = outcomes
         # One batch per region for the whole file, however many transactions it takes.
-        self.batching = Batching(label=name, always=True)
+        self.batching = Batching(label=name, always=True, taken=set())
 
     def take(self, chunk: Chunk) -> None:
         if not chunk.planned:
@@ -279,8 +304,8 @@ class _Forecast:
                 key = match.lead.short_id
                 status = match.lead.status.value
                 if match.lead.status in REQUALIFIABLE:
-                    known = {k: v for k, v in planned.facts.items() if v is not None}
-                    status = _status(qualify({**match.facts, **known}, definition).sales_ready)
+                    merged = merge_facts(match.facts, planned.facts, latest_touch=(None, None))
+                    status = _status(qualify(merged.facts, definition).sales_ready)
                 self.outcomes.add(key, "merged", status, None)
             self._remember(key, planned)
 
@@ -305,7 +330,7 @@ def _interrupted(name: str, rows: list[int], error: Exception) -> str:
 def _unknown_campaigns(config: ImportConfig, campaigns: Counter[str]) -> list[str]:
     configured = {campaign.name.casefold() for campaign in config.campaigns}
     return [
-        f"campaign “{name}” ({n(count)} leads) is not in the config file: "
+        f"campaign “{name}” ({counted(count, 'lead')}) is not in the config file: "
         "the report will show its leads without a cost"
         for name, count in sorted(campaigns.items())
         if name.casefold() not in configured

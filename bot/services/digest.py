@@ -28,7 +28,7 @@ from bot.domain.report import GroupBy, Report
 from bot.services.ports import ReportReader, UnitOfWork
 from bot.services.records import Work, WorkKind
 from bot.services.report import ReportQuery, closed_loop_report
-from bot.services.timers import PassResult
+from bot.services.timers import PassResult, Planned
 from config.model import BatonConfig
 
 JOB = "digest"
@@ -58,7 +58,7 @@ def run_digest_pass(
     """Send every digest due as of `as_of` (default: now) that was not sent this week."""
     clock_now = clock.now()
     now = (as_of or clock_now).astimezone(UTC)
-    sent = 0
+    sent, plan = 0, []
     for audience in audiences(config):
         week = due_week(now, audience.timezone)
         if week is None:
@@ -76,7 +76,10 @@ def run_digest_pass(
                 uow.outbox.queue(digest_work(audience.name, week, digest), now=min(now, clock_now))
             uow.commit()
         sent += not digest.empty
-    return PassResult(JOB, now, {"digest": sent} if sent else {}, messages=sent)
+        if not digest.empty:
+            plan.append(Planned(audience.name, f"digest of the week of {week}", None, ()))
+    fired = {"digest": sent} if sent else {}
+    return PassResult(JOB, now, fired, messages=sent, plan=tuple(plan))
 
 
 def digest_work(audience: str, week: date, digest: Digest) -> list[Work]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,8 @@ from bot.services.records import NewRound, StoredLead, Work, WorkKind
 BATCH_THRESHOLD = 10
 RETRIES_ON_TWIN = 3
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class IntakeResult:
@@ -38,6 +41,7 @@ class IntakeResult:
     status: str
     result: str  # "created" or "merged"
     region: str | None = None
+    source: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         return {"id": self.id, "status": self.status, "result": self.result}
@@ -51,6 +55,9 @@ class Batching:
     always: bool = False
     opens_batches: bool = True
     batch_ids: dict[str | None, int] = field(default_factory=dict)
+    # The leads (row ids) taken so far: an import in several transactions meets a person
+    # twice in its file as one arrival, merged quietly.
+    taken: set[int] | None = None
 
 
 def take_leads(
@@ -68,9 +75,11 @@ def take_leads(
     """
     now = clock.now()
     planned = [plan_lead(lead, now=now, routing=routing) for lead in leads]
-    return take_planned(
+    results = take_planned(
         planned, now=now, uow_factory=uow_factory, routing=routing, batching=batching
     )
+    log_taken(results)
+    return results
 
 
 def take_planned(
@@ -104,7 +113,31 @@ def take_small_requests(
     now = clock.now()
     planned = [[plan_lead(lead, now=now, routing=routing) for lead in leads] for leads in requests]
     never = Batching(opens_batches=False)
-    return _take_with_retries(planned, _Storing(uow_factory, routing, now), never)
+    taken = _take_with_retries(planned, _Storing(uow_factory, routing, now), never)
+    for results in taken:
+        log_taken(results)
+    return taken
+
+
+def log_taken(results: Sequence[IntakeResult]) -> None:
+    """One line per lead stored: its id, what happened, where it went, where it came from."""
+    for result in results:
+        verb = "received" if result.result == "created" else "merged"
+        log.info(
+            "lead %s %s: %s, %s, from %s",
+            result.id,
+            verb,
+            result.status,
+            result.region or "triage",
+            result.source or "unknown source",
+            extra={
+                "lead": result.id,
+                "result": result.result,
+                "status": result.status,
+                "region": result.region or "triage",
+                "source": result.source,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -120,10 +153,12 @@ def _take_with_retries(
     requests: Sequence[Sequence[PlannedLead]], storing: _Storing, batching: Batching
 ) -> list[list[IntakeResult]]:
     for attempt in range(RETRIES_ON_TWIN):
-        trial = replace(batching, batch_ids=dict(batching.batch_ids))
+        taken = None if batching.taken is None else set(batching.taken)
+        trial = replace(batching, batch_ids=dict(batching.batch_ids), taken=taken)
         try:
             results = _take(requests, storing, trial)
             batching.batch_ids.update(trial.batch_ids)
+            batching.taken = trial.taken
             return results
         except DuplicateLead:
             # A simultaneous request stored the same email or external_id first; on the
@@ -145,6 +180,8 @@ def _take(
                 emails={lead.email for lead in leads},
             ),
             uow.activity.known,
+            uow.events.latest_touches,
+            quiet=batching.taken or (),
         )
         plan = Plan(now=now)
         for lead_in in leads:
@@ -167,12 +204,17 @@ def _split(results: list[IntakeResult], sizes: list[int]) -> list[list[IntakeRes
 
 def _write(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[IntakeResult]:
     created = _write_new(uow, plan, batching)
-    merged = [_write_merge(uow, plan.now, *item) for item in plan.merged]
+    quiet = batching.taken or set()
+    merged = [_write_merge(uow, plan.now, *item, quiet=quiet) for item in plan.merged]
+    if batching.taken is not None:
+        batching.taken.update(stored.id for stored in [*created, *merged])
     results = []
     for which, index, outcome in plan.results:
         stored = created[index] if which == "new" else merged[index]
         lead = stored.lead
-        results.append(IntakeResult(lead.short_id, lead.status.value, outcome, lead.region))
+        results.append(
+            IntakeResult(lead.short_id, lead.status.value, outcome, lead.region, lead.source)
+        )
     return results
 
 
@@ -230,15 +272,18 @@ def _write_merge(
     change: Change,
     activity: list[dict[str, Any]],
     reasons: dict[str, str] | None,
+    applied: dict[str, Any],
+    *,
+    quiet: set[int],
 ) -> StoredLead:
     if not change.events:
         return stored
     before = stored.lead
     stored.lead = change.lead
-    uow.leads.update_facts(stored, stored.facts)
+    uow.leads.update_facts(stored, applied)
     if reasons:
         uow.leads.set_reasons(stored, reasons)
-    if before.status in OPEN or before.status is LeadStatus.WON:
+    if (before.status in OPEN or before.status is LeadStatus.WON) and stored.id not in quiet:
         stored.priority += 1
     uow.leads.save(stored, now=now)
     event_ids = uow.events.append([(stored.id, e) for e in change.events])
@@ -246,6 +291,8 @@ def _write_merge(
     uow.leads.mark_activity(stored, now=now)
     if stored.lead.handoff_round != before.handoff_round:
         _queue_handoffs(uow, [stored], now, {})
+    elif stored.id in quiet:
+        pass  # a second row of one arrival: its first row already told whoever needs to know
     elif before.status in OPEN or before.status in CLOSED:
         uow.outbox.queue(_activity_work(stored, event_ids[-1]), now=now)
     return stored

@@ -3,7 +3,7 @@ planned as a merge of what the request brings into it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,12 +13,17 @@ from bot.domain.lead import (
     REQUALIFIABLE,
     Authority,
     Change,
+    Command,
     Lead,
+    LeadEvent,
     LeadStatus,
     Qualify,
     RecordActivity,
+    RecordCampaignTouch,
+    RecordDetails,
     apply,
 )
+from bot.domain.merge import SCORE, TOUCH_FIELDS, Touch, merge_facts
 from bot.domain.qualification import (
     ROUTING_FIELDS,
     LeadDefinition,
@@ -34,8 +39,12 @@ from bot.services.records import StoredLead
 
 @dataclass
 class Routing:
+    """How intake places leads: the lead definition (the live version's rules, recorded by
+    its number on each lead it qualifies) and the regions in matching order."""
+
     definition: LeadDefinition
     regions: Sequence[RoutableRegion]
+    version: int | None = None  # None: a definition that is no version (a dry run's config)
     _routes: dict[tuple[Any, ...], Route] = field(default_factory=dict, repr=False)
 
     def route(self, facts: dict[str, Any]) -> Route:
@@ -72,8 +81,9 @@ class PlannedLead:
         return self.facts.get("external_id")
 
 
-# A stored lead, its change, the activity to add and the reasons to record (if requalified).
-Merge = tuple[StoredLead, Change, list[dict[str, Any]], dict[str, str] | None]
+# A stored lead, its change, the activity to add, the reasons to record (if requalified) and
+# the fact values to store.
+Merge = tuple[StoredLead, Change, list[dict[str, Any]], dict[str, str] | None, dict[str, Any]]
 
 
 @dataclass
@@ -104,23 +114,39 @@ def plan_lead(lead_in: LeadIn, *, now: datetime, routing: Routing) -> PlannedLea
         campaign=lead_in.campaign,
         source=lead_in.source,
     )
-    command = Qualify(sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region)
+    command = Qualify(
+        sales_ready=verdict.sales_ready,
+        reason=verdict.reason,
+        region=where.region,
+        version=routing.version,
+    )
     change = apply(lead, command, actor=INTAKE, authority=Authority(), at=now)
     reasons = {"qualification": verdict.reason, "route": where.reason}
     return PlannedLead(facts, reasons, change, _activity_of(lead_in))
 
 
 class Known:
-    """Leads already stored or already planned in this request, by external id and email."""
+    """Leads already stored or already planned in this request, by external id and email;
+    the stored ones' activity and latest campaign touches, and those merged quietly."""
 
     def __init__(
-        self, stored: list[StoredLead], activity_of: Callable[[list[int]], set[tuple[Any, ...]]]
+        self,
+        stored: list[StoredLead],
+        activity_of: Callable[[list[int]], set[tuple[Any, ...]]],
+        touches_of: Callable[[list[int]], dict[int, Touch]] | None = None,
+        *,
+        quiet: Collection[int] = (),
     ) -> None:
         self.by_external_id: dict[str, Any] = {}
         self.by_email: dict[str, Any] = {}
         for item in stored:
             self.remember(item, item.email, item.external_id)
-        self.activity = activity_of([item.id for item in stored]) if stored else set()
+        ids = [item.id for item in stored]
+        self.activity = activity_of(ids) if stored else set()
+        self.touches = touches_of(ids) if stored and touches_of else {}
+        # Leads this import already took: a second row of the same person brings its
+        # activity and fills empty fields, and nobody is told (it is the same arrival).
+        self.quiet = quiet
 
     def find(self, planned: PlannedLead) -> Any:
         external_id = planned.external_id
@@ -132,6 +158,9 @@ class Known:
         self.by_email.setdefault(email, item)
         if external_id:
             self.by_external_id.setdefault(external_id, item)
+
+    def latest_touch(self, stored: StoredLead) -> Touch:
+        return self.touches.get(stored.id) or (stored.lead.campaign, stored.lead.source)
 
 
 def plan_one(planned: PlannedLead, plan: Plan, known: Known) -> None:
@@ -169,7 +198,7 @@ def plan_merge(
     stored: StoredLead, planned: PlannedLead, now: datetime, routing: Routing, known: Known
 ) -> Merge:
     """What a lead already stored becomes with what the request brings: requalified if it
-    may be, else the new activity (or changed facts) recorded."""
+    may be, and the new activity, details and campaign touch recorded (see merge.py)."""
     new_activity = [
         a
         for a in planned.activity
@@ -177,32 +206,40 @@ def plan_merge(
     ]
     for a in new_activity:
         known.activity.add((stored.id, a["type"], a["at"], a["detail"]))
-    facts = {k: v for k, v in planned.facts.items() if v is not None}
-    changed = {k: v for k, v in facts.items() if k in stored.facts and stored.facts[k] != v}
-    if stored.lead.status in REQUALIFIABLE:
-        merged = {**stored.facts, **facts}
-        verdict = qualify(merged, routing.definition)
-        where = routing.route(merged)
-        qualified = Qualify(
-            sales_ready=verdict.sales_ready, reason=verdict.reason, region=where.region
-        )
-        change = apply(stored.lead, qualified, actor=INTAKE, authority=Authority(), at=now)
-        if not verdict.sales_ready and not new_activity and not changed:
-            change = Change(stored.lead, ())
-        stored.facts.update(facts)
-        return (
-            stored,
-            change,
-            new_activity,
-            {"qualification": verdict.reason, "route": where.reason},
-        )
-    if not new_activity and not changed:
-        return stored, Change(stored.lead, ()), [], None
-    shown = new_activity or [{"type": "resubmitted", "at": None, "detail": _changes_note(changed)}]
-    command = RecordActivity(activity=tuple(_jsonable(a) for a in shown))
-    change = apply(stored.lead, command, actor=INTAKE, authority=Authority(), at=now)
-    stored.facts.update(facts)
-    return stored, change, new_activity, None
+    quiet = stored.id in known.quiet
+    incoming = planned.facts
+    if quiet:  # the same arrival as the first row: only the first decides, and counts a touch
+        incoming = {k: v for k, v in incoming.items() if k not in (*TOUCH_FIELDS, SCORE)}
+    merge = merge_facts(stored.facts, incoming, latest_touch=known.latest_touch(stored))
+    reasons = None
+    lead, events = stored.lead, []
+    requalify = stored.lead.status in REQUALIFIABLE and not quiet
+    if requalify:
+        verdict = qualify(merge.facts, routing.definition)
+        where = routing.route(merge.facts)
+        if verdict.sales_ready or new_activity or merge.changed:
+            qualified = Qualify(
+                sales_ready=verdict.sales_ready,
+                reason=verdict.reason,
+                region=where.region,
+                version=routing.version,
+            )
+            change = apply(lead, qualified, actor=INTAKE, authority=Authority(), at=now)
+            lead, events = change.lead, list(change.events)
+        reasons = {"qualification": verdict.reason, "route": where.reason}
+    if new_activity and not events:  # a lead qualified again shows its activity on its card
+        events += _record(lead, RecordActivity(tuple(map(_jsonable, new_activity))), now)
+    details = merge.details(with_score=not requalify)
+    if details:
+        events += _record(lead, RecordDetails(details), now)
+    if merge.touch:
+        events += _record(lead, RecordCampaignTouch(*merge.touch), now)
+    stored.facts.update(merge.facts)
+    return stored, Change(lead, tuple(events)), new_activity, reasons, merge.applied
+
+
+def _record(lead: Lead, command: Command, now: datetime) -> tuple[LeadEvent, ...]:
+    return apply(lead, command, actor=INTAKE, authority=Authority(), at=now).events
 
 
 def _activity_of(lead_in: LeadIn) -> list[dict[str, Any]]:
@@ -212,9 +249,3 @@ def _activity_of(lead_in: LeadIn) -> list[dict[str, Any]]:
 def _jsonable(activity: dict[str, Any]) -> dict[str, Any]:
     at = activity.get("at")
     return {**activity, "at": at.isoformat() if at else None}
-
-
-def _changes_note(changed: dict[str, Any]) -> str:
-    if not changed:
-        return "submitted again"
-    return "submitted again with new " + ", ".join(sorted(changed))

@@ -3,16 +3,19 @@ readers, and the errors the store raises. The records they carry are in records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from bot.domain.attribution import Attribution
 from bot.domain.lead import LeadEvent
+from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
+from bot.services.crm_ports import CrmRepository, CrmWonReader
 from bot.services.records import (
     Cell,
     EventLine,
@@ -31,6 +34,7 @@ from bot.services.records import (
     Work,
     WorkKind,
 )
+from bot.services.rules_ports import RulesRepository, RulesSources
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -104,6 +108,9 @@ class EventRepository(Protocol):
     def round_events(self, lead_id: int, round_no: int) -> list[EventLine]:
         """The round's outcomes, returns and corrections, oldest first."""
         ...
+
+    # The campaign and source each lead came through last, of those with later touches.
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...
 
 
 class ActivityRepository(Protocol):
@@ -200,6 +207,9 @@ class PassRepository(Protocol):
 
     def catch_up(self, job: str, *, as_of: datetime) -> None: ...
 
+    def fires_from(self, job: str) -> datetime | None: ...  # nothing due before it fires
+    def start_from(self, job: str, *, at: datetime, now: datetime) -> None: ...
+
 
 class DigestRepository(Protocol):
     def sent(self, audience: str, week_start: date) -> bool: ...
@@ -231,6 +241,10 @@ class UnitOfWork(Protocol):
     def passes(self) -> PassRepository: ...
     @property
     def digests(self) -> DigestRepository: ...
+    @property
+    def rules(self) -> RulesRepository: ...
+    @property
+    def crm(self) -> CrmRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -259,7 +273,7 @@ class LeadReader(Protocol):
     def leads_given(self, rep_id: str, *, since: datetime) -> int: ...
 
 
-class ReportReader(Protocol):
+class ReportReader(CrmWonReader, Protocol):
     def cells(
         self,
         *,
@@ -268,8 +282,10 @@ class ReportReader(Protocol):
         until: datetime | None,
         regions: Regions,
         stamped: bool = False,
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
-        """The cohort's leads added up by group and alike; `stamped`: apart by their stamps too."""
+        """The cohort's leads added up by group and alike (by ANY naming no campaign: see
+        campaign_counts); `stamped`: apart by their stamps too."""
         ...
 
     def stamps(self) -> set[str]: ...
@@ -281,8 +297,18 @@ class ReportReader(Protocol):
         until: datetime | None,
         regions: Regions,
         stamps: Sequence[str],
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Unmeasured]: ...
-    def campaign_sizes(self) -> dict[str, int]: ...
+    def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]: ...
+
+    def campaign_counts(
+        self,
+        *,
+        by: GroupBy | None,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+    ) -> dict[str | None, dict[str | None, int]]: ...
     def overdue_feedback(self, *, regions: Regions, now: datetime) -> int: ...
     def leaked_between(
         self, *, regions: Regions, since: datetime | None, until: datetime | None
@@ -369,18 +395,23 @@ class SnapshotReader(Protocol):
     def delivered(self, key: str) -> Posted | None: ...
 
 
-class Outbox(SnapshotReader, Protocol):
+class Outbox(SnapshotReader, RulesSources, Protocol):
     """The outbox as the delivery worker sees it: claim due work, record results, pace channels."""
 
     @property
     def leads(self) -> LeadReader: ...  # what an App Home lists, to refresh one
 
     def claim_due(
-        self, *, now: datetime, limit: int, lease: timedelta, scheduled_limit: int | None = None
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        kinds: Collection[WorkKind] | None = None,
+        scheduled_limit: int | None = None,
     ) -> list[OutboxItem]:
-        """Claim due work for this process, the most urgent first, at most `scheduled_limit`
-        items of scheduled work; a crashed claimant's lease runs out and others retry."""
-        ...
+        """Claim due work (of `kinds`, or any), the most urgent first, at most `scheduled_limit`
+        items of scheduled work; a crashed claimant's lease runs out, others retry."""
 
     def complete(
         self,
@@ -390,8 +421,10 @@ class Outbox(SnapshotReader, Protocol):
         channel: str | None,
         ts: str | None,
         homes: Sequence[str] = (),
+        permalink: str | None = None,
     ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step."""
+        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
+        a posted handoff card queues the taking of its permalink, which is stored once taken."""
         ...
 
     def retry_later(
@@ -404,15 +437,15 @@ class Outbox(SnapshotReader, Protocol):
         attempt: bool = True,
     ) -> None:
         """Put work back for later; `attempt=False` when it waited on something and never tried."""
-        ...
 
     def reserve_post(
         self, channel: str, *, now: datetime, spacing: timedelta, scheduled: bool = False
     ) -> datetime | None:
-        """Take the channel's next posting slot: None when this post may go now, else when to
-        retry. A `scheduled` post takes only a slot that nothing else wanted."""
-        ...
+        """None when this post may take the channel's slot now, else when to retry."""
 
-    def next_due_at(self) -> datetime | None: ...
+    def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only
+    # Whether work still waits refused with such an error; give up work that means nothing now.
+    def still_refused(self, error_prefix: str) -> bool: ...
+    def drop(self, item: OutboxItem, *, now: datetime, why: str) -> None: ...
     def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None: ...

@@ -90,6 +90,10 @@ class WorkKind(StrEnum):
     SETUP_NOTICE = "setup_notice"
     RETURN_WITHDRAWN = "return_withdrawn"
     HOME_REFRESH = "home_refresh"
+    PERMALINK = "permalink"  # take a posted handoff card's permalink, once
+    REASSIGN_DM = "reassign_dm"  # the rep a lead was reassigned to
+    REASSIGN_NOTICE = "reassign_notice"  # the rep it was taken from
+    NUDGE_DM = "nudge_dm"  # a manager asks the rep for the feedback due
     # Accountability timers
     TIMER_DM = "timer_dm"
     TIMER_POST = "timer_post"
@@ -99,10 +103,35 @@ class WorkKind(StrEnum):
     # Weekly digests
     DIGEST_POST = "digest_post"
     DIGEST_CHART = "digest_chart"
+    # A proposal to change the lead definition: posted to each audience, its backtest in
+    # each post's thread, and each decision on it (the post updated, a note in its thread)
+    RULES_POST = "rules_post"
+    RULES_BACKTEST = "rules_backtest"
+    RULES_UPDATE = "rules_update"
+    RULES_NOTE = "rules_note"
+    # The CRM bridge: an event the CRM sent, to take in; Baton's decisions, to write back
+    CRM_EVENT = "crm_event"
+    CRM_ACCEPTED = "crm_accepted"
+    CRM_OUTCOME = "crm_outcome"
+    CRM_RETURNED = "crm_returned"
+    CRM_TASK = "crm_task"
 
     @property
     def urgency(self) -> Urgency:
         return URGENCY.get(self, Urgency.REPLY)
+
+
+# Work the CRM worker delivers; the Slack worker delivers every other kind.
+CRM_WORK = frozenset(
+    {
+        WorkKind.CRM_EVENT,
+        WorkKind.CRM_ACCEPTED,
+        WorkKind.CRM_OUTCOME,
+        WorkKind.CRM_RETURNED,
+        WorkKind.CRM_TASK,
+    }
+)
+SLACK_WORK = frozenset(WorkKind) - CRM_WORK
 
 
 class Urgency(IntEnum):
@@ -274,7 +303,20 @@ class StoreStatus:
     backlog: dict[str, int]
     stuck: list[dict[str, Any]]
     job_runs: list[JobRun]
+    oldest_waiting: datetime | None = None  # when the oldest undelivered work was queued
+    crm_backlog: dict[str, int] = field(default_factory=dict)  # the CRM's work, by state
+    crm_stuck: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
+
+
+@dataclass(frozen=True)
+class ProposalPost:
+    """One copy of a proposal in Slack: for the marketing channel, or a region's manager."""
+
+    audience: str
+    channel: str
+    message_ts: str
+    posted_at: datetime

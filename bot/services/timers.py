@@ -29,9 +29,10 @@ from bot.domain.timers import (
     working_day_hours,
 )
 from bot.domain.workingtime import WorkingCalendar
+from bot.services.crm_out import crm_work
 from bot.services.ports import UnitOfWork
 from bot.services.records import Fire, NewFire, TimerLead, WorkKind
-from bot.services.timer_messages import Sent, work_for
+from bot.services.timer_messages import Sent, recipients, work_for
 from config.model import BatonConfig
 
 TRIAGE_CALENDAR = WorkingCalendar("UTC")
@@ -47,12 +48,23 @@ class Job(StrEnum):
 
 
 @dataclass(frozen=True)
+class Planned:
+    """One thing a pass fired (or, in a dry run, would fire): on what, and who hears of it."""
+
+    subject: str  # a lead's short id, or a digest's audience
+    what: str
+    due_at: datetime | None
+    to: tuple[str, ...]  # a channel and the people it mentions, or the people DMed
+
+
+@dataclass(frozen=True)
 class PassResult:
     job: str
     as_of: datetime
     fired: dict[str, int] = field(default_factory=dict)
     messages: int = 0
     skipped: bool = False
+    plan: tuple[Planned, ...] = ()
 
     def summary(self) -> str:
         if self.skipped:
@@ -225,7 +237,11 @@ def _run(
             return PassResult(job.value, now, skipped=True)
         caught_up = uow.passes.caught_up_to(job.value)
         after = caught_up - GRACE if caught_up is not None else None
-        sent = _record(uow, plan(uow, after, now), config, now)
+        floor = uow.passes.fires_from(job.value)
+        if floor is not None and (after is None or after < floor):
+            after = floor
+        due = [d for d in plan(uow, after, now) if floor is None or d.due_at >= floor]
+        sent = _record(uow, due, config, now, queue_at=min(now, clock_now))
         work = work_for(sent, config)
         # Slack may have it at once, even when the pass ran as of a later time.
         uow.outbox.queue(work, now=min(now, clock_now))
@@ -236,10 +252,37 @@ def _run(
     for item in sent:
         fired[item.kind.value + (" again" if item.again else "")] += 1
     messages = sum(1 for w in work if w.kind in MESSAGES)
-    return PassResult(job.value, now, dict(fired), messages)
+    planned = tuple(_planned(item, config) for item in sent)
+    return PassResult(job.value, now, dict(fired), messages, plan=planned)
 
 
-def _record(uow: UnitOfWork, due: list[_Due], config: BatonConfig, now: datetime) -> list[Sent]:
+def start_timers_from(
+    *, uow_factory: Callable[[], UnitOfWork], clock: Clock, at: datetime
+) -> list[str]:
+    """Let no timer fire for what came due before `at`; return the jobs set.
+
+    For a first deploy over a database with history: without it, the first pass of each job
+    would fire every reminder that ever came due.
+    """
+    with uow_factory() as uow:
+        for job in Job:
+            uow.passes.start_from(job.value, at=at.astimezone(UTC), now=clock.now())
+        uow.commit()
+    return [job.value for job in Job]
+
+
+def _planned(item: Sent, config: BatonConfig) -> Planned:
+    what = item.kind.value + (" again" if item.again else "")
+    if item.kind is TimerKind.LEAKAGE:
+        return Planned(item.target.lead.short_id, what, item.due_at, (config.marketing.channel,))
+    channel, people = recipients(config, item.target, item.kind)
+    to = (channel, *people) if channel else tuple(people)
+    return Planned(item.target.lead.short_id, what, item.due_at, to)
+
+
+def _record(
+    uow: UnitOfWork, due: list[_Due], config: BatonConfig, now: datetime, *, queue_at: datetime
+) -> list[Sent]:
     """Record each fire once; return the ones recorded by this pass, leaks flagged."""
     first = {
         NewFire(d.target.id, d.kind, d.target.lead.handoff_round, d.due_at): d
@@ -264,6 +307,9 @@ def _record(uow: UnitOfWork, due: list[_Due], config: BatonConfig, now: datetime
             )
             leaked.append(item.target.id)
             events += [(item.target.id, event) for event in change.events]
+            leak = [(None, event) for event in change.events]
+            crm = crm_work(uow, config, item.target.id, change.lead, leak)
+            uow.outbox.queue(crm, now=queue_at)
     uow.leads.mark_leaked(leaked, at=now)
     uow.events.append(events, ids=False)
     return sent

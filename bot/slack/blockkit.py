@@ -65,6 +65,14 @@ def who(user: str | None) -> str:
     return one(user, 80) if user else "someone"
 
 
+def lead_link(short_id: str, url: str | None) -> str:
+    """A lead's id, linked to its handoff card when its permalink is known (and safe)."""
+    label = one(short_id, 20)
+    if url is None or not t.is_link(url):
+        return label
+    return f"<{url.replace('&', '&amp;')}|{label}>"
+
+
 def people(users: Sequence[str]) -> str:
     return ", ".join(who(user) for user in users[:PEOPLE_SHOWN])
 

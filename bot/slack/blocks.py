@@ -11,6 +11,8 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.domain.lead import FollowUpMethod, LeadStatus, ReturnReason
+from bot.domain.snapshots import activity_kind
+from bot.domain.wording import counted
 from bot.slack import blockkit as kit
 from bot.slack import text as t
 from bot.slack.blockkit import NOTE, SECTION, Message, Modal
@@ -48,7 +50,7 @@ def batch_summary(
     label: str, region: str | None, count: int, short_ids: Sequence[str], mention: str | None
 ) -> Message:
     """One message for a batch of leads; their cards go in its thread."""
-    leads = "1 lead" if count == 1 else f"{count} leads"
+    leads = counted(count, "lead")
     where = kit.one(region or TRIAGE)
     head = f"📦 {kit.one(label)}: {leads} for {where} — each card is in this thread"
     ids = ", ".join(kit.one(i, 20) for i in short_ids[:BATCH_IDS_SHOWN])
@@ -61,12 +63,25 @@ def batch_summary(
     return kit.message(head, blocks)
 
 
-def rep_dm(view: LeadView, *, manager: str) -> Message:
-    """Tell the rep a lead is theirs: the facts, the manager's comment, how and by when."""
-    head = f"👋 {kit.who(manager)} accepted {headline_md(view)} for you"
+def rep_dm(
+    view: LeadView,
+    *,
+    manager: str,
+    handed_by: str | None = None,
+    from_rep: str | None = None,
+    note: str | None = None,
+) -> Message:
+    """Tell the rep a lead is theirs: the facts, the manager's comment, how and by when; a lead
+    reassigned to them (`handed_by`, `from_rep`) also carries the note that came with it."""
+    head = f"👋 {kit.who(manager)} accepted {headline_md(view, linked=True)} for you"
+    if handed_by:
+        lead = headline_md(view, linked=True)
+        head = f"👋 {kit.who(handed_by)} gave you {lead} (it was with {kit.who(from_rep)})"
     blocks = [kit.section(head), lead_facts(view)]
     if view.comment:
         blocks.append(kit.section(f"*Comment from {kit.who(manager)}*\n{kit.quote(view.comment)}"))
+    if handed_by and note and note.strip():
+        blocks.append(kit.section(f"*Note from {kit.who(handed_by)}*\n{kit.quote(note)}"))
     plan = [_field("Follow up by", _method(view.method) if view.method else None)]
     if view.feedback_due_at:
         plan.append(_field("Feedback due", t.date_for_people(view.feedback_due_at, view.timezone)))
@@ -96,7 +111,7 @@ def activity_note(view: LeadView, activity_lines: Sequence[str | Activity]) -> M
 def returned_notice(view: LeadView) -> Message:
     """For the marketing channel: who returned which lead and why, without links."""
     who = ", ".join(kit.one(part) for part in (_person(view), view.company) if part)
-    head = f"↩️ {_id(view)} {who} was returned by {kit.who(view.decided_by)}: {_reason(view)}"
+    head = f"↩️ {_id(view, linked=True)} {who} was returned by {kit.who(view.decided_by)}: {_reason(view)}"
     blocks = [kit.section(head)]
     if view.return_notes and view.return_notes.strip():
         blocks.append(kit.section(kit.quote(view.return_notes)))
@@ -121,7 +136,7 @@ def owner_activity_dm(view: LeadView, *, upsell: bool) -> Message:
         blocks.append(kit.context("A won lead coming back is a chance to sell more."))
     blocks += [
         *_activity_and_notes(view),
-        kit.context(f"Lead {_id(view)} · {kit.one(view.status)}"),
+        kit.context(f"Lead {_id(view, linked=True)} · {kit.one(view.status)}"),
     ]
     return kit.message(head, blocks)
 
@@ -303,7 +318,7 @@ def _activity_line(item: str | Activity, tz: str) -> str:
 
 def _activity_what(item: Activity) -> str:
     kind, _, detail = item
-    what = kit.one(kind.replace("_", " "), 100) if kind else "activity"
+    what = kit.one(activity_kind(kind), 100)
     return f"{what}: {kit.one(detail)}" if detail else what
 
 
@@ -376,10 +391,11 @@ def _headline(view: LeadView) -> str:
     return f"{view.short_id}: {who}"
 
 
-def headline_md(view: LeadView) -> str:
-    """`L-7K3Q9: Jane Doe, Acme GmbH` as mrkdwn, its parts escaped."""
+def headline_md(view: LeadView, *, linked: bool = False) -> str:
+    """`L-7K3Q9: Jane Doe, Acme GmbH` as mrkdwn, its parts escaped; `linked`: the id links to
+    the lead's card (for messages outside its thread)."""
     who = ", ".join(kit.one(part) for part in (_person(view), view.company) if part)
-    return f"{_id(view)}: {who}"
+    return f"{_id(view, linked=linked)}: {who}"
 
 
 def _person(view: LeadView) -> str:
@@ -390,8 +406,8 @@ def _first_name(view: LeadView) -> str:
     return view.name.split()[0] if view.name and view.name.strip() else view.email
 
 
-def _id(view: LeadView) -> str:
-    return kit.one(view.short_id, 20)
+def _id(view: LeadView, *, linked: bool = False) -> str:
+    return kit.lead_link(view.short_id, view.link if linked else None)
 
 
 def _field(label: str, value: str | None) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any
 
 from bot.domain.lead import Outcome, ReturnReason
+from bot.domain.qualification import LeadDefinition
+from bot.domain.wording import counted
 from bot.services.desk import Desk
 from bot.services.outcomes import Logged, OutcomeForm, Undone
 from bot.services.records import EventLine, LeadDetail, LeadLine
@@ -20,9 +22,9 @@ from bot.slack.blockkit import NOTE, Message, Modal
 from bot.slack.blocks import TRIAGE, headline_md
 from bot.slack.ids import ActionId, OutcomeRef
 from bot.slack.lead_command import REASONS
-from bot.slack.lines import format_amount, lead_line, line_head, waiting_line
+from bot.slack.lines import format_amount, lead_line, line_head, merge_said, waiting_line
 from bot.slack.views import LeadView, OutcomeNote
-from config.model import SLA, LeadDefinition
+from config.model import SLA
 
 LINES_SHOWN = 40
 OUTCOME_LABELS = {
@@ -58,8 +60,11 @@ def help_message() -> Message:
         "`/lead log L-7K3Q9` — the same, in a form",
         "`/lead undo L-7K3Q9` — withdraw your last outcome (within a day)",
         "`/lead return L-7K3Q9 REASON [notes]` — give a lead back to marketing",
-        "`/lead rules` — the lead definition and SLAs both teams agreed",
-        "`/lead report [region] [period]` — the closed-loop numbers, e.g. "
+        "`/lead reassign L-7K3Q9 @rep [note]` — give an accepted lead to another rep "
+        "(the region's manager or backup)",
+        "`/lead rules` — the lead definition and SLAs both teams agreed, its versions and "
+        "the change waiting for approval; `/lead rules propose` proposes a change",
+        "`/lead report [region] [period] [first|last|any]` — the closed-loop numbers, e.g. "
         "`/lead report emea last-month` (managers: their region; marketing: all)",
     ]
     outcomes = ", ".join(f"`{o.value}`" for o in Outcome)
@@ -69,14 +74,14 @@ def help_message() -> Message:
         "Next step: `next:2026-12-01`, `next:tomorrow`, `next:friday`.",
         f"Return reasons: {', '.join(f'`{r}`' for r in REASONS.split(', '))}.",
     ]
-    fallback = "/lead: mine, show, find, log, undo, return, rules, report"
+    fallback = "/lead: mine, show, find, log, undo, return, reassign, rules, report"
     return kit.message(fallback, [kit.section("\n".join(lines)), kit.context(*tips)])
 
 
 def rules_message(
     definition: LeadDefinition, sla: SLA, *, regions: Sequence[tuple[str, str, str]]
 ) -> Message:
-    """The agreed lead definition and SLAs, worded from the config; `regions` is (name, zone, hours)."""
+    """The agreed lead definition (the live version's) and SLAs; `regions` is (name, zone, hours)."""
     score = (
         f"a score of at least {definition.min_score}"
         if definition.min_score is not None
@@ -176,7 +181,9 @@ def find_message(text: str, lines: Sequence[LeadLine]) -> Message:
     for line in lines:
         owner = f" · {kit.who(line.rep_id)}" if line.rep_id else ""
         rows.append(f"{line_head(line)} · {kit.one(line.status)}{owner}")
-    return kit.message(f"{len(lines)} leads match", [kit.section(head), *map(kit.section, rows)])
+    return kit.message(
+        f"{counted(len(lines), 'lead')} match", [kit.section(head), *map(kit.section, rows)]
+    )
 
 
 def logged_message(logged: Logged, *, currency: str) -> Message:
@@ -280,7 +287,7 @@ def outcome_note(view: LeadView, note: OutcomeNote, *, currency: str) -> Message
 def return_withdrawn_notice(view: LeadView, *, actor: str) -> Message:
     """For the marketing channel: a return was a mistake and the lead is back with sales."""
     head = (
-        f"↪️ {headline_md(view)} is back with sales: {kit.who(actor)} withdrew the return "
+        f"↪️ {headline_md(view, linked=True)} is back with sales: {kit.who(actor)} withdrew the return "
         "(ignore the earlier returned-lead notice)."
     )
     return kit.message(head, [kit.section(head)])
@@ -313,8 +320,15 @@ def _history_line(event: EventLine, tz: str, currency: str) -> str:
             what = "active again"
         case "touch":
             what = f"{who} logged a customer-service touch"
+        case "details" | "campaign_touch":
+            what = kit.one(merge_said(event.kind, event.data), NOTE // 2)
         case "leaked":
             what = "flagged as leaked"
+        case "reassigned":
+            moved = kit.who(event.data.get("from_rep"))
+            what = f"{who} reassigned it from {moved} to {kit.who(event.data.get('rep_id'))}"
+        case "nudged":
+            what = f"{who} asked {kit.who(event.data.get('rep_id'))} for feedback"
         case _:
             what = kit.one(event.kind)
     if event.notes and event.notes.strip() and event.kind not in ("qualified",):

@@ -10,9 +10,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from bot.domain.attribution import ATTRIBUTION_LABELS, OVERLAP_NOTE
 from bot.domain.digest import MarketingDigest, RegionDigest, top_reasons
 from bot.domain.lead import RETURN_REASON_LABELS, ReturnReason
 from bot.domain.report import GroupBy, Report, ReportRow, Spread, group_label
+from bot.domain.wording import counted, whole_percent
 from bot.slack import blockkit as kit
 from bot.slack import text as t
 from bot.slack.blockkit import Message
@@ -42,11 +44,14 @@ def report_message(report: Report, *, scope: str, period: str) -> Message:
         kit.header(f"Closed-loop report: {scope}"),
         kit.context(
             f"Leads received {t.escape(period)} · money in {report.currency} · "
-            f"times in working hours (median · 90th percentile)"
+            f"times in working hours (median · 90th percentile) · "
+            f"by {ATTRIBUTION_LABELS[report.attribution]}"
         ),
         kit.fields(*_total_fields(total, report.currency, report.sla_hours)),
     ]
     blocks += _returns_and_leaks(total)
+    if report.overlapping:
+        blocks.append(kit.context(OVERLAP_NOTE))
     if report.rows:
         blocks.append(kit.divider())
         blocks.append(kit.section(f"*By {report.by.value}*"))
@@ -100,7 +105,7 @@ def region_digest(digest: RegionDigest) -> Message:
         blocks += [kit.section(_rep_line(row)) for row in reps[:GROUPS_SHOWN]]
     blocks.append(kit.context("The funnel chart is in the thread."))
     fallback = (
-        f"Weekly scoreboard for {name}: {week.funnel.received} leads, "
+        f"Weekly scoreboard for {name}: {counted(week.funnel.received, 'lead')}, "
         f"{week.funnel.accepted} accepted, {digest.overdue_feedback} with feedback overdue."
     )
     return kit.message(fallback, blocks)
@@ -118,14 +123,16 @@ def marketing_digest(digest: MarketingDigest) -> Message:
         kit.fields(
             kit.field(
                 "Last week",
-                f"{week.funnel.received:,} leads · {week.funnel.sales_ready:,} sales-ready",
+                f"{counted(week.funnel.received, 'lead')} · {week.funnel.sales_ready:,} sales-ready",
             ),
             kit.field(
                 "Accepted · returned",
                 f"{week.funnel.accepted:,} · {week.funnel.returned:,} "
                 f"({_percent(week.rates['acceptance'])} acceptance)",
             ),
-            kit.field("To date", f"{total.funnel.received:,} leads · {total.funnel.won:,} won"),
+            kit.field(
+                "To date", f"{counted(total.funnel.received, 'lead')} · {total.funnel.won:,} won"
+            ),
             kit.field(
                 "Won · cost · ROI",
                 f"{_money(total.won_revenue)} · {_money(total.cost)} · {_percent(total.roi)}",
@@ -138,7 +145,7 @@ def marketing_digest(digest: MarketingDigest) -> Message:
     blocks += [kit.section(_campaign_line(row)) for row in digest.campaigns[:GROUPS_SHOWN]]
     blocks.append(kit.context("The funnel chart is in the thread."))
     fallback = (
-        f"Weekly marketing digest: {week.funnel.received} leads last week; to date "
+        f"Weekly marketing digest: {counted(week.funnel.received, 'lead')} last week; to date "
         f"{total.funnel.won} won, ROI {_percent(total.roi)}."
     )
     return kit.message(fallback, blocks)
@@ -156,7 +163,7 @@ def _total_fields(row: ReportRow, currency: str, sla_hours: int) -> list[dict[st
         ),
         kit.field("Contacted", f"{f.contacted:,} · {_percent(row.rates['contact'])} of accepted"),
         kit.field("Meetings · opps · won", f"{f.meetings:,} · {f.opportunities:,} · {f.won:,}"),
-        kit.field("Won revenue", _money(row.won_revenue)),
+        kit.field("Won revenue", _won(row)),
         kit.field("Cost · ROI", f"{_money(row.cost)} · {_percent(row.roi)}"),
         kit.field("Time to accept", _spread(row.time_to_accept)),
         kit.field("Time to first contact", _spread(row.time_to_first_contact)),
@@ -201,9 +208,9 @@ def _campaign_line(row: ReportRow) -> str:
     f = row.funnel
     name = t.cut(t.escape(t.one_line(row.group or "(no campaign)")), GROUP_NAME)
     return (
-        f"*{name}* — {f.received:,} leads → {f.accepted:,} accepted "
+        f"*{name}* — {counted(f.received, 'lead')} → {f.accepted:,} accepted "
         f"({_percent(row.rates['acceptance'])}) → {f.contacted:,} contacted → "
-        f"{f.opportunities:,} opportunities → {f.won:,} won · {_money(row.won_revenue)} on "
+        f"{counted(f.opportunities, 'opportunity')} → {f.won:,} won · {_money(row.won_revenue)} on "
         f"{_money(row.cost)} · ROI {_percent(row.roi)}"
     )
 
@@ -223,11 +230,11 @@ def _reason_label(reason: str) -> str:
 
 
 def _leads(count: int) -> str:
-    return f"{count:,} lead" if count == 1 else f"{count:,} leads"
+    return counted(count, "lead")
 
 
 def _percent(value: float | Decimal | None) -> str:
-    return "—" if value is None else f"{float(value) * 100:.0f}%"
+    return "—" if value is None else f"{whole_percent(value)}%"
 
 
 def _money(value: Decimal | None) -> str:
@@ -257,3 +264,10 @@ def chart_title(digest: RegionDigest | MarketingDigest) -> tuple[str, str]:
 
 def chart_rows(digest: RegionDigest | MarketingDigest) -> Sequence[tuple[str, int]]:
     return funnel_stages(digest.week if isinstance(digest, RegionDigest) else digest.to_date)
+
+
+def _won(row: ReportRow) -> str:
+    """The won revenue, and how much of it the CRM's deals gave (the rest reps typed)."""
+    if not row.won_revenue_from_crm:
+        return _money(row.won_revenue)
+    return f"{_money(row.won_revenue)} ({_money(row.won_revenue_from_crm)} from the CRM)"

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.timers import TimerKind
+from bot.domain.wording import counted
 from bot.slack import blockkit as kit
 from bot.slack import text as t
 from bot.slack.blockkit import MAX_BLOCKS, NOTE, Message, Modal
@@ -63,7 +64,7 @@ def reminder_dm(items: Sequence[TimerItem], *, hours: Hours) -> Message:
 
 def escalation_post(items: Sequence[TimerItem], *, mention: Sequence[str], hours: Hours) -> Message:
     """For a region's channel: the backup is called in on leads waiting too long, and may decide."""
-    leads = "1 lead" if len(items) == 1 else f"{len(items)} leads"
+    leads = counted(len(items), "lead")
     who = " ".join(kit.who(user) for user in mention) or "Deciders:"
     head = (
         f"🚨 {who} no decision on {leads} after {hours.escalation} working hours — you can decide:"
@@ -136,7 +137,7 @@ def leakage_task(
     view: LeadView, *, manager: str | None, days: int, touch: Touch | None = None
 ) -> Message:
     """For the marketing channel: reach a lead nobody reached; the button logs the touch."""
-    head = f"🕳️ Customer-service touch needed: {headline_md(view)}"
+    head = f"🕳️ Customer-service touch needed: {headline_md(view, linked=True)}"
     accepted = f"Accepted for {kit.who(view.rep_id)}"
     if manager:
         accepted += f" (manager {kit.who(manager)})"
@@ -147,7 +148,9 @@ def leakage_task(
     ]
     if touch is None:
         button = kit.button("Touch logged…", ActionId.TOUCH, view.ref.dumps(), style="primary")
-        blocks.append(kit.actions(button))
+        blocks.append(
+            kit.actions(button, kit.button("Reassign…", ActionId.REASSIGN, view.ref.dumps()))
+        )
     else:
         blocks.append(kit.section(f"✅ Touch logged{_touch_text(touch)}"))
     return kit.message(head, blocks)
@@ -229,7 +232,7 @@ def _heading(kind: TimerKind, hours: Hours) -> str:
                 "you can decide"
             )
         case TimerKind.FEEDBACK_DUE:
-            return "*Feedback due* — log what happened with `/lead log ID OUTCOME`"
+            return "*Feedback due* — log what happened (or `/lead log ID OUTCOME`)"
         case TimerKind.FEEDBACK_OVERDUE:
             return "*Feedback overdue* — no outcome a working day after it was due"
         case _:
@@ -249,19 +252,29 @@ def _pack(blocks: list[dict[str, Any]], items: Sequence[TimerItem]) -> int:
 
 
 def _item_blocks(item: TimerItem) -> list[dict[str, Any]]:
+    """The item's line, and the buttons that do what it asks: decide, log, nudge, reassign."""
     line = kit.section(_line(item))
-    if item.kind is TimerKind.ESCALATION:
-        ref = item.lead_ref.dumps()
-        accept = kit.button("Accept…", ActionId.ACCEPT, ref, style="primary")
-        return [line, kit.actions(accept, kit.button("Return…", ActionId.RETURN, ref))]
-    if item.snoozable:
+    if item.snoozable and item.kind is not TimerKind.ESCALATION:
         line["accessory"] = kit.button("Snooze…", ActionId.SNOOZE, item.ref.dumps())
+    ref = item.lead_ref.dumps()
+    match item.kind:
+        case TimerKind.HANDOFF_SLA | TimerKind.ESCALATION if item.pending_since is not None:
+            accept = kit.button("Accept…", ActionId.ACCEPT, ref, style="primary")
+            return [line, kit.actions(accept, kit.button("Return…", ActionId.RETURN, ref))]
+        case TimerKind.FEEDBACK_DUE | TimerKind.NEXT_STEP:
+            log = kit.button("Log outcome…", ActionId.LOG_OUTCOME, ref, style="primary")
+            return [line, kit.actions(log)]
+        case TimerKind.FEEDBACK_OVERDUE:
+            nudge = kit.button("Nudge", ActionId.NUDGE, ref)
+            return [line, kit.actions(nudge, kit.button("Reassign…", ActionId.REASSIGN, ref))]
     return [line]
 
 
 def _line(item: TimerItem) -> str:
     who = ", ".join(kit.one(part) for part in (item.name or item.email, item.company) if part)
-    line = f"`{kit.one(item.short_id, 20)}` {who} — {_what_due(item)}"
+    shown = f"`{kit.one(item.short_id, 20)}`"
+    lead = kit.lead_link(item.short_id, item.link) if t.is_link(item.link) else shown
+    line = f"{lead} {who} — {_what_due(item)}"
     if item.again and item.snooze_reason:
         line += f"\n💤 back after a snooze: {kit.one(item.snooze_reason, NOTE)}"
     return line

@@ -10,6 +10,8 @@ import struct
 import zlib
 from collections.abc import Sequence
 
+from bot.domain.wording import percent
+
 Colour = tuple[int, int, int]
 
 SCALE = 2
@@ -181,7 +183,7 @@ def funnel_canvas(title: str, stages: Sequence[tuple[str, int]], *, subtitle: st
         canvas.fill(left, y, longest, BAR_HEIGHT, TRACK)
         length = round(longest * count / base) if base else 0
         canvas.fill(left, y, length, BAR_HEIGHT, BARS[index % len(BARS)])
-        share = f" {count * 100 // base}%" if base and index else ""
+        share = f" {percent(count, base)}%" if base and index else ""
         canvas.text(left + longest + ADVANCE, text_y, _fit(f"{count:,}{share}", VALUE_CHARS - 1))
     return canvas
 

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
 from bot.domain.digest import RegionDigest, digest_from_json
-from bot.domain.snapshots import EventLine, LeadSnapshot, Posted
+from bot.domain.lead import EventKind
+from bot.domain.snapshots import EventLine, LeadSnapshot
 from bot.domain.timers import TimerKind
 from bot.services import desk
 from bot.services.ports import LeadReader, SnapshotReader
 from bot.services.records import OutboxItem, WorkKind
-from bot.slack import blocks, blocks_rep, blocks_report, charts, home
+from bot.services.rules_ports import BacktestReader, RulesReader
+from bot.slack import blocks, blocks_reassign, blocks_rep, blocks_report, charts, home
 from bot.slack import blocks_timers as bt
 from bot.slack import text as t
 from bot.slack.blockkit import Message
+from bot.slack.calls import Composed, SlackCall, Wait, post, post_in, update
+from bot.slack.compose_rules import RULES_COMPOSERS, Backtests
+from bot.slack.lines import activity_of, merge_said
 from bot.slack.views import (
     LeadView,
     TimerItem,
@@ -35,32 +39,26 @@ from bot.slack.views import (
 )
 from config.model import BatonConfig
 
-METADATA_TYPE = "baton_work"
 UPLOAD = "files_upload_v2"  # Slack's file upload flow: a URL, the bytes, then completion
-
-
-@dataclass(frozen=True)
-class SlackCall:
-    method: str
-    args: dict[str, Any]
-    homes: tuple[str, ...] = ()  # whose App Home to refresh once this is delivered
-
-
-@dataclass(frozen=True)
-class Wait:
-    reason: str
-
-
-Composed = SlackCall | Wait
 
 
 class Composer:
     """Composes outbox work from what `reads` (and, for App Homes, `leads`) find now."""
 
     def __init__(
-        self, *, reads: SnapshotReader, leads: LeadReader, config: BatonConfig, clock: Clock
+        self,
+        *,
+        reads: SnapshotReader,
+        leads: LeadReader,
+        config: BatonConfig,
+        clock: Clock,
+        rules: RulesReader | None = None,
+        backtests: BacktestReader | None = None,
     ) -> None:
         self.reads, self.leads, self.config, self.clock = reads, leads, config, clock
+        # A proposal to change the lead definition: its versions, and the leads to backtest on.
+        self.rules, self.backtests = rules, backtests
+        self.backtests_run = Backtests()
 
     def call(self, item: OutboxItem) -> Composed:
         """The SlackCall for `item`, or a Wait when what it threads under is not posted yet."""
@@ -98,10 +96,13 @@ def _handoff(c: Composer, item: OutboxItem) -> Composed:
         if snapshot.batch.posted is None:
             return Wait("the batch summary is not posted yet")
         card = blocks.handoff_message(view, mention=None)
-        return SlackCall("chat.postMessage", post_in(snapshot.batch.posted, card, item.key), homes)
+        args = post_in(snapshot.batch.posted, card, item.key)
+        return SlackCall("chat.postMessage", args, homes, lead=snapshot.lead.short_id)
     channel, mention = target_of(c.config, snapshot.region)
     card = blocks.handoff_message(view, mention=mention)
-    return SlackCall("chat.postMessage", post(channel, card, item.key), homes)
+    return SlackCall(
+        "chat.postMessage", post(channel, card, item.key), homes, snapshot.lead.short_id
+    )
 
 
 def _handoff_update(c: Composer, item: OutboxItem) -> Composed:
@@ -132,17 +133,51 @@ def _note(view: LeadView, event: EventLine | None, *, currency: str) -> Message:
             return blocks.returned_note(view)
         case "rerouted":
             return blocks.rerouted_note(view)
+        case "reassigned" if event is not None:
+            moved = event.data.get("from_rep")
+            return blocks_reassign.reassigned_note(
+                view, by=event.actor, from_rep=moved, note=event.notes
+            )
+        case "nudged" if event is not None:
+            return blocks_reassign.nudged_note(view, by=event.actor)
         case "outcome" | "correction" if event is not None:
             return blocks_rep.outcome_note(view, outcome_note_of(event), currency=currency)
+    if event is not None and event.kind in (EventKind.DETAILS, EventKind.CAMPAIGN_TOUCH):
+        return blocks.activity_note(view, [merge_said(event.kind, event.data)])
     activity = event.data.get("activity", []) if event else []
-    lines = [" · ".join(str(a.get(k)) for k in ("type", "detail") if a.get(k)) for a in activity]
-    return blocks.activity_note(view, lines)
+    return blocks.activity_note(view, [activity_of(item) for item in activity])
 
 
 def _rep_dm(c: Composer, item: OutboxItem) -> Composed:
     view = c.view(c.snapshot(item))
     message = blocks.rep_dm(view, manager=view.decided_by or "")
     return SlackCall("chat.postMessage", post(view.rep_id, message, item.key))
+
+
+def _reassign_dm(c: Composer, item: OutboxItem) -> Composed:
+    view, event = c.view(c.snapshot(item)), c.event(item.payload["event_id"])
+    rep, moved = event.data.get("rep_id"), event.data.get("from_rep")
+    message = blocks.rep_dm(
+        view, manager=view.decided_by or "", handed_by=event.actor, from_rep=moved, note=event.notes
+    )
+    return SlackCall("chat.postMessage", post(rep, message, item.key), _people(rep))
+
+
+def _reassign_notice(c: Composer, item: OutboxItem) -> Composed:
+    view, event = c.view(c.snapshot(item)), c.event(item.payload["event_id"])
+    rep, moved = event.data.get("rep_id"), event.data.get("from_rep")
+    message = blocks_reassign.unassigned_dm(view, by=event.actor, to_rep=rep, note=event.notes)
+    return SlackCall("chat.postMessage", post(moved, message, item.key), _people(moved))
+
+
+def _nudge_dm(c: Composer, item: OutboxItem) -> Composed:
+    view, event = c.view(c.snapshot(item)), c.event(item.payload["event_id"])
+    message = blocks_reassign.nudge_dm(view, by=event.actor)
+    return SlackCall("chat.postMessage", post(event.data.get("rep_id"), message, item.key))
+
+
+def _people(*users: str | None) -> tuple[str, ...]:
+    return tuple(u for u in users if u is not None and t.is_user_id(u))
 
 
 def _returned_notice(c: Composer, item: OutboxItem) -> Composed:
@@ -186,6 +221,14 @@ def _home_refresh(c: Composer, item: OutboxItem) -> Composed:
     user = item.payload["user"]
     mine = desk.desk(user, reader=c.leads, config=c.config, clock=c.clock)
     return SlackCall("views.publish", {"user_id": user, "view": home.home_view(mine)})
+
+
+def _permalink(c: Composer, item: OutboxItem) -> Composed:
+    snapshot = c.snapshot(item)
+    if snapshot.round is None or snapshot.round.posted is None:
+        return Wait("the handoff message is not posted yet")
+    where = {"channel": snapshot.round.posted.channel, "message_ts": snapshot.round.posted.ts}
+    return SlackCall("chat.getPermalink", where)
 
 
 def _setup_notice(c: Composer, item: OutboxItem) -> Composed:
@@ -350,26 +393,6 @@ def _decider_of(config: BatonConfig, region_name: str | None) -> str:
     return region.manager if region else config.triage.deciders[0]
 
 
-def post(channel: str | None, message: Message, key: str) -> dict[str, Any]:
-    """chat.postMessage's arguments; the metadata finds the post again if its answer is lost."""
-    return {
-        "channel": channel,
-        **message,
-        "metadata": {"event_type": METADATA_TYPE, "event_payload": {"key": key}},
-        "unfurl_links": False,
-        "unfurl_media": False,
-    }
-
-
-def post_in(thread: Posted, message: Message, key: str) -> dict[str, Any]:
-    """chat.postMessage's arguments for a reply in the thread of `thread`."""
-    return post(thread.channel, message, key) | {"thread_ts": thread.ts}
-
-
-def update(posted: Posted, message: Message) -> dict[str, Any]:
-    return {"channel": posted.channel, "ts": posted.ts, **message}
-
-
 COMPOSERS: dict[WorkKind, Callable[[Composer, OutboxItem], Composed]] = {
     WorkKind.HANDOFF: _handoff,
     WorkKind.BATCH_SUMMARY: _batch,
@@ -382,6 +405,10 @@ COMPOSERS: dict[WorkKind, Callable[[Composer, OutboxItem], Composed]] = {
     WorkKind.SETUP_NOTICE: _setup_notice,
     WorkKind.RETURN_WITHDRAWN: _return_withdrawn,
     WorkKind.HOME_REFRESH: _home_refresh,
+    WorkKind.PERMALINK: _permalink,
+    WorkKind.REASSIGN_DM: _reassign_dm,
+    WorkKind.REASSIGN_NOTICE: _reassign_notice,
+    WorkKind.NUDGE_DM: _nudge_dm,
     WorkKind.TIMER_DM: _timer_dm,
     WorkKind.TIMER_POST: _timer_post,
     WorkKind.TIMER_NOTE: _timer_note,
@@ -389,4 +416,5 @@ COMPOSERS: dict[WorkKind, Callable[[Composer, OutboxItem], Composed]] = {
     WorkKind.TIMER_TOUCH_UPDATE: _touch_update,
     WorkKind.DIGEST_POST: _digest_post,
     WorkKind.DIGEST_CHART: _digest_chart,
+    **RULES_COMPOSERS,
 }

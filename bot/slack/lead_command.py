@@ -34,6 +34,10 @@ REASON_ALIASES = {
     "partner": ReturnReason.COMPETITOR_OR_PARTNER,
 }
 _NEXT = re.compile(r"(?i)(?<!\S)next:(\S*)")
+# Slack escapes what a person types (the command's `should_escape`): a picked person arrives
+# as `<@U…|name>`, an address as `<mailto:…|…>` or `<https://…|…>`.
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$")
+_SLACK_LINK = re.compile(r"<(?:mailto:)?([^<>@|][^<>|]*)(?:\|([^<>]*))?>")
 
 
 def reason_word(reason: ReturnReason) -> str:
@@ -61,6 +65,11 @@ class Mine:
 @dataclass(frozen=True)
 class Rules:
     pass
+
+
+@dataclass(frozen=True)
+class ProposeRules:
+    """`/lead rules propose`: the modal to propose a change to the lead definition."""
 
 
 @dataclass(frozen=True)
@@ -95,23 +104,32 @@ class Log:
 
 
 @dataclass(frozen=True)
+class Reassign:
+    short_id: str
+    rep_id: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     words: tuple[str, ...]  # a region and a period, in any order; told apart by the config
 
 
-LeadCommand = Help | Mine | Rules | Show | Find | Undo | OpenLogForm | Log | Report
+LeadCommand = (
+    Help | Mine | Rules | ProposeRules | Show | Find | Undo | OpenLogForm | Log | Reassign | Report
+)
 
 
 def parse(text: str) -> LeadCommand:
     """Read what followed `/lead`."""
-    verb, rest = _split(text)
+    verb, rest = _split(_unescaped(text))
     match verb.lower():
         case "" | "help" | "?":
             return Help()
         case "mine" | "my":
             return Mine()
-        case "rules":
-            return Rules()
+        case "rules" | "rule":
+            return _rules(rest)
         case "show":
             return Show(_one_id(rest, "show"))
         case "find" | "search":
@@ -126,6 +144,8 @@ def parse(text: str) -> LeadCommand:
             return _log(rest)
         case "report" | "reports":
             return Report(tuple(rest.split()))
+        case "reassign" | "move":
+            return _reassign(rest)
         case "return":
             word, after = _split(rest)
             short_id = _lead_id(word, f"/lead return {EXAMPLE_ID} REASON [notes]")
@@ -133,6 +153,17 @@ def parse(text: str) -> LeadCommand:
     if verb.upper().startswith("L-") and parse_short_id(verb):
         return Show(parse_short_id(verb) or "")  # `/lead L-7K3Q9` is forgiven as `show`
     raise CommandError(f"There is no `/lead {_shown(verb)}`. {usage()}")
+
+
+def _rules(rest: str) -> Rules | ProposeRules:
+    match rest.strip().lower():
+        case "":
+            return Rules()
+        case "propose" | "change":
+            return ProposeRules()
+    raise CommandError(
+        "`/lead rules` shows the lead definition; `/lead rules propose` proposes a change."
+    )
 
 
 def usage() -> str:
@@ -164,6 +195,24 @@ def _log(rest: str) -> LeadCommand:
     if outcome in WITH_AMOUNT:
         amount, currency, tail = _amount(tail, short_id, outcome)
     return Log(short_id, outcome, amount, currency, tail.strip() or None, next_step)
+
+
+def _reassign(rest: str) -> Reassign:
+    example = f"/lead reassign {EXAMPLE_ID} @rep [note]"
+    word, after = _split(rest)
+    short_id = _lead_id(word, example)
+    who, note = _split(after)
+    found = _MENTION.match(who) or re.match(r"^([UW][A-Z0-9]{2,20})$", who)
+    if found is None:
+        said = f"“{_shown(who)}” is not a person Slack filled in. " if who else "To whom? "
+        raise CommandError(f"{said}Mention the rep: `/lead reassign {short_id} @rep [note]`.")
+    return Reassign(short_id, found.group(1), note.strip() or None)
+
+
+def _unescaped(text: str) -> str:
+    """What the person typed, with Slack's links and entities undone (mentions stay)."""
+    text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _return(short_id: str, rest: str) -> Log:

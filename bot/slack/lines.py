@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from bot.domain.lead import EventKind
+from bot.domain.merge import field_label
+from bot.domain.wording import counted
 from bot.services.desk import Desk, Week
 from bot.services.records import LeadLine
 from bot.slack import blockkit as kit
 from bot.slack import text as t
 from bot.slack.blocks import TRIAGE
+from bot.slack.views import Activity
 
 
 def lead_line(line: LeadLine, desk: Desk) -> str:
@@ -35,8 +41,8 @@ def waiting_line(line: LeadLine, desk: Desk) -> str:
 def week_text(week: Week, *, rep: bool, decider: bool, currency: str) -> str:
     parts = []
     if rep:
-        parts.append(plural(week.leads_given, "new lead") + " for you")
-        parts.append(plural(week.outcomes, "outcome") + " logged")
+        parts.append(counted(week.leads_given, "new lead") + " for you")
+        parts.append(counted(week.outcomes, "outcome") + " logged")
         won = f"{week.won} won"
         if week.won_amount:
             won += f" ({format_amount(week.won_amount, currency)})"
@@ -68,5 +74,31 @@ def line_head(line: LeadLine) -> str:
     return f"*{kit.one(line.short_id, 20)}* {who}"
 
 
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def activity_of(item: Mapping[str, Any]) -> Activity:
+    """An activity item as an event records it ({type, at, detail}), for a message."""
+    return (str(item.get("type") or ""), item.get("at"), item.get("detail"))
+
+
+def merge_said(kind: str, data: Mapping[str, Any]) -> str:
+    """What a merge recorded, in words (raw text: escape it where it is shown)."""
+    if kind == EventKind.CAMPAIGN_TOUCH:
+        named = [f"{label} {data[key]}" for key, label in TOUCH_LABELS if data.get(key)]
+        return "came again through " + (" and ".join(named) or "an intake")
+    parts = []
+    if filled := data.get("filled"):
+        parts.append("filled in " + ", ".join(f"{field_label(k)} {v}" for k, v in filled.items()))
+    if offered := data.get("offered"):
+        kept = data.get("kept") or {}
+        said = [f"{field_label(k)} {kept.get(k, '—')} (sent: {v})" for k, v in offered.items()]
+        parts.append("kept " + ", ".join(said))
+    if score := data.get("score"):
+        before, now = score
+        parts.append(f"score {_score(before)} → {_score(now)}")
+    return "details: " + ("; ".join(parts) or "unchanged")
+
+
+TOUCH_LABELS = (("campaign", "campaign"), ("source", "source"))
+
+
+def _score(value: Any) -> str:
+    return "none" if value is None else f"{value:g}"

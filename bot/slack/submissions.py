@@ -110,3 +110,16 @@ def touch_values(values: FormValues) -> TouchValues:
         reached=reached == REACHED,
         notes=values.text(ActionId.TOUCH_NOTES_BLOCK, ActionId.TOUCH_NOTES_INPUT),
     )
+
+
+@dataclass(frozen=True)
+class ReassignValues:
+    rep_id: str | None
+    note: str | None
+
+
+def reassign_values(values: FormValues) -> ReassignValues:
+    return ReassignValues(
+        rep_id=values.person(ActionId.REASSIGN_REP_BLOCK, ActionId.REASSIGN_REP_INPUT),
+        note=values.text(ActionId.REASSIGN_NOTE_BLOCK, ActionId.REASSIGN_NOTE_INPUT),
+    )

@@ -29,6 +29,7 @@ _BROADCAST = re.compile(r"(?<!\w)@(?=(?:channel|here|everyone)\b)", re.IGNORECAS
 # What may be left of an entity when a cut lands inside it.
 _ENTITY_STUBS = ("&amp", "&am", "&a", "&lt", "&l", "&gt", "&g", "&")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_LINK = re.compile(r"^https://[^\s<>|`]{1,490}$")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -72,6 +73,11 @@ def mention(user_id: str) -> str:
     if not _USER_ID.match(user_id):
         raise ValueError(f"not a Slack user id: {user_id!r}")
     return f"<@{user_id}>"
+
+
+def is_link(url: str | None) -> bool:
+    """Whether `url` is an https address mrkdwn can carry as a link without breaking out of it."""
+    return url is not None and _LINK.match(url) is not None
 
 
 def is_user_id(text: str | None) -> bool:

@@ -52,6 +52,7 @@ class LeadView:
     return_notes: str | None = None
     rerouted_to: str | None = None
     reroute_note: str | None = None
+    link: str | None = None  # the permalink of the round's card
 
     @property
     def ref(self) -> LeadRef:
@@ -63,7 +64,8 @@ def lead_view(snapshot: LeadSnapshot, config: BatonConfig) -> LeadView:
     lead, facts, decision = snapshot.lead, snapshot.facts, snapshot.decision
     # A later round's card keeps showing what was decided in its own round.
     status = lead.status.value
-    if snapshot.round_no != lead.handoff_round and decision is not None:
+    current = snapshot.round_no == lead.handoff_round
+    if not current and decision is not None:
         status = decision.kind
     return LeadView(
         short_id=lead.short_id,
@@ -87,7 +89,8 @@ def lead_view(snapshot: LeadSnapshot, config: BatonConfig) -> LeadView:
         ),
         notes=facts.notes,
         timezone=region_zone(config, snapshot.region),
-        **(_decided(decision) if decision else {}),
+        link=snapshot.round.permalink if snapshot.round else None,
+        **(_decided(decision, reassigned_to=lead.rep_id if current else None) if decision else {}),
     )
 
 
@@ -105,12 +108,13 @@ class _Decided(TypedDict, total=False):
     reroute_note: str | None
 
 
-def _decided(decision: EventLine) -> _Decided:
+def _decided(decision: EventLine, *, reassigned_to: str | None) -> _Decided:
+    """What `decision` decided; an accepted lead since reassigned is with `reassigned_to`."""
     data, notes, kind = decision.data, decision.notes, decision.kind
     due = data.get("feedback_due_at")
     return _Decided(
         decided_by=decision.actor,
-        rep_id=data.get("rep_id"),
+        rep_id=(reassigned_to or data.get("rep_id")) if kind == "accepted" else data.get("rep_id"),
         comment=notes if kind == "accepted" else None,
         method=data.get("method"),
         feedback_due_at=datetime.fromisoformat(due) if due else None,
@@ -141,6 +145,7 @@ class TimerItem:
     next_step_at: datetime | None = None
     snoozed_until: datetime | None = None
     snooze_reason: str | None = None
+    link: str | None = None  # the permalink of the lead's card
 
     @property
     def snoozable(self) -> bool:
@@ -199,6 +204,7 @@ def timer_item(line: FireLine, *, again: bool, config: BatonConfig) -> TimerItem
         next_step_at=line.next_step_at,
         snoozed_until=line.snoozed_until,
         snooze_reason=line.snooze_reason,
+        link=line.permalink,
     )
 
 

@@ -65,13 +65,16 @@ def test_jobs_run_as_of_a_time_queues_the_work_and_says_what_fired(
     database_file: Path,  # noqa: F811
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    a_pending_lead(database_file)
+    short_id = a_pending_lead(database_file)
     code, out, _ = baton_says(
         capsys, "jobs", "run", "handoff-sla", "--now", "2025-11-17T14:00+01:00"
     )
     assert code == 0
     assert out.splitlines() == [
         "handoff-sla as of 2025-11-17T13:00:00+00:00: 1 handoff_sla; 1 message",
+        f"  {short_id}  handoff_sla  due 2025-11-17 13:00 UTC  → {MANAGER}",
+        "This run was real: what fired is recorded and will not fire again, and its Slack "
+        "messages are queued. Use --dry-run to see what a pass would fire without doing it.",
         "The serving process delivers the Slack messages (or run again with --deliver).",
     ]
     code, out, _ = baton_says(capsys, "jobs", "run", "handoff-sla", "--now", "2025-11-17T13:05")

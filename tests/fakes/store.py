@@ -18,6 +18,7 @@ from bot.domain.facts import FACT_FIELDS
 from bot.domain.lead import CONTACTED, WORKING, LeadEvent, LeadStatus
 from bot.domain.shortid import new_short_id
 from bot.domain.timers import TimerKind
+from bot.services.crm_ports import SeenDeal
 from bot.services.ports import DuplicateLead
 from bot.services.records import (
     EventLine,
@@ -57,7 +58,11 @@ class State:
     requests: set[str] = field(default_factory=set)
     fires: dict[int, Fire] = field(default_factory=dict)
     caught_up: dict[str, datetime] = field(default_factory=dict)
+    fires_from: dict[str, datetime] = field(default_factory=dict)
     digests: set[tuple[str, date]] = field(default_factory=set)
+    crm_links: dict[tuple[str, str], str] = field(default_factory=dict)  # record: short id
+    crm_deals: dict[tuple[str, str], SeenDeal] = field(default_factory=dict)
+    crm_cursors: dict[str, str] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -104,6 +109,7 @@ class FakeUnitOfWork:
         self.timers = FakeTimers(self)
         self.passes = FakePasses(self)
         self.digests = FakeDigests(self)
+        self.crm = FakeCrm(self)
 
     def __enter__(self) -> Self:
         self.state = copy.deepcopy(self.store.state)
@@ -244,6 +250,13 @@ class FakeEvents(_Part):
     def append_first(self, events: Sequence[tuple[int, LeadEvent]]) -> None:
         self.append(events, ids=False)
 
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
+        return {
+            lead: (event.data.get("campaign"), event.data.get("source"))
+            for _, lead, event in self.state.events
+            if lead in lead_ids and event.kind.value == "campaign_touch"
+        }
+
     def round_events(self, lead_id: int, round_no: int) -> list[EventLine]:
         return [
             event_line(event_id, event)
@@ -319,6 +332,12 @@ class FakePasses(_Part):
     def catch_up(self, job: str, *, as_of: datetime) -> None:
         self.state.caught_up[job] = as_of
 
+    def fires_from(self, job: str) -> datetime | None:
+        return self.state.fires_from.get(job)
+
+    def start_from(self, job: str, *, at: datetime, now: datetime) -> None:
+        self.state.fires_from[job] = at
+
 
 class FakeDigests(_Part):
     def sent(self, audience: str, week_start: date) -> bool:
@@ -329,6 +348,39 @@ class FakeDigests(_Part):
             return False
         self.state.digests.add((audience, week_start))
         return True
+
+
+class FakeCrm(_Part):
+    def link(self, provider: str, record_id: str, short_id: str, *, now: datetime) -> None:
+        self.state.crm_links.setdefault((provider, record_id), short_id)
+
+    def lead_of(self, provider: str, record_id: str) -> str | None:
+        return self.state.crm_links.get((provider, record_id))
+
+    def record_of(self, provider: str, short_id: str) -> str | None:
+        links = self.state.crm_links.items()
+        return next((r for (p, r), s in links if p == provider and s == short_id), None)
+
+    def deal_seen(self, provider: str, deal_id: str) -> SeenDeal | None:
+        return self.state.crm_deals.get((provider, deal_id))
+
+    def see_deal(
+        self,
+        provider: str,
+        deal_id: str,
+        short_id: str,
+        *,
+        outcome: str | None,
+        seen: SeenDeal,
+        now: datetime,
+    ) -> None:
+        self.state.crm_deals[(provider, deal_id)] = seen
+
+    def cursor(self, name: str) -> str | None:
+        return self.state.crm_cursors.get(name)
+
+    def move_cursor(self, name: str, cursor: str, *, now: datetime) -> None:
+        self.state.crm_cursors[name] = cursor
 
 
 class FakeTimers(_Part):

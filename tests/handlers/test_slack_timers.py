@@ -70,6 +70,17 @@ def accessory(message: dict[str, Any], text: str) -> tuple[str, str]:
     raise AssertionError(f"no {text!r} button in {message['blocks']}")
 
 
+def card_link(slack: SlackHarness, card: dict[str, Any], channel: str = EMEA) -> str:
+    """The handoff card's permalink, as Slack gives it."""
+    return web_client(slack.baton).chat_getPermalink(channel=channel, message_ts=card["ts"])[
+        "permalink"
+    ]
+
+
+def sections(message: dict[str, Any]) -> list[str]:
+    return [b["text"]["text"] for b in message["blocks"] if "text" in b and b["type"] == "section"]
+
+
 def notes_in_thread(slack: SlackHarness, message: dict[str, Any]) -> list[str]:
     return [m["text"] for m in slack.standin.thread(EMEA, message["ts"])[1:]]
 
@@ -97,16 +108,23 @@ def test_a_lead_waiting_past_its_sla_reminds_the_manager_in_one_dm_and_notes_its
     assert pass_at(slack, "handoff-sla", "2026-11-23T15:30+01:00").startswith("1 handoff_sla")
     [dm] = dms(slack, MANAGER)
     assert dm["text"] == "⏰ 1 lead waiting for your decision"
-    assert [b["text"]["text"] for b in dm["blocks"]] == [
+    assert sections(dm) == [
         "*Waiting for your decision* — more than 4 working hours",
-        f"`{short_id}` Jane Doe, Acme GmbH — pending since Mon 23 Nov, 10:30 CET",
+        f"<{card_link(slack, message)}|{short_id}> Jane Doe, Acme GmbH — "
+        "pending since Mon 23 Nov, 10:30 CET",
     ]
     accessory(dm, "Snooze…")
+    pass_at(slack, "handoff-sla", "2026-11-23T16:00+01:00")
+    assert len(dms(slack, MANAGER)) == 1
+    # The reminder carries the decision: Accept… opens the same modal as the card's.
+    action, value = button_value(dm, "Accept…")
+    modal = slack.click_for_view(MANAGER, action, value, slack.standin.dm_channel(MANAGER))
+    assert slack.submit(MANAGER, modal, ACCEPT_VALUES).status_code == 200
+    slack.wait_until(lambda: status_of(slack, short_id) == "accepted")
+    button_value(dm, "Return…")
     assert notes_in_thread(slack, message) == [
         f"⏰ {short_id} has waited 4 working hours for a decision; a reminder went to the manager."
     ]
-    pass_at(slack, "handoff-sla", "2026-11-23T16:00+01:00")
-    assert len(dms(slack, MANAGER)) == 1
 
 
 def test_past_escalation_the_backup_is_mentioned_in_the_channel_and_can_accept(
@@ -121,7 +139,8 @@ def test_past_escalation_the_backup_is_mentioned_in_the_channel_and_can_accept(
         f"🚨 <@{BACKUP}> no decision on 1 lead after 8 working hours — you can decide:"
     )
     assert post["blocks"][1]["text"]["text"] == (
-        f"`{short_id}` Jane Doe, Acme GmbH — pending since Mon 23 Nov, 10:30 CET"
+        f"<{card_link(slack, message)}|{short_id}> Jane Doe, Acme GmbH — "
+        "pending since Mon 23 Nov, 10:30 CET"
     )
     assert notes_in_thread(slack, message)[-1] == (
         f"🚨 {short_id} has waited 8 working hours for a decision; escalated to the backup, "
@@ -177,8 +196,8 @@ def test_a_reminder_can_be_snoozed_once_with_a_reason_and_comes_back(
     assert pass_at(slack, "handoff-sla", "2026-11-24T15:30+01:00").startswith("1 handoff_sla again")
     back = dms(slack, MANAGER)[-1]
     assert back["blocks"][1]["text"]["text"] == (
-        f"`{short_id}` Jane Doe, Acme GmbH — pending since Mon 23 Nov, 10:30 CET\n"
-        "💤 back after a snooze: Asking the CFO"
+        f"<{card_link(slack, message)}|{short_id}> Jane Doe, Acme GmbH — "
+        "pending since Mon 23 Nov, 10:30 CET\n💤 back after a snooze: Asking the CFO"
     )
     assert "accessory" not in back["blocks"][1]
     assert notes_in_thread(slack, message)[-1] == (
@@ -222,10 +241,12 @@ def test_feedback_due_reminds_the_rep_then_a_working_day_later_tells_the_manager
     pass_at(slack, "followups", "2026-11-27T17:30+01:00")
     reminder = dms(slack, REP)[rep_messages]
     assert reminder["text"] == "⏰ 1 lead with feedback due"
-    assert [b["text"]["text"] for b in reminder["blocks"]] == [
-        "*Feedback due* — log what happened with `/lead log ID OUTCOME`",
-        f"`{short_id}` Jane Doe, Acme GmbH — feedback was due Fri 27 Nov",
+    link = card_link(slack, message)
+    assert sections(reminder) == [
+        "*Feedback due* — log what happened (or `/lead log ID OUTCOME`)",
+        f"<{link}|{short_id}> Jane Doe, Acme GmbH — feedback was due Fri 27 Nov",
     ]
+    button_value(reminder, "Log outcome…")
     assert notes_in_thread(slack, message)[-1] == (
         f"⏰ Feedback on {short_id} was due Fri 27 Nov and no outcome is logged; "
         "a reminder went to the rep."
@@ -235,9 +256,11 @@ def test_feedback_due_reminds_the_rep_then_a_working_day_later_tells_the_manager
     told = dms(slack, MANAGER)[-1]
     assert told["text"] == "⏰ 1 lead with feedback overdue"
     assert told["blocks"][1]["text"]["text"] == (
-        f"`{short_id}` Jane Doe, Acme GmbH — <@{REP}>'s feedback was due Fri 27 Nov"
+        f"<{link}|{short_id}> Jane Doe, Acme GmbH — <@{REP}>'s feedback was due Fri 27 Nov"
     )
     assert "accessory" not in told["blocks"][1]
+    button_value(told, "Nudge")
+    button_value(told, "Reassign…")
 
 
 def test_a_stale_lead_leaks_and_marketing_logs_a_touch_from_its_task(
@@ -247,9 +270,10 @@ def test_a_stale_lead_leaks_and_marketing_logs_a_touch_from_its_task(
     assert pass_at(slack, "leakage", "2026-12-07T09:29Z") == "nothing due"
     pass_at(slack, "leakage", "2026-12-07T09:30Z")
     [task] = [m for m in top_level(slack, MARKETING) if m["text"].startswith("🕳️")]
-    assert task["text"] == f"🕳️ Customer-service touch needed: {short_id}: Jane Doe, Acme GmbH"
+    linked = f"<{card_link(slack, message)}|{short_id}>"
+    assert task["text"] == f"🕳️ Customer-service touch needed: {linked}: Jane Doe, Acme GmbH"
     assert task["blocks"][0]["text"]["text"] == (
-        f"🕳️ Customer-service touch needed: {short_id}: Jane Doe, Acme GmbH\n"
+        f"🕳️ Customer-service touch needed: {linked}: Jane Doe, Acme GmbH\n"
         f"Accepted for <@{REP}> (manager <@{MANAGER}>); no contact logged in the 14 days since."
     )
     assert notes_in_thread(slack, message)[-1] == (
@@ -257,6 +281,7 @@ def test_a_stale_lead_leaks_and_marketing_logs_a_touch_from_its_task(
         "Marketing has a customer-service touch task."
     )
     action, value = button_value(task, "Touch logged…")
+    button_value(task, "Reassign…")
 
     slack.click(REP, action, value, MARKETING)
     assert slack.standin.wait_for(lambda: slack.standin.ephemerals(REP))
@@ -351,9 +376,10 @@ def test_a_rep_is_reminded_of_the_next_step_they_set_on_its_morning(slack: Slack
     pass_at(slack, "nextsteps", "2026-12-01T09:00+01:00")
     [reminder] = dms(slack, REP)[before:]
     assert reminder["text"] == "⏰ 1 next step due"
-    assert [b["text"]["text"] for b in reminder["blocks"]] == [
+    assert sections(reminder) == [
         "*Next steps due*",
-        f"`{short_id}` Jane Doe, Acme GmbH — next step set for Tue 1 Dec",
+        f"<{card_link(slack, message)}|{short_id}> Jane Doe, Acme GmbH — "
+        "next step set for Tue 1 Dec",
     ]
     accessory(reminder, "Snooze…")
     assert notes_in_thread(slack, message)[-1] == (

@@ -239,6 +239,7 @@ def test_postgresql_commit_whose_answer_is_lost_is_merged_not_doubled_when_sent_
 ) -> None:
     database, proxy = proxied_postgres
     baton = build_baton(settings, clock=clock, database=database, config=example_config)
+    baton.live_definition()  # stored when Baton starts serving: this COMMIT is the intake's
     with slack_harness(baton) as slack:
         proxy.cut_when_sent(b"COMMIT", forward_first=True)
         lost = slack.intake(person(1))

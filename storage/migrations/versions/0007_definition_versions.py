@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import storage.rows
-from storage.summaries import rebuild_summaries
 
 revision = "0007"
 down_revision = "0006"
@@ -92,9 +91,9 @@ def upgrade() -> None:
         )
     connection = op.get_bind()
     if connection.execute(_UNSUMMARISED).first() is not None:
-        # Leads stored before 0004 have no summary yet; their speeds are measured in the region
-        # calendars the first time a report needs them (a migration does not read the config).
-        rebuild_summaries(connection, calendars=None)
+        # Leads stored before 0004 have no summary yet: 0011 summarises them, with every
+        # column a summary has by then.
+        return
     else:
         # No version qualified the leads stored before, but their events tell which came
         # back; the speeds already measured are kept.

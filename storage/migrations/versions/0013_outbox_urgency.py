@@ -2,7 +2,7 @@
 for a busy channel
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0011
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import storage.rows
 
 revision = "0013"
-down_revision = "0007"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

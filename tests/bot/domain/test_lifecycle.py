@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,8 +22,10 @@ from bot.domain.lead import (
     LogOutcome,
     LogTouch,
     NotAllowed,
+    Nudge,
     Outcome,
     Qualify,
+    Reassign,
     RecordActivity,
     Requeue,
     Reroute,
@@ -48,6 +51,8 @@ COMMANDS: dict[str, Command] = {
     "record activity": RecordActivity(({"type": "visit", "at": None, "detail": "pricing"},)),
     "log touch": LogTouch(reached=True, notes="called"),
     "flag leaked": FlagLeaked(leakage_days=14),
+    "nudge": Nudge(handoff_round=1),
+    "reassign": Reassign("U0OTHERREP", note="Ana covers Munich now"),
 }
 
 # command: status -> (status after, events) when allowed, or the error that refuses it.
@@ -127,6 +132,24 @@ TABLE: dict[str, dict[S, Expected]] = {
         S.LOST: LeadClosed,
         S.RETURNED: LeadClosed,
     },
+    "nudge": {
+        S.RECEIVED: LeadError,
+        S.NURTURE: LeadError,
+        S.PENDING: LeadError,
+        **{status: (status, "nudged") for status in WORKED},
+        S.WON: LeadClosed,
+        S.LOST: LeadClosed,
+        S.RETURNED: LeadClosed,
+    },
+    "reassign": {
+        S.RECEIVED: LeadError,
+        S.NURTURE: LeadError,
+        S.PENDING: LeadError,
+        **{status: (status, "reassigned") for status in WORKED},
+        S.WON: LeadClosed,
+        S.LOST: LeadClosed,
+        S.RETURNED: LeadClosed,
+    },
 }
 
 
@@ -180,6 +203,8 @@ PERMISSIONS = [
     ("log outcome", S.ACCEPTED),
     ("correct outcome", S.MEETING),
     ("log touch", S.ACCEPTED),
+    ("nudge", S.ACCEPTED),
+    ("reassign", S.MEETING),
 ]
 
 
@@ -189,3 +214,32 @@ def test_a_stranger_is_not_allowed_what_the_lead_would_otherwise_accept(
 ) -> None:
     with pytest.raises(NotAllowed, match="Only"):
         apply(lead_in(status), COMMANDS[command], actor=STRANGER, authority=EVERYONE, at=NOW)
+
+
+def test_a_reassigned_lead_keeps_its_status_due_date_and_round_and_names_both_reps() -> None:
+    before = replace(lead_in(S.CONNECTED), feedback_due_at=NOW + timedelta(days=2))
+    change = apply(before, COMMANDS["reassign"], actor=BOSS, authority=EVERYONE, at=NOW)
+    assert change.lead == replace(before, rep_id="U0OTHERREP")
+    [event] = change.events
+    assert event.data == {"rep_id": "U0OTHERREP", "from_rep": BOSS}
+    assert event.notes == "Ana covers Munich now"
+
+
+def test_a_lead_is_not_reassigned_to_the_rep_it_is_with() -> None:
+    with pytest.raises(LeadError, match="already with <@U0BOSS0001>"):
+        apply(lead_in(S.ACCEPTED), Reassign(BOSS), actor=BOSS, authority=EVERYONE, at=NOW)
+
+
+def test_reassigning_a_pending_lead_says_to_accept_it_instead() -> None:
+    with pytest.raises(LeadError, match="awaits a manager's decision; accept it"):
+        apply(lead_in(S.PENDING), Reassign(BOSS), actor=BOSS, authority=EVERYONE, at=NOW)
+
+
+def test_a_nudge_from_an_earlier_round_is_refused() -> None:
+    with pytest.raises(AlreadyDecided, match="moved on"):
+        apply(lead_in(S.ACCEPTED), Nudge(0), actor=BOSS, authority=EVERYONE, at=NOW)
+
+
+def test_only_deciders_may_reassign_and_are_named() -> None:
+    with pytest.raises(NotAllowed, match="Only <@U0BOSS0001> can reassign L-7K3Q9"):
+        apply(lead_in(S.ACCEPTED), Reassign(STRANGER), actor=STRANGER, authority=EVERYONE, at=NOW)

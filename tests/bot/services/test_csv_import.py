@@ -326,6 +326,7 @@ def test_a_chunk_that_fails_leaves_the_chunks_before_it_stored(
 ) -> None:
     rows = "".join(f"p{i}@chunk.example,Co,DE,80\n" for i in range(4))
     path = write(tmp_path, "Email,Company,Country,Score\n" + rows)
+    baton.live_definition()  # version 1 is stored already, as in any Baton that has served
     real, opened = baton.unit_of_work, []
 
     def failing_second_time():  # type: ignore[no-untyped-def]
@@ -367,6 +368,7 @@ def test_an_error_while_reading_stops_the_import_after_the_chunks_already_stored
 ) -> None:
     rows = "".join(f"p{i}@chunk.example,Co,DE,80\n" for i in range(5))
     path = write(tmp_path, "Email,Company,Country,Score\n" + rows)
+    baton.live_definition()  # version 1 is stored already, as in any Baton that has served
     stopping = replace(baton, clock=_StoppingClock(baton.clock.now(), stop_at=3))
     with pytest.raises(RuntimeError, match="the clock stopped"):
         run(stopping, path, read_ahead=read_ahead, chunk_size=2)
@@ -379,6 +381,7 @@ def test_a_reading_process_that_dies_stops_the_import_with_a_message(
 ) -> None:
     rows = "".join(f"p{i}@chunk.example,Co,DE,80\n" for i in range(5))
     path = write(tmp_path, "Email,Company,Country,Score\n" + rows)
+    baton.live_definition()  # version 1 is stored already, as in any Baton that has served
     clock = _StoppingClock(baton.clock.now(), stop_at=1, end_process=True)
     with pytest.raises(CsvImportError, match=r"its process ended \(exit code 3\)"):
         run(replace(baton, clock=clock), path, read_ahead=True, chunk_size=2)

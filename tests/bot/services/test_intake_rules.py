@@ -49,7 +49,7 @@ def test_the_same_person_again_is_merged_and_their_owner_told(services: Services
     [(again, status, result)] = take(services, lead("ANN@acme.example", title="CTO"))
     assert (again, status, result) == (first, "pending", "merged")
     assert services.store.lead(first).facts["title"] == "CTO"
-    assert services.store.event_kinds(first) == ["received", "activity"]
+    assert services.store.event_kinds(first) == ["received", "details"]
 
 
 def test_a_person_named_twice_in_one_request_is_one_lead(services: Services) -> None:

@@ -150,8 +150,59 @@ def test_the_leakage_task_gives_marketing_the_contact_and_a_touch_button() -> No
         "no contact logged in the 21 days since."
     )
     assert "+49 30 1234567" in json.dumps(task["blocks"][1])
-    [button] = task["blocks"][-1]["elements"]
-    assert (button["action_id"], button["text"]["text"]) == (ActionId.TOUCH, "Touch logged…")
+    buttons = [(b["action_id"], b["text"]["text"]) for b in task["blocks"][-1]["elements"]]
+    assert buttons == [(ActionId.TOUCH, "Touch logged…"), (ActionId.REASSIGN, "Reassign…")]
+
+
+def buttons_of(message: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Each button of the message: its label, action and the lead its value names."""
+    return [
+        (e["text"]["text"], e["action_id"], json.loads(e["value"]).get("lead"))
+        for b in message["blocks"]
+        for e in [*b.get("elements", []), *([b["accessory"]] if "accessory" in b else [])]
+        if e.get("type") == "button"
+    ]
+
+
+def test_every_reminder_carries_the_action_it_asks_for_on_each_lead() -> None:
+    kinds = [
+        TimerKind.HANDOFF_SLA,
+        TimerKind.FEEDBACK_DUE,
+        TimerKind.FEEDBACK_OVERDUE,
+        TimerKind.NEXT_STEP,
+        TimerKind.ESCALATION,
+    ]
+    message = bt.reminder_dm([item(k, n) for n, k in enumerate(kinds, 1)], hours=HOURS)
+    assert buttons_of(message) == [
+        ("Accept…", ActionId.ACCEPT, "L-00005"),
+        ("Return…", ActionId.RETURN, "L-00005"),
+        ("Snooze…", ActionId.SNOOZE, "L-00001"),
+        ("Accept…", ActionId.ACCEPT, "L-00001"),
+        ("Return…", ActionId.RETURN, "L-00001"),
+        ("Nudge", ActionId.NUDGE, "L-00003"),
+        ("Reassign…", ActionId.REASSIGN, "L-00003"),
+        ("Snooze…", ActionId.SNOOZE, "L-00002"),
+        ("Log outcome…", ActionId.LOG_OUTCOME, "L-00002"),
+        ("Snooze…", ActionId.SNOOZE, "L-00004"),
+        ("Log outcome…", ActionId.LOG_OUTCOME, "L-00004"),
+    ]
+
+
+def test_a_lead_that_moved_on_gets_no_decision_buttons_in_a_reminder() -> None:
+    message = bt.reminder_dm([item(TimerKind.ESCALATION, pending_since=None)], hours=HOURS)
+    assert buttons_of(message) == []
+
+
+def test_a_reminder_links_each_lead_to_its_card_once_its_permalink_is_known() -> None:
+    link = "https://acme.slack.com/archives/C0EMEA0001/p1700000000000100"
+    message = bt.reminder_dm([item(link=link), item(fire_id=2)], hours=HOURS)
+    assert texts(message)[1:] == [
+        f"<{link}|L-00001> Jane Doe, Acme GmbH — pending since Mon 23 Nov, 09:00 CET",
+        "`L-00002` Jane Doe, Acme GmbH — pending since Mon 23 Nov, 09:00 CET",
+    ]
+    forged = bt.reminder_dm([item(link="https://x.example/|<!channel>")], hours=HOURS)
+    assert "<!channel>" not in json.dumps(forged)
+    assert texts(forged)[1].startswith("`L-00001`")
 
 
 def test_once_a_touch_is_logged_the_task_shows_it_instead_of_the_button() -> None:

@@ -19,8 +19,16 @@ from bot.domain.snapshots import (
     LeadSnapshot,
     Posted,
 )
-from bot.services.records import LeadDetail, LeadLine, OutboxItem, WorkKind
-from bot.slack.compose import COMPOSERS, Composer, SlackCall, Wait
+from bot.services.records import (
+    CRM_WORK,
+    SLACK_WORK,
+    LeadDetail,
+    LeadLine,
+    OutboxItem,
+    WorkKind,
+)
+from bot.slack.calls import SlackCall, Wait
+from bot.slack.compose import COMPOSERS, Composer
 from config.model import BatonConfig
 from tests.fakes.snapshots import FakeSnapshots
 
@@ -94,8 +102,9 @@ def text_of(call: SlackCall | Wait) -> str:
     return str(call.args.get("text")) + str(call.args.get("blocks"))
 
 
-def test_every_kind_of_work_has_a_composer() -> None:
-    assert set(COMPOSERS) == set(WorkKind)
+def test_every_kind_of_slack_work_has_a_composer() -> None:
+    assert set(COMPOSERS) == set(SLACK_WORK)
+    assert set(WorkKind) == SLACK_WORK | CRM_WORK
 
 
 def test_a_handoff_goes_to_its_regions_channel_and_refreshes_its_deciders_homes(

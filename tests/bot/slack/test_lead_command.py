@@ -14,6 +14,7 @@ from bot.slack.lead_command import (
     Log,
     Mine,
     OpenLogForm,
+    Reassign,
     Rules,
     Show,
     Undo,
@@ -98,3 +99,47 @@ def test_a_mistake_says_what_to_type_instead(text: str, said: str) -> None:
     with pytest.raises(CommandError) as refused:
         parse(text)
     assert said in str(refused.value)
+
+
+# Slack escapes what a person types: a picked person as `<@U…|name>`, addresses as links.
+ESCAPED = [
+    (
+        "reassign L-7K3Q9 <@U0REP00002|ana> she knows Acme",
+        Reassign(ID, "U0REP00002", "she knows Acme"),
+    ),
+    ("reassign 7k3q9 <@U0REP00002>", Reassign(ID, "U0REP00002")),
+    ("move L-7K3Q9 U0REP00002", Reassign(ID, "U0REP00002")),
+    ("find <mailto:jane@acme.example|jane@acme.example>", Find("jane@acme.example")),
+    ("find <https://acme.example|acme.example>", Find("acme.example")),
+    ("find Smith &amp; Sons &lt;EU&gt;", Find("Smith & Sons <EU>")),
+]
+
+
+@pytest.mark.parametrize(("text", "command"), ESCAPED, ids=[t for t, _ in ESCAPED])
+def test_escaped_text_reads_as_typed_and_a_mention_names_the_rep(
+    text: str, command: object
+) -> None:
+    assert parse(text) == command
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("reassign", "Which lead? Type `/lead reassign L-7K3Q9 @rep [note]`."),
+        ("reassign L-7K3Q9", "To whom? Mention the rep: `/lead reassign L-7K3Q9 @rep [note]`."),
+        (
+            "reassign L-7K3Q9 @ana",
+            "“@ana” is not a person Slack filled in. Mention the rep: "
+            "`/lead reassign L-7K3Q9 @rep [note]`.",
+        ),
+        (
+            "reassign L-7K3Q9 <!channel>",
+            "“!channel” is not a person Slack filled in. Mention the rep: "
+            "`/lead reassign L-7K3Q9 @rep [note]`.",
+        ),
+    ],
+)
+def test_a_reassign_without_a_person_says_how_to_name_one(text: str, said: str) -> None:
+    with pytest.raises(CommandError) as refused:
+        parse(text)
+    assert str(refused.value) == said

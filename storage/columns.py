@@ -1,11 +1,20 @@
-"""Column types of Baton's tables that SQLAlchemy has no ready match for."""
+"""The column types and declarative base every table of Baton's is built on."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 # SQLite has no 64-bit autoincrement type of its own; INTEGER is already 64-bit there.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -46,3 +55,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
         moment: datetime = value
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)

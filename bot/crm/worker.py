@@ -1,0 +1,146 @@
+"""The CRM worker: delivers the outbox's CRM work once each, one attempt per delivery.
+
+Events the CRM sent are taken in, and Baton's decisions written back, by the same durable
+outbox as Slack's work: claimed with a lease, retried after the wait the CRM asked for (its
+Retry-After or rate-limit window), and put aside with what to do when a person must act —
+told once in triage, as Slack's errors are.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.domain.crm import CrmNeedsPerson, CrmRetryLater
+from bot.services.ports import Outbox, StorageUnavailable
+from bot.services.records import CRM_WORK, OutboxItem, WorkKind
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+BLOCKED_RETRY = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(minutes=10)
+STORE_BACKOFF_SECONDS = 30.0
+
+# Each kind of CRM work, carried out: returns what happened, or raises a CrmError.
+Handler = Callable[[OutboxItem], str]
+
+
+class CrmWorker:
+    """Deliver CRM work; safe to run in several processes at once."""
+
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        handlers: dict[WorkKind, Handler],
+        clock: Clock,
+        label: str,
+        changed: Callable[[], None] = lambda: None,
+        batch_size: int = 32,
+        threads: int = 8,
+    ) -> None:
+        self.outbox, self.handlers, self.clock, self.label = outbox, handlers, clock, label
+        self.changed = changed  # told when work of this worker's queued more (Slack's) work
+        self.batch_size = batch_size
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="baton-crm")
+        self.wake = threading.Event()
+        self._stopping = threading.Event()
+
+    def run_once(self) -> int:
+        """Deliver what is due now; return how many items were tried."""
+        now = self.clock.now()
+        items = self.outbox.claim_due(now=now, limit=self.batch_size, lease=LEASE, kinds=CRM_WORK)
+        list(self.pool.map(self._deliver_logged, items))
+        return len(items)
+
+    def run_forever(self, idle_seconds: float = 0.5) -> None:
+        outage = 0
+        while not self._stopping.is_set():
+            try:
+                busy = self.run_once()
+            except StorageUnavailable as error:
+                outage += 1
+                pause = min(2.0 ** (outage - 1), STORE_BACKOFF_SECONDS)
+                log.warning("CRM work paused: %s; trying again in %.0f s", error, pause)
+                self.wake.wait(pause)
+                self.wake.clear()
+                continue
+            except Exception:
+                log.exception("CRM pass failed; trying again shortly")
+                busy = 0
+            outage = 0
+            if not busy:
+                self.wake.wait(self._idle_wait(idle_seconds))
+                self.wake.clear()
+
+    def _idle_wait(self, longest: float) -> float:
+        try:
+            due = self.outbox.next_due_at(CRM_WORK)
+        except Exception:
+            return longest
+        if due is None:
+            return longest
+        return min(max((due - self.clock.now()).total_seconds(), 0.005), longest)
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run_forever, name="baton-crm", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.wake.set()
+
+    def _deliver_logged(self, item: OutboxItem) -> None:
+        try:
+            self.deliver(item)
+        except StorageUnavailable:
+            raise
+        except Exception:
+            log.exception("CRM work %s failed", item.key)
+            self.outbox.retry_later(
+                item, at=self.clock.now() + backoff(item.attempts), error="internal error"
+            )
+
+    def deliver(self, item: OutboxItem) -> None:
+        now = self.clock.now()
+        try:
+            done = self.handlers[item.kind](item)
+        except CrmRetryLater as error:
+            wait = error.wait if error.wait is not None else backoff(item.attempts)
+            self.outbox.retry_later(item, at=self.clock.now() + wait, error=str(error))
+            return
+        except CrmNeedsPerson as problem:
+            self._needs_person(item, problem, now)
+            return
+        log.info("%s: %s", item.key, done)
+        self.outbox.complete(item, now=self.clock.now(), channel=None, ts=None)
+        self.changed()
+
+    def _needs_person(self, item: OutboxItem, problem: CrmNeedsPerson, now: datetime) -> None:
+        message = problem.explain()
+        self.outbox.retry_later(item, at=now + BLOCKED_RETRY, error=message, blocked=True)
+        # One notice per kind of problem and what it is about, however much work it holds up.
+        key = f"fix:crm:{problem.problem.value}:{_subject(problem)}"[:200]
+        if self.outbox.first_time(key, now=now):
+            notice = {
+                "problem": f"{self.label} refused Baton's work: {problem}. Baton keeps it queued.",
+                "fix": problem.fix,
+            }
+            self.outbox.add(WorkKind.SETUP_NOTICE, key, notice, now=now)
+            self.changed()
+
+
+def _subject(problem: CrmNeedsPerson) -> str:
+    return str(problem)[:120]
+
+
+def backoff(attempts: int) -> timedelta:
+    seconds = min(2 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
