@@ -14,7 +14,7 @@ from bot.csvfiles.rows import CsvFile
 from bot.csvfiles.summary import render_report
 from bot.domain.shortid import parse_short_id
 from bot.services.csv_import import CsvImportError
-from bot.services.explain import explain_routes
+from bot.services.explain import explain_routes, tally_csv, tally_json, tally_lines
 from bot.services.import_pace import could_be_slow, deliveries, pace_text, too_slow
 from bot.services.leadin import NotJson, read_json
 from config.settings import Settings
@@ -36,9 +36,14 @@ def add(commands: Subcommands) -> None:
         help="import without asking, even when Slack will take long to deliver the handoffs",
     )
     route_ = command(
-        commands, "route", route, "dry run: how a lead would qualify and where it would go"
+        commands, "route", route, "dry run: how leads would qualify and where they would go"
     )
-    route_.add_argument("file", type=Path, help='a JSON file with one lead or {"leads": [...]}')
+    route_.add_argument(
+        "file",
+        type=Path,
+        help='one lead (JSON), or many: a JSON array, {"leads": [...]}, or a CSV file as '
+        "`baton import` reads it",
+    )
     lead = command(commands, "lead", show_lead, "one lead: `baton lead show ID`")
     lead.add_argument("action", choices=["show"])
     lead.add_argument("id")
@@ -93,13 +98,29 @@ def _confirm_pace(args: argparse.Namespace, baton: Baton) -> None:
 
 def route(settings: Settings, args: argparse.Namespace) -> int:
     baton = build_baton(settings)
+    if args.file.suffix.lower() in (".csv", ".tsv", ".txt"):
+        try:
+            tally = tally_csv(CsvFile(args.file), config=baton.config, clock=baton.clock)
+        except CsvImportError as error:
+            raise CommandError(str(error)) from None
+        print("\n".join(tally_lines(args.file.name, tally, baton.config)))
+        return 1 if tally.problems else 0
     try:
         document = read_json(args.file.read_bytes())
     except OSError as error:
         raise CommandError(f"{args.file}: {error}") from None
     except NotJson as error:
         raise CommandError(f"{args.file} {error}") from None
-    raw = document["leads"] if isinstance(document, dict) and "leads" in document else [document]
+    if isinstance(document, list) or (isinstance(document, dict) and "leads" in document):
+        raw = document if isinstance(document, list) else document["leads"]
+        if not isinstance(raw, list):
+            raise CommandError(f"{args.file}: “leads” must be a list of leads")
+        if len(raw) > 1:
+            tally = tally_json(raw, baton.config)
+            print("\n".join(tally_lines(args.file.name, tally, baton.config)))
+            return 1 if tally.problems else 0
+    else:
+        raw = [document]
     lines, ok = explain_routes(raw, baton.config)
     print("\n".join(lines))
     return 0 if ok else 1
