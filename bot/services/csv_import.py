@@ -13,6 +13,7 @@ Reading the file, and reading it ahead in another process, is the CSV adapter's
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from bot.services.intake_plan import PlannedLead, Routing
 from bot.services.leadin import MAX_BATCH
 from bot.services.ports import CsvRows, ImportConfig, ReadAhead, UnitOfWork
 
+log = logging.getLogger(__name__)
 DEFAULT_CHUNK = 1000
 _T = TypeVar("_T")
 
@@ -145,7 +147,28 @@ def import_rows(
     report.notes.extend(read.notes())
     report.notes.extend(_unknown_campaigns(storing.config, read.campaigns))
     report.notes.extend(_unknown_sources(storing, read.sources))
+    _log_finished(report)
     return report
+
+
+def _log_finished(report: ImportReport) -> None:
+    log.info(
+        "import %s %s: %d rows, %d leads created, %d merged, %d rows with errors",
+        report.file,
+        "checked (dry run)" if report.dry_run else "finished",
+        report.rows,
+        report.created,
+        report.merged,
+        report.rows_with_errors,
+        extra={
+            "file": report.file,
+            "dry_run": report.dry_run,
+            "rows": report.rows,
+            "leads_created": report.created,
+            "leads_merged": report.merged,
+            "rows_with_errors": report.rows_with_errors,
+        },
+    )
 
 
 def _columns(rows: CsvRows) -> Columns:
