@@ -425,7 +425,6 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
     ) -> None:
         """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
         a posted handoff card queues the taking of its permalink, which is stored once taken."""
-        ...
 
     def retry_later(
         self,
