@@ -40,6 +40,7 @@ class Baton:
     database: Database
     clock: Clock = field(default_factory=SystemClock)
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+    crm_timeout: float = 10.0  # seconds one CRM call may take before it is tried again later
     _calendars: tuple[BatonConfig, CalendarBook] | None = field(default=None, repr=False)
     _write_probe: WriteProbe | None = field(default=None, repr=False)
     _crm: CrmClient | None = field(default=None, repr=False)
@@ -84,7 +85,9 @@ class Baton:
         if self.config.crm is None:
             return None
         if self._crm is None:
-            self._crm = open_crm(self.settings, self.config.crm.rules(), clock=self.clock)
+            self._crm = open_crm(
+                self.settings, self.config.crm.rules(), clock=self.clock, timeout=self.crm_timeout
+            )
         return self._crm
 
     def hold_scheduler_lock(self) -> SchedulerLock:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.domain.attribution import ATTRIBUTION_LABELS, OVERLAP_NOTE
 from bot.domain.report import Report, ReportRow, Spread, group_label
 from bot.domain.report_data import COLUMNS, flat_row, report_json
 from bot.domain.wording import counted, whole_percent
@@ -97,7 +98,8 @@ def as_table(report: Report) -> str:
 
 def _title(report: Report) -> str:
     return (
-        f"Closed-loop report by {report.by.value}: leads received {period_text(report)}. "
+        f"Closed-loop report by {report.by.value}: leads received {period_text(report)}, "
+        f"by {ATTRIBUTION_LABELS[report.attribution]}. "
         f"Money in {report.currency}; hours are working hours (median / 90th percentile); "
         f"SLA {report.sla_hours} working hours; made {report.made_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC."
     )
@@ -118,7 +120,7 @@ def _day(moment: datetime) -> str:
 
 def _notes(report: Report) -> list[str]:
     total = report.total
-    notes = []
+    notes = [OVERLAP_NOTE] if report.overlapping else []
     if total.returns_by_reason:
         reasons = ", ".join(f"{reason} {n}" for reason, n in total.returns_by_reason.items())
         notes.append(f"Returned by reason: {reasons}.")

@@ -7,8 +7,6 @@ import gc
 from slack_sdk import WebClient
 
 from bot.app import Baton
-from bot.crm.worker import CrmWorker
-from bot.crm_app import crm_worker
 from bot.slack.bolt import slack_api_url
 from bot.slack.delivery import Deliverer
 from storage.outbox import SqlOutbox
@@ -40,15 +38,6 @@ def start_delivery(baton: Baton) -> Deliverer:
     worker = delivery_worker(baton)
     baton.outbox_listeners.append(worker.wake.set)
     worker.start()
-    return worker
-
-
-def start_crm_work(baton: Baton) -> CrmWorker | None:
-    """Deliver the CRM's work in the background (with a `crm:` section), woken like Slack's."""
-    worker = crm_worker(baton)
-    if worker is not None:
-        baton.outbox_listeners.append(worker.wake.set)
-        worker.start()
     return worker
 
 

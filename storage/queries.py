@@ -105,26 +105,37 @@ def lead_detail(session: Session, short_id: str) -> dict[str, Any] | None:
 
 
 def lead_list(session: Session, *, status: str | None, limit: int) -> list[dict[str, Any]]:
-    """Leads newest first, with how much of their Slack work is undelivered and why."""
-    undelivered = (
-        select(
-            OutboxRow.lead_id,
-            func.count().label("waiting"),
-            func.max(OutboxRow.last_error).label("error"),
-        )
-        .where(OutboxRow.state.in_(UNDELIVERED))
-        .group_by(OutboxRow.lead_id)
-        .subquery()
-    )
+    """Leads newest first, with how much of their Slack and CRM work is undelivered and why."""
+    slack, crm = _undelivered(SLACK_WORK), _undelivered(CRM_WORK)
     query = (
-        select(LeadRow, undelivered.c.waiting, undelivered.c.error)
-        .outerjoin(undelivered, undelivered.c.lead_id == LeadRow.id)
+        select(LeadRow, slack.c.waiting, slack.c.error, crm.c.waiting, crm.c.error)
+        .outerjoin(slack, slack.c.lead_id == LeadRow.id)
+        .outerjoin(crm, crm.c.lead_id == LeadRow.id)
         .order_by(LeadRow.id.desc())
         .limit(limit)
     )
     if status:
         query = query.where(LeadRow.status == status)
     return [
-        {"lead": lead, "waiting": waiting or 0, "error": error}
-        for lead, waiting, error in session.execute(query)
+        {
+            "lead": lead,
+            "waiting": waiting or 0,
+            "error": error,
+            "crm_waiting": crm_waiting or 0,
+            "crm_error": crm_error,
+        }
+        for lead, waiting, error, crm_waiting, crm_error in session.execute(query)
     ]
+
+
+def _undelivered(kinds: Collection[WorkKind]) -> Any:
+    return (
+        select(
+            OutboxRow.lead_id,
+            func.count().label("waiting"),
+            func.max(OutboxRow.last_error).label("error"),
+        )
+        .where(OutboxRow.state.in_(UNDELIVERED), OutboxRow.kind.in_(_values(kinds)))
+        .group_by(OutboxRow.lead_id)
+        .subquery()
+    )

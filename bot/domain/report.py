@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from bot.domain.attribution import Attribution
 from bot.domain.lead import RETURN_REASON_LABELS, ReturnReason
 from bot.domain.lead_summary import Stage
 from bot.domain.wording import percent
@@ -211,6 +212,8 @@ class Report:
     sla_hours: int
     rows: tuple[ReportRow, ...]
     total: ReportRow
+    attribution: Attribution = Attribution.FIRST
+    overlapping: bool = False  # a lead may count in several groups (see OVERLAP_NOTE)
 
 
 @dataclass(frozen=True)
@@ -240,8 +243,14 @@ def build_report(
     currency: str,
     sla_hours: int,
     costs: CampaignCosts,
+    attribution: Attribution = Attribution.FIRST,
+    distinct_total: Tally | None = None,
 ) -> Report:
-    """Turn each group's tally into a report row, with a total row that adds them up."""
+    """Turn each group's tally into a report row, with a total row that adds them up.
+
+    Groups that overlap come with `distinct_total`: the tally of the leads counted once,
+    with the campaigns it costs.
+    """
     groups = sorted(tallies, key=lambda g: _group_order(by, g))
     exact = [
         sum((costs.share(c, n) for c, n in tallies[g].by_campaign.items()), start=Fraction(0))
@@ -256,7 +265,12 @@ def build_report(
         _row(group, tallies[group], cost=Decimal(c) * CENT, sla_minutes=sla_minutes)
         for group, c in zip(groups, cents, strict=True)
     )
-    total = _row(None, total_tally, cost=Decimal(sum(cents)) * CENT, sla_minutes=sla_minutes)
+    total_cents = sum(cents)
+    if distinct_total is not None:
+        total_tally = distinct_total
+        spent = (costs.share(c, n) for c, n in total_tally.by_campaign.items())
+        total_cents = allocate_cents([sum(spent, start=Fraction(0))])[0]
+    total = _row(None, total_tally, cost=Decimal(total_cents) * CENT, sla_minutes=sla_minutes)
     return Report(
         by=by,
         since=since,
@@ -266,6 +280,8 @@ def build_report(
         sla_hours=sla_hours,
         rows=rows,
         total=total,
+        attribution=attribution,
+        overlapping=distinct_total is not None,
     )
 
 

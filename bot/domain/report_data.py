@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from bot.domain.attribution import OVERLAP_NOTE
 from bot.domain.report import CENT, REASONS, Funnel, Report, ReportRow, Spread
 
 
@@ -18,6 +19,9 @@ def report_json(report: Report) -> dict[str, Any]:
         "made_at": report.made_at.isoformat(),
         "currency": report.currency,
         "sla_hours": report.sla_hours,
+        "attribution": report.attribution.value,
+        "groups_overlap": report.overlapping,
+        "notes": [OVERLAP_NOTE] if report.overlapping else [],
         "groups": [row_json(row) for row in report.rows],
         "total": row_json(report.total),
     }

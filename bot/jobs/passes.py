@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app import Baton
+from bot.crm import sync as crm_sync
 from bot.services import digest, timers
 from bot.services.dry_run import dry
 from bot.services.ports import StorageUnavailable
 from bot.services.timers import Job, PassResult
+from config.model import BatonConfig
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,12 @@ class JobSpec:
     run: Callable[..., PassResult]
     # What the pass needs from Baton; None: a timer pass's unit of work and the config.
     bind: Callable[[Baton], dict[str, Any]] | None = None
+    # How often the config says to run it, when it says (None: `every`).
+    every_in: Callable[[BatonConfig], timedelta | None] | None = None
+
+    def interval(self, config: BatonConfig) -> timedelta:
+        configured = self.every_in(config) if self.every_in else None
+        return configured or self.every
 
     @property
     def schedule(self) -> str:
@@ -71,6 +79,20 @@ JOBS = {
                 "reader": baton.report_reader,
                 "config": baton.config,
             },
+        ),
+        JobSpec(
+            crm_sync.JOB,
+            timedelta(minutes=5),
+            "with Salesforce: take in leads and opportunities changed since the last pass",
+            crm_sync.run_crm_sync_pass,
+            bind=lambda baton: {
+                "crm": baton.crm,
+                "routing": baton.routing,
+                "uow_factory": baton.unit_of_work,
+            },
+            every_in=lambda config: (
+                timedelta(minutes=config.crm.sync_every_minutes) if config.crm else None
+            ),
         ),
     )
 }

@@ -22,6 +22,7 @@ from bot.domain.lead import (
     ReturnReason,
     apply,
 )
+from bot.services.crm_out import crm_work
 from bot.services.ports import UnitOfWork
 from bot.services.records import NewRound, StoredLead, Work, WorkKind
 from config.model import BatonConfig
@@ -262,7 +263,11 @@ def _decide(
         if change.lead.handoff_round != before.handoff_round:
             new_round = NewRound(stored.id, change.lead.handoff_round, change.lead.region, None)
             uow.rounds.start([new_round], now=now)
-        uow.outbox.queue(work(stored, event_ids), now=now)
+        written = list(zip(event_ids, change.events, strict=True))
+        uow.outbox.queue(
+            work(stored, event_ids) + crm_work(uow, config, stored.id, stored.lead, written),
+            now=now,
+        )
         uow.commit()
     return Decided(short_id, change.lead.status.value)
 

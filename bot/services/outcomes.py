@@ -23,6 +23,7 @@ from bot.domain.lead import (
     apply,
 )
 from bot.domain.outcomes import PastOutcome, standing, to_undo
+from bot.services.crm_out import crm_work
 from bot.services.handoff import authority_for, timezone_of
 from bot.services.ports import UnitOfWork
 from bot.services.records import EventLine, StoredLead, Work, WorkKind
@@ -135,9 +136,9 @@ def log_outcome(
         stored.priority = 0  # the owner has acted on whatever brought the lead back
         uow.leads.save(stored, now=now)
         [event_id] = uow.events.append([(stored.id, e) for e in change.events])
-        uow.outbox.queue(
-            _outcome_work(stored, event_id, returned=entry.outcome is Outcome.RETURN), now=now
-        )
+        work = _outcome_work(stored, event_id, returned=entry.outcome is Outcome.RETURN)
+        work += crm_work(uow, config, stored.id, stored.lead, [(event_id, change.events[0])])
+        uow.outbox.queue(work, now=now)
         uow.commit()
     return Logged(
         short_id=before.short_id,

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from bot.domain.attribution import Attribution
 from bot.domain.lead import LeadEvent
 from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
@@ -108,9 +109,8 @@ class EventRepository(Protocol):
         """The round's outcomes, returns and corrections, oldest first."""
         ...
 
-    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]:
-        """The campaign and source each lead came through last, of those with later touches."""
-        ...
+    # The campaign and source each lead came through last, of those with later touches.
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...
 
 
 class ActivityRepository(Protocol):
@@ -285,8 +285,10 @@ class ReportReader(Protocol):
         until: datetime | None,
         regions: Regions,
         stamped: bool = False,
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
-        """The cohort's leads added up by group and alike; `stamped`: apart by their stamps too."""
+        """The cohort's leads added up by group and alike (by ANY naming no campaign: see
+        campaign_counts); `stamped`: apart by their stamps too."""
         ...
 
     def stamps(self) -> set[str]: ...
@@ -298,8 +300,17 @@ class ReportReader(Protocol):
         until: datetime | None,
         regions: Regions,
         stamps: Sequence[str],
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Unmeasured]: ...
-    def campaign_sizes(self) -> dict[str, int]: ...
+    def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]: ...
+    def campaign_counts(
+        self,
+        *,
+        by: GroupBy | None,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+    ) -> dict[str | None, dict[str | None, int]]: ...
     def overdue_feedback(self, *, regions: Regions, now: datetime) -> int: ...
     def leaked_between(
         self, *, regions: Regions, since: datetime | None, until: datetime | None

@@ -62,7 +62,7 @@ def help_message() -> Message:
         "`/lead reassign L-7K3Q9 @rep [note]` — give an accepted lead to another rep "
         "(the region's manager or backup)",
         "`/lead rules` — the lead definition and SLAs both teams agreed",
-        "`/lead report [region] [period]` — the closed-loop numbers, e.g. "
+        "`/lead report [region] [period] [first|last|any]` — the closed-loop numbers, e.g. "
         "`/lead report emea last-month` (managers: their region; marketing: all)",
     ]
     outcomes = ", ".join(f"`{o.value}`" for o in Outcome)

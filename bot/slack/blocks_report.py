@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from bot.domain.attribution import ATTRIBUTION_LABELS, OVERLAP_NOTE
 from bot.domain.digest import MarketingDigest, RegionDigest, top_reasons
 from bot.domain.lead import RETURN_REASON_LABELS, ReturnReason
 from bot.domain.report import GroupBy, Report, ReportRow, Spread, group_label
@@ -43,11 +44,14 @@ def report_message(report: Report, *, scope: str, period: str) -> Message:
         kit.header(f"Closed-loop report: {scope}"),
         kit.context(
             f"Leads received {t.escape(period)} · money in {report.currency} · "
-            f"times in working hours (median · 90th percentile)"
+            f"times in working hours (median · 90th percentile) · "
+            f"by {ATTRIBUTION_LABELS[report.attribution]}"
         ),
         kit.fields(*_total_fields(total, report.currency, report.sla_hours)),
     ]
     blocks += _returns_and_leaks(total)
+    if report.overlapping:
+        blocks.append(kit.context(OVERLAP_NOTE))
     if report.rows:
         blocks.append(kit.divider())
         blocks.append(kit.section(f"*By {report.by.value}*"))
