@@ -78,6 +78,7 @@ JOBS = {
                 "uow_factory": baton.unit_of_work,
                 "reader": baton.report_reader,
                 "config": baton.config,
+                "rules": baton.rules_reader,
             },
         ),
         JobSpec(
