@@ -66,6 +66,7 @@ TABLE: tuple[tuple[str, Callable[[ReportRow], str]], ...] = (
     ("won", lambda r: _count(r.funnel.won)),
     ("lost", lambda r: _count(r.funnel.lost)),
     ("won revenue", lambda r: _money(r.won_revenue)),
+    ("of it CRM", lambda r: _money(r.won_revenue_from_crm)),
     ("cost", lambda r: _money(r.cost)),
     ("ROI", lambda r: _percent(r.roi)),
     ("to accept h", lambda r: _spread(r.time_to_accept)),

@@ -85,3 +85,5 @@ class SlackServices:
     reassign_lead: Callable[..., Reassigned]
     # (short_id, *, actor, handoff_round, request_key)
     nudge_rep: Callable[..., Nudged]
+    # (why, Slack's error code): Slack said the token is gone; delivery pauses until it works
+    token_gone: Callable[[str, str], None]

@@ -268,6 +268,7 @@ class StoreStatus:
     backlog: dict[str, int]
     stuck: list[dict[str, Any]]
     job_runs: list[JobRun]
+    oldest_waiting: datetime | None = None  # when the oldest undelivered work was queued
     crm_backlog: dict[str, int] = field(default_factory=dict)  # the CRM's work, by state
     crm_stuck: list[dict[str, Any]] = field(default_factory=list)
 

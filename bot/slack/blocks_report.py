@@ -173,7 +173,7 @@ def _total_fields(row: ReportRow, currency: str, sla_hours: int) -> list[dict[st
         ),
         kit.field("Contacted", f"{f.contacted:,} · {_percent(row.rates['contact'])} of accepted"),
         kit.field("Meetings · opps · won", f"{f.meetings:,} · {f.opportunities:,} · {f.won:,}"),
-        kit.field("Won revenue", _money(row.won_revenue)),
+        kit.field("Won revenue", _won(row)),
         kit.field("Cost · ROI", f"{_money(row.cost)} · {_percent(row.roi)}"),
         kit.field("Time to accept", _spread(row.time_to_accept)),
         kit.field("Time to first contact", _spread(row.time_to_first_contact)),
@@ -293,3 +293,10 @@ def chart_title(digest: RegionDigest | MarketingDigest) -> tuple[str, str]:
 
 def chart_rows(digest: RegionDigest | MarketingDigest) -> Sequence[tuple[str, int]]:
     return funnel_stages(digest.week if isinstance(digest, RegionDigest) else digest.to_date)
+
+
+def _won(row: ReportRow) -> str:
+    """The won revenue, and how much of it the CRM's deals gave (the rest reps typed)."""
+    if not row.won_revenue_from_crm:
+        return _money(row.won_revenue)
+    return f"{_money(row.won_revenue)} ({_money(row.won_revenue_from_crm)} from the CRM)"

@@ -17,6 +17,7 @@ class SlackCall:
     method: str
     args: dict[str, Any]
     homes: tuple[str, ...] = ()  # whose App Home to refresh once this is delivered
+    lead: str | None = None  # the short id of the lead a handoff is about, for the log
 
 
 @dataclass(frozen=True)

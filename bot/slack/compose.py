@@ -96,10 +96,13 @@ def _handoff(c: Composer, item: OutboxItem) -> Composed:
         if snapshot.batch.posted is None:
             return Wait("the batch summary is not posted yet")
         card = blocks.handoff_message(view, mention=None)
-        return SlackCall("chat.postMessage", post_in(snapshot.batch.posted, card, item.key), homes)
+        args = post_in(snapshot.batch.posted, card, item.key)
+        return SlackCall("chat.postMessage", args, homes, lead=snapshot.lead.short_id)
     channel, mention = target_of(c.config, snapshot.region)
     card = blocks.handoff_message(view, mention=mention)
-    return SlackCall("chat.postMessage", post(channel, card, item.key), homes)
+    return SlackCall(
+        "chat.postMessage", post(channel, card, item.key), homes, snapshot.lead.short_id
+    )
 
 
 def _handoff_update(c: Composer, item: OutboxItem) -> Composed:
