@@ -9,13 +9,14 @@ from slack_sdk import WebClient
 from bot.app import Baton
 from bot.slack.bolt import slack_api_url
 from bot.slack.delivery import Deliverer
+from bot.slack.measured import MeasuredWebClient
 from storage.outbox import SqlOutbox
 
 
 def web_client(baton: Baton) -> WebClient:
     """A Slack client whose calls are never retried behind the outbox's back."""
     token = baton.settings.slack_bot_token
-    return WebClient(
+    return MeasuredWebClient(
         token=token.get_secret_value() if token else None,
         base_url=slack_api_url(baton.settings),
         timeout=15,
@@ -30,6 +31,7 @@ def delivery_worker(baton: Baton) -> Deliverer:
         client=web_client(baton),
         config=baton.config,
         clock=baton.clock,
+        state=baton.delivery,
     )
 
 

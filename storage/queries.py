@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,6 +32,7 @@ class SqlStatusReader:
                     backlog=outbox_backlog(session, SLACK_WORK),
                     stuck=stuck_work(session, SLACK_WORK, limit=stuck_limit),
                     job_runs=job_runs(session),
+                    oldest_waiting=oldest_waiting(session, SLACK_WORK),
                     crm_backlog=outbox_backlog(session, CRM_WORK),
                     crm_stuck=stuck_work(session, CRM_WORK, limit=stuck_limit),
                 )
@@ -51,6 +53,14 @@ def outbox_backlog(session: Session, kinds: Collection[WorkKind]) -> dict[str, i
         .group_by(OutboxRow.state)
     )
     return {state: count for state, count in rows}
+
+
+def oldest_waiting(session: Session, kinds: Collection[WorkKind]) -> datetime | None:
+    """When the oldest undelivered work of `kinds` was queued."""
+    query = select(func.min(OutboxRow.created_at)).where(
+        OutboxRow.state.in_(UNDELIVERED), OutboxRow.kind.in_(_values(kinds))
+    )
+    return session.scalar(query)
 
 
 def stuck_work(

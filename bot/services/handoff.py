@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -14,6 +15,7 @@ from bot.domain.lead import (
     Authority,
     Change,
     FollowUpMethod,
+    Lead,
     LeadError,
     LeadStatus,
     NotAllowed,
@@ -26,6 +28,8 @@ from bot.services.crm_out import crm_work
 from bot.services.ports import UnitOfWork
 from bot.services.records import NewRound, StoredLead, Work, WorkKind
 from config.model import BatonConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -269,7 +273,26 @@ def _decide(
             now=now,
         )
         uow.commit()
+    _log_decision(short_id, actor, before.region, change.lead)
     return Decided(short_id, change.lead.status.value)
+
+
+def _log_decision(short_id: str, actor: str, region_before: str | None, lead: Lead) -> None:
+    log.info(
+        "lead %s %s by %s: now with %s",
+        short_id,
+        lead.status.value,
+        actor,
+        lead.rep_id or lead.region or "triage",
+        extra={
+            "lead": short_id,
+            "decision": lead.status.value,
+            "by": actor,
+            "region": lead.region or "triage",
+            "rep": lead.rep_id,
+            "reassigned": lead.region != region_before,
+        },
+    )
 
 
 def _load(uow: UnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,8 @@ from bot.services.records import NewRound, StoredLead, Work, WorkKind
 BATCH_THRESHOLD = 10
 RETRIES_ON_TWIN = 3
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class IntakeResult:
@@ -38,6 +41,7 @@ class IntakeResult:
     status: str
     result: str  # "created" or "merged"
     region: str | None = None
+    source: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         return {"id": self.id, "status": self.status, "result": self.result}
@@ -71,9 +75,11 @@ def take_leads(
     """
     now = clock.now()
     planned = [plan_lead(lead, now=now, routing=routing) for lead in leads]
-    return take_planned(
+    results = take_planned(
         planned, now=now, uow_factory=uow_factory, routing=routing, batching=batching
     )
+    log_taken(results)
+    return results
 
 
 def take_planned(
@@ -107,7 +113,31 @@ def take_small_requests(
     now = clock.now()
     planned = [[plan_lead(lead, now=now, routing=routing) for lead in leads] for leads in requests]
     never = Batching(opens_batches=False)
-    return _take_with_retries(planned, _Storing(uow_factory, routing, now), never)
+    taken = _take_with_retries(planned, _Storing(uow_factory, routing, now), never)
+    for results in taken:
+        log_taken(results)
+    return taken
+
+
+def log_taken(results: Sequence[IntakeResult]) -> None:
+    """One line per lead stored: its id, what happened, where it went, where it came from."""
+    for result in results:
+        verb = "received" if result.result == "created" else "merged"
+        log.info(
+            "lead %s %s: %s, %s, from %s",
+            result.id,
+            verb,
+            result.status,
+            result.region or "triage",
+            result.source or "unknown source",
+            extra={
+                "lead": result.id,
+                "result": result.result,
+                "status": result.status,
+                "region": result.region or "triage",
+                "source": result.source,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -182,7 +212,9 @@ def _write(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[IntakeResult
     for which, index, outcome in plan.results:
         stored = created[index] if which == "new" else merged[index]
         lead = stored.lead
-        results.append(IntakeResult(lead.short_id, lead.status.value, outcome, lead.region))
+        results.append(
+            IntakeResult(lead.short_id, lead.status.value, outcome, lead.region, lead.source)
+        )
     return results
 
 

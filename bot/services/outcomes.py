@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -28,6 +29,8 @@ from bot.services.handoff import authority_for, timezone_of
 from bot.services.ports import UnitOfWork
 from bot.services.records import EventLine, StoredLead, Work, WorkKind
 from config.model import BatonConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ def log_outcome(
         work += crm_work(uow, config, stored.id, stored.lead, [(event_id, change.events[0])])
         uow.outbox.queue(work, now=now)
         uow.commit()
+    _log_outcome(before.short_id, entry.outcome, actor, before.status, change.lead.status)
     return Logged(
         short_id=before.short_id,
         outcome=entry.outcome,
@@ -181,6 +185,20 @@ def undo_outcome(
         uow.outbox.queue(work, now=now)
         uow.commit()
     return Undone(stored.lead.short_id, target.outcome, change.lead.status)
+
+
+def _log_outcome(
+    short_id: str, outcome: Outcome, actor: str, before: LeadStatus, after: LeadStatus
+) -> None:
+    log.info(
+        "outcome on %s: %s by %s, %s → %s",
+        short_id,
+        outcome.value,
+        actor,
+        before.value,
+        after.value,
+        extra={"lead": short_id, "outcome": outcome.value, "by": actor, "status": after.value},
+    )
 
 
 def past_outcomes(events: Sequence[EventLine]) -> list[PastOutcome]:

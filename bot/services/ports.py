@@ -15,7 +15,7 @@ from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
-from bot.services.crm_ports import CrmRepository
+from bot.services.crm_ports import CrmRepository, CrmWonReader
 from bot.services.records import (
     Cell,
     EventLine,
@@ -34,7 +34,7 @@ from bot.services.records import (
     Work,
     WorkKind,
 )
-from bot.services.rules_ports import RulesRepository
+from bot.services.rules_ports import RulesRepository, RulesSources
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -109,8 +109,7 @@ class EventRepository(Protocol):
         """The round's outcomes, returns and corrections, oldest first."""
         ...
 
-    # The campaign and source each lead came through last, of those with later touches.
-    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...  # of those touched again
 
 
 class ActivityRepository(Protocol):
@@ -207,10 +206,7 @@ class PassRepository(Protocol):
 
     def catch_up(self, job: str, *, as_of: datetime) -> None: ...
 
-    def fires_from(self, job: str) -> datetime | None:
-        """Before when nothing of `job` fires (set on a first deploy over history), or None."""
-        ...
-
+    def fires_from(self, job: str) -> datetime | None: ...  # nothing due before it fires
     def start_from(self, job: str, *, at: datetime, now: datetime) -> None: ...
 
 
@@ -276,7 +272,7 @@ class LeadReader(Protocol):
     def leads_given(self, rep_id: str, *, since: datetime) -> int: ...
 
 
-class ReportReader(Protocol):
+class ReportReader(CrmWonReader, Protocol):
     def cells(
         self,
         *,
@@ -287,8 +283,7 @@ class ReportReader(Protocol):
         stamped: bool = False,
         attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
-        """The cohort's leads added up by group and alike (by ANY naming no campaign: see
-        campaign_counts); `stamped`: apart by their stamps too."""
+        """The cohort's leads by group and alike (ANY: no campaign); `stamped`: by stamps too."""
         ...
 
     def stamps(self) -> set[str]: ...
@@ -303,6 +298,7 @@ class ReportReader(Protocol):
         attribution: Attribution = Attribution.FIRST,
     ) -> list[Unmeasured]: ...
     def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]: ...
+
     def campaign_counts(
         self,
         *,
@@ -365,16 +361,18 @@ class ReadAhead(Protocol):
     ) -> AbstractContextManager[Iterator[_T]]: ...
 
 
-class Named(Protocol):
+class ImportCampaign(Protocol):
     @property
     def name(self) -> str: ...
+    @property
+    def source(self) -> str | None: ...
 
 
 class ImportConfig(Protocol):
-    """What an import reads of the config: its campaigns and regions."""
+    """What an import reads of the config: its campaigns (and their sources) and regions."""
 
     @property
-    def campaigns(self) -> Sequence[Named]: ...
+    def campaigns(self) -> Sequence[ImportCampaign]: ...
 
     def region(self, name: str) -> object | None: ...
 
@@ -397,7 +395,7 @@ class SnapshotReader(Protocol):
     def delivered(self, key: str) -> Posted | None: ...
 
 
-class Outbox(SnapshotReader, Protocol):
+class Outbox(SnapshotReader, RulesSources, Protocol):
     """The outbox as the delivery worker sees it: claim due work, record results, pace channels."""
 
     @property
@@ -411,8 +409,7 @@ class Outbox(SnapshotReader, Protocol):
         lease: timedelta,
         kinds: Collection[WorkKind] | None = None,
     ) -> list[OutboxItem]:
-        """Claim due work (of `kinds`, or any) for this process; a crashed claimant's lease
-        runs out and others retry."""
+        """Claim due work (of `kinds`, or any); a crashed claimant's lease runs out, others retry."""
         ...
 
     def complete(
@@ -447,4 +444,7 @@ class Outbox(SnapshotReader, Protocol):
 
     def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only
+    # Whether work still waits refused with such an error; give up work that means nothing now.
+    def still_refused(self, error_prefix: str) -> bool: ...
+    def drop(self, item: OutboxItem, *, now: datetime, why: str) -> None: ...
     def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None: ...

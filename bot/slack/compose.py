@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
 from bot.domain.digest import RegionDigest, digest_from_json
 from bot.domain.lead import EventKind
-from bot.domain.snapshots import EventLine, LeadSnapshot, Posted
+from bot.domain.snapshots import EventLine, LeadSnapshot
 from bot.domain.timers import TimerKind
 from bot.services import desk
 from bot.services.ports import LeadReader, SnapshotReader
 from bot.services.records import OutboxItem, WorkKind
+from bot.services.rules_ports import BacktestReader, RulesReader
 from bot.slack import blocks, blocks_reassign, blocks_rep, blocks_report, charts, home
 from bot.slack import blocks_timers as bt
 from bot.slack import text as t
 from bot.slack.blockkit import Message
+from bot.slack.calls import Composed, SlackCall, Wait, post, post_in, update
+from bot.slack.compose_rules import RULES_COMPOSERS, Backtests
 from bot.slack.lines import activity_of, merge_lines, merge_said
 from bot.slack.views import (
     LeadView,
@@ -37,32 +39,26 @@ from bot.slack.views import (
 )
 from config.model import BatonConfig
 
-METADATA_TYPE = "baton_work"
 UPLOAD = "files_upload_v2"  # Slack's file upload flow: a URL, the bytes, then completion
-
-
-@dataclass(frozen=True)
-class SlackCall:
-    method: str
-    args: dict[str, Any]
-    homes: tuple[str, ...] = ()  # whose App Home to refresh once this is delivered
-
-
-@dataclass(frozen=True)
-class Wait:
-    reason: str
-
-
-Composed = SlackCall | Wait
 
 
 class Composer:
     """Composes outbox work from what `reads` (and, for App Homes, `leads`) find now."""
 
     def __init__(
-        self, *, reads: SnapshotReader, leads: LeadReader, config: BatonConfig, clock: Clock
+        self,
+        *,
+        reads: SnapshotReader,
+        leads: LeadReader,
+        config: BatonConfig,
+        clock: Clock,
+        rules: RulesReader | None = None,
+        backtests: BacktestReader | None = None,
     ) -> None:
         self.reads, self.leads, self.config, self.clock = reads, leads, config, clock
+        # A proposal to change the lead definition: its versions, and the leads to backtest on.
+        self.rules, self.backtests = rules, backtests
+        self.backtests_run = Backtests()
 
     def call(self, item: OutboxItem) -> Composed:
         """The SlackCall for `item`, or a Wait when what it threads under is not posted yet."""
@@ -100,10 +96,13 @@ def _handoff(c: Composer, item: OutboxItem) -> Composed:
         if snapshot.batch.posted is None:
             return Wait("the batch summary is not posted yet")
         card = blocks.handoff_message(view, mention=None)
-        return SlackCall("chat.postMessage", post_in(snapshot.batch.posted, card, item.key), homes)
+        args = post_in(snapshot.batch.posted, card, item.key)
+        return SlackCall("chat.postMessage", args, homes, lead=snapshot.lead.short_id)
     channel, mention = target_of(c.config, snapshot.region)
     card = blocks.handoff_message(view, mention=mention)
-    return SlackCall("chat.postMessage", post(channel, card, item.key), homes)
+    return SlackCall(
+        "chat.postMessage", post(channel, card, item.key), homes, snapshot.lead.short_id
+    )
 
 
 def _handoff_update(c: Composer, item: OutboxItem) -> Composed:
@@ -399,26 +398,6 @@ def _decider_of(config: BatonConfig, region_name: str | None) -> str:
     return region.manager if region else config.triage.deciders[0]
 
 
-def post(channel: str | None, message: Message, key: str) -> dict[str, Any]:
-    """chat.postMessage's arguments; the metadata finds the post again if its answer is lost."""
-    return {
-        "channel": channel,
-        **message,
-        "metadata": {"event_type": METADATA_TYPE, "event_payload": {"key": key}},
-        "unfurl_links": False,
-        "unfurl_media": False,
-    }
-
-
-def post_in(thread: Posted, message: Message, key: str) -> dict[str, Any]:
-    """chat.postMessage's arguments for a reply in the thread of `thread`."""
-    return post(thread.channel, message, key) | {"thread_ts": thread.ts}
-
-
-def update(posted: Posted, message: Message) -> dict[str, Any]:
-    return {"channel": posted.channel, "ts": posted.ts, **message}
-
-
 COMPOSERS: dict[WorkKind, Callable[[Composer, OutboxItem], Composed]] = {
     WorkKind.HANDOFF: _handoff,
     WorkKind.BATCH_SUMMARY: _batch,
@@ -442,4 +421,5 @@ COMPOSERS: dict[WorkKind, Callable[[Composer, OutboxItem], Composed]] = {
     WorkKind.TIMER_TOUCH_UPDATE: _touch_update,
     WorkKind.DIGEST_POST: _digest_post,
     WorkKind.DIGEST_CHART: _digest_chart,
+    **RULES_COMPOSERS,
 }

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Baton
+from bot.domain.report_data import report_json
+from bot.services.report import ReportQuery, closed_loop_report
 from storage.rows import CrmCursorRow, EventRow, LeadRow
 from tests.fakes.crm import SalesforceHarness, salesforce_harness
 from tests.handlers.test_slack_handoff import EMEA, MANAGER, REP, accept
@@ -156,3 +158,14 @@ def test_accept_sets_owner_and_status_and_the_loop_closes_on_the_opportunity(
         ("crm", "won", Decimal("12000.00")),
     ]
     assert crm.sync().fired == {}
+    # The report counts the lead once as won, for the opportunity's amount, and says so.
+    report = report_json(
+        closed_loop_report(
+            ReportQuery(), reader=crm.baton.report_reader, config=crm.baton.config, clock=crm.clock
+        )
+    )
+    total = report["total"]
+    assert (total["leads"]["won"], total["leads"]["opportunities"]) == (1, 1)
+    assert total["revenue"]["won"] == "12000.00"
+    assert total["revenue"]["won_from_crm"] == "12000.00"
+    assert total["revenue"]["won_typed_by_reps"] == "0.00"
