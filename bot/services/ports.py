@@ -109,8 +109,7 @@ class EventRepository(Protocol):
         """The round's outcomes, returns and corrections, oldest first."""
         ...
 
-    # The campaign and source each lead came through last, of those with later touches.
-    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...  # of those touched again
 
 
 class ActivityRepository(Protocol):
@@ -284,8 +283,7 @@ class ReportReader(CrmWonReader, Protocol):
         stamped: bool = False,
         attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
-        """The cohort's leads added up by group and alike (by ANY naming no campaign: see
-        campaign_counts); `stamped`: apart by their stamps too."""
+        """The cohort's leads by group and alike (ANY: no campaign); `stamped`: by stamps too."""
         ...
 
     def stamps(self) -> set[str]: ...
@@ -363,16 +361,18 @@ class ReadAhead(Protocol):
     ) -> AbstractContextManager[Iterator[_T]]: ...
 
 
-class Named(Protocol):
+class ImportCampaign(Protocol):
     @property
     def name(self) -> str: ...
+    @property
+    def source(self) -> str | None: ...
 
 
 class ImportConfig(Protocol):
-    """What an import reads of the config: its campaigns and regions."""
+    """What an import reads of the config: its campaigns (and their sources) and regions."""
 
     @property
-    def campaigns(self) -> Sequence[Named]: ...
+    def campaigns(self) -> Sequence[ImportCampaign]: ...
 
     def region(self, name: str) -> object | None: ...
 
