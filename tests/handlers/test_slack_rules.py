@@ -160,6 +160,11 @@ def test_marketings_proposal_approved_by_a_manager_decides_new_leads_from_then_o
     assert tuple(kept) == ("pending", 1)  # the earlier lead keeps the version that qualified it
     text = shown(say(slack, REP, "rules"))
     assert "Version 2" in text and "at least 70" in text and "version 1 from" in text
+    # The report compares the versions: one lead qualified by version 1, two by version 2.
+    report = shown(say(slack, MARKETER, "report definition"))
+    assert "*By definition*" in report
+    assert "*version 1* — 1 received · 100% sales-ready" in report
+    assert "*version 2* — 2 received · 50% sales-ready" in report
 
 
 def test_lead_rules_shows_the_live_version_and_the_proposal_waiting(slack: SlackHarness) -> None:
