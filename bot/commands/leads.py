@@ -44,6 +44,8 @@ def add(commands: Subcommands) -> None:
         help='one lead (JSON), or many: a JSON array, {"leads": [...]}, or a CSV file as '
         "`baton import` reads it",
     )
+    route_.add_argument("--campaign", help="a CSV file's campaign, as for `baton import`")
+    route_.add_argument("--source", help="a CSV file's source, as for `baton import`")
     lead = command(commands, "lead", show_lead, "one lead: `baton lead show ID`")
     lead.add_argument("action", choices=["show"])
     lead.add_argument("id")
@@ -73,6 +75,9 @@ def import_file(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     bar.done()
     print(render_report(report))
+    planned = deliveries(report)
+    if args.dry_run and too_slow(planned):
+        print(f"Note: {pace_text(planned)} The import itself asks before it goes ahead.")
     return 1 if report.errors else 0
 
 
@@ -100,7 +105,14 @@ def route(settings: Settings, args: argparse.Namespace) -> int:
     baton = build_baton(settings)
     if args.file.suffix.lower() in (".csv", ".tsv", ".txt"):
         try:
-            tally = tally_csv(CsvFile(args.file), config=baton.config, clock=baton.clock)
+            rows = CsvFile(args.file)
+            tally = tally_csv(
+                rows,
+                config=baton.config,
+                clock=baton.clock,
+                campaign=args.campaign,
+                source=args.source,
+            )
         except CsvImportError as error:
             raise CommandError(str(error)) from None
         print("\n".join(tally_lines(args.file.name, tally, baton.config)))

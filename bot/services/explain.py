@@ -83,7 +83,14 @@ def tally_json(raw: list[Any], config: BatonConfig) -> RouteTally:
     return tally
 
 
-def tally_csv(rows: CsvRows, *, config: BatonConfig, clock: Clock) -> RouteTally:
+def tally_csv(
+    rows: CsvRows,
+    *,
+    config: BatonConfig,
+    clock: Clock,
+    campaign: str | None = None,
+    source: str | None = None,
+) -> RouteTally:
     """Count where the leads of a CSV file would go, its rows read as `baton import` reads them."""
     header = rows.header()
     if header is None:
@@ -92,7 +99,7 @@ def tally_csv(rows: CsvRows, *, config: BatonConfig, clock: Clock) -> RouteTally
     missing = columns.missing_email()
     if missing:
         raise CsvImportError(f"{rows.name} {missing}")
-    reader = RowReader(columns, config, None, None, decimal_comma=rows.decimal_comma)
+    reader = RowReader(columns, config, campaign, source, decimal_comma=rows.decimal_comma)
     tally, now = RouteTally(), clock.now()
     for row_no, cells in rows.records():
         chunk = Chunk(now=now)  # what the row says besides its lead: its errors

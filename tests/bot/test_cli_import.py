@@ -84,6 +84,9 @@ def test_an_import_slack_takes_minutes_to_deliver_asks_first_and_needs_yes_witho
     rows = [f"p{i}@acme.example,P{i},Acme GmbH,DE,80" for i in range(200)]
     rows += [f"q{i}@lim.example,Q{i},Lim Pte,SG,80" for i in range(5)]
     path = write(tmp_path, "Email,First Name,Company,Country,Score", rows)
+    code, out, _ = baton_says(capsys, "import", str(path), "--dry-run")
+    assert code == 0
+    assert "Note: This import queues 207 Slack posts" in out
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no terminal to ask on
     code, _, err = baton_says(capsys, "import", str(path))
     assert code == 1

@@ -75,3 +75,23 @@ def test_a_csv_file_without_an_email_column_is_refused(
     code, _, err = baton_says(capsys, "route", str(path))
     assert code == 1
     assert "show.csv has no email column" in err
+
+
+def test_a_badge_export_is_routed_with_the_source_given_as_for_an_import(
+    database_file: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "badges.csv"
+    path.write_text(
+        "Email,First Name,Last Name,Company,Country\n"
+        "jane@acme.example,Jane,Doe,Acme GmbH,DE\n"
+        "sam@acme.example,Sam,Lee,Acme GmbH,DE\n",
+        encoding="utf-8",
+    )
+    code, out, _ = baton_says(capsys, "route", str(path))
+    assert "nurture        2  stay with marketing: no score, no source (2)" in out
+    code, out, _ = baton_says(capsys, "route", str(path), "--source", "Trade Show")
+    assert code == 0
+    assert "emea           2  sales-ready" in out
+    assert "country DE (2)" in out
