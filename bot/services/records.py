@@ -60,6 +60,13 @@ class LeadLine:
     handoff_round: int = 0
 
 
+class LeadPage(NamedTuple):
+    """The first lines of a list of leads, and how many the whole list holds."""
+
+    lines: list[LeadLine]
+    total: int
+
+
 @dataclass(frozen=True)
 class LeadDetail:
     line: LeadLine

@@ -24,11 +24,11 @@ def home_view(desk: Desk) -> dict[str, Any]:
             )
         )
     if desk.is_decider:
-        blocks.append(kit.section(f"*Waiting for your decision* ({len(desk.waiting)})"))
+        blocks.append(kit.section(f"*Waiting for your decision* ({desk.waiting_total})"))
         if not desk.waiting:
             blocks.append(kit.context("Nothing waits for your decision."))
         blocks += [kit.section(waiting_line(line, desk)) for line in desk.waiting[:SHOWN]]
-        blocks += _more(len(desk.waiting))
+        blocks += _more(desk.waiting_total)
     if desk.is_rep:
         overdue = sum(1 for line in desk.mine if desk.overdue(line))
         head = f"*Your open leads* ({len(desk.mine)}" + (
