@@ -71,7 +71,9 @@ def definition_check(baton: Baton) -> list[str]:
 
 
 def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    database = open_database(settings.database_url)
+    database = open_database(
+        settings.database_url, sqlite_cache_mib=settings.baton_sqlite_cache_mib
+    )
     before = database.schema_revision()
     database.upgrade()
     print(f"database schema: {before or 'empty'} → {database.schema_revision()}")
