@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain.attribution import ATTRIBUTION_LABELS, OVERLAP_NOTE
-from bot.domain.report import Report, ReportRow, Spread, group_label
+from bot.domain.report import GroupBy, Report, ReportRow, Spread, group_label
 from bot.domain.report_data import COLUMNS, flat_row, report_json
 from bot.domain.wording import counted, whole_percent
 
@@ -66,6 +66,7 @@ TABLE: tuple[tuple[str, Callable[[ReportRow], str]], ...] = (
     ("won", lambda r: _count(r.funnel.won)),
     ("lost", lambda r: _count(r.funnel.lost)),
     ("won revenue", lambda r: _money(r.won_revenue)),
+    ("of it CRM", lambda r: _money(r.won_revenue_from_crm)),
     ("cost", lambda r: _money(r.cost)),
     ("ROI", lambda r: _percent(r.roi)),
     ("to accept h", lambda r: _spread(r.time_to_accept)),
@@ -93,7 +94,24 @@ def as_table(report: Report) -> str:
 
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
     body = [render(header), rule, *(render(line) for line in lines), rule, render(total)]
-    return "\n".join([_title(report), "", *body, "", *_notes(report)])
+    return "\n".join([_title(report), "", *body, "", *_versions(report), *_notes(report)])
+
+
+def _versions(report: Report) -> list[str]:
+    """By definition: what each version let through and how it fared, beside the table."""
+    if report.by is not GroupBy.DEFINITION or not report.rows:
+        return []
+    lines = ["Per version of the lead definition:"]
+    for row in report.rows:
+        reasons = ", ".join(f"{reason} {n}" for reason, n in row.returns_by_reason.items())
+        lines.append(
+            f"  {group_label(report.by, row.group)}: {_percent(row.rates['sales_ready'])} "
+            f"sales-ready, {_percent(row.rates['acceptance'])} accepted, returns: "
+            f"{reasons or 'none'}; {_percent(row.rates['contact'])} contacted, win rate "
+            f"{_percent(row.rates['win'])}, won {_money(row.won_revenue)}, time to accept "
+            f"{_spread(row.time_to_accept)} h"
+        )
+    return [*lines, ""]
 
 
 def _title(report: Report) -> str:

@@ -21,10 +21,12 @@ from handlers.slack_services import SlackServices
 
 DEFAULT_PERIOD = "30d"
 USAGE = (
-    "`/lead report [region] [period] [first|last|any]`, e.g. `/lead report emea last-month` "
-    "or `/lead report this-month any`"
+    "`/lead report [region] [period] [first|last|any] [definition]`, e.g. "
+    "`/lead report emea last-month`, `/lead report this-month any` or "
+    "`/lead report definition` (a row per version of the lead definition)"
 )
 MODELS = {model.value: model for model in Attribution}
+BY_DEFINITION = frozenset({"definition", "definitions", "version", "versions"})
 
 
 def report_answer(words: Sequence[str], *, user: str, services: SlackServices) -> dict[str, Any]:
@@ -33,6 +35,8 @@ def report_answer(words: Sequence[str], *, user: str, services: SlackServices) -
     models = [MODELS[w.lower()] for w in words if w.lower() in MODELS]
     if len(models) > 1:
         raise CommandError(f"Give at most one attribution (first, last or any): {USAGE}.")
+    by_definition = any(w.lower() in BY_DEFINITION for w in words)
+    words = [w for w in words if w.lower() not in BY_DEFINITION]
     region, period_word = _read([w for w in words if w.lower() not in MODELS], config)
     try:
         regions = narrow(scope_of(config, user), region, config)
@@ -43,6 +47,8 @@ def report_answer(words: Sequence[str], *, user: str, services: SlackServices) -
         raise CommandError(str(error)) from None
     since, until = period_bounds(period, zone)
     by = GroupBy.REP if regions is not None and len(regions) == 1 else GroupBy.REGION
+    if by_definition:
+        by = GroupBy.DEFINITION
     attribution = models[0] if models else Attribution.FIRST
     query = ReportQuery(by=by, since=since, until=until, regions=regions, attribution=attribution)
     report = services.report(query)

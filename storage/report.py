@@ -12,6 +12,8 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, null, or_, selec
 
 from bot.domain.attribution import Attribution
 from bot.domain.lead import LeadStatus
+from bot.domain.lead_summary import CRM as CRM_AMOUNT
+from bot.domain.lead_summary import Stage
 from bot.domain.report import GroupBy
 from bot.services.records import Cell, Regions, Unmeasured
 from storage.db import Database
@@ -166,6 +168,30 @@ class SqlReportReader:
         )
         with self.database.reading() as session:
             return [Unmeasured(*row) for row in session.execute(query)]
+
+    def crm_won(
+        self,
+        *,
+        by: GroupBy,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+        attribution: Attribution = Attribution.FIRST,
+    ) -> list[tuple[str | None, str | None, int]]:
+        """(group, currency, cents) of the won amounts the CRM's deals gave, per group."""
+        how = attributed(by, attribution)
+        query = (
+            select(how.group, S.amount_currency, func.sum(S.amount_cents))
+            .select_from(how.source())
+            .where(
+                S.amount_source == CRM_AMOUNT,
+                S.stages.op("&")(int(Stage.WON)) != 0,
+                *_cohort(since, until, regions),
+            )
+            .group_by(how.group, S.amount_currency)
+        )
+        with self.database.reading() as session:
+            return [(row[0], row[1], int(row[2] or 0)) for row in session.execute(query)]
 
     def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]:
         """How many leads, received at any time, each campaign counts under the attribution."""

@@ -310,9 +310,10 @@ class _Reading:
 
 
 def _truer(before: Amount, after: Amount) -> Amount:
-    """The later amount, unless the earlier came from the CRM and the later was typed."""
-    if before[2] == CRM and before[0] is not None and after[2] != CRM:
-        return before
+    """The later amount, unless it has none or the earlier came from the CRM and the later
+    was typed."""
+    if after[0] is None or (before[2] == CRM and before[0] is not None and after[2] != CRM):
+        return before if before[0] is not None else after
     return after
 
 

@@ -93,6 +93,7 @@ class Tally:
     stages: Counter[int] = field(default_factory=Counter)
     returns: Counter[str] = field(default_factory=Counter)
     won_cents: int = 0
+    won_crm_cents: int = 0  # of won_cents, what the CRM's deals gave (the rest reps typed)
     lost_cents: int = 0
     other_currency: int = 0
     accept_minutes: Counter[int] = field(default_factory=Counter)
@@ -125,6 +126,7 @@ class Tally:
         self.stages.update(other.stages)
         self.returns.update(other.returns)
         self.won_cents += other.won_cents
+        self.won_crm_cents += other.won_crm_cents
         self.lost_cents += other.lost_cents
         self.other_currency += other.other_currency
         self.accept_minutes.update(other.accept_minutes)
@@ -161,6 +163,7 @@ class ReportRow:
     time_to_first_contact: Spread
     accepted_within_sla: int
     cost: Decimal
+    won_revenue_from_crm: Decimal = Decimal(0)  # the CRM's deals; the rest reps typed
 
     @property
     def rates(self) -> dict[str, float | None]:
@@ -299,6 +302,7 @@ def _row(group: str | None, tally: Tally, *, cost: Decimal, sla_minutes: int) ->
         funnel=tally.funnel(),
         returns_by_reason=reasons,
         won_revenue=Decimal(tally.won_cents) * CENT,
+        won_revenue_from_crm=Decimal(tally.won_crm_cents) * CENT,
         lost_revenue=Decimal(tally.lost_cents) * CENT,
         other_currency_amounts=tally.other_currency,
         time_to_accept=spread(tally.accept_minutes),

@@ -35,6 +35,10 @@ def row_json(row: ReportRow) -> dict[str, Any]:
         "rates": row.rates,
         "revenue": {
             "won": _money(row.won_revenue),
+            # Where each won amount came from: the CRM's deals (the truth when there is one)
+            # or what reps typed in Slack.
+            "won_from_crm": _money(row.won_revenue_from_crm),
+            "won_typed_by_reps": _money(row.won_revenue - row.won_revenue_from_crm),
             "lost": _money(row.lost_revenue),
             "amounts_in_other_currencies": row.other_currency_amounts,
         },
@@ -65,6 +69,7 @@ def row_from_json(data: Mapping[str, Any]) -> ReportRow:
         funnel=Funnel(**leads),
         returns_by_reason=dict(data["returns_by_reason"]),
         won_revenue=Decimal(data["revenue"]["won"]),
+        won_revenue_from_crm=Decimal(data["revenue"].get("won_from_crm") or 0),
         lost_revenue=Decimal(data["revenue"]["lost"]),
         other_currency_amounts=data["revenue"]["amounts_in_other_currencies"],
         time_to_accept=_spread_of(speed["time_to_accept_hours"]),
@@ -122,6 +127,7 @@ COLUMNS = (
     "time_to_first_contact_p90_hours",
     "accepted_within_sla_rate",
     "won_revenue",
+    "won_revenue_from_crm",
     "lost_revenue",
     "amounts_in_other_currencies",
     "cost",
@@ -146,6 +152,7 @@ def flat_row(row: ReportRow, *, group_label: str) -> dict[str, Any]:
         "time_to_first_contact_p90_hours": row.time_to_first_contact.p90,
         "accepted_within_sla_rate": row.within_sla_rate,
         "won_revenue": row.won_revenue,
+        "won_revenue_from_crm": row.won_revenue_from_crm,
         "lost_revenue": row.lost_revenue,
         "amounts_in_other_currencies": row.other_currency_amounts,
         "cost": row.cost,

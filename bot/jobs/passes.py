@@ -80,6 +80,7 @@ JOBS = {
                 "uow_factory": baton.unit_of_work,
                 "reader": baton.report_reader,
                 "config": baton.config,
+                "rules": baton.rules_reader,
             },
         ),
         JobSpec(

@@ -294,7 +294,7 @@ def _write_merge(
     elif stored.id in quiet:
         pass  # a second row of one arrival: its first row already told whoever needs to know
     elif before.status in OPEN or before.status in CLOSED:
-        uow.outbox.queue(_activity_work(stored, event_ids[-1]), now=now)
+        uow.outbox.queue(_activity_work(stored, event_ids), now=now)
     return stored
 
 
@@ -312,14 +312,17 @@ def _queue_handoffs(
     uow.outbox.queue(work, now=now)
 
 
-def _activity_work(stored: StoredLead, event_id: int) -> list[Work]:
+def _activity_work(stored: StoredLead, event_ids: Sequence[int]) -> list[Work]:
+    # A merge records its activity, touches and detail changes as events of their own; the
+    # thread note tells all of them, keyed (and the owner told) by the last.
     lead = stored.lead
+    event_id = event_ids[-1]
     note = Work(
         WorkKind.THREAD_NOTE,
         f"note:{event_id}",
         stored.id,
         lead.handoff_round,
-        data={"event_id": event_id},
+        data={"event_id": event_id, "event_ids": list(event_ids)},
     )
     dm = Work(
         WorkKind.OWNER_DM,

@@ -15,7 +15,7 @@ from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
-from bot.services.crm_ports import CrmRepository
+from bot.services.crm_ports import CrmRepository, CrmWonReader
 from bot.services.records import (
     Cell,
     EventLine,
@@ -109,8 +109,7 @@ class EventRepository(Protocol):
         """The round's outcomes, returns and corrections, oldest first."""
         ...
 
-    # The campaign and source each lead came through last, of those with later touches.
-    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...  # of those touched again
 
 
 class ActivityRepository(Protocol):
@@ -273,7 +272,7 @@ class LeadReader(Protocol):
     def leads_given(self, rep_id: str, *, since: datetime) -> int: ...
 
 
-class ReportReader(Protocol):
+class ReportReader(CrmWonReader, Protocol):
     def cells(
         self,
         *,
@@ -284,8 +283,7 @@ class ReportReader(Protocol):
         stamped: bool = False,
         attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
-        """The cohort's leads added up by group and alike (by ANY naming no campaign: see
-        campaign_counts); `stamped`: apart by their stamps too."""
+        """The cohort's leads by group and alike (ANY: no campaign); `stamped`: by stamps too."""
         ...
 
     def stamps(self) -> set[str]: ...
@@ -300,6 +298,7 @@ class ReportReader(Protocol):
         attribution: Attribution = Attribution.FIRST,
     ) -> list[Unmeasured]: ...
     def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]: ...
+
     def campaign_counts(
         self,
         *,
@@ -362,16 +361,18 @@ class ReadAhead(Protocol):
     ) -> AbstractContextManager[Iterator[_T]]: ...
 
 
-class Named(Protocol):
+class ImportCampaign(Protocol):
     @property
     def name(self) -> str: ...
+    @property
+    def source(self) -> str | None: ...
 
 
 class ImportConfig(Protocol):
-    """What an import reads of the config: its campaigns and regions."""
+    """What an import reads of the config: its campaigns (and their sources) and regions."""
 
     @property
-    def campaigns(self) -> Sequence[Named]: ...
+    def campaigns(self) -> Sequence[ImportCampaign]: ...
 
     def region(self, name: str) -> object | None: ...
 
@@ -407,10 +408,10 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         limit: int,
         lease: timedelta,
         kinds: Collection[WorkKind] | None = None,
+        scheduled_limit: int | None = None,
     ) -> list[OutboxItem]:
-        """Claim due work (of `kinds`, or any) for this process; a crashed claimant's lease
-        runs out and others retry."""
-        ...
+        """Claim due work (of `kinds`, or any), the most urgent first, at most `scheduled_limit`
+        items of scheduled work; a crashed claimant's lease runs out, others retry."""
 
     def complete(
         self,
@@ -424,7 +425,6 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
     ) -> None:
         """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
         a posted handoff card queues the taking of its permalink, which is stored once taken."""
-        ...
 
     def retry_later(
         self,
@@ -436,11 +436,11 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         attempt: bool = True,
     ) -> None:
         """Put work back for later; `attempt=False` when it waited on something and never tried."""
-        ...
 
-    def reserve_post(self, channel: str, *, now: datetime, spacing: timedelta) -> datetime | None:
-        """Take the channel's next posting slot: None when this post may go now, else when to retry."""
-        ...
+    def reserve_post(
+        self, channel: str, *, now: datetime, spacing: timedelta, scheduled: bool = False
+    ) -> datetime | None:
+        """None when this post may take the channel's slot now, else when to retry."""
 
     def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only

@@ -111,6 +111,16 @@ def _tallies(
             tally.contact_minutes.update(cell.contact_minutes)
     if stale:
         _measure_again(query, reader, book, tallies, stale)
+    won_from_crm = reader.crm_won(
+        by=query.by,
+        since=query.since,
+        until=query.until,
+        regions=query.regions,
+        attribution=query.attribution,
+    )
+    for group, currency, cents in won_from_crm:
+        if currency in (None, config.currency) and group in tallies:
+            tallies[group].won_crm_cents += cents
     return tallies
 
 

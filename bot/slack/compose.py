@@ -27,7 +27,7 @@ from bot.slack import text as t
 from bot.slack.blockkit import Message
 from bot.slack.calls import Composed, SlackCall, Wait, post, post_in, update
 from bot.slack.compose_rules import RULES_COMPOSERS, Backtests
-from bot.slack.lines import activity_of, merge_said
+from bot.slack.lines import activity_of, merge_lines, merge_said
 from bot.slack.views import (
     LeadView,
     TimerItem,
@@ -119,8 +119,13 @@ def _thread_note(c: Composer, item: OutboxItem) -> Composed:
     snapshot = c.snapshot(item)
     if snapshot.round is None or snapshot.round.posted is None:
         return Wait("the handoff message is not posted yet")
-    event = c.reads.event(item.payload["event_id"])
-    note = _note(c.view(snapshot), event, currency=c.config.currency)
+    merged = item.payload.get("event_ids")
+    if merged:
+        events = [c.reads.event(event_id) for event_id in merged]
+        note = blocks.activity_note(c.view(snapshot), merge_lines(events))
+    else:
+        event = c.reads.event(item.payload["event_id"])
+        note = _note(c.view(snapshot), event, currency=c.config.currency)
     return SlackCall("chat.postMessage", post_in(snapshot.round.posted, note, item.key))
 
 

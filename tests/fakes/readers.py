@@ -48,6 +48,17 @@ class FakeReportReader:
     def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]:
         return {}
 
+    def crm_won(
+        self,
+        *,
+        by: GroupBy,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+        attribution: Attribution = Attribution.FIRST,
+    ) -> list[tuple[str | None, str | None, int]]:
+        return []
+
     def campaign_counts(
         self,
         *,

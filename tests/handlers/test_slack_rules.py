@@ -160,6 +160,11 @@ def test_marketings_proposal_approved_by_a_manager_decides_new_leads_from_then_o
     assert tuple(kept) == ("pending", 1)  # the earlier lead keeps the version that qualified it
     text = shown(say(slack, REP, "rules"))
     assert "Version 2" in text and "at least 70" in text and "version 1 from" in text
+    # The report compares the versions: one lead qualified by version 1, two by version 2.
+    report = shown(say(slack, MARKETER, "report definition"))
+    assert "*By definition*" in report
+    assert "*version 1* — 1 received · 100% sales-ready" in report
+    assert "*version 2* — 2 received · 50% sales-ready" in report
 
 
 def test_lead_rules_shows_the_live_version_and_the_proposal_waiting(slack: SlackHarness) -> None:
@@ -298,3 +303,30 @@ def test_reject_asks_for_a_reason_and_everyone_who_saw_the_proposal_is_told(
         slack, MARKETER, 1
     )
     assert slack.baton.rules_reader.live().number == 1  # type: ignore[union-attr]
+
+
+def test_a_form_slack_sends_twice_proposes_and_rejects_once(slack: SlackHarness) -> None:
+    view = propose_modal(slack, MARKETER)
+    values = {
+        ActionId.RULES_TEXT_BLOCK: {ActionId.RULES_TEXT_INPUT: text_input(STRICTER)},
+        ActionId.RULES_WHY_BLOCK: {ActionId.RULES_WHY_INPUT: text_input("Too many returns")},
+    }
+    assert slack.submit(MARKETER, view, values).status_code == 200
+    answer_to(slack, MARKETER, 0)
+    assert slack.submit(MARKETER, view, values).status_code == 200
+    slack.deliver_all()
+    assert len(slack.baton.rules_reader.proposals()) == 1
+    # Not told it is "still open": the second form is known for the same one.
+    assert not slack.standin.wait_for(lambda: len(slack.standin.ephemerals(MARKETER)) > 1, 1.0)
+
+    action, value = button_value(posted(slack, EMEA), "Reject…")
+    reject = slack.click_for_view(MANAGER, action, value, EMEA)
+    reason = {ActionId.REASON_BLOCK: {ActionId.REASON_INPUT: text_input("Not now")}}
+    assert slack.submit(MANAGER, reject, reason).status_code == 200
+    answer_to(slack, MANAGER, 0)
+    assert slack.submit(MANAGER, reject, reason).status_code == 200
+    slack.deliver_all()
+    assert proposal(slack).status is ProposalStatus.REJECTED
+    # Not told that it "was rejected" already.
+    assert not slack.standin.wait_for(lambda: len(slack.standin.ephemerals(MANAGER)) > 1, 1.0)
+    assert sum("rejected it" in reply for reply in replies(slack, EMEA)) == 1

@@ -54,6 +54,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("lead_summary", schema=None) as batch_op:
         batch_op.add_column(sa.Column("amount_source", sa.String(length=8), nullable=True))
+    op.create_index(
+        "ix_lead_summary_crm_amounts",
+        "lead_summary",
+        ["amount_source"],
+        sqlite_where=sa.text("amount_source = 'crm'"),
+        postgresql_where=sa.text("amount_source = 'crm'"),
+    )
     connection = op.get_bind()
     if connection.execute(_UNSUMMARISED).first() is None:
         # Every amount stored before came from a rep typing it in Slack. (Leads stored before
@@ -68,6 +75,7 @@ _UNSUMMARISED = sa.text(
 
 
 def downgrade() -> None:
+    op.drop_index("ix_lead_summary_crm_amounts", table_name="lead_summary")
     with op.batch_alter_table("lead_summary", schema=None) as batch_op:
         batch_op.drop_column("amount_source")
     op.drop_table("crm_cursors")
