@@ -122,6 +122,7 @@ class WorkKind(StrEnum):
     CRM_OUTCOME = "crm_outcome"
     CRM_RETURNED = "crm_returned"
     CRM_TASK = "crm_task"
+    CRM_REASSIGNED = "crm_reassigned"
 
     @property
     def urgency(self) -> Urgency:
@@ -136,6 +137,7 @@ CRM_WORK = frozenset(
         WorkKind.CRM_OUTCOME,
         WorkKind.CRM_RETURNED,
         WorkKind.CRM_TASK,
+        WorkKind.CRM_REASSIGNED,
     }
 )
 SLACK_WORK = frozenset(WorkKind) - CRM_WORK
