@@ -69,7 +69,7 @@ class Settings(BaseSettings):
         ),
     )
     baton_sqlite_cache_mib: int = Field(
-        default=8,
+        default=4,
         description=(
             "Page cache of each SQLite connection, in MiB (the operating system caches the "
             "file as well); more speeds up large imports into a large store, at the cost of "

@@ -38,7 +38,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # levels of the indexes every new lead updates. Their leaves come from the operating
 # system's cache of the file, which every connection shares, so a bigger cache per
 # connection mostly multiplies the memory held by the number of connections.
-SQLITE_CACHE_MIB = 8
+SQLITE_CACHE_MIB = 4
 POSTGRES_CONNECT_TIMEOUT_S = 5
 
 

@@ -198,10 +198,10 @@ def test_a_port_outside_1_to_65535_is_refused(monkeypatch: pytest.MonkeyPatch, p
     assert str(raised.value) == "PORT is malformed: expected a port number from 1 to 65535"
 
 
-def test_the_sqlite_page_cache_is_8_mib_a_connection_unless_set(
+def test_the_sqlite_page_cache_is_4_mib_a_connection_unless_set(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert load_settings(env_file=None).baton_sqlite_cache_mib == 8
+    assert load_settings(env_file=None).baton_sqlite_cache_mib == 4
     monkeypatch.setenv("BATON_SQLITE_CACHE_MIB", " 64 ")
     assert load_settings(env_file=None).baton_sqlite_cache_mib == 64
 

@@ -30,8 +30,8 @@ def cache_sizes(tmp_path: Path, **settings: object) -> tuple[int, int]:
         baton.database.dispose()
 
 
-def test_each_connection_gets_8_mib_of_page_cache_by_default(tmp_path: Path) -> None:
-    assert cache_sizes(tmp_path) == (-8 * 1024, -8 * 1024)  # negative: KiB, as SQLite counts
+def test_each_connection_gets_4_mib_of_page_cache_by_default(tmp_path: Path) -> None:
+    assert cache_sizes(tmp_path) == (-4 * 1024, -4 * 1024)  # negative: KiB, as SQLite counts
 
 
 def test_the_page_cache_is_a_setting(tmp_path: Path) -> None:
