@@ -38,7 +38,9 @@ class SlackHarness:
             config=baton.config,
             clock=self.clock,
         )
-        self.http = httpx.Client(base_url=url, timeout=10)
+        # Generous: on a loaded two-core machine one answer has taken over ten seconds; a
+        # request that truly hangs is still caught by the suite's per-test limit.
+        self.http = httpx.Client(base_url=url, timeout=30)
 
     def deliver_all(self, rounds: int = 60) -> None:
         """Run delivery passes, moving the clock on whenever work waits for its time."""
