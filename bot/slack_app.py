@@ -8,7 +8,7 @@ from functools import partial
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
-from bot.services import desk, handoff, lead_views, outcomes, reassign, snooze, touch
+from bot.services import desk, handoff, lead_views, outcomes, reassign, recycle, snooze, touch
 from bot.services.report import closed_loop_report
 from bot.services.snooze import SnoozeForm
 from bot.slack import blocks_timers
@@ -22,6 +22,7 @@ from handlers import (
     slack_home,
     slack_outcomes,
     slack_reassign,
+    slack_recycle,
     slack_timers,
 )
 from handlers.slack_services import SlackServices
@@ -33,6 +34,7 @@ SURFACES = (
     slack_home,
     slack_timers,
     slack_reassign,
+    slack_recycle,
 )
 
 
@@ -77,6 +79,10 @@ def slack_services(baton: Baton) -> SlackServices:
         reassign_form=partial(reassign.reassign_form, uow_factory=uow, config=config, clock=clock),
         reassign_lead=partial(reassign.reassign_lead, uow_factory=uow, config=config, clock=clock),
         nudge_rep=partial(reassign.nudge_rep, uow_factory=uow, config=config, clock=clock),
+        choice_form=partial(recycle.choice_form, uow_factory=uow, config=config, clock=clock),
+        send_back=partial(recycle.send_back, uow_factory=uow, config=config, clock=clock),
+        keep_nurturing=partial(recycle.keep_nurturing, uow_factory=uow, config=config, clock=clock),
+        ask_why=partial(recycle.ask_why, uow_factory=uow, config=config, clock=clock),
     )
 
 
