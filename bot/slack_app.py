@@ -65,7 +65,9 @@ def slack_services(baton: Baton) -> SlackServices:
         outcome_form=partial(outcomes.outcome_form, uow_factory=uow, config=config, clock=clock),
         log_outcome=partial(outcomes.log_outcome, uow_factory=uow, config=config, clock=clock),
         undo_outcome=partial(outcomes.undo_outcome, uow_factory=uow, config=config, clock=clock),
-        desk_of=partial(desk.desk, reader=reader, config=config, clock=clock),
+        desk_of=partial(
+            desk.desk, reader=reader, config=config, clock=clock, report=baton.report_reader
+        ),
         show_lead=partial(desk.show, reader=reader),
         find_leads=partial(desk.find, reader=reader),
         report=partial(closed_loop_report, reader=baton.report_reader, config=config, clock=clock),

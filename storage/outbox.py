@@ -11,9 +11,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.services.ports import LeadReader
+from bot.services.ports import LeadReader, ReportReader
 from bot.services.records import OutboxItem, WorkKind
 from storage.reads import SqlLeadReader
+from storage.report import SqlReportReader
 from storage.rows import BatchRow, ChannelPaceRow, HandoffRoundRow, OutboxRow, SlackNoticeRow
 from storage.snapshots import SqlSnapshotReader
 
@@ -26,6 +27,10 @@ class SqlOutbox(SqlSnapshotReader):
     @property
     def leads(self) -> LeadReader:
         return SqlLeadReader(self.database)
+
+    @property
+    def report(self) -> ReportReader:
+        return SqlReportReader(self.database)
 
     def claim_due(
         self,

@@ -58,6 +58,7 @@ class LeadLine:
     waiting_since: datetime | None  # when its current handoff round started
     last_activity: str | None = None  # "page view: visited pricing", for a lead back again
     handoff_round: int = 0
+    leaked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

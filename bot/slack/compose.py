@@ -167,7 +167,7 @@ def _batch(c: Composer, item: OutboxItem) -> Composed:
 
 def _home_refresh(c: Composer, item: OutboxItem) -> Composed:
     user = item.payload["user"]
-    mine = desk.desk(user, reader=c.leads, config=c.config, clock=c.clock)
+    mine = desk.desk(user, reader=c.leads, config=c.config, clock=c.clock, report=c.report)
     return SlackCall("views.publish", {"user_id": user, "view": home.home_view(mine)})
 
 

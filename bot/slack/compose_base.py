@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.domain.snapshots import EventLine, LeadSnapshot, Posted
-from bot.services.ports import LeadReader, SnapshotReader
+from bot.services.ports import LeadReader, ReportReader, SnapshotReader
 from bot.services.records import OutboxItem
 from bot.slack import blocks_timers as bt
 from bot.slack import text as t
@@ -36,12 +36,20 @@ Composed = SlackCall | Wait
 
 
 class ComposerBase:
-    """Composes outbox work from what `reads` (and, for App Homes, `leads`) find now."""
+    """Composes outbox work from what `reads` (and, for App Homes, `leads` and `report`) find
+    now."""
 
     def __init__(
-        self, *, reads: SnapshotReader, leads: LeadReader, config: BatonConfig, clock: Clock
+        self,
+        *,
+        reads: SnapshotReader,
+        leads: LeadReader,
+        config: BatonConfig,
+        clock: Clock,
+        report: ReportReader | None = None,
     ) -> None:
         self.reads, self.leads, self.config, self.clock = reads, leads, config, clock
+        self.report = report
 
     def snapshot(self, item: OutboxItem) -> LeadSnapshot:
         found = None

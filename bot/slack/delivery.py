@@ -57,7 +57,9 @@ class Deliverer:
     ) -> None:
         self.outbox = outbox
         self.client = client
-        self.composer = Composer(reads=outbox, leads=outbox.leads, config=config, clock=clock)
+        self.composer = Composer(
+            reads=outbox, leads=outbox.leads, config=config, clock=clock, report=outbox.report
+        )
         self.clock = clock
         self.spacing = spacing
         self.batch_size = batch_size
