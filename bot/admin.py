@@ -76,6 +76,10 @@ def list_leads(baton: Baton, *, status: str | None, limit: int) -> str:
         slack = "delivered" if not row["waiting"] else f"{row['waiting']} waiting"
         if row["error"]:
             slack += f": {row['error']}"
+        if row["crm_waiting"]:
+            # A CRM error a person must fix says what to do, as Slack's do.
+            slack += f"; CRM: {row['crm_waiting']} waiting"
+            slack += f": {row['crm_error']}" if row["crm_error"] else ""
         received = f"{lead.created_at:%Y-%m-%d %H:%M}"
         lines.append(
             f"{lead.short_id:<8} {lead.status:<12} {lead.region or 'triage':<14} {lead.rep_id or '-':<12} {received:<17} {slack}"

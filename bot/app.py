@@ -11,10 +11,11 @@ from bot.crm.provider import CrmClient
 from bot.domain.definitions import DefinitionVersion, rules_of
 from bot.domain.lead_summary import CalendarBook
 from bot.domain.proposals import Teams
+from bot.services.delivery_state import DeliveryState
 from bot.services.intake_plan import Routing
 from bot.services.ports import LeadReader, ReportReader, SnapshotReader, StatusReader, UnitOfWork
 from bot.services.report import calendar_book
-from bot.services.rules import live_version
+from bot.services.rules import live_version, teams_of
 from bot.services.rules_ports import BacktestReader, RulesReader
 from config.model import BatonConfig, load_config
 from config.settings import Settings
@@ -40,6 +41,9 @@ class Baton:
     database: Database
     clock: Clock = field(default_factory=SystemClock)
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+    # Whether this process delivers to Slack now: its worker, the token events and /healthz.
+    delivery: DeliveryState = field(default_factory=DeliveryState)
+    crm_timeout: float = 10.0  # seconds one CRM call may take before it is tried again later
     _calendars: tuple[BatonConfig, CalendarBook] | None = field(default=None, repr=False)
     _write_probe: WriteProbe | None = field(default=None, repr=False)
     _crm: CrmClient | None = field(default=None, repr=False)
@@ -84,7 +88,9 @@ class Baton:
         if self.config.crm is None:
             return None
         if self._crm is None:
-            self._crm = open_crm(self.settings, self.config.crm.rules(), clock=self.clock)
+            self._crm = open_crm(
+                self.settings, self.config.crm.rules(), clock=self.clock, timeout=self.crm_timeout
+            )
         return self._crm
 
     def hold_scheduler_lock(self) -> SchedulerLock:
@@ -128,13 +134,7 @@ class Baton:
     @property
     def teams(self) -> Teams:
         """Who approves a change of the lead definition: marketing, and sales' managers."""
-        config = self.config
-        managers = {region.manager for region in config.regions}
-        backups = {region.backup for region in config.regions if region.backup}
-        return Teams(
-            marketing=frozenset(config.marketing.users),
-            sales=frozenset(managers | backups | set(config.triage.deciders)),
-        )
+        return teams_of(self.config)
 
     @property
     def routing(self) -> Routing:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.commands import admin, jobs, leads, report, rules, serving
+from bot.commands import admin, crm, jobs, leads, report, rules, serving
 from bot.commands.common import EXIT_USAGE, CommandError, UsageError
 from bot.logs import configure_logging
 from bot.services.ports import StorageUnavailable
@@ -15,7 +15,7 @@ from config.model import ConfigError
 from config.settings import SettingsError, load_settings
 from storage.db import SchemaError
 
-FAMILIES = (serving, leads, admin, report, rules, jobs)
+FAMILIES = (serving, leads, admin, report, rules, jobs, crm)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

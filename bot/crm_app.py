@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from bot.app import Baton
 from bot.crm.inbound import Intake, take_event
+from bot.crm.outbound import Writer
+from bot.crm.people import People, slack_emails
 from bot.crm.provider import CrmClient
 from bot.crm.worker import CrmWorker, Handler
+from bot.runtime import web_client
 from bot.services.records import OutboxItem, WorkKind
 from storage.outbox import SqlOutbox
 
 
 def crm_intake(baton: Baton, client: CrmClient) -> Intake:
     return Intake(
-        client=client, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.routing
+        crm=client, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.routing
     )
 
 
@@ -27,7 +30,15 @@ def crm_worker(baton: Baton) -> CrmWorker | None:
     def take(item: OutboxItem) -> str:
         return take_event(item.payload, intake)
 
-    handlers: dict[WorkKind, Handler] = {WorkKind.CRM_EVENT: take}
+    people = People(crm=client, email_of=slack_emails(web_client(baton)), clock=baton.clock)
+    writer = Writer(crm=client, reads=SqlOutbox(baton.database), people=people, clock=baton.clock)
+    handlers: dict[WorkKind, Handler] = {
+        WorkKind.CRM_EVENT: take,
+        WorkKind.CRM_ACCEPTED: writer.accepted,
+        WorkKind.CRM_OUTCOME: writer.outcome,
+        WorkKind.CRM_RETURNED: writer.returned,
+        WorkKind.CRM_TASK: writer.task,
+    }
     return CrmWorker(
         outbox=SqlOutbox(baton.database),
         handlers=handlers,
@@ -35,3 +46,12 @@ def crm_worker(baton: Baton) -> CrmWorker | None:
         label=client.rules.label,
         changed=baton.outbox_changed,
     )
+
+
+def start_crm_work(baton: Baton) -> CrmWorker | None:
+    """Deliver the CRM's work in the background (with a `crm:` section), woken like Slack's."""
+    worker = crm_worker(baton)
+    if worker is not None:
+        baton.outbox_listeners.append(worker.wake.set)
+        worker.start()
+    return worker

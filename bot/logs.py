@@ -33,6 +33,7 @@ def configure_logging(*, level: str, log_format: LogFormat) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         ExtraAdder(),
+        drop_terminal_colours,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     if log_format == "json":
@@ -60,3 +61,44 @@ def configure_logging(*, level: str, log_format: LogFormat) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    access = logging.getLogger("uvicorn.access")
+    access.filters[:] = [AccessLine(debug=root.level <= logging.DEBUG)]
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    bolt.filters[:] = [drop_token_notice]
+
+
+def drop_terminal_colours(
+    _logger: object, _method: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """uvicorn adds a copy of its message with terminal colours; the line has it already."""
+    event.pop("color_message", None)
+    return event
+
+
+def drop_token_notice(record: logging.LogRecord) -> bool:
+    # Bolt reads SLACK_BOT_TOKEN itself and says it goes unused: Baton hands it its client.
+    return "`token` will be unused" not in record.getMessage()
+
+
+# Polled every few seconds by health checks and scrapers: shown only when debugging.
+POLLED = frozenset({"/healthz", "/metrics"})
+
+
+class AccessLine(logging.Filter):
+    """uvicorn's access line as fields, without the client's address or the query string."""
+
+    def __init__(self, *, debug: bool) -> None:
+        super().__init__()
+        self.debug = debug
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not isinstance(args, tuple) or len(args) != 5:
+            return True
+        _client, method, full_path, _version, status = args
+        path = str(full_path).split("?", 1)[0]
+        if path in POLLED and not self.debug:
+            return False
+        record.msg, record.args = "%s %s %s", (method, path, status)
+        record.__dict__.update({"http_method": method, "path": path, "status": status})
+        return True

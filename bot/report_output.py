@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.domain.report import Report, ReportRow, Spread, group_label
+from bot.domain.attribution import ATTRIBUTION_LABELS, OVERLAP_NOTE
+from bot.domain.report import GroupBy, Report, ReportRow, Spread, group_label
 from bot.domain.report_data import COLUMNS, flat_row, report_json
 from bot.domain.wording import counted, whole_percent
 
@@ -65,6 +66,7 @@ TABLE: tuple[tuple[str, Callable[[ReportRow], str]], ...] = (
     ("won", lambda r: _count(r.funnel.won)),
     ("lost", lambda r: _count(r.funnel.lost)),
     ("won revenue", lambda r: _money(r.won_revenue)),
+    ("of it CRM", lambda r: _money(r.won_revenue_from_crm)),
     ("cost", lambda r: _money(r.cost)),
     ("ROI", lambda r: _percent(r.roi)),
     ("to accept h", lambda r: _spread(r.time_to_accept)),
@@ -92,12 +94,30 @@ def as_table(report: Report) -> str:
 
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
     body = [render(header), rule, *(render(line) for line in lines), rule, render(total)]
-    return "\n".join([_title(report), "", *body, "", *_notes(report)])
+    return "\n".join([_title(report), "", *body, "", *_versions(report), *_notes(report)])
+
+
+def _versions(report: Report) -> list[str]:
+    """By definition: what each version let through and how it fared, beside the table."""
+    if report.by is not GroupBy.DEFINITION or not report.rows:
+        return []
+    lines = ["Per version of the lead definition:"]
+    for row in report.rows:
+        reasons = ", ".join(f"{reason} {n}" for reason, n in row.returns_by_reason.items())
+        lines.append(
+            f"  {group_label(report.by, row.group)}: {_percent(row.rates['sales_ready'])} "
+            f"sales-ready, {_percent(row.rates['acceptance'])} accepted, returns: "
+            f"{reasons or 'none'}; {_percent(row.rates['contact'])} contacted, win rate "
+            f"{_percent(row.rates['win'])}, won {_money(row.won_revenue)}, time to accept "
+            f"{_spread(row.time_to_accept)} h"
+        )
+    return [*lines, ""]
 
 
 def _title(report: Report) -> str:
     return (
-        f"Closed-loop report by {report.by.value}: leads received {period_text(report)}. "
+        f"Closed-loop report by {report.by.value}: leads received {period_text(report)}, "
+        f"by {ATTRIBUTION_LABELS[report.attribution]}. "
         f"Money in {report.currency}; hours are working hours (median / 90th percentile); "
         f"SLA {report.sla_hours} working hours; made {report.made_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC."
     )
@@ -118,7 +138,7 @@ def _day(moment: datetime) -> str:
 
 def _notes(report: Report) -> list[str]:
     total = report.total
-    notes = []
+    notes = [OVERLAP_NOTE] if report.overlapping else []
     if total.returns_by_reason:
         reasons = ", ".join(f"{reason} {n}" for reason, n in total.returns_by_reason.items())
         notes.append(f"Returned by reason: {reasons}.")

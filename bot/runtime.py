@@ -7,17 +7,16 @@ import gc
 from slack_sdk import WebClient
 
 from bot.app import Baton
-from bot.crm.worker import CrmWorker
-from bot.crm_app import crm_worker
 from bot.slack.bolt import slack_api_url
 from bot.slack.delivery import Deliverer
+from bot.slack.measured import MeasuredWebClient
 from storage.outbox import SqlOutbox
 
 
 def web_client(baton: Baton) -> WebClient:
     """A Slack client whose calls are never retried behind the outbox's back."""
     token = baton.settings.slack_bot_token
-    return WebClient(
+    return MeasuredWebClient(
         token=token.get_secret_value() if token else None,
         base_url=slack_api_url(baton.settings),
         timeout=15,
@@ -32,6 +31,8 @@ def delivery_worker(baton: Baton) -> Deliverer:
         client=web_client(baton),
         config=baton.config,
         clock=baton.clock,
+        state=baton.delivery,
+        report=baton.report_reader,
     )
 
 
@@ -40,15 +41,6 @@ def start_delivery(baton: Baton) -> Deliverer:
     worker = delivery_worker(baton)
     baton.outbox_listeners.append(worker.wake.set)
     worker.start()
-    return worker
-
-
-def start_crm_work(baton: Baton) -> CrmWorker | None:
-    """Deliver the CRM's work in the background (with a `crm:` section), woken like Slack's."""
-    worker = crm_worker(baton)
-    if worker is not None:
-        baton.outbox_listeners.append(worker.wake.set)
-        worker.start()
     return worker
 
 

@@ -8,11 +8,22 @@ from functools import partial
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
-from bot.services import desk, handoff, lead_views, outcomes, reassign, recycle, snooze, touch
+from bot.services import (
+    desk,
+    handoff,
+    lead_views,
+    outcomes,
+    reassign,
+    recycle,
+    rules,
+    snooze,
+    touch,
+)
 from bot.services.report import closed_loop_report
 from bot.services.snooze import SnoozeForm
 from bot.slack import blocks_timers
 from bot.slack.answers import answer_error
+from bot.slack.attention import pause_delivery
 from bot.slack.blockkit import Modal
 from bot.slack.bolt import new_bolt
 from bot.slack.views import LeadView, lead_view, timer_item
@@ -23,7 +34,9 @@ from handlers import (
     slack_outcomes,
     slack_reassign,
     slack_recycle,
+    slack_rules,
     slack_timers,
+    slack_token_events,
 )
 from handlers.slack_services import SlackServices
 
@@ -35,6 +48,8 @@ SURFACES = (
     slack_timers,
     slack_reassign,
     slack_recycle,
+    slack_rules,
+    slack_token_events,
 )
 
 
@@ -85,7 +100,23 @@ def slack_services(baton: Baton) -> SlackServices:
         send_back=partial(recycle.send_back, uow_factory=uow, config=config, clock=clock),
         keep_nurturing=partial(recycle.keep_nurturing, uow_factory=uow, config=config, clock=clock),
         ask_why=partial(recycle.ask_why, uow_factory=uow, config=config, clock=clock),
+        rules_overview=partial(rules_overview, baton),
+        propose_form=partial(rules.propose_form, reader=baton.rules_reader, config=config),
+        propose_rules=partial(rules.propose_rules, config=config, uow_factory=uow, clock=clock),
+        decide_rules=partial(rules.decide_proposal, config=config, uow_factory=uow, clock=clock),
+        check_rules_decider=partial(rules.check_decider, reader=baton.rules_reader, config=config),
+        token_gone=partial(token_gone, baton),
     )
+
+
+def rules_overview(baton: Baton) -> rules.Overview:
+    """What `/lead rules` shows: the live version, the ones before it, the open proposal."""
+    return rules.overview(baton.live_definition(), reader=baton.rules_reader)
+
+
+def token_gone(baton: Baton, reason: str, code: str) -> None:
+    """Pause Slack delivery until the token works again: Slack said it is gone."""
+    pause_delivery(baton.delivery, reason=reason, code=code, at=baton.clock.now())
 
 
 def current_view(baton: Baton, lead_id: int) -> LeadView:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
@@ -14,11 +16,15 @@ from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
+from bot.http_metrics import MeasuredRequests
+from bot.metrics import SLACK_ACK_LATENCY
 from bot.services.ports import StorageUnavailable
 from bot.slack.acks import carry_on
 from bot.slack.bolt import PooledWebClient
 from bot.slack.early_ack import SlackSignature, acked_first, bolt_request, lower_case_headers
 from handlers import crm_webhook, health, intake, report
+
+log = logging.getLogger(__name__)
 
 
 def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
@@ -39,6 +45,7 @@ def create_web_app(baton: Baton, bolt: AsyncApp | None = None) -> FastAPI:
     report.register(router, baton)
     crm_webhook.register(router, baton)
     app.include_router(router)
+    app.add_middleware(MeasuredRequests)
     app.add_exception_handler(StorageUnavailable, _storage_unavailable)
     # FastAPI's documented way to extend the schema is to replace this method.
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -80,17 +87,35 @@ def _mount_slack(router: APIRouter, bolt: AsyncApp, signing_secret: str | None) 
         },
     )
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        headers = lower_case_headers(request.headers.items())
-        if signature is not None and not signature.verifies(body, headers):
-            return JSONResponse({"error": "invalid request"}, status_code=401)
-        parsed = bolt_request(body, query=request.url.query, headers=headers)
-        if parsed is None:
-            return JSONResponse({"error": "the body cannot be parsed"}, status_code=400)
-        if acked_first(parsed):
-            carry_on(bolt.async_dispatch(parsed), "dispatching an acked request")
-            return Response(status_code=200)
-        return to_starlette_response(await bolt.async_dispatch(parsed))
+        arrived = time.perf_counter()
+        try:
+            return await _answer_slack(request, bolt, signature)
+        finally:
+            SLACK_ACK_LATENCY.observe(time.perf_counter() - arrived)
+
+
+async def _answer_slack(
+    request: Request, bolt: AsyncApp, signature: SlackSignature | None
+) -> Response:
+    body = await request.body()
+    headers = lower_case_headers(request.headers.items())
+    if signature is not None and not signature.verifies(body, headers):
+        # Never the body: whoever sent it, it may carry someone's message or address.
+        log.warning(
+            "refused a request to /slack/events: not signed with the app's signing secret, "
+            "or too old (%d bytes)",
+            len(body),
+            extra={"status": 401, "bytes": len(body)},
+        )
+        return JSONResponse({"error": "invalid request"}, status_code=401)
+    parsed = bolt_request(body, query=request.url.query, headers=headers)
+    if parsed is None:
+        log.warning("refused a signed request to /slack/events: its body cannot be parsed")
+        return JSONResponse({"error": "the body cannot be parsed"}, status_code=400)
+    if acked_first(parsed):
+        carry_on(bolt.async_dispatch(parsed), "dispatching an acked request")
+        return Response(status_code=200)
+    return to_starlette_response(await bolt.async_dispatch(parsed))
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

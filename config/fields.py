@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Str
 from pydantic_core import PydanticCustomError
 
 from bot.domain.crm import CrmProvider
-from bot.domain.facts import LEAD_FIELDS
+from bot.domain.facts import LEAD_FIELDS, source_name
 from bot.domain.workingtime import parse_hours
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -139,7 +139,9 @@ TimeZoneName = Annotated[Text, AfterValidator(_time_zone)]
 WorkingHours = Annotated[Text, AfterValidator(_hours)]
 RegionName = Annotated[Text, AfterValidator(_region_name)]
 SlackUserIds = Annotated[tuple[SlackUserId, ...], AfterValidator(at_least_one)]
-Source = Text
+# A source is one name however it is written (Trade Show, trade-show: trade_show), as leads
+# name it at intake.
+Source = Annotated[Text, AfterValidator(source_name)]
 CrmProviderName = Annotated[Text, AfterValidator(_crm_provider)]
 CrmFieldName = Annotated[Text, AfterValidator(_crm_field)]
 Email = Annotated[Text, AfterValidator(_email)]

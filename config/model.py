@@ -283,37 +283,50 @@ def load_config(path: Path) -> BatonConfig:
 def load_lead_definition(path: Path) -> LeadDefinition:
     """Read a proposed lead definition: the `lead_definition:` section of a YAML file,
     written as in the config file (other sections, if any, are not read)."""
-    data = _read_mapping(path, "lead_definition")
+    return lead_definition_of(_read_text(path), name=str(path))
+
+
+def lead_definition_of(text: str, *, name: str) -> LeadDefinition:
+    """A lead definition from YAML text holding a `lead_definition:` section; ConfigError's
+    lines begin with `name`."""
+    data = _mapping_of(text, name, "lead_definition")
     if "lead_definition" not in data:
         raise ConfigError(
-            [f"{path}: no lead_definition section: write the rules under `lead_definition:`"]
+            [f"{name}: no lead_definition section: write the rules under `lead_definition:`"]
         )
     try:
         return LeadDefinition.model_validate(data["lead_definition"])
     except ValidationError as error:
         raise ConfigError(
             [
-                f"{path}: {_field_path(('lead_definition', *e['loc']))}: {_reason(e)}"
+                f"{name}: {_field_path(('lead_definition', *e['loc']))}: {_reason(e)}"
                 for e in error.errors()
             ]
         ) from None
 
 
 def _read_mapping(path: Path, keys: str) -> dict[str, Any]:
+    return _mapping_of(_read_text(path), str(path), keys)
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([f"{path}: no such file"]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError([f"{path}: cannot read the file: {error}"]) from None
+
+
+def _mapping_of(text: str, name: str, keys: str) -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader: builds plain data only
     except yaml.YAMLError as error:
-        raise ConfigError([f"{path}: {_yaml_problem(error)}"]) from None
+        raise ConfigError([f"{name}: {_yaml_problem(error)}"]) from None
     if data is None:
-        raise ConfigError([f"{path}: the file is empty"])
+        raise ConfigError([f"{name}: the file is empty"])
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: expected a mapping of keys such as {keys}"])
+        raise ConfigError([f"{name}: expected a mapping of keys such as {keys}"])
     return data
 
 

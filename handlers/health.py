@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from starlette.concurrency import run_in_threadpool
 
 from bot.app import Baton
+from bot.metrics import REGISTRY
 from bot.services.status import service_status
 
 
 def register(router: APIRouter, baton: Baton) -> None:
-    registry = CollectorRegistry()
-    registry.register(_StatusCollector(baton))
+    collector = StatusCollector(baton)
+    unregister_status()
+    REGISTRY.register(collector)
+    registered.append(collector)
 
     @router.get("/healthz", summary="Health: database, Slack backlog, last job runs")
     async def healthz() -> JSONResponse:
@@ -24,11 +27,21 @@ def register(router: APIRouter, baton: Baton) -> None:
 
     @router.get("/metrics", summary="Prometheus metrics (no personal data)")
     async def metrics() -> Response:
-        body = await run_in_threadpool(generate_latest, registry)
+        body = await run_in_threadpool(generate_latest, REGISTRY)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-class _StatusCollector:
+# The store's figures come from the Baton of the web app built last (tests build several).
+registered: list[StatusCollector] = []
+
+
+def unregister_status() -> None:
+    """Take the store's figures of earlier web apps off the registry."""
+    while registered:
+        REGISTRY.unregister(registered.pop())
+
+
+class StatusCollector:
     """Read the figures from the database at scrape time, so every process reports the same."""
 
     def __init__(self, baton: Baton) -> None:
@@ -54,6 +67,17 @@ class _StatusCollector:
         for name, count in sorted(status["slack"]["backlog"].items()):
             outbox.add_metric([name], count)
         yield outbox
+        oldest = GaugeMetricFamily(
+            "baton_outbox_oldest_waiting_seconds",
+            "Age of the oldest undelivered Slack work (0 when nothing waits)",
+        )
+        oldest.add_metric([], status["slack"]["oldest_waiting_seconds"])
+        yield oldest
+        paused = GaugeMetricFamily(
+            "baton_slack_delivery_paused", "1 while Slack delivery waits for a working token"
+        )
+        paused.add_metric([], 1.0 if status["slack"]["delivery"] == "paused" else 0.0)
+        yield paused
         crm = status.get("crm", {})
         backlog = GaugeMetricFamily(
             "baton_crm_backlog", "Undelivered CRM work (events in, writes out)", labels=["state"]

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.app import Baton
+from bot.domain.attribution import Attribution
 from bot.domain.periods import PeriodError, between
 from bot.domain.report import GroupBy
 from bot.domain.report_data import report_json
@@ -29,6 +30,9 @@ def register(router: APIRouter, baton: Baton) -> None:
         until: Annotated[
             str | None, Query(description="last day of leads received, included")
         ] = None,
+        attribution: Annotated[
+            str, Query(description="first, last (before acceptance) or any (every touch)")
+        ] = "first",
     ) -> JSONResponse:
         token = baton.settings.baton_report_token
         if token is None:
@@ -38,11 +42,15 @@ def register(router: APIRouter, baton: Baton) -> None:
         # Checked here, after the token, so that strangers learn nothing from the answers.
         if by not in {group.value for group in GroupBy}:
             return _error(422, f"“by” is one of {', '.join(GroupBy)}")
+        if attribution not in {model.value for model in Attribution}:
+            return _error(422, f"“attribution” is one of {', '.join(Attribution)}")
         try:
             first, last = period_bounds(between(since, until), "UTC")
         except PeriodError as error:
             return _error(422, str(error))
-        query = ReportQuery(by=GroupBy(by), since=first, until=last)
+        query = ReportQuery(
+            by=GroupBy(by), since=first, until=last, attribution=Attribution(attribution)
+        )
         result = await run_in_threadpool(
             closed_loop_report,
             query,

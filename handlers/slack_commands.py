@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import desk
 from bot.services.outcomes import OutcomeEntry
-from bot.slack import blocks_rep
+from bot.slack import blocks_rep, blocks_rules
 from bot.slack import lead_command as cmd
 from bot.slack.acks import answer_at_ack, run_service
 from bot.slack.answers import tell
@@ -19,6 +19,7 @@ from bot.slack.submissions import ReassignValues
 from handlers.slack_outcomes import open_outcome_form
 from handlers.slack_reassign import reassign
 from handlers.slack_report import report_answer
+from handlers.slack_rules import open_propose_form
 from handlers.slack_services import SlackServices
 
 CHANGES = (cmd.Log, cmd.Undo, cmd.Reassign)
@@ -33,6 +34,9 @@ def register(bolt: AsyncApp, services: SlackServices) -> None:
         command = cmd.parse(sent.text)
         if isinstance(command, cmd.OpenLogForm):
             await open_outcome_form(client, services, sent.trigger_id, command.short_id, sent.asker)
+            return
+        if isinstance(command, cmd.ProposeRules):
+            await open_propose_form(client, services, sent.trigger_id, sent.asker)
             return
         # A command Slack delivers twice carries the same trigger_id: it changes a lead once.
         key = f"trigger:{sent.trigger_id}"
@@ -53,7 +57,9 @@ def answer(
             return blocks_rep.help_message()
         case cmd.Rules():
             regions = [(r.name, r.timezone, ", ".join(r.working_hours)) for r in config.regions]
-            return blocks_rep.rules_message(config.lead_definition, config.sla, regions=regions)
+            view = services.rules_overview()
+            agreed = blocks_rep.rules_message(view.live.rules, config.sla, regions=regions)
+            return blocks_rules.overview_message(view, agreed)
         case cmd.Mine():
             return blocks_rep.mine_message(services.desk_of(user, week=False))
         case cmd.Show(short_id):

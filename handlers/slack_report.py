@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.attribution import Attribution
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.report import GroupBy
 from bot.services.report import NotInScope, ReportQuery, narrow, period_bounds, scope_of
@@ -19,13 +20,24 @@ from config.model import BatonConfig
 from handlers.slack_services import SlackServices
 
 DEFAULT_PERIOD = "30d"
-USAGE = "`/lead report [region] [period]`, e.g. `/lead report emea last-month`"
+USAGE = (
+    "`/lead report [region] [period] [first|last|any] [definition]`, e.g. "
+    "`/lead report emea last-month`, `/lead report this-month any` or "
+    "`/lead report definition` (a row per version of the lead definition)"
+)
+MODELS = {model.value: model for model in Attribution}
+BY_DEFINITION = frozenset({"definition", "definitions", "version", "versions"})
 
 
 def report_answer(words: Sequence[str], *, user: str, services: SlackServices) -> dict[str, Any]:
     """The report message for `user`; blocking (it reads the store), so run it in a thread."""
     config = services.config
-    region, period_word = _read(words, config)
+    models = [MODELS[w.lower()] for w in words if w.lower() in MODELS]
+    if len(models) > 1:
+        raise CommandError(f"Give at most one attribution (first, last or any): {USAGE}.")
+    by_definition = any(w.lower() in BY_DEFINITION for w in words)
+    words = [w for w in words if w.lower() not in BY_DEFINITION]
+    region, period_word = _read([w for w in words if w.lower() not in MODELS], config)
     try:
         regions = narrow(scope_of(config, user), region, config)
         zone = _zone(config, regions)
@@ -35,7 +47,11 @@ def report_answer(words: Sequence[str], *, user: str, services: SlackServices) -
         raise CommandError(str(error)) from None
     since, until = period_bounds(period, zone)
     by = GroupBy.REP if regions is not None and len(regions) == 1 else GroupBy.REGION
-    report = services.report(ReportQuery(by=by, since=since, until=until, regions=regions))
+    if by_definition:
+        by = GroupBy.DEFINITION
+    attribution = models[0] if models else Attribution.FIRST
+    query = ReportQuery(by=by, since=since, until=until, regions=regions, attribution=attribution)
+    report = services.report(query)
     scope = "all regions" if regions is None else ", ".join(r or "triage" for r in regions)
     return blocks_report.report_message(report, scope=scope, period=f"{period.label} ({zone})")
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.definitions import DefinitionVersion
+from bot.domain.proposals import Proposal, ProposalChange
 from bot.domain.report import Report
 from bot.services.desk import Desk
 from bot.services.handoff import AcceptForm, Decided
@@ -18,6 +20,7 @@ from bot.services.reassign import Nudged, Reassigned, ReassignForm
 from bot.services.records import LeadDetail, LeadLine, StoredLead
 from bot.services.recycle import ChoiceForm, Chosen
 from bot.services.report import ReportQuery
+from bot.services.rules import Overview
 from bot.services.snooze import Snoozed, SnoozeForm
 from bot.services.touch import Touched
 from bot.slack.views import LeadView
@@ -67,6 +70,16 @@ class SlackServices:
     # (short_id, *, actor, by, reached, notes, request_key)
     log_touch: Callable[..., Touched]
 
+    # The lead definition: the live version, its history and the open proposal
+    rules_overview: Callable[[], Overview]
+    # (actor) -> the live version to edit, once they may propose
+    propose_form: Callable[[str], DefinitionVersion]
+    # (rules, *, why, by)
+    propose_rules: Callable[..., Proposal]
+    # (proposal_id, Approve() or Reject(reason), *, actor)
+    decide_rules: Callable[..., ProposalChange]
+    # (proposal_id, actor) -> the proposal, once they may reject it
+    check_rules_decider: Callable[[int, str], Proposal]
     # (short_id, actor) -> the lead, its rep and the region's reps
     reassign_form: Callable[[str, str], ReassignForm]
     # (short_id, *, actor, rep_id, note, request_key)
@@ -80,3 +93,5 @@ class SlackServices:
     send_back: Callable[..., Chosen]
     keep_nurturing: Callable[..., Chosen]
     ask_why: Callable[..., Chosen]
+    # (why, Slack's error code): Slack said the token is gone; delivery pauses until it works
+    token_gone: Callable[[str, str], None]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.services.crm_ports import SeenDeal
-from storage.rows import CrmCursorRow, CrmDealRow, CrmLinkRow, LeadRow
+from storage.rows import CrmCursorRow, CrmDealRow, CrmLinkRow, LeadRow, UtcDateTime
 
 
 class SqlCrmRepository:
@@ -20,9 +20,12 @@ class SqlCrmRepository:
         self.insert = pg_insert if postgres else sqlite_insert
 
     def link(self, provider: str, record_id: str, short_id: str, *, now: datetime) -> None:
-        lead_id = select(LeadRow.id).where(LeadRow.short_id == short_id).scalar_subquery()
-        values = {"provider": provider, "record_id": record_id, "linked_at": now}
-        statement = self.insert(CrmLinkRow).values(**values, lead_id=lead_id)
+        # Nothing is linked when the lead is not stored (a dry run's lead, rolled back).
+        lead = select(
+            literal(provider), literal(record_id), LeadRow.id, literal(now, UtcDateTime())
+        ).where(LeadRow.short_id == short_id)
+        columns = ["provider", "record_id", "lead_id", "linked_at"]
+        statement = self.insert(CrmLinkRow).from_select(columns, lead)
         self.session.execute(
             statement.on_conflict_do_nothing(index_elements=["provider", "record_id"])
         )

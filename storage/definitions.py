@@ -219,9 +219,17 @@ class SqlRulesReader:
         with self.database.reading() as session:
             return SqlRulesRepository(session).live()
 
+    def version(self, number: int) -> DefinitionVersion | None:
+        with self.database.reading() as session:
+            return SqlRulesRepository(session).version(number)
+
     def history(self) -> list[DefinitionVersion]:
         with self.database.reading() as session:
             return SqlRulesRepository(session).history()
+
+    def proposal(self, proposal_id: int) -> Proposal | None:
+        with self.database.reading() as session:
+            return SqlRulesRepository(session).proposal(proposal_id)
 
     def proposals(self, *, limit: int = 20) -> list[Proposal]:
         with self.database.reading() as session:

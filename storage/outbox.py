@@ -11,10 +11,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.services.ports import LeadReader, ReportReader
+from bot.services.ports import LeadReader
 from bot.services.records import OutboxItem, WorkKind
+from bot.services.rules_ports import BacktestReader, RulesReader
+from storage.backtest import SqlBacktestReader
+from storage.definitions import SqlRulesReader
 from storage.reads import SqlLeadReader
-from storage.report import SqlReportReader
 from storage.rows import BatchRow, ChannelPaceRow, HandoffRoundRow, OutboxRow, SlackNoticeRow
 from storage.snapshots import SqlSnapshotReader
 
@@ -29,8 +31,12 @@ class SqlOutbox(SqlSnapshotReader):
         return SqlLeadReader(self.database)
 
     @property
-    def report(self) -> ReportReader:
-        return SqlReportReader(self.database)
+    def rules(self) -> RulesReader:
+        return SqlRulesReader(self.database)
+
+    @property
+    def backtests(self) -> BacktestReader:
+        return SqlBacktestReader(self.database)
 
     def claim_due(
         self,
@@ -168,6 +174,24 @@ class SqlOutbox(SqlSnapshotReader):
         )
         with self.database.write_session() as session, session.begin():
             return session.execute(statement).first() is not None
+
+    def still_refused(self, error_prefix: str) -> bool:
+        """Whether some work still waits, refused with an error that starts so."""
+        with self.database.reading() as session:
+            query = select(OutboxRow.id).where(
+                OutboxRow.state == "blocked",
+                OutboxRow.last_error.startswith(error_prefix, autoescape=True),
+            )
+            return session.scalar(query.limit(1)) is not None
+
+    def drop(self, item: OutboxItem, *, now: datetime, why: str) -> None:
+        """Give up work that no longer means anything (a notice whose cause has cleared)."""
+        with self.database.write_session() as session, session.begin():
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item.id)
+                .values(state="dropped", claimed_until=None, delivered_at=now, last_error=why)
+            )
 
     def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None:
         insert = pg_insert if self.database.is_postgres else sqlite_insert

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,6 +32,7 @@ class SqlStatusReader:
                     backlog=outbox_backlog(session, SLACK_WORK),
                     stuck=stuck_work(session, SLACK_WORK, limit=stuck_limit),
                     job_runs=job_runs(session),
+                    oldest_waiting=oldest_waiting(session, SLACK_WORK),
                     crm_backlog=outbox_backlog(session, CRM_WORK),
                     crm_stuck=stuck_work(session, CRM_WORK, limit=stuck_limit),
                 )
@@ -51,6 +53,14 @@ def outbox_backlog(session: Session, kinds: Collection[WorkKind]) -> dict[str, i
         .group_by(OutboxRow.state)
     )
     return {state: count for state, count in rows}
+
+
+def oldest_waiting(session: Session, kinds: Collection[WorkKind]) -> datetime | None:
+    """When the oldest undelivered work of `kinds` was queued."""
+    query = select(func.min(OutboxRow.created_at)).where(
+        OutboxRow.state.in_(UNDELIVERED), OutboxRow.kind.in_(_values(kinds))
+    )
+    return session.scalar(query)
 
 
 def stuck_work(
@@ -105,26 +115,37 @@ def lead_detail(session: Session, short_id: str) -> dict[str, Any] | None:
 
 
 def lead_list(session: Session, *, status: str | None, limit: int) -> list[dict[str, Any]]:
-    """Leads newest first, with how much of their Slack work is undelivered and why."""
-    undelivered = (
-        select(
-            OutboxRow.lead_id,
-            func.count().label("waiting"),
-            func.max(OutboxRow.last_error).label("error"),
-        )
-        .where(OutboxRow.state.in_(UNDELIVERED))
-        .group_by(OutboxRow.lead_id)
-        .subquery()
-    )
+    """Leads newest first, with how much of their Slack and CRM work is undelivered and why."""
+    slack, crm = _undelivered(SLACK_WORK), _undelivered(CRM_WORK)
     query = (
-        select(LeadRow, undelivered.c.waiting, undelivered.c.error)
-        .outerjoin(undelivered, undelivered.c.lead_id == LeadRow.id)
+        select(LeadRow, slack.c.waiting, slack.c.error, crm.c.waiting, crm.c.error)
+        .outerjoin(slack, slack.c.lead_id == LeadRow.id)
+        .outerjoin(crm, crm.c.lead_id == LeadRow.id)
         .order_by(LeadRow.id.desc())
         .limit(limit)
     )
     if status:
         query = query.where(LeadRow.status == status)
     return [
-        {"lead": lead, "waiting": waiting or 0, "error": error}
-        for lead, waiting, error in session.execute(query)
+        {
+            "lead": lead,
+            "waiting": waiting or 0,
+            "error": error,
+            "crm_waiting": crm_waiting or 0,
+            "crm_error": crm_error,
+        }
+        for lead, waiting, error, crm_waiting, crm_error in session.execute(query)
     ]
+
+
+def _undelivered(kinds: Collection[WorkKind]) -> Any:
+    return (
+        select(
+            OutboxRow.lead_id,
+            func.count().label("waiting"),
+            func.max(OutboxRow.last_error).label("error"),
+        )
+        .where(OutboxRow.state.in_(UNDELIVERED), OutboxRow.kind.in_(_values(kinds)))
+        .group_by(OutboxRow.lead_id)
+        .subquery()
+    )

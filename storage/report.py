@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, null, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, null, or_, select, union
 
+from bot.domain.attribution import Attribution
 from bot.domain.lead import LeadStatus
+from bot.domain.lead_summary import CRM as CRM_AMOUNT
+from bot.domain.lead_summary import Stage
 from bot.domain.report import GroupBy
 from bot.services.records import Cell, Regions, Unmeasured
 from storage.db import Database
-from storage.rows import LeadRow, LeadSummaryRow
+from storage.rows import LeadRow, LeadSummaryRow, LeadTouchRow
 
 S = LeadSummaryRow
 GROUP_COLUMNS = {
@@ -24,6 +28,48 @@ GROUP_COLUMNS = {
     # Groups are named by text; a version is named by its number.
     GroupBy.DEFINITION: cast(S.definition_version, String),
 }
+
+
+# Last-touch attribution groups by the lead's last touch instead of its first.
+LAST_TOUCH_COLUMNS = {GroupBy.CAMPAIGN: S.last_campaign, GroupBy.SOURCE: S.last_source}
+
+
+def _influence(dimension: str) -> Any:
+    """(lead, name) of every campaign or source each lead touched: its first and its later."""
+    first = select(S.lead_id.label("lead_id"), getattr(S, dimension).label("name"))
+    later = select(LeadTouchRow.lead_id, LeadTouchRow.name).where(
+        LeadTouchRow.dimension == dimension
+    )
+    return union(first, later).subquery(f"influence_{dimension}")
+
+
+@dataclass(frozen=True)
+class _Attributed:
+    """How one attribution groups the summaries and which campaign each lead costs."""
+
+    group: Any
+    # None: the leads' campaigns are counted apart (campaign_counts), and no key of the cells
+    # (PostgreSQL refuses to group by a constant).
+    campaign: Any
+    joined: tuple[Any, ...] = ()
+
+    def source(self) -> Any:
+        table: Any = S.__table__
+        for influence in self.joined:
+            table = table.join(influence, influence.c.lead_id == S.lead_id)
+        return table
+
+
+def attributed(by: GroupBy, attribution: Attribution) -> _Attributed:
+    if attribution is Attribution.LAST:
+        return _Attributed(LAST_TOUCH_COLUMNS.get(by, GROUP_COLUMNS[by]), S.last_campaign)
+    if attribution is Attribution.ANY:
+        if by in (GroupBy.CAMPAIGN, GroupBy.SOURCE):
+            influence = _influence(by.value)
+            campaign = influence.c.name if by is GroupBy.CAMPAIGN else None
+            return _Attributed(influence.c.name, campaign, (influence,))
+        return _Attributed(GROUP_COLUMNS[by], None)
+    return _Attributed(GROUP_COLUMNS[by], S.campaign)
 
 
 class SqlReportReader:
@@ -38,12 +84,15 @@ class SqlReportReader:
         until: datetime | None,
         regions: Regions,
         stamped: bool = False,
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
-        group = GROUP_COLUMNS[by]
+        how = attributed(by, attribution)
+        group, campaign = how.group, how.campaign if how.campaign is not None else null()
         # In the order of the grouping's covering index, so that no row is sorted.
-        alike = [S.campaign, S.stages, S.return_reason, S.amount_currency]
+        alike = [campaign, S.stages, S.return_reason, S.amount_currency]
         stamps = [S.accept_stamp, S.contact_stamp] if stamped else [null(), null()]
-        keys = [*([group] if by is not GroupBy.CAMPAIGN else []), *alike]
+        grouped = by is not GroupBy.CAMPAIGN or attribution is not Attribution.FIRST
+        keys = [*([group] if grouped else []), *(alike if how.campaign is not None else alike[1:])]
         query = (
             select(
                 group,
@@ -55,6 +104,7 @@ class SqlReportReader:
                 func.aggregate_strings(cast(S.accept_minutes, String), ","),
                 func.aggregate_strings(cast(S.contact_minutes, String), ","),
             )
+            .select_from(how.source())
             .where(*_cohort(since, until, regions))
             .group_by(*keys, *(stamps if stamped else []))
         )
@@ -95,29 +145,93 @@ class SqlReportReader:
         until: datetime | None,
         regions: Regions,
         stamps: Sequence[str],
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Unmeasured]:
-        query = select(
-            GROUP_COLUMNS[by],
-            S.handed_at,
-            S.accepted_at,
-            S.accept_region,
-            S.accept_stamp,
-            S.contact_from,
-            S.contacted_at,
-            S.contact_region,
-            S.contact_stamp,
-        ).where(
-            *_cohort(since, until, regions),
-            or_(S.accept_stamp.in_(stamps), S.contact_stamp.in_(stamps)),
+        how = attributed(by, attribution)
+        query = (
+            select(
+                how.group,
+                S.handed_at,
+                S.accepted_at,
+                S.accept_region,
+                S.accept_stamp,
+                S.contact_from,
+                S.contacted_at,
+                S.contact_region,
+                S.contact_stamp,
+            )
+            .select_from(how.source())
+            .where(
+                *_cohort(since, until, regions),
+                or_(S.accept_stamp.in_(stamps), S.contact_stamp.in_(stamps)),
+            )
         )
         with self.database.reading() as session:
             return [Unmeasured(*row) for row in session.execute(query)]
 
-    def campaign_sizes(self) -> dict[str, int]:
-        query = select(S.campaign, func.count()).where(S.campaign.is_not(None)).group_by(S.campaign)
+    def crm_won(
+        self,
+        *,
+        by: GroupBy,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+        attribution: Attribution = Attribution.FIRST,
+    ) -> list[tuple[str | None, str | None, int]]:
+        """(group, currency, cents) of the won amounts the CRM's deals gave, per group."""
+        how = attributed(by, attribution)
+        query = (
+            select(how.group, S.amount_currency, func.sum(S.amount_cents))
+            .select_from(how.source())
+            .where(
+                S.amount_source == CRM_AMOUNT,
+                S.stages.op("&")(int(Stage.WON)) != 0,
+                *_cohort(since, until, regions),
+            )
+            .group_by(how.group, S.amount_currency)
+        )
+        with self.database.reading() as session:
+            return [(row[0], row[1], int(row[2] or 0)) for row in session.execute(query)]
+
+    def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]:
+        """How many leads, received at any time, each campaign counts under the attribution."""
+        how = attributed(GroupBy.CAMPAIGN, attribution)
+        query = (
+            select(how.group, func.count())
+            .select_from(how.source())
+            .where(how.group.is_not(None))
+            .group_by(how.group)
+        )
         with self.database.reading() as session:
             rows = session.execute(query)
             return {campaign: count for campaign, count in rows if campaign is not None}
+
+    def campaign_counts(
+        self,
+        *,
+        by: GroupBy | None,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+    ) -> dict[str | None, dict[str | None, int]]:
+        """The cohort's leads by group (None: all in one) and by every campaign they touched:
+        what each group costs under campaign influence."""
+        influence = _influence("campaign")
+        how = attributed(by, Attribution.ANY) if by else _Attributed(null(), None)
+        group = how.group
+        table = how.source().join(influence, influence.c.lead_id == S.lead_id)
+        keys = [*([group] if by else []), influence.c.name]
+        query = (
+            select(group, influence.c.name, func.count())
+            .select_from(table)
+            .where(*_cohort(since, until, regions))
+            .group_by(*keys)
+        )
+        counts: dict[str | None, dict[str | None, int]] = {}
+        with self.database.reading() as session:
+            for name, campaign, count in session.execute(query):
+                counts.setdefault(name, {})[campaign] = count
+        return counts
 
     def overdue_feedback(self, *, regions: Regions, now: datetime) -> int:
         """Leads accepted with no outcome reported by their feedback due date."""

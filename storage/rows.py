@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -277,15 +278,8 @@ class DigestSentRow(Base):
 # SQLite reads the groups in order, without sorting a row per lead. Only the two groupings
 # read most (and benchmarked) have one; each index costs every summary write.
 REPORT_CELL = (
-    "campaign",
-    "stages",
-    "return_reason",
-    "amount_currency",
-    "received_at",
-    "region",
-    "accept_minutes",
-    "contact_minutes",
-    "amount_cents",
+    *("campaign", "stages", "return_reason", "amount_currency", "received_at", "region"),
+    *("accept_minutes", "contact_minutes", "amount_cents"),
 )
 
 
@@ -327,10 +321,34 @@ class LeadSummaryRow(Base):
     last_event_id: Mapped[int | None] = mapped_column(BigInteger)
     definition_version: Mapped[int | None] = mapped_column(Integer)
     came_back_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Last-touch attribution: the touch before its latest acceptance (see lead_summary.py).
+    last_campaign: Mapped[str | None] = mapped_column(String(200))
+    last_source: Mapped[str | None] = mapped_column(String(100))
     # Where the won (or lost) amount came from: "crm" (its deal), "rep" (typed in Slack).
     amount_source: Mapped[str | None] = mapped_column(String(8))
 
-    __table_args__ = (_report_index("campaign"), _report_index("region"))
+    __table_args__ = (
+        _report_index("campaign"),
+        _report_index("region"),
+        # The report's few amounts from the CRM, found without a scan of every summary.
+        Index(
+            "ix_lead_summary_crm_amounts",
+            "amount_source",
+            sqlite_where=text("amount_source = 'crm'"),
+            postgresql_where=text("amount_source = 'crm'"),
+        ),
+    )
+
+
+class LeadTouchRow(Base):
+    """A campaign or source a lead's later touches named besides its first: rebuilt with its summary."""
+
+    __tablename__ = "lead_touches"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    dimension: Mapped[str] = mapped_column(String(10))  # "campaign" or "source"
+    name: Mapped[str] = mapped_column(String(200))
 
 
 class DefinitionVersionRow(Base):

@@ -137,9 +137,6 @@ class SqlSnapshotReader:
             rows = session.execute(query).all()
         return {row.fire_id: _fire_line(row) for row in rows}
 
-    def leakage_task(self, lead_id: int, round_no: int) -> Posted | None:
-        return self.posted_work(lead_id, round_no, WorkKind.TIMER_LEAK_TASK)
-
     def posted_work(self, lead_id: int, round_no: int, kind: WorkKind) -> Posted | None:
         query = (
             select(OutboxRow.state, OutboxRow.result_channel, OutboxRow.result_ts)

@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.domain.lead_summary import CalendarBook, Fact, LeadSummary, speed_of, summarise
 from bot.domain.report import cents_of
 from storage.bulk import BulkInsert
-from storage.rows import EVENT_VALUES, Base, EventRow, LeadRow, LeadSummaryRow
+from storage.rows import EVENT_VALUES, Base, EventRow, LeadRow, LeadSummaryRow, LeadTouchRow
 
 CHUNK = 2_000
 FACT_COLUMNS = (
@@ -42,6 +42,7 @@ _TABLE = Base.metadata.tables[LeadSummaryRow.__tablename__]
 # A summary row's values: its lead first and its last event last, what is read in between.
 _READING = tuple(c.name for c in _TABLE.columns if c.name not in ("lead_id", "last_event_id"))
 _INSERT = BulkInsert(_TABLE.insert(), ("lead_id", *_READING, "last_event_id"))
+_INSERT_TOUCHES = BulkInsert(insert(LeadTouchRow), ("lead_id", "dimension", "name"))
 _READING_OF = itemgetter(*_READING)
 
 
@@ -62,7 +63,10 @@ def refresh_summaries(
                 .with_for_update()
             )
         facts = _facts(connection, EventRow.lead_id.in_(chunk))
-        _upsert(connection, _values(facts, calendars))
+        values, touches = _values(facts, calendars)
+        _upsert(connection, values)
+        connection.execute(delete(LeadTouchRow).where(LeadTouchRow.lead_id.in_(chunk)))
+        _INSERT_TOUCHES.run(connection, touches)
 
 
 def insert_first_summaries(
@@ -123,6 +127,7 @@ def rebuild_summaries(
 ) -> int:
     """Throw every summary away and compute them again from the events; return how many."""
     connection.execute(delete(LeadSummaryRow))
+    connection.execute(delete(LeadTouchRow))
     written, last = 0, 0
     while True:
         ids = connection.scalars(
@@ -132,8 +137,9 @@ def rebuild_summaries(
             return written
         last = ids[-1]
         facts = _facts(connection, EventRow.lead_id.between(ids[0], last))
-        values = _values(facts, calendars)
+        values, touches = _values(facts, calendars)
         _INSERT.run(connection, _INSERT.rows_of(values))
+        _INSERT_TOUCHES.run(connection, touches)
         written += len(values)
         if progress:
             progress(written)
@@ -155,13 +161,18 @@ def _facts(connection: Connection, where: Any) -> dict[int, list[Fact]]:
     return facts
 
 
-def _values(facts: dict[int, list[Fact]], calendars: CalendarBook | None) -> list[dict[str, Any]]:
-    values = []
+def _values(
+    facts: dict[int, list[Fact]], calendars: CalendarBook | None
+) -> tuple[list[dict[str, Any]], list[tuple[int, str, str]]]:
+    """The leads' summary rows, and the campaigns and sources of their later touches."""
+    values, touches = [], []
     for lead_id, lead_facts in facts.items():
         summary = summarise(lead_facts)
         if summary is not None:
             values.append(summary_values(lead_id, summary, calendars))
-    return values
+            touches += [(lead_id, "campaign", name) for name in summary.later_campaigns]
+            touches += [(lead_id, "source", name) for name in summary.later_sources]
+    return values, touches
 
 
 def summary_values(
@@ -194,6 +205,8 @@ def summary_values(
         "last_event_id": summary.last_event_id,
         "definition_version": summary.definition_version,
         "came_back_at": summary.came_back_at,
+        "last_campaign": summary.last_campaign,
+        "last_source": summary.last_source,
         "amount_source": summary.amount_source,
     }
 

@@ -32,7 +32,8 @@ SCOPES_BY_METHOD: dict[str, frozenset[str]] = {
     "conversations.history": frozenset({"channels:history", "groups:history", "im:history"}),
     "conversations.replies": frozenset({"channels:history", "groups:history", "im:history"}),
     "conversations.info": frozenset({"channels:read", "groups:read"}),
-    "users.info": frozenset({"users:read"}),
+    # users:read.email: the CRM bridge matches a rep to their CRM user by email.
+    "users.info": frozenset({"users:read", "users:read.email"}),
     "files.getUploadURLExternal": frozenset({"files:write"}),
     "files.completeUploadExternal": frozenset({"files:write"}),
 }
@@ -100,8 +101,8 @@ def test_the_app_asks_for_exactly_the_scopes_of_the_methods_baton_calls() -> Non
 def test_the_app_asks_for_no_scope_baton_does_without() -> None:
     asked = set(manifest()["oauth_config"]["scopes"]["bot"])
 
-    # Baton posts only where it was invited, and never matches people by email.
-    assert {"chat:write.public", "users:read.email", "mpim:history", "mpim:write"} & asked == set()
+    # Baton posts only where it was invited (it reads emails only to match reps to CRM users).
+    assert {"chat:write.public", "mpim:history", "mpim:write"} & asked == set()
     # Reading history is only for finding its own earlier post after a lost answer.
     history = {scope for scope in asked if scope.endswith(":history")}
     if history:

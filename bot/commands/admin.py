@@ -26,7 +26,14 @@ def add(commands: Subcommands) -> None:
     config.add_argument("action", choices=["check"])
     db = command(commands, "db", db_upgrade, "`baton db upgrade`: apply the schema migrations")
     db.add_argument("action", choices=["upgrade"])
-    command(commands, "demo", demo, "play a whole handoff story against a local Slack stand-in")
+    demo_command = command(
+        commands, "demo", demo, "play a whole handoff story against a local Slack stand-in"
+    )
+    demo_command.add_argument(
+        "--crm",
+        choices=["hubspot"],
+        help="the CRM scene: a HubSpot contact turned sales-ready, to the closed-won deal",
+    )
 
 
 def config_check(settings: Settings, args: argparse.Namespace) -> int:
@@ -76,6 +83,7 @@ def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 def demo(settings: Settings, args: argparse.Namespace) -> int:
     try:
         from baton_devkit.demo import run_demo
+        from baton_devkit.demo_crm import run_crm_demo
     except ImportError:
         # The stand-in and the demo are development tools, kept out of a production install.
         print(
@@ -85,5 +93,6 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     logging.getLogger().setLevel(logging.WARNING)
-    shown: int = run_demo()  # the development kit is not type-checked with the product
+    # The development kit is not type-checked with the product.
+    shown: int = run_crm_demo() if getattr(args, "crm", None) else run_demo()
     return shown

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from bot.admin import describe_lead, list_leads
-from bot.app import build_baton
+from bot.app import Baton, build_baton
 from bot.commands.common import CommandError, ProgressBar, Subcommands, command, open_baton
 from bot.csvfiles.importing import import_csv
+from bot.csvfiles.rows import CsvFile
 from bot.csvfiles.summary import render_report
 from bot.domain.shortid import parse_short_id
 from bot.services.csv_import import CsvImportError
-from bot.services.explain import explain_routes
+from bot.services.explain import explain_routes, tally_csv, tally_json, tally_lines
+from bot.services.import_pace import could_be_slow, deliveries, pace_text, too_slow
 from bot.services.leadin import NotJson, read_json
 from config.settings import Settings
 
@@ -27,10 +30,22 @@ def add(commands: Subcommands) -> None:
     imp.add_argument(
         "--dry-run", action="store_true", help="check and route every row, store nothing"
     )
-    route_ = command(
-        commands, "route", route, "dry run: how a lead would qualify and where it would go"
+    imp.add_argument(
+        "--yes",
+        action="store_true",
+        help="import without asking, even when Slack will take long to deliver the handoffs",
     )
-    route_.add_argument("file", type=Path, help='a JSON file with one lead or {"leads": [...]}')
+    route_ = command(
+        commands, "route", route, "dry run: how leads would qualify and where they would go"
+    )
+    route_.add_argument(
+        "file",
+        type=Path,
+        help='one lead (JSON), or many: a JSON array, {"leads": [...]}, or a CSV file as '
+        "`baton import` reads it",
+    )
+    route_.add_argument("--campaign", help="a CSV file's campaign, as for `baton import`")
+    route_.add_argument("--source", help="a CSV file's source, as for `baton import`")
     lead = command(commands, "lead", show_lead, "one lead: `baton lead show ID`")
     lead.add_argument("action", choices=["show"])
     lead.add_argument("id")
@@ -44,8 +59,10 @@ def add(commands: Subcommands) -> None:
 
 def import_file(settings: Settings, args: argparse.Namespace) -> int:
     baton = open_baton(settings, create_embedded=True)
-    bar = ProgressBar()
     try:
+        if not (args.dry_run or args.yes):
+            _confirm_pace(args, baton)
+        bar = ProgressBar()
         report = import_csv(
             args.file,
             baton=baton,
@@ -58,18 +75,64 @@ def import_file(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     bar.done()
     print(render_report(report))
+    planned = deliveries(report)
+    if args.dry_run and too_slow(planned):
+        print(f"Note: {pace_text(planned)} The import itself asks before it goes ahead.")
     return 1 if report.errors else 0
+
+
+def _confirm_pace(args: argparse.Namespace, baton: Baton) -> None:
+    """Ask before an import queues more handoffs than Slack delivers in a few minutes."""
+    if not could_be_slow(CsvFile(args.file).lines):
+        return
+    forecast = import_csv(
+        args.file, baton=baton, campaign=args.campaign, source=args.source, dry_run=True
+    )
+    planned = deliveries(forecast)
+    if not too_slow(planned):
+        return
+    said = pace_text(planned)
+    if not sys.stdin.isatty():
+        raise CommandError(
+            f"{said} Nothing was imported: run it again with --yes to import it all the same."
+        )
+    answer = input(f"{said}\nImport it? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise CommandError("Nothing was imported.")
 
 
 def route(settings: Settings, args: argparse.Namespace) -> int:
     baton = build_baton(settings)
+    if args.file.suffix.lower() in (".csv", ".tsv", ".txt"):
+        try:
+            rows = CsvFile(args.file)
+            tally = tally_csv(
+                rows,
+                config=baton.config,
+                clock=baton.clock,
+                campaign=args.campaign,
+                source=args.source,
+            )
+        except CsvImportError as error:
+            raise CommandError(str(error)) from None
+        print("\n".join(tally_lines(args.file.name, tally, baton.config)))
+        return 1 if tally.problems else 0
     try:
         document = read_json(args.file.read_bytes())
     except OSError as error:
         raise CommandError(f"{args.file}: {error}") from None
     except NotJson as error:
         raise CommandError(f"{args.file} {error}") from None
-    raw = document["leads"] if isinstance(document, dict) and "leads" in document else [document]
+    if isinstance(document, list) or (isinstance(document, dict) and "leads" in document):
+        raw = document if isinstance(document, list) else document["leads"]
+        if not isinstance(raw, list):
+            raise CommandError(f"{args.file}: “leads” must be a list of leads")
+        if len(raw) > 1:
+            tally = tally_json(raw, baton.config)
+            print("\n".join(tally_lines(args.file.name, tally, baton.config)))
+            return 1 if tally.problems else 0
+    else:
+        raw = [document]
     lines, ok = explain_routes(raw, baton.config)
     print("\n".join(lines))
     return 0 if ok else 1

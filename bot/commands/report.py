@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from bot.commands.common import CommandError, Subcommands, command, day, open_baton
+from bot.domain.attribution import Attribution
 from bot.domain.periods import PeriodError, between
 from bot.domain.report import GroupBy
 from bot.domain.wording import counted
@@ -25,6 +26,13 @@ def add(commands: Subcommands) -> None:
     )
     report.add_argument(
         "--until", type=day, metavar="DATE", help="count leads received up to this day, included"
+    )
+    report.add_argument(
+        "--attribution",
+        choices=[model.value for model in Attribution],
+        default="first",
+        help="which campaign a lead counts for: the first touch, the last before acceptance, "
+        "or every campaign it touched (the groups then overlap)",
     )
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     report.add_argument(
@@ -46,7 +54,9 @@ def report_command(settings: Settings, args: argparse.Namespace) -> int:
         print(
             f"Rebuilt the summaries of {counted(count, 'lead')} from their events.", file=sys.stderr
         )
-    query = ReportQuery(by=GroupBy(args.by), since=since, until=until)
+    query = ReportQuery(
+        by=GroupBy(args.by), since=since, until=until, attribution=Attribution(args.attribution)
+    )
     report = closed_loop_report(
         query, reader=baton.report_reader, config=baton.config, clock=baton.clock
     )

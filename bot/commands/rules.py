@@ -92,7 +92,7 @@ def propose_command(settings: Settings, args: argparse.Namespace) -> int:
             rules,
             why=args.why,
             by=proposer,
-            teams=teams,
+            config=baton.config,
             uow_factory=baton.uow_factory,
             clock=baton.clock,
         )

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 
 from bot.app import Baton
 from bot.commands.common import CommandError, Subcommands, command, open_baton
+from bot.crm_app import start_crm_work
 from bot.jobs.scheduler import Scheduler, SchedulerRefused, start_scheduler
-from bot.runtime import settle_for_serving, start_crm_work, start_delivery
+from bot.runtime import settle_for_serving, start_delivery
 from config.settings import Settings
 
 

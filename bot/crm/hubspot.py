@@ -238,7 +238,14 @@ class HubSpotClient:
 def _page(items: list[Any], answer: dict[str, Any], since: CrmCursor | None) -> Page[Any]:
     following = ((answer.get("paging") or {}).get("next") or {}).get("after")
     next_page = following if following and int(following) < SEARCH_CAP else None
-    return page_after(items, since=since, next_page=next_page, more=bool(following))
+    total = answer.get("total")
+    return page_after(
+        items,
+        since=since,
+        next_page=next_page,
+        more=bool(following),
+        total=total if isinstance(total, int) else None,
+    )
 
 
 def _record(found: dict[str, Any]) -> CrmRecord:

@@ -27,14 +27,14 @@ DEAL_FIELDS = frozenset({"dealstage", "amount", "deal_currency_code"})
 class Intake:
     """What taking a CRM record in needs: the CRM, the store, the clock and the routing."""
 
-    client: CrmClient
+    crm: CrmClient
     uow_factory: Callable[[], UnitOfWork]
     clock: Clock
     routing: Routing
 
     @property
     def provider(self) -> str:
-        return self.client.rules.provider.value
+        return self.crm.rules.provider.value
 
 
 def queue_hubspot_events(
@@ -63,13 +63,13 @@ def queue_hubspot_events(
 def take_event(data: dict[str, Any], intake: Intake) -> str:
     """Read the record or deal an event is about and take it in; say what happened."""
     if data.get("object") == "deal":
-        return take_deal(intake.client.read_deal(str(data["id"])), intake)
-    return take_record(intake.client.read_record(str(data["id"])), intake)
+        return take_deal(intake.crm.read_deal(str(data["id"])), intake)
+    return take_record(intake.crm.read_record(str(data["id"])), intake)
 
 
 def take_record(record: CrmRecord, intake: Intake) -> str:
     """Take a sales-ready record in as a lead and link the two; others are left alone."""
-    rules = intake.client.rules
+    rules = intake.crm.rules
     if not rules.is_sales_ready(record):
         return f"{rules.record_name} {record.id} is not sales-ready"
     lead = lead_from_record(record, rules)
@@ -84,7 +84,7 @@ def take_record(record: CrmRecord, intake: Intake) -> str:
 
 def take_deal(deal: CrmDeal, intake: Intake) -> str:
     """Record the deal's stage and amount on each linked lead it belongs to."""
-    outcome = intake.client.rules.deal_outcome(deal)
+    outcome = intake.crm.rules.deal_outcome(deal)
     if outcome is None:
         return f"deal {deal.id}: stage {deal.stage} means nothing to Baton"
     with intake.uow_factory() as uow:

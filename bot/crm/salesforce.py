@@ -118,7 +118,7 @@ class SalesforceClient:
         page_of = _page(deals, answer, since)
         # Opportunities no lead was converted into are none of Baton's business.
         kept = tuple(deal for deal in page_of.items if deal.record_ids)
-        return Page(kept, page_of.cursor, page_of.next_page, page_of.more)
+        return Page(kept, page_of.cursor, page_of.next_page, page_of.more, page_of.total)
 
     # writing
 
@@ -270,7 +270,14 @@ def _batch() -> dict[str, str]:
 
 def _page(items: list[Any], answer: dict[str, Any], since: CrmCursor | None) -> Page[Any]:
     following = None if answer.get("done", True) else answer.get("nextRecordsUrl")
-    return page_after(items, since=since, next_page=following, more=bool(following))
+    total = answer.get("totalSize")
+    return page_after(
+        items,
+        since=since,
+        next_page=following,
+        more=bool(following),
+        total=total if isinstance(total, int) else None,
+    )
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

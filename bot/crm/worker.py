@@ -43,7 +43,7 @@ class CrmWorker:
         label: str,
         changed: Callable[[], None] = lambda: None,
         batch_size: int = 32,
-        threads: int = 8,
+        threads: int = 16,
     ) -> None:
         self.outbox, self.handlers, self.clock, self.label = outbox, handlers, clock, label
         self.changed = changed  # told when work of this worker's queued more (Slack's) work

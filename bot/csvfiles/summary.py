@@ -17,7 +17,7 @@ def render_report(report: ImportReport) -> str:
         f"  created  {n(report.created):>8}  new leads" + (" would be created" if would else ""),
         f"  merged   {n(report.merged):>8}  into existing leads",
         f"  pending  {n(report.pending):>8}  waiting for a manager's decision",
-        f"  nurture  {n(report.nurture):>8}  staying with marketing",
+        f"  nurture  {n(report.nurture):>8}  staying with marketing" + _why_nurture(report),
         f"  errors   {n(report.rows_with_errors):>8}  rows not imported",
     ]
     if report.regions:
@@ -29,6 +29,16 @@ def render_report(report: ImportReport) -> str:
         rows = [(str(e.row), e.field, e.reason) for e in report.errors]
         lines += ["", "Rows not imported:", *_table(("row", "field", "reason"), rows)]
     return "\n".join(lines)
+
+
+def _why_nurture(report: ImportReport) -> str:
+    """ ": no score, and source “badge” has no rule (11); score below 60 (3)"."""
+    reasons = report.nurture_reasons.most_common()
+    if not reasons:
+        return ""
+    if len(reasons) == 1:
+        return f": {reasons[0][0]}"
+    return ": " + "; ".join(f"{why} ({n(count)})" for why, count in reasons)
 
 
 def _region_rows(report: ImportReport) -> list[tuple[str, str, str]]:

@@ -109,17 +109,23 @@ class Page(Generic[T]):
     cursor: CrmCursor | None
     next_page: str | None = None
     more: bool = False
+    total: int | None = None  # how many the whole query finds, when the CRM says
 
 
 def page_after(
-    items: Sequence[C], *, since: CrmCursor | None, next_page: str | None, more: bool
+    items: Sequence[C],
+    *,
+    since: CrmCursor | None,
+    next_page: str | None,
+    more: bool,
+    total: int | None = None,
 ) -> Page[C]:
     """Make a page of changes read from `since` on: the change it points at was stored already."""
     seen = (since.changed_at, since.record_id) if since else None
     kept = tuple(item for item in items if (item.changed_at, item.id) != seen)
     last = next((item for item in reversed(items) if item.changed_at is not None), None)
     cursor = CrmCursor(last.changed_at, last.id) if last and last.changed_at else since
-    return Page(kept, cursor, next_page, more)
+    return Page(kept, cursor, next_page, more, total)
 
 
 class EntryKind(StrEnum):

@@ -92,6 +92,9 @@ class MarketingDigest:
     campaigns: tuple[ReportRow, ...]  # each campaign's leads to date
     to_date: ReportRow
     week: ReportRow  # the leads received last week
+    live_version: int | None = None  # of the lead definition
+    # Returns for one reason that passed the threshold in a source or campaign last month
+    return_alerts: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -105,6 +108,8 @@ class MarketingDigest:
             "campaigns": [row_json(row) for row in self.campaigns],
             "to_date": row_json(self.to_date),
             "week": row_json(self.week),
+            "live_version": self.live_version,
+            "return_alerts": list(self.return_alerts),
         }
 
     @classmethod
@@ -115,6 +120,9 @@ class MarketingDigest:
             campaigns=tuple(row_from_json(row) for row in data["campaigns"]),
             to_date=row_from_json(data["to_date"]),
             week=row_from_json(data["week"]),
+            # Digests queued before these were kept have neither.
+            live_version=data.get("live_version"),
+            return_alerts=tuple(data.get("return_alerts") or ()),
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Every fact a lead stores, in the order they are stored and shown.
 FACT_FIELDS = (
     "first_name",
@@ -19,3 +21,11 @@ FACT_FIELDS = (
 )
 # The fields a lead definition may require: the email and every fact but free-text notes.
 LEAD_FIELDS = ("email", *(name for name in FACT_FIELDS if name != "notes"))
+
+
+_NOT_A_NAME = re.compile(r"[\s\-_]+")
+
+
+def source_name(written: str) -> str:
+    """A source as one name however it is written: `Trade Show`, `trade-show` are trade_show."""
+    return _NOT_A_NAME.sub("_", written.strip().casefold()).strip("_") or written.strip()

@@ -6,6 +6,11 @@ are appended and rebuilt from them at any time with the same result.
 The rules, in the words the report uses:
 - received: the lead's first `received` event (its cohort is the time of that event).
 - campaign, source: the first ones any of its events name (first touch).
+- last campaign, last source: those of its last touch (its arrival, or a later intake or
+  import naming a campaign or source) before its latest acceptance; for a lead never
+  accepted, its latest touch.
+- later campaigns, later sources: every other campaign and source its later touches named
+  (with its first ones: every campaign that influenced it).
 - region: where its last event left it; rep: who its latest acceptance went to.
 - sales-ready: it was ever `pending`; nurture: never.
 - accepted, returned, leaked: it ever was. The return reason is its last return's.
@@ -116,6 +121,10 @@ class LeadSummary:
     last_event_id: int | None
     definition_version: int | None = None
     came_back_at: datetime | None = None
+    last_campaign: str | None = None
+    last_source: str | None = None
+    later_campaigns: tuple[str, ...] = ()
+    later_sources: tuple[str, ...] = ()
     amount_source: str | None = None  # "crm": the CRM's deal; "rep": typed in Slack
 
 
@@ -163,6 +172,10 @@ class _Reading:
         self.definition_version: int | None = None
         self.arrived_nurture = False
         self.came_back_at: datetime | None = None
+        # The latest touch before the latest acceptance, and the latest; None: the first.
+        self.touch: tuple[str | None, str | None] | None = None
+        self.touch_accepted: tuple[str | None, str | None] | None = None
+        self.later: dict[str, dict[str, None]] = {"campaign": {}, "source": {}}
 
     def summary(self) -> LeadSummary:
         for fact in self.facts:
@@ -175,6 +188,10 @@ class _Reading:
         elif Stage.LOST in stages and self.lost is not None:
             amount, currency, source = self.lost
         first, last = self.facts[0], self.facts[-1]
+        touch = self.touch_accepted if Stage.ACCEPTED in self.stages else self.touch
+        last_campaign, last_source = touch or (self.campaign, self.source)
+        later_campaigns = tuple(c for c in self.later["campaign"] if c != self.campaign)
+        later_sources = tuple(s for s in self.later["source"] if s != self.source)
         return LeadSummary(
             received_at=self.received_at or first.at,
             campaign=self.campaign,
@@ -195,6 +212,10 @@ class _Reading:
             last_event_id=last.id,
             definition_version=self.definition_version,
             came_back_at=self.came_back_at,
+            last_campaign=last_campaign,
+            last_source=last_source,
+            later_campaigns=later_campaigns,
+            later_sources=later_sources,
             amount_source=source if amount is not None else None,
         )
 
@@ -229,6 +250,15 @@ class _Reading:
             case EventKind.LEAKED:
                 self.stages |= Stage.LEAKED
                 self.leaked_at = self.leaked_at or fact.at
+            case EventKind.CAMPAIGN_TOUCH:
+                self.touched(fact.data or {})
+
+    def touched(self, data: Mapping[str, Any]) -> None:
+        campaign, source = data.get("campaign"), data.get("source")
+        self.touch = (campaign, source)
+        for dimension, name in (("campaign", campaign), ("source", source)):
+            if isinstance(name, str):
+                self.later[dimension][name] = None
 
     def qualified(self, fact: Fact) -> None:
         version = _int((fact.data or {}).get(DEFINITION_VERSION))
@@ -242,6 +272,7 @@ class _Reading:
 
     def accepted(self, fact: Fact) -> None:
         self.stages |= Stage.ACCEPTED
+        self.touch_accepted = self.touch
         self.rep_id = (fact.data or {}).get("rep_id") or self.rep_id
         self.round_start = self.waiting_since or fact.at
         if self.accepted_at is None:
@@ -279,9 +310,10 @@ class _Reading:
 
 
 def _truer(before: Amount, after: Amount) -> Amount:
-    """The later amount, unless the earlier came from the CRM and the later was typed."""
-    if before[2] == CRM and before[0] is not None and after[2] != CRM:
-        return before
+    """The later amount, unless it has none or the earlier came from the CRM and the later
+    was typed."""
+    if after[0] is None or (before[2] == CRM and before[0] is not None and after[2] != CRM):
+        return before if before[0] is not None else after
     return after
 
 

@@ -204,17 +204,8 @@ def propose(
     at: datetime,
 ) -> ProposalChange:
     """Open a proposal to replace the live version; the proposer's side counts as approved."""
+    may_propose(by, teams=teams, open_proposal=open_proposal)
     sides = teams.sides_of(by)
-    if not sides and by != COMMAND_LINE:
-        raise NotOnATeam(
-            "Only marketing or a sales manager (a region's manager or backup, or a triage "
-            "decider) can propose a change to the lead definition."
-        )
-    if open_proposal is not None:
-        raise ProposalOpen(
-            f"{open_proposal.name.capitalize()} by {_who(open_proposal.proposed_by)} is still "
-            "open: approve or reject it first (one proposal at a time)."
-        )
     if not why.strip():
         raise ReasonNeeded("Say why the definition should change: both teams read it first.")
     if rules == live.rules:
@@ -234,6 +225,20 @@ def propose(
     )
     event = ProposalEvent(ProposalEventKind.PROPOSED, by, at, side=sides[0] if sides else None)
     return ProposalChange(proposal, event)
+
+
+def may_propose(by: str, *, teams: Teams, open_proposal: Proposal | None) -> None:
+    """Raise the RulesError that refuses `by` a proposal now, if one does (before they write it)."""
+    if not teams.sides_of(by) and by != COMMAND_LINE:
+        raise NotOnATeam(
+            "Only marketing or a sales manager (a region's manager or backup, or a triage "
+            "decider) can propose a change to the lead definition."
+        )
+    if open_proposal is not None:
+        raise ProposalOpen(
+            f"{open_proposal.name.capitalize()} by {_who(open_proposal.proposed_by)} is still "
+            "open: approve or reject it first (one proposal at a time)."
+        )
 
 
 def decide(

@@ -83,6 +83,22 @@ def qualify(facts: Mapping[str, Any], definition: LeadDefinition) -> Qualificati
     return Qualification(True, f"{source or 'lead'} rule: required fields present")
 
 
+def why_nurture(facts: Mapping[str, Any], definition: LeadDefinition) -> str:
+    """Why a lead that is not sales-ready stays nurture, in words that group alike leads:
+    "no score, and source “badge” has no rule", "score below 60", "missing company"."""
+    verdict = qualify(facts, definition)
+    source = _clean(facts.get("source"))
+    rule = definition.source_rules.get(source) if source else None
+    if verdict.reason.startswith("no score"):
+        if rule is not None:
+            return f"no score (source “{source}” needs {rule.min_score})"
+        return f"no score, and source “{source}” has no rule" if source else "no score, no source"
+    if verdict.reason.startswith("score "):
+        needed = rule.min_score if rule else definition.min_score
+        return f"score below {needed}"
+    return verdict.reason
+
+
 def is_given(value: Any) -> bool:
     """Whether a fact counts as filled in: present, and not blank text."""
     if isinstance(value, str):

@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from bot.domain.attribution import Attribution
 from bot.domain.lead import RETURN_REASON_LABELS, ReturnReason
 from bot.domain.lead_summary import Stage
 from bot.domain.wording import percent
@@ -92,6 +93,7 @@ class Tally:
     stages: Counter[int] = field(default_factory=Counter)
     returns: Counter[str] = field(default_factory=Counter)
     won_cents: int = 0
+    won_crm_cents: int = 0  # of won_cents, what the CRM's deals gave (the rest reps typed)
     lost_cents: int = 0
     other_currency: int = 0
     accept_minutes: Counter[int] = field(default_factory=Counter)
@@ -124,6 +126,7 @@ class Tally:
         self.stages.update(other.stages)
         self.returns.update(other.returns)
         self.won_cents += other.won_cents
+        self.won_crm_cents += other.won_crm_cents
         self.lost_cents += other.lost_cents
         self.other_currency += other.other_currency
         self.accept_minutes.update(other.accept_minutes)
@@ -160,6 +163,7 @@ class ReportRow:
     time_to_first_contact: Spread
     accepted_within_sla: int
     cost: Decimal
+    won_revenue_from_crm: Decimal = Decimal(0)  # the CRM's deals; the rest reps typed
 
     @property
     def rates(self) -> dict[str, float | None]:
@@ -211,6 +215,8 @@ class Report:
     sla_hours: int
     rows: tuple[ReportRow, ...]
     total: ReportRow
+    attribution: Attribution = Attribution.FIRST
+    overlapping: bool = False  # a lead may count in several groups (see OVERLAP_NOTE)
 
 
 @dataclass(frozen=True)
@@ -240,8 +246,14 @@ def build_report(
     currency: str,
     sla_hours: int,
     costs: CampaignCosts,
+    attribution: Attribution = Attribution.FIRST,
+    distinct_total: Tally | None = None,
 ) -> Report:
-    """Turn each group's tally into a report row, with a total row that adds them up."""
+    """Turn each group's tally into a report row, with a total row that adds them up.
+
+    Groups that overlap come with `distinct_total`: the tally of the leads counted once,
+    with the campaigns it costs.
+    """
     groups = sorted(tallies, key=lambda g: _group_order(by, g))
     exact = [
         sum((costs.share(c, n) for c, n in tallies[g].by_campaign.items()), start=Fraction(0))
@@ -256,7 +268,12 @@ def build_report(
         _row(group, tallies[group], cost=Decimal(c) * CENT, sla_minutes=sla_minutes)
         for group, c in zip(groups, cents, strict=True)
     )
-    total = _row(None, total_tally, cost=Decimal(sum(cents)) * CENT, sla_minutes=sla_minutes)
+    total_cents = sum(cents)
+    if distinct_total is not None:
+        total_tally = distinct_total
+        spent = (costs.share(c, n) for c, n in total_tally.by_campaign.items())
+        total_cents = allocate_cents([sum(spent, start=Fraction(0))])[0]
+    total = _row(None, total_tally, cost=Decimal(total_cents) * CENT, sla_minutes=sla_minutes)
     return Report(
         by=by,
         since=since,
@@ -266,6 +283,8 @@ def build_report(
         sla_hours=sla_hours,
         rows=rows,
         total=total,
+        attribution=attribution,
+        overlapping=distinct_total is not None,
     )
 
 
@@ -283,6 +302,7 @@ def _row(group: str | None, tally: Tally, *, cost: Decimal, sla_minutes: int) ->
         funnel=tally.funnel(),
         returns_by_reason=reasons,
         won_revenue=Decimal(tally.won_cents) * CENT,
+        won_revenue_from_crm=Decimal(tally.won_crm_cents) * CENT,
         lost_revenue=Decimal(tally.lost_cents) * CENT,
         other_currency_amounts=tally.other_currency,
         time_to_accept=spread(tally.accept_minutes),

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from bot.domain.attribution import OVERLAP_NOTE
 from bot.domain.report import CENT, REASONS, Funnel, Report, ReportRow, Spread
 
 
@@ -18,6 +19,9 @@ def report_json(report: Report) -> dict[str, Any]:
         "made_at": report.made_at.isoformat(),
         "currency": report.currency,
         "sla_hours": report.sla_hours,
+        "attribution": report.attribution.value,
+        "groups_overlap": report.overlapping,
+        "notes": [OVERLAP_NOTE] if report.overlapping else [],
         "groups": [row_json(row) for row in report.rows],
         "total": row_json(report.total),
     }
@@ -31,6 +35,10 @@ def row_json(row: ReportRow) -> dict[str, Any]:
         "rates": row.rates,
         "revenue": {
             "won": _money(row.won_revenue),
+            # Where each won amount came from: the CRM's deals (the truth when there is one)
+            # or what reps typed in Slack.
+            "won_from_crm": _money(row.won_revenue_from_crm),
+            "won_typed_by_reps": _money(row.won_revenue - row.won_revenue_from_crm),
             "lost": _money(row.lost_revenue),
             "amounts_in_other_currencies": row.other_currency_amounts,
         },
@@ -61,6 +69,7 @@ def row_from_json(data: Mapping[str, Any]) -> ReportRow:
         funnel=Funnel(**leads),
         returns_by_reason=dict(data["returns_by_reason"]),
         won_revenue=Decimal(data["revenue"]["won"]),
+        won_revenue_from_crm=Decimal(data["revenue"].get("won_from_crm") or 0),
         lost_revenue=Decimal(data["revenue"]["lost"]),
         other_currency_amounts=data["revenue"]["amounts_in_other_currencies"],
         time_to_accept=_spread_of(speed["time_to_accept_hours"]),
@@ -118,6 +127,7 @@ COLUMNS = (
     "time_to_first_contact_p90_hours",
     "accepted_within_sla_rate",
     "won_revenue",
+    "won_revenue_from_crm",
     "lost_revenue",
     "amounts_in_other_currencies",
     "cost",
@@ -142,6 +152,7 @@ def flat_row(row: ReportRow, *, group_label: str) -> dict[str, Any]:
         "time_to_first_contact_p90_hours": row.time_to_first_contact.p90,
         "accepted_within_sla_rate": row.within_sla_rate,
         "won_revenue": row.won_revenue,
+        "won_revenue_from_crm": row.won_revenue_from_crm,
         "lost_revenue": row.lost_revenue,
         "amounts_in_other_currencies": row.other_currency_amounts,
         "cost": row.cost,

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app import Baton
+from bot.crm import sync as crm_sync
+from bot.metrics import JOB_DURATION, JOB_PASSES, TIMER_FIRES
 from bot.services import digest, timers
 from bot.services.dry_run import dry
 from bot.services.ports import StorageUnavailable
 from bot.services.timers import Job, PassResult
+from config.model import BatonConfig
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,12 @@ class JobSpec:
     run: Callable[..., PassResult]
     # What the pass needs from Baton; None: a timer pass's unit of work and the config.
     bind: Callable[[Baton], dict[str, Any]] | None = None
+    # How often the config says to run it, when it says (None: `every`).
+    every_in: Callable[[BatonConfig], timedelta | None] | None = None
+
+    def interval(self, config: BatonConfig) -> timedelta:
+        configured = self.every_in(config) if self.every_in else None
+        return configured or self.every
 
     @property
     def schedule(self) -> str:
@@ -70,7 +80,22 @@ JOBS = {
                 "uow_factory": baton.unit_of_work,
                 "reader": baton.report_reader,
                 "config": baton.config,
+                "rules": baton.rules_reader,
             },
+        ),
+        JobSpec(
+            crm_sync.JOB,
+            timedelta(minutes=5),
+            "with Salesforce: take in leads and opportunities changed since the last pass",
+            crm_sync.run_crm_sync_pass,
+            bind=lambda baton: {
+                "crm": baton.crm,
+                "routing": baton.routing,
+                "uow_factory": baton.unit_of_work,
+            },
+            every_in=lambda config: (
+                timedelta(minutes=config.crm.sync_every_minutes) if config.crm else None
+            ),
         ),
     )
 }
@@ -99,14 +124,15 @@ def run_job(
     pass still looks back from its own last pass.
     """
     spec = JOBS[name]
-    started = baton.clock.now()
-    bound = _bound(baton, spec)
+    started, timer = baton.clock.now(), time.perf_counter()
     try:
-        result = spec.run(clock=baton.clock, as_of=now, **bound)
+        result = spec.run(clock=baton.clock, as_of=now, **_bound(baton, spec))
     except StorageUnavailable:
+        _measured(name, "unavailable", timer)
         raise  # nothing can be recorded either; the next pass catches up on what is due
     except Exception as error:
-        log.exception("job %s failed", name)
+        _measured(name, "failed", timer)
+        log.exception("job %s failed", name, extra={"job": name})
         baton.job_runs.record(
             name,
             started_at=started,
@@ -117,8 +143,9 @@ def run_job(
             next_run_at=next_run_at,
         )
         raise
+    seconds = _measured(name, "skipped" if result.skipped else "ok", timer)
     if result.skipped:
-        log.info("job %s: %s", name, result.summary())
+        log.info("job %s: %s", name, result.summary(), extra={"job": name})
         return result
     baton.job_runs.record(
         name,
@@ -129,7 +156,37 @@ def run_job(
         result=result.summary(),
         next_run_at=next_run_at,
     )
+    _log_pass(result, seconds)
     if result.fired:
-        log.info("job %s: %s", name, result.summary())
         baton.outbox_changed()
     return result
+
+
+def _measured(job: str, result: str, timer: float) -> float:
+    seconds = time.perf_counter() - timer
+    JOB_PASSES.labels(job=job, result=result).inc()
+    JOB_DURATION.labels(job=job).observe(seconds)
+    return seconds
+
+
+def _log_pass(result: PassResult, seconds: float) -> None:
+    """One line per timer fired, then one for the pass; a pass with nothing due at DEBUG."""
+    for kind, count in result.fired.items():
+        TIMER_FIRES.labels(kind=kind).inc(count)
+    for item in result.plan:
+        log.info(
+            "timer fired: %s on %s → %s",
+            item.what,
+            item.subject,
+            ", ".join(item.to) or "its thread",
+            extra={"job": result.job, "lead": item.subject, "timer": item.what, "to": item.to},
+        )
+    log.log(
+        logging.INFO if result.fired else logging.DEBUG,
+        "job %s as of %s: %s (%.2f s)",
+        result.job,
+        result.as_of.isoformat(),
+        result.summary(),
+        seconds,
+        extra={"job": result.job, "fired": result.fired, "seconds": round(seconds, 3)},
+    )

@@ -45,7 +45,9 @@ class Scheduler:
         for index, spec in enumerate(JOBS.values()):
             self.apscheduler.add_job(
                 self._pass,
-                IntervalTrigger(seconds=spec.every.total_seconds(), timezone=UTC),
+                IntervalTrigger(
+                    seconds=spec.interval(self.baton.config).total_seconds(), timezone=UTC
+                ),
                 args=[spec.name],
                 id=spec.name,
                 name=spec.name,

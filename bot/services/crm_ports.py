@@ -7,6 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from bot.domain.attribution import Attribution
+from bot.domain.report import GroupBy
+
 
 @dataclass(frozen=True)
 class SeenDeal:
@@ -48,3 +51,19 @@ class CrmRepository(Protocol):
         ...
 
     def move_cursor(self, name: str, cursor: str, *, now: datetime) -> None: ...
+
+
+class CrmWonReader(Protocol):
+    """The report's question about the CRM: how much of the won revenue its deals gave."""
+
+    def crm_won(
+        self,
+        *,
+        by: GroupBy,
+        since: datetime | None,
+        until: datetime | None,
+        regions: tuple[str | None, ...] | None,
+        attribution: Attribution = Attribution.FIRST,
+    ) -> list[tuple[str | None, str | None, int]]:
+        """(group, currency, cents) of the won amounts the CRM's deals gave, per group."""
+        ...

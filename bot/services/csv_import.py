@@ -13,6 +13,7 @@ Reading the file, and reading it ahead in another process, is the CSV adapter's
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 from bot.clock import Clock
 from bot.domain.lead import REQUALIFIABLE, LeadStatus
 from bot.domain.merge import merge_facts
-from bot.domain.qualification import TRIAGE, qualify
+from bot.domain.qualification import TRIAGE, LeadDefinition, qualify, why_nurture
 from bot.domain.wording import counted
 from bot.services.csv_rows import Chunk, Columns, RowError, RowReader, planned_chunks
 from bot.services.intake import Batching, take_planned
@@ -30,6 +31,7 @@ from bot.services.intake_plan import PlannedLead, Routing
 from bot.services.leadin import MAX_BATCH
 from bot.services.ports import CsvRows, ImportConfig, ReadAhead, UnitOfWork
 
+log = logging.getLogger(__name__)
 DEFAULT_CHUNK = 1000
 _T = TypeVar("_T")
 
@@ -75,6 +77,8 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     regions: dict[str, RegionTally] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Why the nurture leads are not sales-ready ("no score, and source “badge” has no rule").
+    nurture_reasons: Counter[str] = field(default_factory=Counter)
 
     @property
     def rows_with_errors(self) -> int:
@@ -142,7 +146,29 @@ def import_rows(
     outcomes.fill(report)
     report.notes.extend(read.notes())
     report.notes.extend(_unknown_campaigns(storing.config, read.campaigns))
+    report.notes.extend(_unknown_sources(storing, read.sources))
+    _log_finished(report)
     return report
+
+
+def _log_finished(report: ImportReport) -> None:
+    log.info(
+        "import %s %s: %d rows, %d leads created, %d merged, %d rows with errors",
+        report.file,
+        "checked (dry run)" if report.dry_run else "finished",
+        report.rows,
+        report.created,
+        report.merged,
+        report.rows_with_errors,
+        extra={
+            "file": report.file,
+            "dry_run": report.dry_run,
+            "rows": report.rows,
+            "leads_created": report.created,
+            "leads_merged": report.merged,
+            "rows_with_errors": report.rows_with_errors,
+        },
+    )
 
 
 def _columns(rows: CsvRows) -> Columns:
@@ -164,12 +190,14 @@ class _Read:
 
     def __init__(self) -> None:
         self.campaigns: Counter[str] = Counter()
+        self.sources: Counter[str] = Counter()
         self.badges_unused = 0
 
     def add(self, chunk: Chunk, report: ImportReport) -> None:
         report.rows += chunk.rows
         report.errors.extend(chunk.errors)
         self.campaigns.update(chunk.campaigns)
+        self.sources.update(chunk.sources)
         self.badges_unused += chunk.badges_unused
 
     def notes(self) -> list[str]:
@@ -185,20 +213,25 @@ class _Outcomes:
     """What became of each distinct lead of the file, keyed by its id."""
 
     def __init__(self) -> None:
-        # key -> [first result, latest status, region if created]
+        # key -> [first result, latest status, region if created, why nurture]
         self.by_key: dict[str, list[Any]] = {}
 
-    def add(self, key: str, result: str, status: str, region: str | None) -> None:
+    def add(
+        self, key: str, result: str, status: str, region: str | None, why: str | None = None
+    ) -> None:
         known = self.by_key.get(key)
         if known is None:
-            self.by_key[key] = [result, status, region if result == "created" else None]
+            self.by_key[key] = [result, status, region if result == "created" else None, why]
         else:
             known[1] = status
+            known[3] = known[3] or why
 
     def fill(self, report: ImportReport) -> None:
         counts: Counter[str] = Counter()
         regions: dict[str, RegionTally] = {}
-        for result, status, region in self.by_key.values():
+        for result, status, region, why in self.by_key.values():
+            if status == LeadStatus.NURTURE:
+                report.nurture_reasons[why or "not sales-ready"] += 1
             counts[result] += 1
             counts[status] += 1
             if region is not None and status in (LeadStatus.PENDING, LeadStatus.NURTURE):
@@ -234,11 +267,15 @@ class _Store:
             routing=self.storing.routing,
             batching=self.batching,
         )
-        for result in results:
+        definition = self.storing.routing.definition
+        for result, planned in zip(results, chunk.planned, strict=True):
             region = None
             if result.result == "created" and result.id not in self.outcomes.by_key:
                 region = result.region or TRIAGE
-            self.outcomes.add(result.id, result.result, result.status, region)
+            why = None
+            if result.status == LeadStatus.NURTURE:
+                why = why_nurture(planned.facts, definition)
+            self.outcomes.add(result.id, result.result, result.status, region, why)
 
 
 class _Forecast:
@@ -276,20 +313,27 @@ class _Forecast:
             if match is None:
                 key = f"new:{len(self.outcomes.by_key)}"
                 lead = planned.change.lead
-                self.outcomes.add(key, "created", lead.status.value, lead.region or TRIAGE)
+                why = _why(planned.facts, lead.status.value, definition)
+                self.outcomes.add(key, "created", lead.status.value, lead.region or TRIAGE, why)
             else:
                 key = match.lead.short_id
                 status = match.lead.status.value
+                why = None
                 if match.lead.status in REQUALIFIABLE:
                     merged = merge_facts(match.facts, planned.facts, latest_touch=(None, None))
                     status = _status(qualify(merged.facts, definition).sales_ready)
-                self.outcomes.add(key, "merged", status, None)
+                    why = _why(merged.facts, status, definition)
+                self.outcomes.add(key, "merged", status, None, why)
             self._remember(key, planned)
 
     def _remember(self, key: str, planned: PlannedLead) -> None:
         self.by_email.setdefault(planned.email, key)
         if planned.external_id:
             self.by_external_id.setdefault(planned.external_id, key)
+
+
+def _why(facts: dict[str, Any], status: str, definition: LeadDefinition) -> str | None:
+    return why_nurture(facts, definition) if status == LeadStatus.NURTURE else None
 
 
 def _status(sales_ready: bool) -> str:
@@ -311,6 +355,19 @@ def _unknown_campaigns(config: ImportConfig, campaigns: Counter[str]) -> list[st
         "the report will show its leads without a cost"
         for name, count in sorted(campaigns.items())
         if name.casefold() not in configured
+    ]
+
+
+def _unknown_sources(storing: Storing, sources: Counter[str]) -> list[str]:
+    """The sources of the file that nothing in the config names, as unknown campaigns are."""
+    definition = storing.routing.definition
+    known = {*definition.allowed_sources, *definition.source_rules}
+    known |= {c.source for c in storing.config.campaigns if c.source}
+    return [
+        f"source “{name}” ({counted(count, 'lead')}) is not in the config file: no rule "
+        "of its own qualifies its leads"
+        for name, count in sorted(sources.items())
+        if name not in known
     ]
 
 

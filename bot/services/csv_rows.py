@@ -127,6 +127,8 @@ class RowReader:
             chunk.errors.append(RowError(row_no, self._field_name(problem.field, cells), reason))
         if lead is not None and lead.campaign:
             chunk.campaigns[lead.campaign] += 1
+        if lead is not None and lead.source:
+            chunk.sources[lead.source] += 1
         return lead
 
     def _item(self, cells: list[str], chunk: Chunk) -> dict[str, Any]:
@@ -183,6 +185,7 @@ class Chunk:
     planned: list[PlannedLead] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     campaigns: Counter[str] = field(default_factory=Counter)
+    sources: Counter[str] = field(default_factory=Counter)
     badges_unused: int = 0
 
 

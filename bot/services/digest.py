@@ -11,8 +11,8 @@ nothing in it (a region with no leads, nothing overdue and nothing leaked) is no
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain.digest import (
@@ -24,14 +24,20 @@ from bot.domain.digest import (
     due_week,
     week_bounds,
 )
-from bot.domain.report import GroupBy, Report
+from bot.domain.periods import month
+from bot.domain.report import DominantReturn, GroupBy, Report, dominant_returns
 from bot.services.ports import ReportReader, UnitOfWork
 from bot.services.records import Work, WorkKind
-from bot.services.report import ReportQuery, closed_loop_report
+from bot.services.report import ReportQuery, closed_loop_report, period_bounds
+from bot.services.rules_ports import RulesReader
 from bot.services.timers import PassResult, Planned
 from config.model import BatonConfig
 
 JOB = "digest"
+# Returns worth telling marketing: one reason behind at least this share of a source's or a
+# campaign's returns last month, counting only groups with at least RETURNS_COUNTED returns.
+RETURN_SHARE = 0.5
+RETURNS_COUNTED = 10
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ def run_digest_pass(
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
+    rules: RulesReader | None = None,
 ) -> PassResult:
     """Send every digest due as of `as_of` (default: now) that was not sent this week."""
     clock_now = clock.now()
@@ -68,6 +75,9 @@ def run_digest_pass(
                 continue
         # Counted outside the write transaction: the report reads every lead of the period.
         digest = _digest(audience, week, now, reader=reader, config=config, clock=clock)
+        if isinstance(digest, MarketingDigest):
+            live = rules.live() if rules is not None else None
+            digest = replace(digest, live_version=live.number if live else None)
         with uow_factory() as uow:
             if not uow.digests.claim(audience.name, week, now=now):
                 continue  # another process sent it meanwhile
@@ -116,6 +126,7 @@ def _digest(
             campaigns=tuple(campaigns),
             to_date=to_date.total,
             week=last_week.total,
+            return_alerts=_return_alerts(week, audience.timezone, report),
         )
     regions = (audience.region,)
     scoreboard = report(ReportQuery(by=GroupBy.REP, since=since, until=until, regions=regions))
@@ -130,3 +141,19 @@ def _digest(
         overdue_feedback=reader.overdue_feedback(regions=regions, now=now),
         leaked_in_week=reader.leaked_between(regions=regions, since=since, until=until),
     )
+
+
+def _return_alerts(
+    week: date, timezone: str, report: Callable[[ReportQuery], Report]
+) -> tuple[str, ...]:
+    """Last month's sources and campaigns most of whose returns were for one reason."""
+    this_month = week.replace(day=1)
+    last_month = month((this_month - timedelta(days=1)).replace(day=1))
+    since, until = period_bounds(last_month, timezone)
+    found: list[DominantReturn] = []
+    for by in (GroupBy.SOURCE, GroupBy.CAMPAIGN):
+        grouped = report(ReportQuery(by=by, since=since, until=until))
+        found += dominant_returns(grouped, share=RETURN_SHARE, at_least=RETURNS_COUNTED)
+    found.sort(key=lambda d: (-d.share, -d.returned, d.by.value, d.group or ""))
+    # A source and a campaign of the same name say the same thing once.
+    return tuple(dict.fromkeys(d.sentence("last month") for d in found))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -14,6 +15,7 @@ from bot.domain.lead import (
     Authority,
     Change,
     FollowUpMethod,
+    Lead,
     LeadError,
     LeadStatus,
     NotAllowed,
@@ -22,9 +24,12 @@ from bot.domain.lead import (
     ReturnReason,
     apply,
 )
+from bot.services.crm_out import crm_work
 from bot.services.ports import UnitOfWork
 from bot.services.records import NewRound, StoredLead, Work, WorkKind
 from config.model import BatonConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -262,9 +267,32 @@ def _decide(
         if change.lead.handoff_round != before.handoff_round:
             new_round = NewRound(stored.id, change.lead.handoff_round, change.lead.region, None)
             uow.rounds.start([new_round], now=now)
-        uow.outbox.queue(work(stored, event_ids), now=now)
+        written = list(zip(event_ids, change.events, strict=True))
+        uow.outbox.queue(
+            work(stored, event_ids) + crm_work(uow, config, stored.id, stored.lead, written),
+            now=now,
+        )
         uow.commit()
+    _log_decision(short_id, actor, before.region, change.lead)
     return Decided(short_id, change.lead.status.value)
+
+
+def _log_decision(short_id: str, actor: str, region_before: str | None, lead: Lead) -> None:
+    log.info(
+        "lead %s %s by %s: now with %s",
+        short_id,
+        lead.status.value,
+        actor,
+        lead.rep_id or lead.region or "triage",
+        extra={
+            "lead": short_id,
+            "decision": lead.status.value,
+            "by": actor,
+            "region": lead.region or "triage",
+            "rep": lead.rep_id,
+            "reassigned": lead.region != region_before,
+        },
+    )
 
 
 def _load(uow: UnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:

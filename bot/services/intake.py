@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,8 @@ from bot.services.recycle import back_to_sales_work
 BATCH_THRESHOLD = 10
 RETRIES_ON_TWIN = 3
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class IntakeResult:
@@ -39,6 +42,7 @@ class IntakeResult:
     status: str
     result: str  # "created" or "merged"
     region: str | None = None
+    source: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         return {"id": self.id, "status": self.status, "result": self.result}
@@ -72,9 +76,11 @@ def take_leads(
     """
     now = clock.now()
     planned = [plan_lead(lead, now=now, routing=routing) for lead in leads]
-    return take_planned(
+    results = take_planned(
         planned, now=now, uow_factory=uow_factory, routing=routing, batching=batching
     )
+    log_taken(results)
+    return results
 
 
 def take_planned(
@@ -108,7 +114,31 @@ def take_small_requests(
     now = clock.now()
     planned = [[plan_lead(lead, now=now, routing=routing) for lead in leads] for leads in requests]
     never = Batching(opens_batches=False)
-    return _take_with_retries(planned, _Storing(uow_factory, routing, now), never)
+    taken = _take_with_retries(planned, _Storing(uow_factory, routing, now), never)
+    for results in taken:
+        log_taken(results)
+    return taken
+
+
+def log_taken(results: Sequence[IntakeResult]) -> None:
+    """One line per lead stored: its id, what happened, where it went, where it came from."""
+    for result in results:
+        verb = "received" if result.result == "created" else "merged"
+        log.info(
+            "lead %s %s: %s, %s, from %s",
+            result.id,
+            verb,
+            result.status,
+            result.region or "triage",
+            result.source or "unknown source",
+            extra={
+                "lead": result.id,
+                "result": result.result,
+                "status": result.status,
+                "region": result.region or "triage",
+                "source": result.source,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -183,7 +213,9 @@ def _write(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[IntakeResult
     for which, index, outcome in plan.results:
         stored = created[index] if which == "new" else merged[index]
         lead = stored.lead
-        results.append(IntakeResult(lead.short_id, lead.status.value, outcome, lead.region))
+        results.append(
+            IntakeResult(lead.short_id, lead.status.value, outcome, lead.region, lead.source)
+        )
     return results
 
 
@@ -264,7 +296,7 @@ def _write_merge(
     elif stored.id in quiet:
         pass  # a second row of one arrival: its first row already told whoever needs to know
     elif before.status in OPEN or before.status in CLOSED:
-        uow.outbox.queue(_activity_work(stored, event_ids[-1]), now=now)
+        uow.outbox.queue(_activity_work(stored, event_ids), now=now)
     return stored
 
 
@@ -282,14 +314,17 @@ def _queue_handoffs(
     uow.outbox.queue(work, now=now)
 
 
-def _activity_work(stored: StoredLead, event_id: int) -> list[Work]:
+def _activity_work(stored: StoredLead, event_ids: Sequence[int]) -> list[Work]:
+    # A merge records its activity, touches and detail changes as events of their own; the
+    # thread note tells all of them, keyed (and the owner told) by the last.
     lead = stored.lead
+    event_id = event_ids[-1]
     note = Work(
         WorkKind.THREAD_NOTE,
         f"note:{event_id}",
         stored.id,
         lead.handoff_round,
-        data={"event_id": event_id},
+        data={"event_id": event_id, "event_ids": list(event_ids)},
     )
     dm = Work(
         WorkKind.OWNER_DM,

@@ -24,7 +24,11 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from bot.domain.facts import source_name
+from bot.services.countries import iso_country
+
 MAX_BATCH = 1000
+MAX_SCORE = 100  # scores are 0 to 100, as the lead definition's minimum scores are
 # A lead nests four levels deep ({"leads": [{"activity": [{...}]}]}); unknown fields may
 # nest a little more. Anything far deeper is refused before it is parsed.
 MAX_DEPTH = 64
@@ -142,7 +146,7 @@ class LeadIn(BaseModel):
     region: Text100 = None
     campaign: Text200 = None
     source: Text100 = None
-    score: float | None = Field(default=None, ge=0, le=1_000_000)
+    score: float | None = Field(default=None, ge=0, le=MAX_SCORE)
     notes: Text10000 = None
     activity: list[ActivityIn] = Field(default_factory=list, max_length=200)
     external_id: Text200 = None
@@ -171,10 +175,20 @@ class LeadIn(BaseModel):
             raise ValueError("must be a finite number")
         return value
 
-    @field_validator("source", "campaign", "region")
+    @field_validator("campaign", "region")
     @classmethod
     def _lower_slug(cls, value: str | None) -> str | None:
         return value.lower() if value else value
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str | None) -> str | None:
+        return source_name(value) if value else value
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return iso_country(value) if value else value
 
     def facts(self) -> dict[str, Any]:
         return self.model_dump(exclude={"activity"})
@@ -209,12 +223,18 @@ def check_lead(
 ) -> tuple[LeadIn | None, list[FieldError]]:
     if not isinstance(item, dict):
         return None, [FieldError(position, "", "a lead must be a JSON object")]
+    region = item.get("region")
+    named = region.strip().lower() if isinstance(region, str) and "\x00" not in region else ""
+    unknown_region = []
+    if named and not known_region(named):
+        unknown_region = [FieldError(position, "region", f"no region named “{named}”")]
     try:
         lead = LeadIn.model_validate(item)
     except ValidationError as error:
-        return None, [FieldError(position, _path(e["loc"]), _reason(e)) for e in error.errors()]
-    if lead.region and not known_region(lead.region):
-        return None, [FieldError(position, "region", f"no region named “{lead.region}”")]
+        problems = [FieldError(position, _path(e["loc"]), _reason(e)) for e in error.errors()]
+        return None, problems + unknown_region
+    if unknown_region:
+        return None, unknown_region
     return lead, []
 
 

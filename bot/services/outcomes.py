@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -23,10 +24,13 @@ from bot.domain.lead import (
     apply,
 )
 from bot.domain.outcomes import PastOutcome, standing, to_undo
+from bot.services.crm_out import crm_work
 from bot.services.handoff import authority_for, timezone_of
 from bot.services.ports import UnitOfWork
 from bot.services.records import EventLine, StoredLead, Work, WorkKind
 from config.model import BatonConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -135,10 +139,11 @@ def log_outcome(
         stored.priority = 0  # the owner has acted on whatever brought the lead back
         uow.leads.save(stored, now=now)
         [event_id] = uow.events.append([(stored.id, e) for e in change.events])
-        uow.outbox.queue(
-            _outcome_work(stored, event_id, returned=entry.outcome is Outcome.RETURN), now=now
-        )
+        work = _outcome_work(stored, event_id, returned=entry.outcome is Outcome.RETURN)
+        work += crm_work(uow, config, stored.id, stored.lead, [(event_id, change.events[0])])
+        uow.outbox.queue(work, now=now)
         uow.commit()
+    _log_outcome(before.short_id, entry.outcome, actor, before.status, change.lead.status)
     return Logged(
         short_id=before.short_id,
         outcome=entry.outcome,
@@ -180,6 +185,20 @@ def undo_outcome(
         uow.outbox.queue(work, now=now)
         uow.commit()
     return Undone(stored.lead.short_id, target.outcome, change.lead.status)
+
+
+def _log_outcome(
+    short_id: str, outcome: Outcome, actor: str, before: LeadStatus, after: LeadStatus
+) -> None:
+    log.info(
+        "outcome on %s: %s by %s, %s → %s",
+        short_id,
+        outcome.value,
+        actor,
+        before.value,
+        after.value,
+        extra={"lead": short_id, "outcome": outcome.value, "by": actor, "status": after.value},
+    )
 
 
 def past_outcomes(events: Sequence[EventLine]) -> list[PastOutcome]:

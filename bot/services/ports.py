@@ -9,12 +9,14 @@ from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from bot.domain.attribution import Attribution
 from bot.domain.lead import LeadEvent
 from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
-from bot.services.crm_ports import CrmRepository
+from bot.services.board_ports import BoardReader
+from bot.services.crm_ports import CrmRepository, CrmWonReader
 from bot.services.records import (
     Cell,
     EventLine,
@@ -33,7 +35,7 @@ from bot.services.records import (
     Work,
     WorkKind,
 )
-from bot.services.rules_ports import RulesRepository
+from bot.services.rules_ports import RulesRepository, RulesSources
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -108,9 +110,7 @@ class EventRepository(Protocol):
         """The round's outcomes, returns and corrections, oldest first."""
         ...
 
-    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]:
-        """The campaign and source each lead came through last, of those with later touches."""
-        ...
+    def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]: ...  # of those touched again
 
 
 class ActivityRepository(Protocol):
@@ -207,10 +207,7 @@ class PassRepository(Protocol):
 
     def catch_up(self, job: str, *, as_of: datetime) -> None: ...
 
-    def fires_from(self, job: str) -> datetime | None:
-        """Before when nothing of `job` fires (set on a first deploy over history), or None."""
-        ...
-
+    def fires_from(self, job: str) -> datetime | None: ...  # nothing due before it fires
     def start_from(self, job: str, *, at: datetime, now: datetime) -> None: ...
 
 
@@ -265,7 +262,7 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 # Readers ----------------------------------------------------------------------------------
 
 
-class LeadReader(Protocol):
+class LeadReader(BoardReader, Protocol):
     """Read-only questions about leads; never inside a write transaction."""
 
     def open_for_rep(self, rep_id: str) -> list[LeadLine]: ...
@@ -274,13 +271,9 @@ class LeadReader(Protocol):
     def find(self, text: str, *, limit: int) -> list[LeadLine]: ...
     def events_by(self, actor: str, *, since: datetime) -> list[EventLine]: ...
     def leads_given(self, rep_id: str, *, since: datetime) -> int: ...
-    def working_in(self, regions: Sequence[str | None]) -> list[LeadLine]: ...
-    def returned_leads(self) -> list[LeadLine]: ...
-    def touch_tasks(self) -> list[LeadLine]: ...
-    def won_since(self, reps: Sequence[str], *, since: datetime) -> dict[str, int]: ...
 
 
-class ReportReader(Protocol):
+class ReportReader(CrmWonReader, Protocol):
     def cells(
         self,
         *,
@@ -289,8 +282,9 @@ class ReportReader(Protocol):
         until: datetime | None,
         regions: Regions,
         stamped: bool = False,
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
-        """The cohort's leads added up by group and alike; `stamped`: apart by their stamps too."""
+        """The cohort's leads by group and alike (ANY: no campaign); `stamped`: by stamps too."""
         ...
 
     def stamps(self) -> set[str]: ...
@@ -302,8 +296,18 @@ class ReportReader(Protocol):
         until: datetime | None,
         regions: Regions,
         stamps: Sequence[str],
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Unmeasured]: ...
-    def campaign_sizes(self) -> dict[str, int]: ...
+    def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]: ...
+
+    def campaign_counts(
+        self,
+        *,
+        by: GroupBy | None,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+    ) -> dict[str | None, dict[str | None, int]]: ...
     def overdue_feedback(self, *, regions: Regions, now: datetime) -> int: ...
     def leaked_between(
         self, *, regions: Regions, since: datetime | None, until: datetime | None
@@ -358,16 +362,18 @@ class ReadAhead(Protocol):
     ) -> AbstractContextManager[Iterator[_T]]: ...
 
 
-class Named(Protocol):
+class ImportCampaign(Protocol):
     @property
     def name(self) -> str: ...
+    @property
+    def source(self) -> str | None: ...
 
 
 class ImportConfig(Protocol):
-    """What an import reads of the config: its campaigns and regions."""
+    """What an import reads of the config: its campaigns (and their sources) and regions."""
 
     @property
-    def campaigns(self) -> Sequence[Named]: ...
+    def campaigns(self) -> Sequence[ImportCampaign]: ...
 
     def region(self, name: str) -> object | None: ...
 
@@ -385,20 +391,16 @@ class SnapshotReader(Protocol):
     def event(self, event_id: int) -> EventLine | None: ...
     def batch(self, batch_id: int) -> Batch | None: ...  # with its leads' short ids
     def fire_lines(self, fire_ids: Sequence[int]) -> dict[int, FireLine]: ...
-    # Where a message landed, once delivered: the leakage task of a round, the work `key`.
-    def leakage_task(self, lead_id: int, round_no: int) -> Posted | None: ...
+    # Where a message landed, once delivered: work of a kind in a round, the work `key`.
     def posted_work(self, lead_id: int, round_no: int, kind: WorkKind) -> Posted | None: ...
     def delivered(self, key: str) -> Posted | None: ...
 
 
-class Outbox(SnapshotReader, Protocol):
+class Outbox(SnapshotReader, RulesSources, Protocol):
     """The outbox as the delivery worker sees it: claim due work, record results, pace channels."""
 
     @property
     def leads(self) -> LeadReader: ...  # what an App Home lists, to refresh one
-
-    @property
-    def report(self) -> ReportReader: ...  # marketing's App Home: the month's funnel
 
     def claim_due(
         self,
@@ -408,8 +410,7 @@ class Outbox(SnapshotReader, Protocol):
         lease: timedelta,
         kinds: Collection[WorkKind] | None = None,
     ) -> list[OutboxItem]:
-        """Claim due work (of `kinds`, or any) for this process; a crashed claimant's lease
-        runs out and others retry."""
+        """Claim due work (of `kinds`, or any); a crashed claimant's lease runs out, others retry."""
         ...
 
     def complete(
@@ -422,8 +423,7 @@ class Outbox(SnapshotReader, Protocol):
         homes: Sequence[str] = (),
         permalink: str | None = None,
     ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
-        a posted handoff card queues the taking of its permalink, which is stored once taken."""
+        """Record delivered work, queue Home refreshes for `homes`, keep a card's permalink."""
         ...
 
     def retry_later(
@@ -444,4 +444,7 @@ class Outbox(SnapshotReader, Protocol):
 
     def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only
+    # Whether work still waits refused with such an error; give up work that means nothing now.
+    def still_refused(self, error_prefix: str) -> bool: ...
+    def drop(self, item: OutboxItem, *, now: datetime, why: str) -> None: ...
     def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None: ...

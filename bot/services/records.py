@@ -106,6 +106,12 @@ class WorkKind(StrEnum):
     # Weekly digests
     DIGEST_POST = "digest_post"
     DIGEST_CHART = "digest_chart"
+    # A proposal to change the lead definition: posted to each audience, its backtest in
+    # each post's thread, and each decision on it (the post updated, a note in its thread)
+    RULES_POST = "rules_post"
+    RULES_BACKTEST = "rules_backtest"
+    RULES_UPDATE = "rules_update"
+    RULES_NOTE = "rules_note"
     # The CRM bridge: an event the CRM sent, to take in; Baton's decisions, to write back
     CRM_EVENT = "crm_event"
     CRM_ACCEPTED = "crm_accepted"
@@ -265,6 +271,7 @@ class StoreStatus:
     backlog: dict[str, int]
     stuck: list[dict[str, Any]]
     job_runs: list[JobRun]
+    oldest_waiting: datetime | None = None  # when the oldest undelivered work was queued
     crm_backlog: dict[str, int] = field(default_factory=dict)  # the CRM's work, by state
     crm_stuck: list[dict[str, Any]] = field(default_factory=list)
 

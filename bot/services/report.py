@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain.attribution import Attribution
 from bot.domain.lead_summary import CalendarBook, working_minutes
 from bot.domain.periods import Period
 from bot.domain.report import CampaignCosts, GroupBy, Report, Tally, build_report
@@ -21,6 +23,7 @@ class ReportQuery:
     since: datetime | None = None
     until: datetime | None = None
     regions: Regions = None
+    attribution: Attribution = Attribution.FIRST
 
 
 def calendar_book(config: BatonConfig) -> CalendarBook:
@@ -36,6 +39,52 @@ def closed_loop_report(
     book = calendar_book(config)
     # Speeds measured in an older calendar (or none) are measured again, lead by lead.
     stale = {stamp for stamp in reader.stamps() if not book.is_current(stamp)}
+    tallies = _tallies(query, reader, config, book, stale)
+    distinct_total = None
+    if query.attribution is Attribution.ANY:
+        # Under campaign influence a lead costs a share of every campaign it touched.
+        if query.by is not GroupBy.CAMPAIGN:
+            counts = reader.campaign_counts(
+                by=query.by, since=query.since, until=query.until, regions=query.regions
+            )
+            for group, tally in tallies.items():
+                tally.by_campaign = Counter(counts.get(group, {}))
+        if query.by in (GroupBy.CAMPAIGN, GroupBy.SOURCE):
+            # The groups overlap; the total counts each lead once.
+            once = replace(query, by=GroupBy.REGION, attribution=Attribution.FIRST)
+            distinct_total = Tally()
+            for tally in _tallies(once, reader, config, book, stale).values():
+                distinct_total.merge(tally)
+            everyone = reader.campaign_counts(
+                by=None, since=query.since, until=query.until, regions=query.regions
+            )
+            distinct_total.by_campaign = Counter(everyone.get(None, {}))
+    costs = CampaignCosts(
+        costs={campaign.name: campaign.cost for campaign in config.campaigns},
+        leads=reader.campaign_sizes(query.attribution),
+    )
+    return build_report(
+        tallies,
+        by=query.by,
+        since=query.since,
+        until=query.until,
+        made_at=made_at,
+        currency=config.currency,
+        sla_hours=config.sla.handoff_hours,
+        costs=costs,
+        attribution=query.attribution,
+        distinct_total=distinct_total,
+    )
+
+
+def _tallies(
+    query: ReportQuery,
+    reader: ReportReader,
+    config: BatonConfig,
+    book: CalendarBook,
+    stale: set[str],
+) -> dict[str | None, Tally]:
+    """Each group's tally of the cohort's leads."""
     tallies: dict[str | None, Tally] = {}
     cells = reader.cells(
         by=query.by,
@@ -43,6 +92,7 @@ def closed_loop_report(
         until=query.until,
         regions=query.regions,
         stamped=bool(stale),
+        attribution=query.attribution,
     )
     for cell in cells:
         tally = tallies.setdefault(cell.group, Tally())
@@ -61,20 +111,17 @@ def closed_loop_report(
             tally.contact_minutes.update(cell.contact_minutes)
     if stale:
         _measure_again(query, reader, book, tallies, stale)
-    costs = CampaignCosts(
-        costs={campaign.name: campaign.cost for campaign in config.campaigns},
-        leads=reader.campaign_sizes(),
-    )
-    return build_report(
-        tallies,
+    won_from_crm = reader.crm_won(
         by=query.by,
         since=query.since,
         until=query.until,
-        made_at=made_at,
-        currency=config.currency,
-        sla_hours=config.sla.handoff_hours,
-        costs=costs,
+        regions=query.regions,
+        attribution=query.attribution,
     )
+    for group, currency, cents in won_from_crm:
+        if currency in (None, config.currency) and group in tallies:
+            tallies[group].won_crm_cents += cents
+    return tallies
 
 
 def _measure_again(
@@ -91,6 +138,7 @@ def _measure_again(
         until=query.until,
         regions=query.regions,
         stamps=sorted(stale),
+        attribution=query.attribution,
     )
     for lead in leads:
         tally = tallies.setdefault(lead.group, Tally())

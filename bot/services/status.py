@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bot.clock import Clock
+from bot.services.delivery_state import DeliveryState
 from bot.services.ports import StatusReader, StorageUnavailable, WriteProbe
 
 STUCK_SHOWN = 20
@@ -19,6 +20,8 @@ class Running(Protocol):
     def write_probe(self) -> WriteProbe: ...
     @property
     def clock(self) -> Clock: ...
+    @property
+    def delivery(self) -> DeliveryState: ...
 
 
 def service_status(baton: Running, *, probe_writes: bool = False) -> dict[str, Any]:
@@ -27,13 +30,17 @@ def service_status(baton: Running, *, probe_writes: bool = False) -> dict[str, A
         stored = baton.status_reader.read_status(stuck_limit=STUCK_SHOWN)
     except StorageUnavailable as error:
         return {"database": "unavailable", "error": error.reason}
+    oldest = stored.oldest_waiting
+    waited = (baton.clock.now() - oldest).total_seconds() if oldest else 0.0
     status: dict[str, Any] = {
         "database": "ok",
         "leads": stored.lead_counts,
         "slack": {
             "backlog": stored.backlog,
             "undelivered": sum(stored.backlog.values()),
+            "oldest_waiting_seconds": round(max(waited, 0.0), 1),
             "stuck": stored.stuck,
+            **baton.delivery.describe(),
         },
         "jobs": {run.name: run.as_dict() for run in stored.job_runs},
     }

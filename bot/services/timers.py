@@ -29,6 +29,7 @@ from bot.domain.timers import (
     working_day_hours,
 )
 from bot.domain.workingtime import WorkingCalendar
+from bot.services.crm_out import crm_work
 from bot.services.ports import UnitOfWork
 from bot.services.records import Fire, NewFire, TimerLead, WorkKind
 from bot.services.timer_messages import Sent, recipients, work_for
@@ -240,7 +241,7 @@ def _run(
         if floor is not None and (after is None or after < floor):
             after = floor
         due = [d for d in plan(uow, after, now) if floor is None or d.due_at >= floor]
-        sent = _record(uow, due, config, now)
+        sent = _record(uow, due, config, now, queue_at=min(now, clock_now))
         work = work_for(sent, config)
         # Slack may have it at once, even when the pass ran as of a later time.
         uow.outbox.queue(work, now=min(now, clock_now))
@@ -279,7 +280,9 @@ def _planned(item: Sent, config: BatonConfig) -> Planned:
     return Planned(item.target.lead.short_id, what, item.due_at, to)
 
 
-def _record(uow: UnitOfWork, due: list[_Due], config: BatonConfig, now: datetime) -> list[Sent]:
+def _record(
+    uow: UnitOfWork, due: list[_Due], config: BatonConfig, now: datetime, *, queue_at: datetime
+) -> list[Sent]:
     """Record each fire once; return the ones recorded by this pass, leaks flagged."""
     first = {
         NewFire(d.target.id, d.kind, d.target.lead.handoff_round, d.due_at): d
@@ -304,6 +307,9 @@ def _record(uow: UnitOfWork, due: list[_Due], config: BatonConfig, now: datetime
             )
             leaked.append(item.target.id)
             events += [(item.target.id, event) for event in change.events]
+            leak = [(None, event) for event in change.events]
+            crm = crm_work(uow, config, item.target.id, change.lead, leak)
+            uow.outbox.queue(crm, now=queue_at)
     uow.leads.mark_leaked(leaked, at=now)
     uow.events.append(events, ids=False)
     return sent

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain.lead import Change, LeadError, LogTouch, apply
+from bot.services.crm_out import crm_work
 from bot.services.handoff import authority_for
 from bot.services.ports import UnitOfWork
 from bot.services.records import StoredLead, Work, WorkKind
@@ -67,6 +68,7 @@ def log_touch(
         if stored.lead.leaked_at is not None:
             key = f"touched:{event_id}"
             work.append(Work(WorkKind.TIMER_TOUCH_UPDATE, key, stored.id, round_no, data=data))
+        work += crm_work(uow, config, stored.id, stored.lead, [(event_id, change.events[0])])
         uow.outbox.queue(work, now=now)
         uow.commit()
     return Touched(stored.lead.short_id, reached)

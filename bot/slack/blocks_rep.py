@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.domain.lead import Outcome, ReturnReason
+from bot.domain.qualification import LeadDefinition
 from bot.domain.wording import counted
 from bot.services.desk import Desk
 from bot.services.outcomes import Logged, OutcomeForm, Undone
@@ -23,7 +24,7 @@ from bot.slack.ids import ActionId, OutcomeRef
 from bot.slack.lead_command import REASONS
 from bot.slack.lines import format_amount, lead_line, line_head, merge_said, waiting_line
 from bot.slack.views import LeadView, OutcomeNote
-from config.model import SLA, LeadDefinition
+from config.model import SLA
 
 LINES_SHOWN = 40
 OUTCOME_LABELS = {
@@ -61,8 +62,9 @@ def help_message() -> Message:
         "`/lead return L-7K3Q9 REASON [notes]` — give a lead back to marketing",
         "`/lead reassign L-7K3Q9 @rep [note]` — give an accepted lead to another rep "
         "(the region's manager or backup)",
-        "`/lead rules` — the lead definition and SLAs both teams agreed",
-        "`/lead report [region] [period]` — the closed-loop numbers, e.g. "
+        "`/lead rules` — the lead definition and SLAs both teams agreed, its versions and "
+        "the change waiting for approval; `/lead rules propose` proposes a change",
+        "`/lead report [region] [period] [first|last|any]` — the closed-loop numbers, e.g. "
         "`/lead report emea last-month` (managers: their region; marketing: all)",
     ]
     outcomes = ", ".join(f"`{o.value}`" for o in Outcome)
@@ -79,7 +81,7 @@ def help_message() -> Message:
 def rules_message(
     definition: LeadDefinition, sla: SLA, *, regions: Sequence[tuple[str, str, str]]
 ) -> Message:
-    """The agreed lead definition and SLAs, worded from the config; `regions` is (name, zone, hours)."""
+    """The agreed lead definition (the live version's) and SLAs; `regions` is (name, zone, hours)."""
     score = (
         f"a score of at least {definition.min_score}"
         if definition.min_score is not None

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from bot.domain.attribution import ATTRIBUTION_LABELS, OVERLAP_NOTE
 from bot.domain.digest import MarketingDigest, RegionDigest, top_reasons
 from bot.domain.lead import RETURN_REASON_LABELS, ReturnReason
 from bot.domain.report import GroupBy, Report, ReportRow, Spread, group_label
@@ -43,11 +44,14 @@ def report_message(report: Report, *, scope: str, period: str) -> Message:
         kit.header(f"Closed-loop report: {scope}"),
         kit.context(
             f"Leads received {t.escape(period)} · money in {report.currency} · "
-            f"times in working hours (median · 90th percentile)"
+            f"times in working hours (median · 90th percentile) · "
+            f"by {ATTRIBUTION_LABELS[report.attribution]}"
         ),
         kit.fields(*_total_fields(total, report.currency, report.sla_hours)),
     ]
     blocks += _returns_and_leaks(total)
+    if report.overlapping:
+        blocks.append(kit.context(OVERLAP_NOTE))
     if report.rows:
         blocks.append(kit.divider())
         blocks.append(kit.section(f"*By {report.by.value}*"))
@@ -136,8 +140,18 @@ def marketing_digest(digest: MarketingDigest) -> Message:
         ),
         kit.section("*Top return reasons to date:* " + _reasons(total, limit=3)),
         kit.section("*Top return reasons last week:* " + _reasons(week, limit=3)),
-        kit.divider(),
     ]
+    if digest.return_alerts:
+        alerts = "\n".join(f"• {t.escape(alert)}" for alert in digest.return_alerts[:5])
+        blocks.append(kit.section("*Returns worth a look:*\n" + alerts))
+    if digest.live_version is not None:
+        blocks.append(
+            kit.context(
+                f"Lead definition: version {digest.live_version} is live "
+                "(`/lead rules`; `/lead report definition` compares the versions)."
+            )
+        )
+    blocks.append(kit.divider())
     blocks += [kit.section(_campaign_line(row)) for row in digest.campaigns[:GROUPS_SHOWN]]
     blocks.append(kit.context("The funnel chart is in the thread."))
     fallback = (
@@ -159,7 +173,7 @@ def _total_fields(row: ReportRow, currency: str, sla_hours: int) -> list[dict[st
         ),
         kit.field("Contacted", f"{f.contacted:,} · {_percent(row.rates['contact'])} of accepted"),
         kit.field("Meetings · opps · won", f"{f.meetings:,} · {f.opportunities:,} · {f.won:,}"),
-        kit.field("Won revenue", _money(row.won_revenue)),
+        kit.field("Won revenue", _won(row)),
         kit.field("Cost · ROI", f"{_money(row.cost)} · {_percent(row.roi)}"),
         kit.field("Time to accept", _spread(row.time_to_accept)),
         kit.field("Time to first contact", _spread(row.time_to_first_contact)),
@@ -179,6 +193,8 @@ def _returns_and_leaks(row: ReportRow) -> list[dict[str, Any]]:
 
 def _group_line(by: GroupBy, row: ReportRow, currency: str) -> str:
     f = row.funnel
+    if by is GroupBy.DEFINITION:
+        return _version_line(row)
     if by is GroupBy.REP and t.is_user_id(row.group):
         name = t.mention(row.group or "")
     else:
@@ -187,6 +203,23 @@ def _group_line(by: GroupBy, row: ReportRow, currency: str) -> str:
         f"*{name}* — {f.received:,} received · {f.accepted:,} accepted "
         f"({_percent(row.rates['acceptance'])}) · {f.contacted:,} contacted · {f.won:,} won "
         f"({_money(row.won_revenue)}) · ROI {_percent(row.roi)} · "
+        f"accept {_hours(row.time_to_accept.median)}"
+    )
+
+
+def _version_line(row: ReportRow) -> str:
+    """A version of the lead definition: what it let through, and how that fared."""
+    f = row.funnel
+    reasons = ", ".join(
+        f"{_reason_label(r).lower()} {n:,}" for r, n in row.returns_by_reason.items()
+    )
+    return (
+        f"*{group_label(GroupBy.DEFINITION, row.group)}* — {f.received:,} received · "
+        f"{_percent(row.rates['sales_ready'])} sales-ready · {f.accepted:,} accepted "
+        f"({_percent(row.rates['acceptance'])}) · {f.returned:,} returned"
+        + (f" ({reasons})" if reasons else "")
+        + f" · {_percent(row.rates['contact'])} contacted · win rate "
+        f"{_percent(row.rates['win'])} · {_money(row.won_revenue)} won · "
         f"accept {_hours(row.time_to_accept.median)}"
     )
 
@@ -260,3 +293,10 @@ def chart_title(digest: RegionDigest | MarketingDigest) -> tuple[str, str]:
 
 def chart_rows(digest: RegionDigest | MarketingDigest) -> Sequence[tuple[str, int]]:
     return funnel_stages(digest.week if isinstance(digest, RegionDigest) else digest.to_date)
+
+
+def _won(row: ReportRow) -> str:
+    """The won revenue, and how much of it the CRM's deals gave (the rest reps typed)."""
+    if not row.won_revenue_from_crm:
+        return _money(row.won_revenue)
+    return f"{_money(row.won_revenue)} ({_money(row.won_revenue_from_crm)} from the CRM)"

@@ -12,8 +12,8 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
-from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.measured import MeasuredAsyncWebClient
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def new_bolt(settings: Settings) -> AsyncApp:
     return bolt
 
 
-class PooledWebClient(AsyncWebClient):
+class PooledWebClient(MeasuredAsyncWebClient):
     """A Web API client whose calls share one aiohttp session and its keep-alive connections.
 
     Without a session, slack-sdk opens a session and a new connection for every call, which

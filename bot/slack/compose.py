@@ -29,21 +29,11 @@ from bot.slack import (
 )
 from bot.slack import blocks_timers as bt
 from bot.slack.blockkit import Message
-from bot.slack.compose_base import (
-    UPLOAD,
-    Composed,
-    ComposerBase,
-    SlackCall,
-    Wait,
-    decider_of,
-    homes_of,
-    post,
-    post_in,
-    target_of,
-    update,
-)
+from bot.slack.calls import Composed, SlackCall, Wait, post, post_in, update
+from bot.slack.compose_base import UPLOAD, ComposerBase, decider_of, homes_of, target_of
 from bot.slack.compose_people import PEOPLE_COMPOSERS
-from bot.slack.lines import activity_of, merge_said
+from bot.slack.compose_rules import RULES_COMPOSERS
+from bot.slack.lines import activity_of, merge_lines, merge_said
 from bot.slack.views import (
     LeadView,
     TimerItem,
@@ -75,10 +65,13 @@ def _handoff(c: Composer, item: OutboxItem) -> Composed:
         if snapshot.batch.posted is None:
             return Wait("the batch summary is not posted yet")
         card = blocks.handoff_message(view, mention=None)
-        return SlackCall("chat.postMessage", post_in(snapshot.batch.posted, card, item.key), homes)
+        args = post_in(snapshot.batch.posted, card, item.key)
+        return SlackCall("chat.postMessage", args, homes, lead=snapshot.lead.short_id)
     channel, mention = target_of(c.config, snapshot.region)
     card = blocks.handoff_message(view, mention=mention)
-    return SlackCall("chat.postMessage", post(channel, card, item.key), homes)
+    return SlackCall(
+        "chat.postMessage", post(channel, card, item.key), homes, snapshot.lead.short_id
+    )
 
 
 def _handoff_update(c: Composer, item: OutboxItem) -> Composed:
@@ -95,8 +88,13 @@ def _thread_note(c: Composer, item: OutboxItem) -> Composed:
     snapshot = c.snapshot(item)
     if snapshot.round is None or snapshot.round.posted is None:
         return Wait("the handoff message is not posted yet")
-    event = c.reads.event(item.payload["event_id"])
-    note = _note(c.view(snapshot), event, currency=c.config.currency)
+    merged = item.payload.get("event_ids")
+    if merged:
+        events = [c.reads.event(event_id) for event_id in merged]
+        note = blocks.activity_note(c.view(snapshot), merge_lines(events))
+    else:
+        event = c.reads.event(item.payload["event_id"])
+        note = _note(c.view(snapshot), event, currency=c.config.currency)
     return SlackCall("chat.postMessage", post_in(snapshot.round.posted, note, item.key))
 
 
@@ -232,7 +230,7 @@ def _leak_task(c: Composer, item: OutboxItem) -> Composed:
 def _touch_update(c: Composer, item: OutboxItem) -> Composed:
     task = None
     if item.lead_id is not None and item.handoff_round is not None:
-        task = c.reads.leakage_task(item.lead_id, item.handoff_round)
+        task = c.reads.posted_work(item.lead_id, item.handoff_round, WorkKind.TIMER_LEAK_TASK)
     if task is None:
         return Wait("the leakage task is not posted yet")
     touch = touch_of(c.event(item.payload["event_id"]))
@@ -330,4 +328,5 @@ COMPOSERS: dict[WorkKind, Callable[[Composer, OutboxItem], Composed]] = {
     WorkKind.TIMER_TOUCH_UPDATE: _touch_update,
     WorkKind.DIGEST_POST: _digest_post,
     WorkKind.DIGEST_CHART: _digest_chart,
+    **RULES_COMPOSERS,
 }

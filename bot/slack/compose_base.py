@@ -1,38 +1,20 @@
-"""What composing outbox work needs: the Slack call it makes (or the wait), the composer that
-reads snapshots for it, and where messages go."""
+"""What composing outbox work needs: the composer that reads snapshots (and the readers an App
+Home and a rules proposal need) for it, and where messages go."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from bot.clock import Clock
-from bot.domain.snapshots import EventLine, LeadSnapshot, Posted
+from bot.domain.snapshots import EventLine, LeadSnapshot
 from bot.services.ports import LeadReader, ReportReader, SnapshotReader
 from bot.services.records import OutboxItem
+from bot.services.rules_ports import BacktestReader, RulesReader
 from bot.slack import blocks_timers as bt
 from bot.slack import text as t
-from bot.slack.blockkit import Message
+from bot.slack.compose_rules import Backtests
 from bot.slack.views import LeadView, lead_view
 from config.model import BatonConfig
 
-METADATA_TYPE = "baton_work"
 UPLOAD = "files_upload_v2"  # Slack's file upload flow: a URL, the bytes, then completion
-
-
-@dataclass(frozen=True)
-class SlackCall:
-    method: str
-    args: dict[str, Any]
-    homes: tuple[str, ...] = ()  # whose App Home to refresh once this is delivered
-
-
-@dataclass(frozen=True)
-class Wait:
-    reason: str
-
-
-Composed = SlackCall | Wait
 
 
 class ComposerBase:
@@ -47,9 +29,14 @@ class ComposerBase:
         config: BatonConfig,
         clock: Clock,
         report: ReportReader | None = None,
+        rules: RulesReader | None = None,
+        backtests: BacktestReader | None = None,
     ) -> None:
         self.reads, self.leads, self.config, self.clock = reads, leads, config, clock
         self.report = report
+        # A proposal to change the lead definition: its versions, and the leads to backtest on.
+        self.rules, self.backtests = rules, backtests
+        self.backtests_run = Backtests()
 
     def snapshot(self, item: OutboxItem) -> LeadSnapshot:
         found = None
@@ -102,23 +89,3 @@ def homes_of(snapshot: LeadSnapshot, config: BatonConfig) -> tuple[str, ...]:
 def decider_of(config: BatonConfig, region_name: str | None) -> str:
     region = config.region(region_name) if region_name else None
     return region.manager if region else config.triage.deciders[0]
-
-
-def post(channel: str | None, message: Message, key: str) -> dict[str, Any]:
-    """chat.postMessage's arguments; the metadata finds the post again if its answer is lost."""
-    return {
-        "channel": channel,
-        **message,
-        "metadata": {"event_type": METADATA_TYPE, "event_payload": {"key": key}},
-        "unfurl_links": False,
-        "unfurl_media": False,
-    }
-
-
-def post_in(thread: Posted, message: Message, key: str) -> dict[str, Any]:
-    """chat.postMessage's arguments for a reply in the thread of `thread`."""
-    return post(thread.channel, message, key) | {"thread_ts": thread.ts}
-
-
-def update(posted: Posted, message: Message) -> dict[str, Any]:
-    return {"channel": posted.channel, "ts": posted.ts, **message}

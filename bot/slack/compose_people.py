@@ -10,7 +10,8 @@ from datetime import timedelta
 from bot.services.records import OutboxItem, WorkKind
 from bot.slack import blocks, blocks_reassign, blocks_recycle
 from bot.slack import text as t
-from bot.slack.compose_base import Composed, ComposerBase, SlackCall, Wait, post, update
+from bot.slack.calls import Composed, SlackCall, Wait, post, update
+from bot.slack.compose_base import ComposerBase
 
 LINK_WAIT = timedelta(minutes=1)
 

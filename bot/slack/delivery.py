@@ -1,4 +1,9 @@
-"""The outbox worker: delivers queued Slack work once each, at Slack's pace, through failures."""
+"""The outbox worker: delivers queued Slack work once each, at Slack's pace, through failures.
+
+It logs what an operator needs: each delivery in one line; a refusal a person must fix at
+ERROR once per cause and again when it clears; Slack out of reach one WARNING per backoff
+step, never a traceback; a token Slack refuses pauses all delivery, once, until it works again.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
-from bot.services.ports import Outbox, StorageUnavailable
+from bot.services.delivery_state import DeliveryState
+from bot.services.ports import Outbox, ReportReader, StorageUnavailable
 from bot.services.records import SLACK_WORK, OutboxItem, WorkKind
-from bot.slack.compose import UPLOAD, Composer, SlackCall, Wait
+from bot.slack.api_errors import SLACK_SIDE, TOKEN_ERRORS, error_code, fix_for
+from bot.slack.attention import Causes, delivery_resumed, pause_delivery
+from bot.slack.calls import SlackCall, Wait
+from bot.slack.compose import UPLOAD, Composer
 from config.model import BatonConfig
 
 log = logging.getLogger(__name__)
@@ -25,20 +34,13 @@ WAIT_FOR_PARENT = timedelta(seconds=1)
 BLOCKED_RETRY = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(minutes=10)
 STORE_BACKOFF_SECONDS = 30.0
-# Errors a person must fix in Slack or in Baton's config; retrying soon will not help.
-FIXES = {
-    "not_in_channel": "invite Baton to the channel (/invite @Baton)",
-    "channel_not_found": "check the channel ID in the config, and that Baton can see the channel",
-    "is_archived": "unarchive the channel or point the config at another one",
-    "user_not_found": "check the user ID in the config",
-    "cannot_dm_bot": "the configured user is a bot; name a person in the config",
-    "user_disabled": "the configured user is deactivated; name someone else in the config",
-    "missing_scope": "add the missing scope from manifest.yml and reinstall the app",
-    "not_authed": "set SLACK_BOT_TOKEN",
-    "invalid_auth": "SLACK_BOT_TOKEN is not valid: install the app again and update the token",
-    "token_revoked": "SLACK_BOT_TOKEN was revoked: install the app again and update the token",
-    "account_inactive": "the bot's token belongs to a deleted or deactivated app: reinstall it",
-}
+SLACK_BACKOFF_SECONDS = 60.0  # the longest pause while Slack is out of reach
+TOKEN_CHECK_SECONDS = 60.0  # the longest pause between checks of a refused token
+QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH})  # delivered too often to log at INFO
+
+
+class SlackUnreachable(Exception):
+    """A call to Slack got no answer it could use: a network error, a timeout, a 5xx."""
 
 
 class Deliverer:
@@ -54,11 +56,19 @@ class Deliverer:
         spacing: timedelta = timedelta(seconds=1),
         batch_size: int = 32,
         threads: int = 8,
+        state: DeliveryState | None = None,
+        report: ReportReader | None = None,  # marketing's App Home shows the month's funnel
     ) -> None:
         self.outbox = outbox
         self.client = client
         self.composer = Composer(
-            reads=outbox, leads=outbox.leads, config=config, clock=clock, report=outbox.report
+            reads=outbox,
+            leads=outbox.leads,
+            config=config,
+            clock=clock,
+            report=report,
+            rules=outbox.rules,
+            backtests=outbox.backtests,
         )
         self.clock = clock
         self.spacing = spacing
@@ -66,9 +76,19 @@ class Deliverer:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="baton-delivery")
         self.wake = threading.Event()
         self._stopping = threading.Event()
+        self.state = state or DeliveryState()
+        self.state.listeners.append(self.wake.set)
+        self.causes = Causes()
+        self._outage_steps = 0  # backoff steps taken in a row with Slack out of reach
+        self._token_checks = 0
+        self._unreachable: str | None = None  # why Slack gave no answer in this pass
+        self._answered = False  # whether Slack answered a call in this pass
 
     def run_once(self) -> int:
         """Deliver what is due now; return how many items were tried."""
+        if self.state.paused is not None:
+            return 0
+        self._unreachable, self._answered = None, False
         items = self.outbox.claim_due(
             now=self.clock.now(), limit=self.batch_size, lease=LEASE, kinds=SLACK_WORK
         )
@@ -78,6 +98,9 @@ class Deliverer:
     def run_forever(self, idle_seconds: float = 0.5) -> None:
         outage = 0  # passes in a row the store refused
         while not self._stopping.is_set():
+            if self.state.paused is not None:
+                self._check_token()
+                continue
             try:
                 busy = self.run_once()
             except StorageUnavailable as error:
@@ -94,9 +117,51 @@ class Deliverer:
             if outage:
                 log.warning("outbox resumed: the database answers again")
                 outage = 0
+            if self._after_pass():
+                continue
             if not busy:
                 self.wake.wait(self._idle_wait(idle_seconds))
                 self.wake.clear()
+
+    def _after_pass(self) -> bool:
+        """Back off while Slack is out of reach, one WARNING a step; True when it paused."""
+        now = self.clock.now()
+        if self._unreachable is not None:
+            self._outage_steps += 1
+            pause = self._slack_pause()
+            self.state.unreachable(self._unreachable, at=now)
+            log.warning(
+                "Slack unreachable: %s; the work waits, trying again in %.0f s",
+                self._unreachable,
+                pause,
+                extra={"error": self._unreachable, "retry_in": pause},
+            )
+            self._stopping.wait(pause)
+            return True
+        if self._answered and self._outage_steps:
+            self._outage_steps = 0
+            ended = self.state.unreachable(None, at=now)
+            lasted = (now - ended[1]).total_seconds() if ended else 0.0
+            log.warning("Slack reachable again after %.0f s; delivering what waited", lasted)
+        return False
+
+    def _slack_pause(self) -> float:
+        return min(2.0 ** max(self._outage_steps - 1, 0), SLACK_BACKOFF_SECONDS)
+
+    def _check_token(self) -> None:
+        """While paused for the token: ask Slack now and then whether it works again."""
+        self._token_checks += 1
+        self.wake.wait(min(2.0 ** (self._token_checks - 1), TOKEN_CHECK_SECONDS))
+        self.wake.clear()
+        if self._stopping.is_set() or self.state.paused is None:
+            self._token_checks = 0
+            return
+        try:
+            self.client.auth_test()
+        except (SlackClientError, OSError):
+            return  # still refused (logged once, when it paused) or out of reach
+        self._token_checks = 0
+        delivery_resumed(self.state, at=self.clock.now())
 
     def _idle_wait(self, longest: float) -> float:
         """Sleep until the earliest work is due (a paced post, a retry), at most `longest`."""
@@ -122,20 +187,29 @@ class Deliverer:
             self.deliver(item)
         except StorageUnavailable:
             raise  # the whole pass pauses; the item's lease runs out and it is tried again
-        except Exception:
-            log.exception("delivering %s failed", item.key)
+        except SlackUnreachable as error:
+            # The answer was lost: a post may have reached Slack; the next try checks first.
+            self._unreachable = str(error)
+            at = self.clock.now() + timedelta(seconds=min(2.0**self._outage_steps, 60.0))
+            self.outbox.retry_later(item, at=at, error=f"Slack unreachable: {error}")
+        except Exception as error:
+            log.exception("delivering %s failed", item.key, extra={"key": item.key})
             self.outbox.retry_later(
-                item, at=self.clock.now() + _backoff(item.attempts), error="internal error"
+                item,
+                at=self.clock.now() + _backoff(item.attempts),
+                error=f"internal error: {type(error).__name__}: {error}"[:500],
             )
 
     def deliver(self, item: OutboxItem) -> None:
         now = self.clock.now()
+        if item.kind is WorkKind.SETUP_NOTICE and self._stale(item, now):
+            return
         call = self.composer.call(item)
         if isinstance(call, Wait):
             self.outbox.retry_later(item, at=now + WAIT_FOR_PARENT, error=None, attempt=False)
             return
         if call.method == UPLOAD and item.attempts > 0 and self._already_uploaded(call):
-            self.outbox.complete(item, now=now, channel=call.args["channel"], ts=None)
+            self._complete(item, call, now, channel=call.args["channel"], ts=None)
             return
         if call.method == "chat.postMessage":
             slot = self.outbox.reserve_post(call.args["channel"], now=now, spacing=self.spacing)
@@ -145,11 +219,18 @@ class Deliverer:
             if item.attempts > 0:
                 found = self._already_posted(item, call)
                 if found:
-                    self.outbox.complete(
-                        item, now=now, channel=found[0], ts=found[1], homes=call.homes
-                    )
+                    self._complete(item, call, now, channel=found[0], ts=found[1])
                     return
         self._call(item, call, now)
+
+    def _stale(self, item: OutboxItem, now: datetime) -> bool:
+        """Drop a notice about a refusal that has cleared since: it would only mislead."""
+        refused = item.payload.get("refused")
+        if not refused or self.outbox.still_refused(refused):
+            return False
+        self.outbox.drop(item, now=now, why=f"not posted: the cause cleared ({refused})")
+        log.info("notice not posted: its cause has cleared (%s)", refused, extra={"key": item.key})
+        return True
 
     def _call(self, item: OutboxItem, call: SlackCall, now: datetime) -> None:
         try:
@@ -162,56 +243,73 @@ class Deliverer:
             self._failed(item, call, error, now)
             return
         except (SlackClientError, OSError) as error:
-            # The answer was lost: the post may have reached Slack; the next try checks first.
-            self.outbox.retry_later(
-                item, at=now + _backoff(item.attempts), error=f"unreachable: {error}"
-            )
-            return
-        self.outbox.complete(
+            raise SlackUnreachable(_reason(error)) from None
+        self._complete(
             item,
-            now=now,
+            call,
+            now,
             channel=answer.get("channel"),
             ts=answer.get("ts"),
-            homes=call.homes,
             permalink=answer.get("permalink"),
+        )
+
+    def _complete(
+        self,
+        item: OutboxItem,
+        call: SlackCall,
+        now: datetime,
+        *,
+        channel: Any,
+        ts: Any,
+        permalink: str | None = None,
+    ) -> None:
+        self._answered = True
+        self.outbox.complete(
+            item, now=now, channel=channel, ts=ts, homes=call.homes, permalink=permalink
         )
         if call.homes:
             self.wake.set()
+        target = call.args.get("channel", "")
+        self.causes.accepted(target)
+        fields = {"kind": item.kind.value, "key": item.key, "channel": channel, "ts": ts}
+        if call.lead:
+            fields["lead"] = call.lead
+        level = logging.DEBUG if item.kind in QUIET_KINDS else logging.INFO
+        what = "handoff posted" if item.kind is WorkKind.HANDOFF else "Slack work delivered"
+        log.log(
+            level, "%s: %s in %s, ts %s", what, call.lead or item.key, channel, ts, extra=fields
+        )
 
     def _failed(
         self, item: OutboxItem, call: SlackCall, error: SlackApiError, now: datetime
     ) -> None:
-        status = error.response.status_code
-        code = str(error.response.get("error") or f"HTTP {status}")
+        self._answered = True
+        status, code = error.response.status_code, error_code(error)
         if status == 429:
-            wait = int(
-                error.response.headers.get(
-                    "Retry-After", error.response.headers.get("retry-after", 1)
-                )
-            )
+            headers = error.response.headers
+            wait = int(headers.get("Retry-After", headers.get("retry-after", 1)))
             self.outbox.retry_later(
                 item, at=now + timedelta(seconds=wait), error="rate limited", attempt=False
             )
             return
-        if status >= 500 or code in {
-            "fatal_error",
-            "internal_error",
-            "service_unavailable",
-            "request_timeout",
-        }:
-            self.outbox.retry_later(
-                item, at=now + _backoff(item.attempts), error=f"Slack error: {code}"
-            )
-            return
-        fix = FIXES.get(code, "see the error; Baton keeps the work and retries every few minutes")
+        if status >= 500 or code in SLACK_SIDE:
+            raise SlackUnreachable(f"Slack answered {code} to {call.method}")
         target = call.args.get("channel", "")
-        message = f"{call.method} to {target} refused: {code} — {fix}"
+        if code in TOKEN_ERRORS:
+            message = f"paused: Slack refused the bot token ({code}) — {fix_for(code)}"
+            self.outbox.retry_later(item, at=now, error=message, attempt=False)
+            reason = f"Slack refused the bot token on {call.method}"
+            pause_delivery(self.state, reason=reason, code=code, at=now)
+            return
+        refused = f"{call.method} to {target} refused: {code}"
+        message = f"{refused} — {fix_for(code)}"
         self.outbox.retry_later(item, at=now + BLOCKED_RETRY, error=message, blocked=True)
+        self.causes.refused(method=call.method, target=target, code=code)
         if item.kind is not WorkKind.SETUP_NOTICE and self.outbox.first_time(
             f"fix:{target}:{code}", now=now
         ):
             problem = f"Slack refused {call.method} to {target}: `{code}`. Baton keeps the message queued."
-            notice = {"problem": problem, "fix": fix}
+            notice = {"problem": problem, "fix": fix_for(code), "refused": refused}
             self.outbox.add(WorkKind.SETUP_NOTICE, f"fix:{target}:{code}", notice, now=now)
             self.wake.set()
 
@@ -221,8 +319,10 @@ class Deliverer:
             answer = self.client.conversations_replies(
                 channel=call.args["channel"], ts=call.args["thread_ts"], limit=200
             )
-        except SlackClientError:
+        except SlackApiError:
             return False
+        except (SlackClientError, OSError) as error:
+            raise SlackUnreachable(_reason(error)) from None
         name = call.args["filename"]
         messages: list[dict[str, Any]] = answer.get("messages", [])
         return any(f.get("name") == name for m in messages for f in m.get("files", []))
@@ -245,14 +345,22 @@ class Deliverer:
                 answer = self.client.conversations_history(
                     channel=channel, include_all_metadata=True, limit=200
                 )
-        except SlackClientError:
-            return None
+        except SlackApiError:
+            return None  # the post itself meets the same refusal, and says so
+        except (SlackClientError, OSError) as error:
+            raise SlackUnreachable(_reason(error)) from None
         messages: list[dict[str, Any]] = answer.get("messages", [])
         for message in messages:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == item.key:
                 return channel, message["ts"]
         return None
+
+
+def _reason(error: BaseException) -> str:
+    """A network error in a few words: urllib wraps the socket's reason."""
+    reason = getattr(error, "reason", None)
+    return str(reason if reason is not None else error) or type(error).__name__
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -55,6 +55,14 @@ class ActionId(StrEnum):
     TOUCH_REACHED_INPUT = "touch_reached_input"
     TOUCH_NOTES_BLOCK = "touch_notes_block"
     TOUCH_NOTES_INPUT = "touch_notes_input"
+    RULES_APPROVE = "rules_approve"
+    RULES_REJECT = "rules_reject"
+    RULES_PROPOSE_MODAL = "rules_propose_modal"
+    RULES_REJECT_MODAL = "rules_reject_modal"
+    RULES_TEXT_BLOCK = "rules_text_block"
+    RULES_TEXT_INPUT = "rules_text_input"
+    RULES_WHY_BLOCK = "rules_why_block"
+    RULES_WHY_INPUT = "rules_why_input"
     NUDGE = "lead_nudge"
     REASSIGN = "lead_reassign"
     REASSIGN_MODAL = "reassign_modal"
@@ -133,4 +141,35 @@ class TimerRef(BaseModel):
 
     @classmethod
     def loads(cls, text: str) -> TimerRef:
+        return cls.model_validate_json(text)
+
+
+class ProposalRef(BaseModel):
+    """Which proposal to change the lead definition an Approve or Reject button is about."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    proposal: int = Field(ge=1)
+    channel: str | None = Field(default=None, max_length=40)  # the reject modal's: to answer in
+
+    def dumps(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def loads(cls, text: str) -> ProposalRef:
+        return cls.model_validate_json(text)
+
+
+class ProposeRef(BaseModel):
+    """The propose modal: where it was opened from, so the answer goes there."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str | None = Field(default=None, max_length=40)
+
+    def dumps(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def loads(cls, text: str) -> ProposeRef:
         return cls.model_validate_json(text)

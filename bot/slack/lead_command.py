@@ -68,6 +68,11 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class ProposeRules:
+    """`/lead rules propose`: the modal to propose a change to the lead definition."""
+
+
+@dataclass(frozen=True)
 class Show:
     short_id: str
 
@@ -110,7 +115,9 @@ class Report:
     words: tuple[str, ...]  # a region and a period, in any order; told apart by the config
 
 
-LeadCommand = Help | Mine | Rules | Show | Find | Undo | OpenLogForm | Log | Reassign | Report
+LeadCommand = (
+    Help | Mine | Rules | ProposeRules | Show | Find | Undo | OpenLogForm | Log | Reassign | Report
+)
 
 
 def parse(text: str) -> LeadCommand:
@@ -121,8 +128,8 @@ def parse(text: str) -> LeadCommand:
             return Help()
         case "mine" | "my":
             return Mine()
-        case "rules":
-            return Rules()
+        case "rules" | "rule":
+            return _rules(rest)
         case "show":
             return Show(_one_id(rest, "show"))
         case "find" | "search":
@@ -146,6 +153,17 @@ def parse(text: str) -> LeadCommand:
     if verb.upper().startswith("L-") and parse_short_id(verb):
         return Show(parse_short_id(verb) or "")  # `/lead L-7K3Q9` is forgiven as `show`
     raise CommandError(f"There is no `/lead {_shown(verb)}`. {usage()}")
+
+
+def _rules(rest: str) -> Rules | ProposeRules:
+    match rest.strip().lower():
+        case "":
+            return Rules()
+        case "propose" | "change":
+            return ProposeRules()
+    raise CommandError(
+        "`/lead rules` shows the lead definition; `/lead rules propose` proposes a change."
+    )
 
 
 def usage() -> str:

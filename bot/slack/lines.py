@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from bot.domain.lead import EventKind
 from bot.domain.merge import field_label
+from bot.domain.snapshots import EventLine
 from bot.domain.wording import counted
 from bot.services.desk import Desk, Week
 from bot.services.records import LeadLine
@@ -95,6 +96,19 @@ def merge_said(kind: str, data: Mapping[str, Any]) -> str:
         before, now = score
         parts.append(f"score {_score(before)} → {_score(now)}")
     return "details: " + ("; ".join(parts) or "unchanged")
+
+
+def merge_lines(events: Sequence[EventLine | None]) -> list[str | Activity]:
+    """What one merge did, in the order recorded: its activity, touches and changed details."""
+    lines: list[str | Activity] = []
+    for event in events:
+        if event is None:
+            continue
+        if event.kind in (EventKind.DETAILS, EventKind.CAMPAIGN_TOUCH):
+            lines.append(merge_said(event.kind, event.data))
+        else:
+            lines.extend(activity_of(item) for item in event.data.get("activity", []))
+    return lines
 
 
 TOUCH_LABELS = (("campaign", "campaign"), ("source", "source"))

@@ -875,6 +875,11 @@ class SlackStandIn:
         with self._lock:
             self._workspace.revoked_tokens.add(token)
 
+    def restore_token(self, token: str) -> None:
+        """Accept a revoked token again, as after the app is installed again."""
+        with self._lock:
+            self._workspace.revoked_tokens.discard(token)
+
     def expire_trigger(self, trigger_id: str) -> None:
         """Answer expired_trigger_id to views.open or views.push with this trigger."""
         with self._lock:

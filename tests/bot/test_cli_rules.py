@@ -96,7 +96,7 @@ def approve_as_sales(baton: Baton) -> None:
         proposal.id,
         Approve(),
         actor=EMEA_MANAGER,
-        teams=baton.teams,
+        config=baton.config,
         uow_factory=baton.uow_factory,
         clock=baton.clock,
     )

@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from baton_devkit import salesforce_standin
 from baton_devkit.hubspot_standin import TOKEN, HubSpotStandIn, sign_webhook
+from baton_devkit.salesforce_standin import SalesforceStandIn
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -121,10 +123,56 @@ def with_hubspot(baton: Baton, hubspot: HubSpotStandIn, **crm: Any) -> None:
 def hubspot_harness(baton: Baton, **crm: Any) -> Iterator[HubSpotHarness]:
     with HubSpotStandIn(now=baton.clock.now) as hubspot:
         with_hubspot(baton, hubspot, **crm)
+        baton.crm_timeout = 1.0  # a lost answer is quick to test
         with slack_harness(baton) as slack:
             worker = crm_worker(baton)
             assert worker is not None
             yield HubSpotHarness(slack, hubspot, worker)
+            worker.stop()
+            if baton.crm is not None:
+                baton.crm.close()
+
+
+class SalesforceHarness:
+    """Baton on the Slack and Salesforce stand-ins; `crm-sync` passes run as of a time."""
+
+    def __init__(
+        self, slack: SlackHarness, salesforce: SalesforceStandIn, worker: CrmWorker
+    ) -> None:
+        self.slack, self.salesforce, self.worker = slack, salesforce, worker
+        self.baton = slack.baton
+        self.clock = slack.clock
+
+    def sync(self, as_of: datetime | None = None) -> Any:
+        from bot.jobs.passes import run_job
+
+        return run_job(self.baton, "crm-sync", now=as_of or self.clock.now())
+
+    def settle(self) -> None:
+        for _ in range(20):
+            if not self.worker.run_once():
+                break
+        self.slack.deliver_all()
+
+
+@contextmanager
+def salesforce_harness(baton: Baton, **crm: Any) -> Iterator[SalesforceHarness]:
+    with SalesforceStandIn(now=baton.clock.now) as salesforce:
+        baton.config = baton.config.model_copy(
+            update={"crm": CrmConfig.model_validate({"provider": "salesforce", **crm})}
+        )
+        baton.settings = baton.settings.model_copy(
+            update={
+                "salesforce_instance_url": salesforce.url,
+                "salesforce_client_id": salesforce_standin.CLIENT_ID,
+                "salesforce_client_secret": SecretStr(salesforce_standin.CLIENT_SECRET),
+            }
+        )
+        baton.crm_timeout = 1.0
+        with slack_harness(baton) as slack:
+            worker = crm_worker(baton)
+            assert worker is not None
+            yield SalesforceHarness(slack, salesforce, worker)
             worker.stop()
             if baton.crm is not None:
                 baton.crm.close()

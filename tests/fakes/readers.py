@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.domain.attribution import Attribution
 from bot.domain.report import GroupBy
 from bot.services.records import Cell, Regions, Unmeasured
 
@@ -25,6 +26,7 @@ class FakeReportReader:
         until: datetime | None,
         regions: Regions,
         stamped: bool = False,
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Cell]:
         return list(self.given)
 
@@ -39,10 +41,32 @@ class FakeReportReader:
         until: datetime | None,
         regions: Regions,
         stamps: Sequence[str],
+        attribution: Attribution = Attribution.FIRST,
     ) -> list[Unmeasured]:
         return []
 
-    def campaign_sizes(self) -> dict[str, int]:
+    def campaign_sizes(self, attribution: Attribution = Attribution.FIRST) -> dict[str, int]:
+        return {}
+
+    def crm_won(
+        self,
+        *,
+        by: GroupBy,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+        attribution: Attribution = Attribution.FIRST,
+    ) -> list[tuple[str | None, str | None, int]]:
+        return []
+
+    def campaign_counts(
+        self,
+        *,
+        by: GroupBy | None,
+        since: datetime | None,
+        until: datetime | None,
+        regions: Regions,
+    ) -> dict[str | None, dict[str | None, int]]:
         return {}
 
     def overdue_feedback(self, *, regions: Regions, now: datetime) -> int:

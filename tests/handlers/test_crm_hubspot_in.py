@@ -11,10 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Baton
+from bot.domain.report_data import report_json
+from bot.report_output import as_table
+from bot.services.report import ReportQuery, closed_loop_report
 from storage.rows import CrmLinkRow, EventRow, LeadRow, OutboxRow
 from tests.fakes.crm import CLIENT_SECRET, HubSpotHarness, contact_event, hubspot_harness
 from tests.fakes.slack import button_value
-from tests.handlers.test_slack_handoff import EMEA, MANAGER, TRIAGE, accept
+from tests.handlers.test_slack_handoff import EMEA, MANAGER, REP, TRIAGE, accept
 
 JANE = {
     "email": "jane@acme.example",
@@ -279,3 +282,42 @@ def test_a_deal_on_a_lead_no_rep_has_accepted_is_not_an_outcome_yet(
     assert lead_row(crm, contact_id).status == "pending"
     assert crm.count(EventRow, EventRow.actor == "crm") == 0
     assert crm.count(OutboxRow, OutboxRow.state == "blocked") == 0
+
+
+def test_the_reps_won_and_the_crms_closed_won_deal_count_once_in_the_report(
+    crm: HubSpotHarness,
+) -> None:
+    contact_id = sales_ready_contact(crm)
+    typed_only = sales_ready_contact(crm, email="jo@acme.example")
+    turned_sales_ready(crm, contact_id)
+    turned_sales_ready(crm, typed_only, event_id=2)
+    crm.settle()
+    for message in handoffs(crm):
+        accept(crm.slack, message)
+    crm.slack.wait_until(lambda: lead_row(crm, typed_only).status == "accepted")
+    crm.slack.wait_until(lambda: lead_row(crm, contact_id).status == "accepted")
+    for record, amount in ((contact_id, "9000"), (typed_only, "5000")):
+        short_id = lead_row(crm, record).short_id
+        crm.slack.command(REP, f"log {short_id} won {amount}", channel=EMEA)
+        crm.slack.wait_until(lambda record=record: lead_row(crm, record).status == "won")
+    deal_id = crm.hubspot.add_deal(contacts=[contact_id], dealstage="closedwon", amount="12500")
+    crm.post_events([contact_event(9, deal_id, at=crm.clock.now(), kind="deal.creation")])
+    crm.settle()
+    report = closed_loop_report(
+        ReportQuery(), reader=crm.baton.report_reader, config=crm.baton.config, clock=crm.clock
+    )
+    total = report_json(report)["total"]
+    assert (total["leads"]["received"], total["leads"]["won"]) == (2, 2)
+    assert total["revenue"] == total["revenue"] | {
+        "won": "17500.00",
+        "won_from_crm": "12500.00",
+        "won_typed_by_reps": "5000.00",
+    }
+    # The rep's typed amount is kept in the lead's events.
+    with crm.baton.database.reading() as session:
+        typed = session.scalars(
+            select(EventRow.amount).where(EventRow.kind == "outcome", EventRow.actor == REP)
+        ).all()
+    assert sorted(typed) == [Decimal("5000.00"), Decimal("9000.00")]
+    table = as_table(report)
+    assert "of it CRM" in table and "12,500" in table

@@ -121,7 +121,8 @@ def test_new_activity_on_an_open_lead_reaches_its_thread_and_owner_and_raises_it
     dm = slack.standin.messages(REP)[-1]
     assert "Acme GmbH's Jane is back: page view: visited pricing" in dm["text"]
     assert short_id in str(dm["blocks"])
-    assert events_of(slack, short_id)[-1].kind == "activity"
+    assert [e.kind for e in events_of(slack, short_id)[-2:]] == ["activity", "details"]
+    assert any("score 80 → 85" in t for t in thread_texts(slack, message))
     top_level = [m["ts"] for m in slack.standin.messages(EMEA) if not m.get("thread_ts")]
     assert top_level[-1] == message["ts"]  # no second handoff
 

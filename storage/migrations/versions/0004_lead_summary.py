@@ -65,7 +65,7 @@ def upgrade() -> None:
         for group in GROUPS:
             columns = [group, *(c for c in REPORT_CELL if c != group)]
             batch_op.create_index(f"ix_lead_summary_by_{group}", columns, unique=False)
-    # Leads already stored get their summaries in 0007, the last revision that changes their
+    # Leads already stored get their summaries in 0011, the last revision that changes their
     # columns: the rebuild writes a summary as the newest code has it, every column included.
 
 

@@ -91,7 +91,7 @@ def upgrade() -> None:
         )
     connection = op.get_bind()
     if connection.execute(_UNSUMMARISED).first() is not None:
-        # Leads stored before 0004 have no summary yet: 0009 summarises them, with every
+        # Leads stored before 0004 have no summary yet: 0011 summarises them, with every
         # column a summary has by then.
         return
     else:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
+from bot.domain.definitions import DefinitionVersion, Rules, first_version
+from bot.domain.digest import MarketingDigest
+from bot.domain.lead_summary import Stage
+from bot.domain.proposals import Proposal
 from bot.services.digest import run_digest_pass
 from bot.services.records import Cell
+from bot.slack.blocks_report import marketing_digest as marketing_digest_message
 from tests.fakes.readers import FakeReportReader
 from tests.fakes.services import Services
 
@@ -61,3 +68,69 @@ def test_a_region_with_only_overdue_feedback_still_gets_its_scoreboard() -> None
         "apac",
         "emea",
     ]
+
+
+class LiveVersion:
+    """The lead definition's store as the digest reads it: version 3 is live."""
+
+    def live(self) -> DefinitionVersion:
+        return replace(first_version(Rules(50, ("email",)), at=MONDAY), number=3)
+
+    def version(self, number: int) -> DefinitionVersion | None:
+        return None
+
+    def history(self) -> list[DefinitionVersion]:
+        return [self.live()]
+
+    def proposal(self, proposal_id: int) -> None:
+        return None
+
+    def proposals(self, *, limit: int = 20) -> list[Proposal]:
+        return []
+
+
+def returned(group: str, reason: str, leads: int) -> Cell:
+    stages = int(Stage.SALES_READY | Stage.ACCEPTED | Stage.RETURNED)
+    return replace(ONE_LEAD, group=group, stages=stages, return_reason=reason, leads=leads)
+
+
+def marketing_digest(services: Services, reader: FakeReportReader) -> dict[str, Any]:
+    services.clock.set(MONDAY)
+    run_digest_pass(
+        uow_factory=services.store.unit_of_work,
+        reader=reader,
+        config=services.config,
+        clock=services.clock,
+        rules=LiveVersion(),
+    )
+    [post] = [w for w in services.store.work("digest_post") if w.data["audience"] == "marketing"]
+    digest: dict[str, Any] = post.data["digest"]
+    return digest
+
+
+def test_marketings_digest_names_the_live_version_and_returns_for_one_reason_past_the_bar() -> None:
+    reader = FakeReportReader(
+        [
+            returned("trade_show", "bad_contact_data", 31),
+            returned("trade_show", "not_a_fit", 19),
+            returned("webinar", "not_a_fit", 5),  # too few returns to be news
+            returned("webinar", "duplicate", 4),
+            returned("web", "not_a_fit", 6),  # no reason has half of them
+            returned("web", "duplicate", 5),
+            returned("web", "other", 4),
+        ]
+    )
+    digest = marketing_digest(Services(), reader)
+    assert digest["live_version"] == 3
+    assert digest["return_alerts"] == ["62 % of trade_show returns last month: bad contact data"]
+    message = marketing_digest_message(MarketingDigest.from_json(digest))
+    text = str(message["blocks"])
+    assert "Returns worth a look" in text and "62 % of trade_show returns last month" in text
+    assert "Lead definition: version 3 is live" in text
+
+
+def test_without_returns_worth_telling_the_digest_says_nothing_of_them() -> None:
+    digest = marketing_digest(Services(), FakeReportReader([ONE_LEAD]))
+    assert digest["return_alerts"] == []
+    text = str(marketing_digest_message(MarketingDigest.from_json(digest))["blocks"])
+    assert "Returns worth a look" not in text

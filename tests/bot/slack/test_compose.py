@@ -27,7 +27,8 @@ from bot.services.records import (
     OutboxItem,
     WorkKind,
 )
-from bot.slack.compose import COMPOSERS, Composer, SlackCall, Wait
+from bot.slack.calls import SlackCall, Wait
+from bot.slack.compose import COMPOSERS, Composer
 from config.model import BatonConfig
 from tests.fakes.snapshots import FakeSnapshots
 
