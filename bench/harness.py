@@ -715,12 +715,17 @@ class BatonProcess:
 
 @contextmanager
 def baton_serve(
-    database: Database, *, slack_api_url: str, config: Path = CONFIG
+    database: Database,
+    *,
+    slack_api_url: str,
+    config: Path = CONFIG,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[BatonProcess]:
     """Run `baton serve` itself (web app, outbox worker and scheduler) as a child process.
 
-    It runs from an empty folder, so that no `.env` of this machine reaches it, and is
-    stopped as an operator would stop it (SIGINT, then SIGTERM).
+    It runs from an empty folder, so that no `.env` of this machine reaches it, with
+    `settings` (environment variables) besides the ones it needs, and is stopped as an
+    operator would stop it (SIGINT, then SIGTERM).
     """
     port = free_port()
     environment = {
@@ -734,6 +739,7 @@ def baton_serve(
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "LOG_LEVEL": "WARNING",
+        **(settings or {}),
     }
     command = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
     with tempfile.TemporaryDirectory() as folder:

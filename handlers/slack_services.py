@@ -74,10 +74,10 @@ class SlackServices:
     rules_overview: Callable[[], Overview]
     # (actor) -> the live version to edit, once they may propose
     propose_form: Callable[[str], DefinitionVersion]
-    # (rules, *, why, by)
-    propose_rules: Callable[..., Proposal]
-    # (proposal_id, Approve() or Reject(reason), *, actor)
-    decide_rules: Callable[..., ProposalChange]
+    # (rules, *, why, by, request_key=None) -> None when the request was handled already
+    propose_rules: Callable[..., Proposal | None]
+    # (proposal_id, Approve() or Reject(reason), *, actor, request_key=None)
+    decide_rules: Callable[..., ProposalChange | None]
     # (proposal_id, actor) -> the proposal, once they may reject it
     check_rules_decider: Callable[[int, str], Proposal]
     # (short_id, actor) -> the lead, its rep and the region's reps

@@ -409,9 +409,10 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         limit: int,
         lease: timedelta,
         kinds: Collection[WorkKind] | None = None,
+        scheduled_limit: int | None = None,
     ) -> list[OutboxItem]:
-        """Claim due work (of `kinds`, or any); a crashed claimant's lease runs out, others retry."""
-        ...
+        """Claim due work (of `kinds`, or any), the most urgent first, at most `scheduled_limit`
+        items of scheduled work; a crashed claimant's lease runs out, others retry."""
 
     def complete(
         self,
@@ -424,7 +425,6 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         permalink: str | None = None,
     ) -> None:
         """Record delivered work, queue Home refreshes for `homes`, keep a card's permalink."""
-        ...
 
     def retry_later(
         self,
@@ -436,11 +436,11 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         attempt: bool = True,
     ) -> None:
         """Put work back for later; `attempt=False` when it waited on something and never tried."""
-        ...
 
-    def reserve_post(self, channel: str, *, now: datetime, spacing: timedelta) -> datetime | None:
-        """Take the channel's next posting slot: None when this post may go now, else when to retry."""
-        ...
+    def reserve_post(
+        self, channel: str, *, now: datetime, spacing: timedelta, scheduled: bool = False
+    ) -> datetime | None:
+        """None when this post may take the channel's slot now, else when to retry."""
 
     def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only
