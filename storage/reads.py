@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.lead import WORKING, LeadStatus
 from bot.domain.snapshots import activity_label
-from bot.services.records import EventLine, LeadDetail, LeadLine
+from bot.services.records import EventLine, LeadDetail, LeadLine, LeadPage
 from storage.db import Database
 from storage.rows import ActivityRow, EventRow, LeadRow
 
@@ -27,19 +27,23 @@ class SqlLeadReader:
         )
         return self._lines(query)
 
-    def pending_in(self, regions: Sequence[str | None]) -> list[LeadLine]:
+    def pending_in(self, regions: Sequence[str | None], *, limit: int) -> LeadPage:
+        """The `limit` leads pending longest in `regions`, and how many are pending there: a
+        manager's Home is built after every handoff, however many wait."""
         named = [r for r in regions if r is not None]
         where = [LeadRow.region.in_(named)] if named else []
         if None in regions:
             where.append(LeadRow.region.is_(None))
         if not where:
-            return []
-        query = (
-            select(LeadRow)
-            .where(LeadRow.status == LeadStatus.PENDING.value, or_(*where))
-            .order_by(LeadRow.round_started_at, LeadRow.id)
-        )
-        return self._lines(query)
+            return LeadPage([], 0)
+        pending = (LeadRow.status == LeadStatus.PENDING.value, or_(*where))
+        query = select(LeadRow).where(*pending).order_by(LeadRow.round_started_at, LeadRow.id)
+        lines = self._lines(query.limit(limit))
+        if len(lines) < limit:
+            return LeadPage(lines, len(lines))
+        with self.database.reading() as session:
+            total = session.scalar(select(func.count()).select_from(LeadRow).where(*pending))
+        return LeadPage(lines, total or 0)
 
     def detail(self, short_id: str, *, events: int) -> LeadDetail | None:
         with self.database.reading() as session:

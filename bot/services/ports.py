@@ -23,6 +23,7 @@ from bot.services.records import (
     Fire,
     LeadDetail,
     LeadLine,
+    LeadPage,
     NewFire,
     NewLead,
     NewRound,
@@ -143,7 +144,6 @@ class OutboxQueue(Protocol):
 class HandledRequests(Protocol):
     def first_handling(self, key: str, *, now: datetime) -> bool:
         """Remember a person's request in this transaction; False when it was handled before."""
-        ...
 
 
 class TimerRepository(Protocol):
@@ -266,7 +266,7 @@ class LeadReader(BoardReader, Protocol):
     """Read-only questions about leads; never inside a write transaction."""
 
     def open_for_rep(self, rep_id: str) -> list[LeadLine]: ...
-    def pending_in(self, regions: Sequence[str | None]) -> list[LeadLine]: ...
+    def pending_in(self, regions: Sequence[str | None], *, limit: int) -> LeadPage: ...
     def detail(self, short_id: str, *, events: int) -> LeadDetail | None: ...
     def find(self, text: str, *, limit: int) -> list[LeadLine]: ...
     def events_by(self, actor: str, *, since: datetime) -> list[EventLine]: ...

@@ -61,6 +61,13 @@ class LeadLine:
     leaked_at: datetime | None = None
 
 
+class LeadPage(NamedTuple):
+    """The first lines of a list of leads, and how many the whole list holds."""
+
+    lines: list[LeadLine]
+    total: int
+
+
 @dataclass(frozen=True)
 class LeadDetail:
     line: LeadLine

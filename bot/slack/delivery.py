@@ -37,7 +37,8 @@ MAX_BACKOFF = timedelta(minutes=10)
 STORE_BACKOFF_SECONDS = 30.0
 SLACK_BACKOFF_SECONDS = 60.0  # the longest pause while Slack is out of reach
 TOKEN_CHECK_SECONDS = 60.0  # the longest pause between checks of a refused token
-QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH})  # delivered too often to log at INFO
+# Bookkeeping, not news to an operator: logged at DEBUG.
+QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH, WorkKind.PERMALINK})
 # A person's App Home is rebuilt at most this often: a stream of handoffs shares a refresh
 # (a manager's Home lists every lead waiting for them, and costs more as the list grows).
 HOME_SPACING = timedelta(seconds=5)

@@ -128,11 +128,11 @@ def due_this_week(lines: Sequence[LeadLine], desk: Desk) -> list[Block]:
 
 
 def _waiting(desk: Desk) -> list[Block]:
-    blocks = [kit.section(f"*Waiting for your decision* ({len(desk.waiting)})")]
+    blocks = [kit.section(f"*Waiting for your decision* ({desk.waiting_total})")]
     if not desk.waiting:
         blocks.append(kit.context("Nothing waits for your decision."))
     blocks += [kit.section(waiting_line(line, desk)) for line in desk.waiting[:SHOWN]]
-    return blocks + _more(len(desk.waiting), SHOWN)
+    return blocks + _more(desk.waiting_total, SHOWN)
 
 
 def _mine(desk: Desk) -> list[Block]:

@@ -137,3 +137,20 @@ def test_new_activity_on_an_open_lead_reaches_its_thread_and_owner_and_raises_it
 
     say(slack, REP, f"log {short_id} connected called her back")
     assert "🔥" not in say(slack, REP, "mine")["blocks"][1]["text"]["text"]
+
+
+def test_a_manager_with_more_leads_waiting_than_a_home_lists_sees_how_many_and_the_oldest(
+    slack: SlackHarness,
+) -> None:
+    for n in range(45):
+        answer = slack.intake(lead(email=f"waiting{n}@acme.example", company=f"Firm {n:02d}"))
+        assert answer.status_code == 202
+        slack.clock.advance(minutes=1)
+
+    texts = open_home(slack, MANAGER)
+
+    assert "*Waiting for your decision* (45)" in texts
+    listed = [t for t in texts if "Firm " in t]
+    assert len(listed) == 40
+    assert "Firm 00" in listed[0] and "Firm 39" in listed[-1]  # the oldest first
+    assert "and 5 more: `/lead mine`" in texts
