@@ -8,12 +8,12 @@ import sys
 
 from bot.admin import SlackUnusable, check_slack, check_token
 from bot.app import Baton, build_baton
-from bot.commands.common import EXIT_USAGE, Subcommands, command
+from bot.commands.common import EXIT_USAGE, Subcommands, command, stored_live
 from bot.domain.definitions import file_check, rules_of
 from bot.runtime import web_client
 from bot.services.ports import StorageUnavailable
 from config.settings import Settings
-from storage.db import SchemaError, open_database, wait_for_database
+from storage.db import SchemaError, open_database
 
 
 def add(commands: Subcommands) -> None:
@@ -64,9 +64,7 @@ def config_check(settings: Settings, args: argparse.Namespace) -> int:
 def definition_check(baton: Baton) -> list[str]:
     """Which version of the lead definition is live, and whether the file differs from it."""
     try:
-        wait_for_database(baton.database, within=0)
-        baton.database.ensure_schema(create_embedded=False)
-        live = baton.rules_reader.live()
+        live = stored_live(baton)
     except (StorageUnavailable, SchemaError) as error:
         return [f"Lead definition: cannot read the live version from the database: {error}"]
     return file_check(rules_of(baton.config.lead_definition), live)

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
 from bot.services.delivery_state import DeliveryState
-from bot.services.ports import Outbox, StorageUnavailable
+from bot.services.ports import Outbox, ReportReader, StorageUnavailable
 from bot.services.records import SLACK_WORK, OutboxItem, Urgency, WorkKind
 from bot.slack.api_errors import SLACK_SIDE, TOKEN_ERRORS, error_code, fix_for
 from bot.slack.attention import Causes, delivery_resumed, pause_delivery
@@ -37,7 +37,8 @@ MAX_BACKOFF = timedelta(minutes=10)
 STORE_BACKOFF_SECONDS = 30.0
 SLACK_BACKOFF_SECONDS = 60.0  # the longest pause while Slack is out of reach
 TOKEN_CHECK_SECONDS = 60.0  # the longest pause between checks of a refused token
-QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH})  # delivered too often to log at INFO
+# Bookkeeping, not news to an operator: logged at DEBUG.
+QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH, WorkKind.PERMALINK})
 # A person's App Home is rebuilt at most this often: a stream of handoffs shares a refresh
 # (a manager's Home lists every lead waiting for them, and costs more as the list grows).
 HOME_SPACING = timedelta(seconds=5)
@@ -61,6 +62,7 @@ class Deliverer:
         batch_size: int = 32,
         threads: int = 8,
         state: DeliveryState | None = None,
+        report: ReportReader | None = None,  # marketing's App Home shows the month's funnel
     ) -> None:
         self.outbox = outbox
         self.client = client
@@ -69,6 +71,7 @@ class Deliverer:
             leads=outbox.leads,
             config=config,
             clock=clock,
+            report=report,
             rules=outbox.rules,
             backtests=outbox.backtests,
         )

@@ -37,6 +37,7 @@ class SlackHarness:
             client=web_client(baton),
             config=baton.config,
             clock=self.clock,
+            report=baton.report_reader,
         )
         self.http = httpx.Client(base_url=url, timeout=10)
 
