@@ -98,7 +98,7 @@ class Click:
 
 def main() -> int:
     args = arguments(__doc__)
-    rounds = args.rounds or (4 if args.quick else 12)
+    rounds = args.rounds or (3 if args.quick else 12)
     config = load_config(CONFIG)
     print(
         f"ack: {CONCURRENCY} requests at once every {WAVE_INTERVAL * 1000:.0f} ms, "

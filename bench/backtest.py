@@ -36,7 +36,8 @@ from baton_devkit.histories import Era, GeneratedLead, generate, store
 from harness import Goal, Scorecard, analyse, arguments, backends, interleave, scratch_database
 
 from bot.domain.backtest import Backtest, Backtester
-from bot.domain.definitions import Rules, changes, doing_phrase, rules_of
+from bot.domain.definitions import Rules, changes, doing_phrase, first_version, rules_of
+from bot.services.rules import backtest_rules
 from config.model import load_config
 from storage.backtest import SqlBacktestReader, backtest_query
 from storage.db import Database
@@ -128,12 +129,15 @@ def run_backend(
 def backtest(
     database: Database, live: Rules, proposal: Rules, since: datetime, until: datetime
 ) -> Backtest:
-    """As the backtest service reads and counts: one streamed scan, each lead qualified."""
-    tester = Backtester(live, proposal)
-    reader = SqlBacktestReader(database, chunk=CHUNK)
-    for leads in reader.leads(since=since, until=until, fields=tester.fields):
-        tester.add(leads)
-    return tester.result(currency="USD", since=since, until=until)
+    """As `baton rules backtest` runs it: the backtest service over the store's one scan."""
+    return backtest_rules(
+        proposal,
+        live=first_version(live, at=since),
+        reader=SqlBacktestReader(database, chunk=CHUNK),
+        currency="USD",
+        since=since,
+        until=until,
+    )
 
 
 def plain_scan(

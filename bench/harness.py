@@ -47,6 +47,8 @@ import psycopg
 import uvicorn
 
 # The development kit: imported here only (see the module's docstring).
+from baton_devkit.hubspot_standin import TOKEN as HUBSPOT_TOKEN
+from baton_devkit.hubspot_standin import HubSpotStandIn, sign_webhook
 from baton_devkit.local import standin_for
 from baton_devkit.simulate import button_click, interaction_body, signed_headers, slash_command
 from baton_devkit.standin import Call, SlackStandIn
@@ -56,10 +58,13 @@ from config.model import BatonConfig
 from storage.db import Database, open_database
 
 __all__ = [
+    "HUBSPOT_TOKEN",
     "Call",
+    "HubSpotStandIn",
     "SlackStandIn",
     "button_click",
     "interaction_body",
+    "sign_webhook",
     "signed_headers",
     "slash_command",
     "standin_for",
@@ -663,10 +668,12 @@ def _serve(factory: AppFactory, options: dict[str, Any], connection: Connection)
         stop()
 
 
-def serving_baton(*, deliver: bool, **settings: Any) -> tuple[Any, Callable[[], None]]:
+def serving_baton(
+    *, deliver: bool, also: Callable[[Any], Any] | None = None, **settings: Any
+) -> tuple[Any, Callable[[], None]]:
     """What `baton serve` runs but its scheduler, built from these settings: the web app with
-    Bolt and, when `deliver`, the outbox worker on the system clock. For `served`, in the
-    server's process."""
+    Bolt and, when `deliver`, the outbox worker on the system clock; `also(baton)` starts
+    anything more (the CRM worker). For `served`, in the server's process."""
     from bot.app import build_baton
     from bot.runtime import settle_for_serving, start_delivery
     from bot.slack_app import build_bolt
@@ -683,6 +690,8 @@ def serving_baton(*, deliver: bool, **settings: Any) -> tuple[Any, Callable[[], 
     baton = build_baton(load_settings(env_file=None, **settings))
     baton.database.ensure_schema(create_embedded=False)
     stop = start_delivery(baton).stop if deliver else nothing
+    if also is not None:
+        also(baton)
     app = create_web_app(baton, build_bolt(baton))
     settle_for_serving()
     return app, stop
@@ -706,12 +715,17 @@ class BatonProcess:
 
 @contextmanager
 def baton_serve(
-    database: Database, *, slack_api_url: str, config: Path = CONFIG
+    database: Database,
+    *,
+    slack_api_url: str,
+    config: Path = CONFIG,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[BatonProcess]:
     """Run `baton serve` itself (web app, outbox worker and scheduler) as a child process.
 
-    It runs from an empty folder, so that no `.env` of this machine reaches it, and is
-    stopped as an operator would stop it (SIGINT, then SIGTERM).
+    It runs from an empty folder, so that no `.env` of this machine reaches it, with
+    `settings` (environment variables) besides the ones it needs, and is stopped as an
+    operator would stop it (SIGINT, then SIGTERM).
     """
     port = free_port()
     environment = {
@@ -725,6 +739,7 @@ def baton_serve(
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "LOG_LEVEL": "WARNING",
+        **(settings or {}),
     }
     command = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
     with tempfile.TemporaryDirectory() as folder:

@@ -19,7 +19,7 @@ Goals: ≤ 150 MB idle, ≤ 200 MB during the intake (the medians of the rounds;
 MiB, as /proc counts).
 
     python bench/memory.py [--postgres URL] [--quick] [--rounds N] [--no-sqlite] [--no-postgres]
-                           [--leads N] [--intake N]
+                           [--leads N] [--intake N] [--sqlite-cache-mib N]
 """
 
 from __future__ import annotations
@@ -129,12 +129,18 @@ def main() -> int:
     def more(parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--leads", type=int, help="leads stored (1,000,000; quick 250,000)")
         parser.add_argument("--intake", type=int, help="leads taken in (50,000; quick 20,000)")
+        parser.add_argument(
+            "--sqlite-cache-mib", type=int, help="BATON_SQLITE_CACHE_MIB (Baton's default)"
+        )
 
     args = arguments(__doc__, more)
     stored = args.leads or (250_000 if args.quick else 1_000_000)
     taken = args.intake or (20_000 if args.quick else 50_000)
     rounds = args.rounds or (1 if args.quick else 2)
     config = load_config(CONFIG)
+    settings = {}
+    if args.sqlite_cache_mib:
+        settings["BATON_SQLITE_CACHE_MIB"] = str(args.sqlite_cache_mib)
     print(
         f"memory: `baton serve` with {stored:,} leads; idle, then during an intake of "
         f"{taken:,} leads in batches of {BATCH}; {rounds} round(s)"
@@ -161,7 +167,7 @@ def main() -> int:
                 def run(number: int) -> dict[str, float]:
                     # New leads' numbers start past the stored ones: emails of their own.
                     first = 10_000_000 + number * taken
-                    return one_round(database, config, first, taken)
+                    return one_round(database, config, first, taken, settings)
 
                 return run
 
@@ -186,10 +192,15 @@ def main() -> int:
     return card.summary()
 
 
-def one_round(database: Database, config: BatonConfig, first: int, count: int) -> dict[str, float]:
+def one_round(
+    database: Database, config: BatonConfig, first: int, count: int, settings: dict[str, str]
+) -> dict[str, float]:
     """Serve, wait for every job's first pass, read the memory idle and during an intake of
     `count` leads (none: idle only)."""
-    with standin_for(config) as standin, baton_serve(database, slack_api_url=standin.url) as baton:
+    with (
+        standin_for(config) as standin,
+        baton_serve(database, slack_api_url=standin.url, settings=settings) as baton,
+    ):
         started = time.monotonic()
         wait_for_first_passes(database, baton.pid)
         passes = time.monotonic() - started

@@ -155,6 +155,7 @@ def build_baton(
     return Baton(
         settings=settings,
         config=config or load_config(settings.baton_config),
-        database=database or open_database(settings.database_url),
+        database=database
+        or open_database(settings.database_url, sqlite_cache_mib=settings.baton_sqlite_cache_mib),
         clock=clock or SystemClock(),
     )

@@ -38,6 +38,7 @@ def crm_worker(baton: Baton) -> CrmWorker | None:
         WorkKind.CRM_OUTCOME: writer.outcome,
         WorkKind.CRM_RETURNED: writer.returned,
         WorkKind.CRM_TASK: writer.task,
+        WorkKind.CRM_REASSIGNED: writer.reassigned,
     }
     return CrmWorker(
         outbox=SqlOutbox(baton.database),

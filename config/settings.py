@@ -68,6 +68,14 @@ class Settings(BaseSettings):
             "start before they give up."
         ),
     )
+    baton_sqlite_cache_mib: int = Field(
+        default=8,
+        description=(
+            "Page cache of each SQLite connection, in MiB (the operating system caches the "
+            "file as well); more speeds up large imports into a large store, at the cost of "
+            "memory for each connection."
+        ),
+    )
     baton_config: Path = Field(
         default=Path("config/baton.yaml"),
         description="The YAML file with routing, SLAs and the lead definition.",
@@ -228,6 +236,18 @@ class Settings(BaseSettings):
         if not 1 <= port <= 65535:
             raise _invalid("is malformed: expected a port number from 1 to 65535")
         return port
+
+    @field_validator("baton_sqlite_cache_mib", mode="before")
+    @classmethod
+    def _is_cache_size(cls, value: Any) -> int:
+        reason = "is malformed: expected a whole number of MiB from 1 to 1024"
+        try:
+            mib = int(str(value).strip())
+        except ValueError:
+            raise _invalid(reason) from None
+        if not 1 <= mib <= 1024:
+            raise _invalid(reason)
+        return mib
 
     @field_validator("host")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -16,6 +17,7 @@ from bot.slack.payloads import SlackBody, read_click, read_submission
 from bot.slack.submissions import ReassignValues, reassign_values
 from handlers.slack_services import SlackServices
 
+log = logging.getLogger(__name__)
 NEEDS_REP = "Pick the rep to give the lead to."
 
 
@@ -79,6 +81,14 @@ def reassign(
     )
     if done.repeated:
         return None
+    log.info(
+        "lead %s reassigned by %s: %s → %s",
+        done.short_id,
+        user,
+        done.from_rep or "nobody",
+        done.to_rep,
+        extra={"lead": done.short_id, "by": user, "from_rep": done.from_rep, "rep": done.to_rep},
+    )
     return blocks_reassign.reassigned_answer(
         done.short_id, to_rep=done.to_rep, from_rep=done.from_rep
     )

@@ -38,6 +38,8 @@ def register_decisions(bolt: AsyncApp, services: SlackServices) -> None:
         change = await run_service(
             services.decide_rules, click.ref.proposal, Approve(), actor=click.asker.user
         )
+        if change is None:
+            return
         services.outbox_changed()
         answer = blocks_rules.decided_answer(change.proposal, change.event.kind)
         await tell(client, click.asker, blocks.ephemeral(answer))
@@ -63,8 +65,14 @@ def register_decisions(bolt: AsyncApp, services: SlackServices) -> None:
             return
         await ack()
         change = await run_service(
-            services.decide_rules, sent.ref.proposal, Reject(reason), actor=sent.asker.user
+            services.decide_rules,
+            sent.ref.proposal,
+            Reject(reason),
+            actor=sent.asker.user,
+            request_key=f"view:{sent.request_id}",
         )
+        if change is None:
+            return  # the same form again: it was answered the first time
         services.outbox_changed()
         answer = blocks_rules.decided_answer(change.proposal, change.event.kind)
         asker = Asker(sent.asker.user, sent.ref.channel)
@@ -81,7 +89,15 @@ def register_propose(bolt: AsyncApp, services: SlackServices) -> None:
             await ack(**blocks.modal_errors(errors))
             return
         await ack()
-        proposal = await run_service(services.propose_rules, rules, why=why, by=sent.asker.user)
+        proposal = await run_service(
+            services.propose_rules,
+            rules,
+            why=why,
+            by=sent.asker.user,
+            request_key=f"view:{sent.request_id}",
+        )
+        if proposal is None:
+            return  # the same form again: it was answered the first time
         services.outbox_changed()
         asker = Asker(sent.asker.user, sent.ref.channel)
         await tell(client, asker, blocks.ephemeral(blocks_rules.proposed_answer(proposal)))

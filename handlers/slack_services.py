@@ -18,6 +18,7 @@ from bot.services.handoff import AcceptForm, Decided
 from bot.services.outcomes import Logged, OutcomeForm, Undone
 from bot.services.reassign import Nudged, Reassigned, ReassignForm
 from bot.services.records import LeadDetail, LeadLine, StoredLead
+from bot.services.recycle import ChoiceForm, Chosen
 from bot.services.report import ReportQuery
 from bot.services.rules import Overview
 from bot.services.snooze import Snoozed, SnoozeForm
@@ -73,10 +74,10 @@ class SlackServices:
     rules_overview: Callable[[], Overview]
     # (actor) -> the live version to edit, once they may propose
     propose_form: Callable[[str], DefinitionVersion]
-    # (rules, *, why, by)
-    propose_rules: Callable[..., Proposal]
-    # (proposal_id, Approve() or Reject(reason), *, actor)
-    decide_rules: Callable[..., ProposalChange]
+    # (rules, *, why, by, request_key=None) -> None when the request was handled already
+    propose_rules: Callable[..., Proposal | None]
+    # (proposal_id, Approve() or Reject(reason), *, actor, request_key=None)
+    decide_rules: Callable[..., ProposalChange | None]
     # (proposal_id, actor) -> the proposal, once they may reject it
     check_rules_decider: Callable[[int, str], Proposal]
     # (short_id, actor) -> the lead, its rep and the region's reps
@@ -85,5 +86,12 @@ class SlackServices:
     reassign_lead: Callable[..., Reassigned]
     # (short_id, *, actor, handoff_round, request_key)
     nudge_rep: Callable[..., Nudged]
+
+    # (short_id, actor) -> the returned lead, the regions, who returned it
+    choice_form: Callable[[str, str], ChoiceForm]
+    # (short_id, *, actor, request_key, and: region, note | nothing | question)
+    send_back: Callable[..., Chosen]
+    keep_nurturing: Callable[..., Chosen]
+    ask_why: Callable[..., Chosen]
     # (why, Slack's error code): Slack said the token is gone; delivery pauses until it works
     token_gone: Callable[[str, str], None]

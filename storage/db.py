@@ -34,9 +34,11 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Page cache per connection (SQLite takes it as it needs it): big enough for the indexes that
-# every new lead updates, so that a large import does not slow down as the store grows.
-SQLITE_CACHE_KIB = 64 * 1024
+# Page cache per connection, by default (SQLite fills it as it reads): enough for the upper
+# levels of the indexes every new lead updates. Their leaves come from the operating
+# system's cache of the file, which every connection shares, so a bigger cache per
+# connection mostly multiplies the memory held by the number of connections.
+SQLITE_CACHE_MIB = 8
 POSTGRES_CONNECT_TIMEOUT_S = 5
 
 
@@ -168,11 +170,14 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def open_database(url: str, *, pool_size: int = 10) -> Database:
-    """Build the engines for `url`; SQLite gets WAL, foreign keys and up-front write locks."""
+def open_database(
+    url: str, *, pool_size: int = 10, sqlite_cache_mib: int = SQLITE_CACHE_MIB
+) -> Database:
+    """Build the engines for `url`; SQLite gets WAL, foreign keys and up-front write locks,
+    and a page cache of `sqlite_cache_mib` per connection."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        return _open_sqlite(url)
+        return _open_sqlite(url, cache_mib=sqlite_cache_mib)
     engine = create_engine(
         url,
         pool_size=pool_size,
@@ -193,24 +198,26 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     return Database(url=url, engine=engine, read_engine=engine, faults=faults)
 
 
-def _open_sqlite(url: str) -> Database:
+def _open_sqlite(url: str, *, cache_mib: int) -> Database:
     parsed = make_url(url)
     in_memory = parsed.database in (None, "", ":memory:")
     if in_memory:
         raise SchemaError("an in-memory SQLite database cannot be shared; give a file path")
-    writer = create_engine(url)
-    reader = create_engine(url)
+    # The pools hand out the connection used last: a few connections do most of the work
+    # and keep their caches warm, while the others stay small.
+    writer = create_engine(url, pool_use_lifo=True)
+    reader = create_engine(url, pool_use_lifo=True)
     faults = FaultCount()
     for engine in (writer, reader):
         report_faults(engine, faults)
-    _configure_sqlite(writer)
+    _configure_sqlite(writer, cache_mib=cache_mib)
     _take_write_lock_up_front(writer)
-    _configure_sqlite(reader)
+    _configure_sqlite(reader, cache_mib=cache_mib)
     _begin_deferred(reader)
     return Database(url=url, engine=writer, read_engine=reader, faults=faults)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, cache_mib: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Take transaction control from the driver so that BEGIN is ours to choose.
@@ -220,7 +227,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        cursor.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
         cursor.close()
 
 

@@ -6,18 +6,25 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.services.ports import LeadReader
-from bot.services.records import OutboxItem, WorkKind
+from bot.services.records import OutboxItem, Urgency, WorkKind
 from bot.services.rules_ports import BacktestReader, RulesReader
 from storage.backtest import SqlBacktestReader
 from storage.definitions import SqlRulesReader
 from storage.reads import SqlLeadReader
-from storage.rows import BatchRow, ChannelPaceRow, HandoffRoundRow, OutboxRow, SlackNoticeRow
+from storage.rows import (
+    UNDELIVERED_SQL,
+    BatchRow,
+    ChannelPaceRow,
+    HandoffRoundRow,
+    OutboxRow,
+    SlackNoticeRow,
+)
 from storage.snapshots import SqlSnapshotReader
 
 LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,25 +52,39 @@ class SqlOutbox(SqlSnapshotReader):
         limit: int,
         lease: timedelta,
         kinds: Collection[WorkKind] | None = None,
+        scheduled_limit: int | None = None,
     ) -> list[OutboxItem]:
-        """Claim due work (of `kinds`, or any) for this process; a crashed claimant's lease
-        runs out and others retry."""
+        """Claim due work (of `kinds`, or any) for this process, the most urgent first and,
+        within one urgency, the longest waiting first, at most `scheduled_limit` items of
+        scheduled work; a crashed claimant's lease runs out and others retry.
+
+        However much scheduled work is due (a week of timers caught up at once), a new
+        handoff due now is claimed in the next pass.
+        """
         with self.database.write_session() as session, session.begin():
-            query = (
-                select(OutboxRow)
-                .where(
-                    OutboxRow.state.in_(("pending", "blocked")),
-                    OutboxRow.available_at <= now,
-                    or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
+            rows: list[OutboxRow] = []
+            for urgency in Urgency:
+                room = limit - len(rows)
+                if urgency is Urgency.SCHEDULED and scheduled_limit is not None:
+                    room = min(room, scheduled_limit)
+                if room <= 0:
+                    break
+                query = (
+                    select(OutboxRow)
+                    .where(
+                        text(UNDELIVERED_SQL),
+                        OutboxRow.urgency == urgency.value,
+                        OutboxRow.available_at <= now,
+                        or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
+                    )
+                    .order_by(OutboxRow.available_at, OutboxRow.id)
+                    .limit(room)
                 )
-                .order_by(OutboxRow.available_at, OutboxRow.id)
-                .limit(limit)
-            )
-            if kinds is not None:
-                query = query.where(OutboxRow.kind.in_(sorted(k.value for k in kinds)))
-            if self.database.is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            rows = session.scalars(query).all()
+                if kinds is not None:
+                    query = query.where(OutboxRow.kind.in_(sorted(k.value for k in kinds)))
+                if self.database.is_postgres:
+                    query = query.with_for_update(skip_locked=True)
+                rows += session.scalars(query).all()
             items = [_item(row) for row in rows]
             for row in rows:
                 row.claimed_until = now + lease
@@ -135,11 +156,16 @@ class SqlOutbox(SqlSnapshotReader):
         with self.database.write_session() as session, session.begin():
             session.execute(update(OutboxRow).where(OutboxRow.id == item.id).values(**values))
 
-    def reserve_post(self, channel: str, *, now: datetime, spacing: timedelta) -> datetime | None:
+    def reserve_post(
+        self, channel: str, *, now: datetime, spacing: timedelta, scheduled: bool = False
+    ) -> datetime | None:
         """Take the channel's next posting slot: None when this post may go now, else when to retry.
 
         Slots follow on from the previous one while posts keep coming, so a late pick-up
-        does not push every later post back as well.
+        does not push every later post back as well. A `scheduled` post takes only a slot
+        that nothing else wanted: one whole slot must have gone unused before it, so that it
+        never holds back a handoff to a channel that keeps getting them. When the channel is
+        busy, scheduled posts wait in line for it, a slot apart, each trying again in turn.
         """
         insert = pg_insert if self.database.is_postgres else sqlite_insert
         placeholder = insert(ChannelPaceRow).values(channel=channel, next_post_at=LONG_AGO)
@@ -147,6 +173,8 @@ class SqlOutbox(SqlSnapshotReader):
             session.execute(placeholder.on_conflict_do_nothing(index_elements=["channel"]))
             query = select(ChannelPaceRow).where(ChannelPaceRow.channel == channel)
             pace = session.scalars(query.with_for_update()).one()
+            if scheduled:
+                return _scheduled_slot(pace, now=now, spacing=spacing)
             if pace.next_post_at > now:
                 return pace.next_post_at
             streaming = pace.next_post_at > now - spacing
@@ -196,7 +224,7 @@ class SqlOutbox(SqlSnapshotReader):
     def add(self, kind: WorkKind, key: str, payload: dict[str, Any], *, now: datetime) -> None:
         insert = pg_insert if self.database.is_postgres else sqlite_insert
         values: dict[str, Any] = {"key": key, "kind": kind.value, "payload": payload}
-        values |= {"state": "pending", "attempts": 0}
+        values |= {"state": "pending", "attempts": 0, "urgency": kind.urgency.value}
         statement = insert(OutboxRow).values(**values, available_at=now, created_at=now)
         with self.database.write_session() as session, session.begin():
             session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
@@ -206,9 +234,13 @@ def _queue_home_refresh(
     session: Session, insert: Any, user: str, *, after: OutboxItem, now: datetime
 ) -> None:
     # One refresh waiting to start is enough: it renders the Home as it is when delivered.
+    # It is looked for among the replies still to deliver (few, however much scheduled work
+    # is queued), not among every pending row.
     waiting = session.scalar(
         select(OutboxRow.id)
         .where(
+            text(UNDELIVERED_SQL),
+            OutboxRow.urgency == Urgency.REPLY.value,
             OutboxRow.kind == WorkKind.HOME_REFRESH.value,
             OutboxRow.state == "pending",
             OutboxRow.key.startswith(f"home:{user}:", autoescape=True),
@@ -218,10 +250,21 @@ def _queue_home_refresh(
     )
     if waiting is None:
         values: dict[str, Any] = {"key": f"home:{user}:{after.id}", "state": "pending"}
-        values |= {"kind": WorkKind.HOME_REFRESH.value}
+        values |= {"kind": WorkKind.HOME_REFRESH.value, "urgency": Urgency.REPLY.value}
         values |= {"payload": {"user": user}, "attempts": 0, "available_at": now}
         statement = insert(OutboxRow).values(**values, created_at=now)
         session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def _scheduled_slot(pace: ChannelPaceRow, *, now: datetime, spacing: timedelta) -> datetime | None:
+    if pace.next_post_at <= now - spacing:
+        pace.next_post_at = now + spacing
+        return None
+    # The end of the line, a slot after the channel's next free one at the earliest; the
+    # line's slots are two apart, as a scheduled post needs an unused slot before it.
+    at = max(pace.scheduled_at or LONG_AGO, pace.next_post_at + spacing, now + spacing)
+    pace.scheduled_at = at + 2 * spacing
+    return at
 
 
 def _store_permalink(session: Session, item: OutboxItem, permalink: str) -> None:
@@ -239,6 +282,7 @@ def _queue_permalink(session: Session, insert: Any, card: OutboxItem, *, now: da
     values: dict[str, Any] = {"key": f"permalink:{card.lead_id}:{card.handoff_round}"}
     values |= {"kind": WorkKind.PERMALINK.value, "state": "pending", "payload": {}}
     values |= {"lead_id": card.lead_id, "handoff_round": card.handoff_round, "attempts": 0}
+    values |= {"urgency": WorkKind.PERMALINK.urgency.value}
     statement = insert(OutboxRow).values(**values, available_at=now, created_at=now)
     session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
 
@@ -254,4 +298,5 @@ def _item(row: OutboxRow) -> OutboxItem:
         payload=dict(row.payload or {}),
         attempts=row.attempts,
         created_at=row.created_at,
+        urgency=Urgency(row.urgency),
     )

@@ -26,6 +26,7 @@ _QUEUE = insert_or_skip(
         "attempts",
         "available_at",
         "created_at",
+        "urgency",
     ),
 )
 
@@ -50,6 +51,7 @@ class SqlOutboxQueue:
                 0,
                 now,
                 now,
+                item.delivery_urgency.value,
             )
             for item in work
         ]

@@ -171,6 +171,10 @@ class ActivityRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+# Work to deliver, in literal SQL: a query uses a partial index only when written the same.
+UNDELIVERED_SQL = "state IN ('pending', 'blocked')"
+
+
 class OutboxRow(Base):
     """Slack work that must not be lost, written with the change that causes it."""
 
@@ -192,8 +196,20 @@ class OutboxRow(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     result_channel: Mapped[str | None] = mapped_column(String(40))
     result_ts: Mapped[str | None] = mapped_column(String(40))
+    urgency: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # Urgency
 
-    __table_args__ = (Index("ix_outbox_state_available_at", "state", "available_at"),)
+    __table_args__ = (
+        Index("ix_outbox_state_available_at", "state", "available_at"),
+        # Work to deliver in the order it is claimed (urgent first); sent work left out.
+        Index(
+            "ix_outbox_due",
+            "urgency",
+            "available_at",
+            "id",
+            sqlite_where=text(UNDELIVERED_SQL),
+            postgresql_where=text(UNDELIVERED_SQL),
+        ),
+    )
 
 
 class ChannelPaceRow(Base):
@@ -203,6 +219,8 @@ class ChannelPaceRow(Base):
 
     channel: Mapped[str] = mapped_column(String(40), primary_key=True)
     next_post_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When the next scheduled post that found the channel busy tries again (they queue).
+    scheduled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class SlackNoticeRow(Base):

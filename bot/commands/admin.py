@@ -8,12 +8,12 @@ import sys
 
 from bot.admin import SlackUnusable, check_slack, check_token
 from bot.app import Baton, build_baton
-from bot.commands.common import EXIT_USAGE, Subcommands, command
+from bot.commands.common import EXIT_USAGE, Subcommands, command, stored_live
 from bot.domain.definitions import file_check, rules_of
 from bot.runtime import web_client
 from bot.services.ports import StorageUnavailable
 from config.settings import Settings
-from storage.db import SchemaError, open_database, wait_for_database
+from storage.db import SchemaError, open_database
 
 
 def add(commands: Subcommands) -> None:
@@ -26,7 +26,14 @@ def add(commands: Subcommands) -> None:
     config.add_argument("action", choices=["check"])
     db = command(commands, "db", db_upgrade, "`baton db upgrade`: apply the schema migrations")
     db.add_argument("action", choices=["upgrade"])
-    command(commands, "demo", demo, "play a whole handoff story against a local Slack stand-in")
+    demo_command = command(
+        commands, "demo", demo, "play a whole handoff story against a local Slack stand-in"
+    )
+    demo_command.add_argument(
+        "--crm",
+        choices=["hubspot"],
+        help="the CRM scene: a HubSpot contact turned sales-ready, to the closed-won deal",
+    )
 
 
 def config_check(settings: Settings, args: argparse.Namespace) -> int:
@@ -57,16 +64,16 @@ def config_check(settings: Settings, args: argparse.Namespace) -> int:
 def definition_check(baton: Baton) -> list[str]:
     """Which version of the lead definition is live, and whether the file differs from it."""
     try:
-        wait_for_database(baton.database, within=0)
-        baton.database.ensure_schema(create_embedded=False)
-        live = baton.rules_reader.live()
+        live = stored_live(baton)
     except (StorageUnavailable, SchemaError) as error:
         return [f"Lead definition: cannot read the live version from the database: {error}"]
     return file_check(rules_of(baton.config.lead_definition), live)
 
 
 def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    database = open_database(settings.database_url)
+    database = open_database(
+        settings.database_url, sqlite_cache_mib=settings.baton_sqlite_cache_mib
+    )
     before = database.schema_revision()
     database.upgrade()
     print(f"database schema: {before or 'empty'} → {database.schema_revision()}")
@@ -76,6 +83,7 @@ def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 def demo(settings: Settings, args: argparse.Namespace) -> int:
     try:
         from baton_devkit.demo import run_demo
+        from baton_devkit.demo_crm import run_crm_demo
     except ImportError:
         # The stand-in and the demo are development tools, kept out of a production install.
         print(
@@ -85,5 +93,6 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     logging.getLogger().setLevel(logging.WARNING)
-    shown: int = run_demo()  # the development kit is not type-checked with the product
+    # The development kit is not type-checked with the product.
+    shown: int = run_crm_demo() if getattr(args, "crm", None) else run_demo()
     return shown

@@ -6,12 +6,19 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from bot.app import Baton, build_baton
+from bot.domain.definitions import DefinitionVersion, rules_data
+from bot.services.ports import StorageUnavailable
+from config.model import LeadDefinition
 from config.settings import Settings
-from storage.db import wait_for_database
+from storage.db import SchemaError, wait_for_database
 
 EXIT_USAGE = 2
 Run = Callable[[Settings, argparse.Namespace], int | None]
@@ -39,6 +46,31 @@ def open_baton(settings: Settings, *, create_embedded: bool = False, wait: bool 
     wait_for_database(baton.database, within=settings.baton_database_wait if wait else 0)
     baton.database.ensure_schema(create_embedded=create_embedded)
     return baton
+
+
+def stored_live(baton: Baton) -> DefinitionVersion | None:
+    """The live version of the lead definition as stored, read only: None when none is
+    stored yet. Raises StorageUnavailable or SchemaError when the database cannot say."""
+    wait_for_database(baton.database, within=0)
+    baton.database.ensure_schema(create_embedded=False)
+    return baton.rules_reader.live()
+
+
+def with_live_definition(baton: Baton) -> tuple[Baton, int | None]:
+    """Baton whose config's lead definition is the live version's, for a dry run that
+    stores nothing; as it is (and None) when no version can be read (no database yet)."""
+    url = make_url(baton.database.url)
+    if baton.database.is_sqlite and not (url.database and Path(url.database).exists()):
+        return baton, None  # reading would create the file
+    try:
+        live = stored_live(baton)
+    except (StorageUnavailable, SchemaError):
+        return baton, None
+    if live is None:
+        return baton, None
+    definition = LeadDefinition.model_validate(rules_data(live.rules))
+    config = baton.config.model_copy(update={"lead_definition": definition})
+    return replace(baton, config=config), live.number
 
 
 def moment(text: str) -> datetime:

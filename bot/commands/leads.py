@@ -8,7 +8,14 @@ from pathlib import Path
 
 from bot.admin import describe_lead, list_leads
 from bot.app import Baton, build_baton
-from bot.commands.common import CommandError, ProgressBar, Subcommands, command, open_baton
+from bot.commands.common import (
+    CommandError,
+    ProgressBar,
+    Subcommands,
+    command,
+    open_baton,
+    with_live_definition,
+)
 from bot.csvfiles.importing import import_csv
 from bot.csvfiles.rows import CsvFile
 from bot.csvfiles.summary import render_report
@@ -102,7 +109,9 @@ def _confirm_pace(args: argparse.Namespace, baton: Baton) -> None:
 
 
 def route(settings: Settings, args: argparse.Namespace) -> int:
-    baton = build_baton(settings)
+    baton, version = with_live_definition(build_baton(settings))
+    if version is not None:
+        print(f"Qualified by version {version} of the lead definition, the live one.")
     if args.file.suffix.lower() in (".csv", ".tsv", ".txt"):
         try:
             rows = CsvFile(args.file)

@@ -100,6 +100,8 @@ def propose_command(settings: Settings, args: argparse.Namespace) -> int:
         raise UsageError(plain(str(error))) from None
     except RulesError as error:  # another proposal is open
         raise CommandError(plain(str(error))) from None
+    if proposal is None:
+        raise AssertionError("a proposal from the command line is never a repeat")
     baton.outbox_changed()
     print(f"Proposal {proposal.id} is stored, proposed by {who(proposal.proposed_by)}.")
     print(proposal_text(proposal))

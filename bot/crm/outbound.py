@@ -59,6 +59,21 @@ class Writer:
         written = self._write_once(item, record_id, entry)
         return f"owner {rep.id}, status {status}, {entry.kind.value} {written}"
 
+    def reassigned(self, item: OutboxItem) -> str:
+        event, record_id = self._event(item), str(item.payload["record_id"])
+        rep = self.people.of_slack_user(str(event.data["rep_id"]))
+        self.crm.set_owner_and_status(record_id, owner_id=rep.id, status=None)
+        entry = CrmEntry(
+            kind=EntryKind.NOTE,
+            key=item.key,
+            subject=f"Reassigned to {rep.name} (Baton {self._short_id(item)})",
+            body=event.notes or "",
+            at=event.at,
+            owner_id=rep.id,
+            done=True,
+        )
+        return f"owner {rep.id}, note {self._write_once(item, record_id, entry)}"
+
     def outcome(self, item: OutboxItem) -> str:
         event, record_id = self._event(item), str(item.payload["record_id"])
         outcome = Outcome(event.reason_code or Outcome.ATTEMPTED.value)

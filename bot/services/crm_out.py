@@ -1,5 +1,6 @@
 """Baton's decisions on a lead linked to a CRM record, queued for the CRM in the transaction
-of the change: an acceptance, a return, each outcome a rep logs, a leak and a touch."""
+of the change: an acceptance, a reassignment, a return, each outcome a rep logs, a leak and
+a touch."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ WRITTEN_BACK = {
     EventKind.OUTCOME: WorkKind.CRM_OUTCOME,
     EventKind.LEAKED: WorkKind.CRM_TASK,
     EventKind.TOUCH: WorkKind.CRM_TASK,
+    EventKind.REASSIGNED: WorkKind.CRM_REASSIGNED,
 }
 
 

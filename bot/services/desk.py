@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.lead import WORKING, LeadError
-from bot.services.ports import LeadReader
-from bot.services.records import EventLine, LeadDetail, LeadLine
+from bot.services.board import Board, board
+from bot.services.ports import LeadReader, ReportReader
+from bot.services.records import EventLine, LeadDetail, LeadLine, LeadPage
 from config.model import BatonConfig
 
 FIND_MIN = 2
 FIND_LIMIT = 10
 HISTORY_SHOWN = 20
+WAITING_SHOWN = 40  # leads waiting for a decision listed (a Home tab holds 100 blocks)
 
 
 @dataclass(frozen=True)
@@ -45,23 +47,49 @@ class Desk:
     zones: dict[str | None, str]  # each region's time zone, for showing a lead's dates
     currency: str
     mine: list[LeadLine] = field(default_factory=list)  # overdue first, then due, then priority
-    waiting: list[LeadLine] = field(default_factory=list)  # oldest first
+    waiting: list[LeadLine] = field(default_factory=list)  # oldest first, the first few
+    waiting_count: int | None = None  # how many wait in all (None: as many as listed)
     is_decider: bool = False
     is_rep: bool = False
     week: Week | None = None
+    board: Board = field(default_factory=Board)  # on the Home tab: what else they watch
+
+    @property
+    def waiting_total(self) -> int:
+        return len(self.waiting) if self.waiting_count is None else self.waiting_count
 
     def overdue(self, line: LeadLine) -> bool:
         return line.feedback_due_at is not None and line.feedback_due_at < self.now
 
 
 def desk(
-    user: str, *, reader: LeadReader, config: BatonConfig, clock: Clock, week: bool = True
+    user: str,
+    *,
+    reader: LeadReader,
+    config: BatonConfig,
+    clock: Clock,
+    week: bool = True,
+    report: ReportReader | None = None,
 ) -> Desk:
-    """Gather what `user` is responsible for, ordered as they should work through it."""
+    """Gather what `user` is responsible for, ordered as they should work through it; with
+    `week` (the Home tab), their week and their board too."""
     now = clock.now()
     regions = decided_regions(config, user)
     mine = sorted(reader.open_for_rep(user), key=lambda line: _urgency(line, now))
     person_zone = timezone_of_person(config, user)
+    waiting = reader.pending_in(regions, limit=WAITING_SHOWN) if regions else LeadPage([], 0)
+    seen = Board()
+    if week:
+        seen = board(
+            user,
+            regions=regions,
+            mine=mine,
+            timezone=person_zone,
+            reader=reader,
+            report=report,
+            config=config,
+            clock=clock,
+        )
     return Desk(
         user=user,
         now=now,
@@ -69,10 +97,12 @@ def desk(
         zones=zones(config),
         currency=config.currency,
         mine=mine,
-        waiting=reader.pending_in(regions) if regions else [],
+        waiting=waiting.lines,
+        waiting_count=waiting.total,
         is_decider=bool(regions),
         is_rep=bool(mine) or any(user in r.reps for r in config.regions),
         week=_week(user, reader, now, person_zone) if week else None,
+        board=seen,
     )
 
 

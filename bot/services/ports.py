@@ -15,6 +15,7 @@ from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
+from bot.services.board_ports import BoardReader
 from bot.services.crm_ports import CrmRepository, CrmWonReader
 from bot.services.records import (
     Cell,
@@ -22,6 +23,7 @@ from bot.services.records import (
     Fire,
     LeadDetail,
     LeadLine,
+    LeadPage,
     NewFire,
     NewLead,
     NewRound,
@@ -142,7 +144,6 @@ class OutboxQueue(Protocol):
 class HandledRequests(Protocol):
     def first_handling(self, key: str, *, now: datetime) -> bool:
         """Remember a person's request in this transaction; False when it was handled before."""
-        ...
 
 
 class TimerRepository(Protocol):
@@ -261,11 +262,11 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 # Readers ----------------------------------------------------------------------------------
 
 
-class LeadReader(Protocol):
+class LeadReader(BoardReader, Protocol):
     """Read-only questions about leads; never inside a write transaction."""
 
     def open_for_rep(self, rep_id: str) -> list[LeadLine]: ...
-    def pending_in(self, regions: Sequence[str | None]) -> list[LeadLine]: ...
+    def pending_in(self, regions: Sequence[str | None], *, limit: int) -> LeadPage: ...
     def detail(self, short_id: str, *, events: int) -> LeadDetail | None: ...
     def find(self, text: str, *, limit: int) -> list[LeadLine]: ...
     def events_by(self, actor: str, *, since: datetime) -> list[EventLine]: ...
@@ -390,8 +391,8 @@ class SnapshotReader(Protocol):
     def event(self, event_id: int) -> EventLine | None: ...
     def batch(self, batch_id: int) -> Batch | None: ...  # with its leads' short ids
     def fire_lines(self, fire_ids: Sequence[int]) -> dict[int, FireLine]: ...
-    # Where a message landed, once delivered: the leakage task of a round, the work `key`.
-    def leakage_task(self, lead_id: int, round_no: int) -> Posted | None: ...
+    # Where a message landed, once delivered: work of a kind in a round, the work `key`.
+    def posted_work(self, lead_id: int, round_no: int, kind: WorkKind) -> Posted | None: ...
     def delivered(self, key: str) -> Posted | None: ...
 
 
@@ -408,9 +409,10 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         limit: int,
         lease: timedelta,
         kinds: Collection[WorkKind] | None = None,
+        scheduled_limit: int | None = None,
     ) -> list[OutboxItem]:
-        """Claim due work (of `kinds`, or any); a crashed claimant's lease runs out, others retry."""
-        ...
+        """Claim due work (of `kinds`, or any), the most urgent first, at most `scheduled_limit`
+        items of scheduled work; a crashed claimant's lease runs out, others retry."""
 
     def complete(
         self,
@@ -422,9 +424,7 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         homes: Sequence[str] = (),
         permalink: str | None = None,
     ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
-        a posted handoff card queues the taking of its permalink, which is stored once taken."""
-        ...
+        """Record delivered work, queue Home refreshes for `homes`, keep a card's permalink."""
 
     def retry_later(
         self,
@@ -436,11 +436,11 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         attempt: bool = True,
     ) -> None:
         """Put work back for later; `attempt=False` when it waited on something and never tried."""
-        ...
 
-    def reserve_post(self, channel: str, *, now: datetime, spacing: timedelta) -> datetime | None:
-        """Take the channel's next posting slot: None when this post may go now, else when to retry."""
-        ...
+    def reserve_post(
+        self, channel: str, *, now: datetime, spacing: timedelta, scheduled: bool = False
+    ) -> datetime | None:
+        """None when this post may take the channel's slot now, else when to retry."""
 
     def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain.lead import Change, LeadError, Nudge, Reassign, apply
+from bot.services.crm_out import crm_work
 from bot.services.handoff import authority_for
 from bot.services.ports import UnitOfWork
 from bot.services.records import StoredLead, Work, WorkKind
@@ -86,14 +87,10 @@ def reassign_lead(
         uow.leads.save(stored, now=now)
         [event_id] = uow.events.append([(stored.id, e) for e in change.events])
         round_no, data = stored.lead.handoff_round, {"event_id": event_id}
+        update = f"update:{stored.id}:{round_no}:{event_id}"
         uow.outbox.queue(
             [
-                Work(
-                    WorkKind.HANDOFF_UPDATE,
-                    f"update:{stored.id}:{round_no}:{event_id}",
-                    stored.id,
-                    round_no,
-                ),
+                Work(WorkKind.HANDOFF_UPDATE, update, stored.id, round_no),
                 Work(WorkKind.THREAD_NOTE, f"note:{event_id}", stored.id, round_no, data=data),
                 Work(
                     WorkKind.REASSIGN_DM, f"reassigned:{event_id}", stored.id, round_no, data=data
@@ -105,6 +102,7 @@ def reassign_lead(
                     round_no,
                     data=data,
                 ),
+                *crm_work(uow, config, stored.id, stored.lead, [(event_id, change.events[0])]),
             ],
             now=now,
         )

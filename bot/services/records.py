@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any, NamedTuple
 
 from bot.domain.lead import Lead, LeadStatus
@@ -58,6 +58,14 @@ class LeadLine:
     waiting_since: datetime | None  # when its current handoff round started
     last_activity: str | None = None  # "page view: visited pricing", for a lead back again
     handoff_round: int = 0
+    leaked_at: datetime | None = None
+
+
+class LeadPage(NamedTuple):
+    """The first lines of a list of leads, and how many the whole list holds."""
+
+    lines: list[LeadLine]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,8 @@ class WorkKind(StrEnum):
     REASSIGN_DM = "reassign_dm"  # the rep a lead was reassigned to
     REASSIGN_NOTICE = "reassign_notice"  # the rep it was taken from
     NUDGE_DM = "nudge_dm"  # a manager asks the rep for the feedback due
+    RETURNED_NOTICE_UPDATE = "returned_notice_update"  # marketing chose, or the lead came back
+    BACK_TO_SALES = "back_to_sales"  # a lead marketing had back is with sales again
     # Accountability timers
     TIMER_DM = "timer_dm"
     TIMER_POST = "timer_post"
@@ -115,6 +125,11 @@ class WorkKind(StrEnum):
     CRM_OUTCOME = "crm_outcome"
     CRM_RETURNED = "crm_returned"
     CRM_TASK = "crm_task"
+    CRM_REASSIGNED = "crm_reassigned"
+
+    @property
+    def urgency(self) -> Urgency:
+        return URGENCY.get(self, Urgency.REPLY)
 
 
 # Work the CRM worker delivers; the Slack worker delivers every other kind.
@@ -125,9 +140,35 @@ CRM_WORK = frozenset(
         WorkKind.CRM_OUTCOME,
         WorkKind.CRM_RETURNED,
         WorkKind.CRM_TASK,
+        WorkKind.CRM_REASSIGNED,
     }
 )
 SLACK_WORK = frozenset(WorkKind) - CRM_WORK
+
+
+class Urgency(IntEnum):
+    """The order the outbox delivers in: new handoffs first, scheduled work last.
+
+    Scheduled work (timers, digests) can pile up by the thousand when the jobs catch up on
+    days missed; it must never hold back a new lead's handoff, nor the answer to a person.
+    """
+
+    NEW = 0  # a new lead's handoff, a batch's summary, a setup problem to fix
+    REPLY = 1  # what follows a person's action: updates, notes, DMs, App Homes
+    SCHEDULED = 2  # what the timer and digest jobs queue (a note a person asks for is a REPLY)
+
+
+URGENCY = {
+    WorkKind.HANDOFF: Urgency.NEW,
+    WorkKind.BATCH_SUMMARY: Urgency.NEW,
+    WorkKind.SETUP_NOTICE: Urgency.NEW,
+    WorkKind.TIMER_DM: Urgency.SCHEDULED,
+    WorkKind.TIMER_POST: Urgency.SCHEDULED,
+    WorkKind.TIMER_NOTE: Urgency.SCHEDULED,
+    WorkKind.TIMER_LEAK_TASK: Urgency.SCHEDULED,
+    WorkKind.DIGEST_POST: Urgency.SCHEDULED,
+    WorkKind.DIGEST_CHART: Urgency.SCHEDULED,
+}
 
 
 @dataclass(frozen=True)
@@ -138,6 +179,11 @@ class Work:
     handoff_round: int | None = None
     batch_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    urgency: Urgency | None = None  # None: its kind's (URGENCY)
+
+    @property
+    def delivery_urgency(self) -> Urgency:
+        return self.kind.urgency if self.urgency is None else self.urgency
 
 
 @dataclass(frozen=True)
@@ -153,6 +199,7 @@ class OutboxItem:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    urgency: Urgency = Urgency.REPLY
 
 
 # Timers -----------------------------------------------------------------------------------

@@ -101,11 +101,15 @@ def propose_rules(
     config: BatonConfig,
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
-) -> Proposal:
+    request_key: str | None = None,
+) -> Proposal | None:
     """Open a proposal to replace the live version; it is stored with the proposer's side
-    approved (a proposal from the command line needs both sides)."""
+    approved (a proposal from the command line needs both sides). None: `request_key` was
+    handled already (a form Slack sent twice)."""
     now = clock.now()
     with uow_factory() as uow:
+        if request_key and not uow.requests.first_handling(request_key, now=now):
+            return None
         live = _live(uow.rules)
         change = propose(
             rules,
@@ -177,11 +181,15 @@ def decide_proposal(
     config: BatonConfig,
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
-) -> ProposalChange:
+    request_key: str | None = None,
+) -> ProposalChange | None:
     """Approve or reject a proposal for `actor`; the approval that completes both sides makes
-    it the live version in the same transaction. Raises a RulesError saying why not."""
+    it the live version in the same transaction. Raises a RulesError saying why not; None:
+    `request_key` was handled already."""
     now = clock.now()
     with uow_factory() as uow:
+        if request_key and not uow.requests.first_handling(request_key, now=now):
+            return None
         # The definition's lock first: two approvals at once are decided one after the other.
         live = _live(uow.rules, for_update=True)
         proposal = uow.rules.proposal(proposal_id, for_update=True)

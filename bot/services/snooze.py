@@ -11,7 +11,7 @@ from bot.domain.lead import LeadError
 from bot.domain.timers import FiredTimer, SnoozeRefused, snooze_event, snooze_until
 from bot.domain.workingtime import WorkingCalendar
 from bot.services.ports import UnitOfWork
-from bot.services.records import Fire, TimerLead, Work, WorkKind
+from bot.services.records import Fire, TimerLead, Urgency, Work, WorkKind
 from bot.services.timer_messages import snooze_allowed
 from bot.services.timers import TRIAGE_CALENDAR
 from config.model import BatonConfig
@@ -86,6 +86,7 @@ def snooze_reminder(
             target.id,
             fire.handoff_round,
             data={"event_id": event_id},
+            urgency=Urgency.REPLY,  # the person who snoozed sees it
         )
         uow.outbox.queue([note], now=now)
         uow.commit()

@@ -11,7 +11,7 @@ from bot.domain.lead import Change, LeadError, LogTouch, apply
 from bot.services.crm_out import crm_work
 from bot.services.handoff import authority_for
 from bot.services.ports import UnitOfWork
-from bot.services.records import StoredLead, Work, WorkKind
+from bot.services.records import StoredLead, Urgency, Work, WorkKind
 from config.model import BatonConfig
 
 
@@ -64,7 +64,9 @@ def log_touch(
         [event_id] = uow.events.append([(stored.id, e) for e in change.events])
         round_no = stored.lead.handoff_round
         data = {"event_id": event_id}
-        work = [Work(WorkKind.TIMER_NOTE, f"timernote:{event_id}", stored.id, round_no, data=data)]
+        # The person who logged the touch sees its note: a reply, however the timers' go.
+        note = f"timernote:{event_id}"
+        work = [Work(WorkKind.TIMER_NOTE, note, stored.id, round_no, None, data, Urgency.REPLY)]
         if stored.lead.leaked_at is not None:
             key = f"touched:{event_id}"
             work.append(Work(WorkKind.TIMER_TOUCH_UPDATE, key, stored.id, round_no, data=data))

@@ -8,19 +8,24 @@ a request that cannot be read is refused, and anything else is logged and said t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.lead import LeadError
 from bot.services.ports import StorageUnavailable
 from bot.slack import blocks
+from bot.slack.api_errors import error_code, fix_for
 from bot.slack.payloads import Asker, PayloadError, SlackBody, asker_of
 
 log = logging.getLogger(__name__)
+# What a call to Slack raises when no answer came: the network, a timeout, aiohttp.
+UNREACHABLE = (SlackClientError, OSError, aiohttp.ClientError, asyncio.TimeoutError)
 PROBLEM = "Baton hit a problem with that and has logged it; please try again in a minute."
 
 
@@ -40,6 +45,8 @@ async def tell(client: AsyncWebClient, asker: Asker, message: dict[str, Any]) ->
         await client.chat_postMessage(channel=asker.user, **message)
     except SlackApiError as error:
         log.warning("could not answer %s: %s", asker.user, _slack_error(error))
+    except UNREACHABLE as error:
+        log.warning("could not answer %s: Slack unreachable: %s", asker.user, _network(error))
 
 
 async def open_modal(client: AsyncWebClient, trigger_id: str, modal: dict[str, Any]) -> None:
@@ -79,6 +86,21 @@ async def answer_error(
     elif isinstance(error, StorageUnavailable):
         log.warning("%s not stored: %s", _described(body), error)
         text = storage_problem(error)
+    elif isinstance(error, SlackApiError):
+        code = error_code(error)
+        log.warning(
+            "%s: Slack refused %s: %s — %s",
+            _described(body),
+            _method(error),
+            code,
+            fix_for(code),
+            extra={"method": _method(error), "error": code, "fix": fix_for(code)},
+        )
+        text = PROBLEM
+    elif isinstance(error, UNREACHABLE):
+        # Expected when Slack or the network is down: one line, no traceback.
+        log.warning("%s: Slack unreachable: %s", _described(body), _network(error))
+        text = PROBLEM
     else:
         log.error("%s failed", _described(body), exc_info=error)
         text = PROBLEM
@@ -86,6 +108,16 @@ async def answer_error(
     if asker is not None:
         await tell(client, asker, blocks.ephemeral(text))
     return None
+
+
+def _method(error: SlackApiError) -> str:
+    """The Web API method a refused call was to, from the URL it was sent to."""
+    url = str(getattr(error.response, "api_url", "") or "")
+    return url.rstrip("/").rsplit("/", 1)[-1] or "a Slack call"
+
+
+def _network(error: BaseException) -> str:
+    return str(getattr(error, "reason", None) or error) or type(error).__name__
 
 
 def _described(body: SlackBody) -> str:

@@ -131,7 +131,7 @@ def mine_message(desk: Desk) -> Message:
     else:
         blocks.append(kit.section("You have no open leads."))
     if desk.waiting:
-        blocks.append(kit.section(f"*Waiting for your decision* ({len(desk.waiting)})"))
+        blocks.append(kit.section(f"*Waiting for your decision* ({desk.waiting_total})"))
         shown = LINES_SHOWN - min(len(desk.mine), LINES_SHOWN)
         blocks += [kit.section(waiting_line(line, desk)) for line in desk.waiting[: max(shown, 5)]]
     fallback = f"Your open leads: {len(desk.mine)}"

@@ -12,6 +12,7 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 from slack_sdk import WebClient
@@ -19,8 +20,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
 from bot.services.delivery_state import DeliveryState
-from bot.services.ports import Outbox, StorageUnavailable
-from bot.services.records import SLACK_WORK, OutboxItem, WorkKind
+from bot.services.ports import Outbox, ReportReader, StorageUnavailable
+from bot.services.records import SLACK_WORK, OutboxItem, Urgency, WorkKind
 from bot.slack.api_errors import SLACK_SIDE, TOKEN_ERRORS, error_code, fix_for
 from bot.slack.attention import Causes, delivery_resumed, pause_delivery
 from bot.slack.calls import SlackCall, Wait
@@ -36,7 +37,11 @@ MAX_BACKOFF = timedelta(minutes=10)
 STORE_BACKOFF_SECONDS = 30.0
 SLACK_BACKOFF_SECONDS = 60.0  # the longest pause while Slack is out of reach
 TOKEN_CHECK_SECONDS = 60.0  # the longest pause between checks of a refused token
-QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH})  # delivered too often to log at INFO
+# Bookkeeping, not news to an operator: logged at DEBUG.
+QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH, WorkKind.PERMALINK})
+# A person's App Home is rebuilt at most this often: a stream of handoffs shares a refresh
+# (a manager's Home lists every lead waiting for them, and costs more as the list grows).
+HOME_SPACING = timedelta(seconds=5)
 
 
 class SlackUnreachable(Exception):
@@ -57,6 +62,7 @@ class Deliverer:
         batch_size: int = 32,
         threads: int = 8,
         state: DeliveryState | None = None,
+        report: ReportReader | None = None,  # marketing's App Home shows the month's funnel
     ) -> None:
         self.outbox = outbox
         self.client = client
@@ -65,12 +71,14 @@ class Deliverer:
             leads=outbox.leads,
             config=config,
             clock=clock,
+            report=report,
             rules=outbox.rules,
             backtests=outbox.backtests,
         )
         self.clock = clock
         self.spacing = spacing
         self.batch_size = batch_size
+        self.threads = threads
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="baton-delivery")
         self.wake = threading.Event()
         self._stopping = threading.Event()
@@ -83,14 +91,25 @@ class Deliverer:
         self._answered = False  # whether Slack answered a call in this pass
 
     def run_once(self) -> int:
-        """Deliver what is due now; return how many items were tried."""
+        """Deliver what is due now, the most urgent first; return how many items were tried.
+
+        Each urgency's items are delivered before the next one's start, so that a new handoff
+        takes its channel's posting slot before any scheduled post claimed with it can; and a
+        pass takes no more scheduled work than its threads deliver at once, so that a handoff
+        arriving meanwhile waits for a short pass at most.
+        """
         if self.state.paused is not None:
             return 0
         self._unreachable, self._answered = None, False
         items = self.outbox.claim_due(
-            now=self.clock.now(), limit=self.batch_size, lease=LEASE, kinds=SLACK_WORK
+            now=self.clock.now(),
+            limit=self.batch_size,
+            lease=LEASE,
+            kinds=SLACK_WORK,
+            scheduled_limit=self.threads,
         )
-        list(self.pool.map(self._deliver_logged, items))
+        for _, same in groupby(items, key=lambda item: item.urgency):
+            list(self.pool.map(self._deliver_logged, same))
         return len(items)
 
     def run_forever(self, idle_seconds: float = 0.5) -> None:
@@ -202,6 +221,9 @@ class Deliverer:
         now = self.clock.now()
         if item.kind is WorkKind.SETUP_NOTICE and self._stale(item, now):
             return
+        home = item.kind is WorkKind.HOME_REFRESH
+        if home and self._waits(item, f"home:{item.payload['user']}", HOME_SPACING, now):
+            return  # before it is composed: a busy manager's Home costs the most to build
         call = self.composer.call(item)
         if isinstance(call, Wait):
             self.outbox.retry_later(item, at=now + WAIT_FOR_PARENT, error=None, attempt=False)
@@ -210,9 +232,7 @@ class Deliverer:
             self._complete(item, call, now, channel=call.args["channel"], ts=None)
             return
         if call.method == "chat.postMessage":
-            slot = self.outbox.reserve_post(call.args["channel"], now=now, spacing=self.spacing)
-            if slot is not None:
-                self.outbox.retry_later(item, at=slot, error=None, attempt=False)
+            if self._waits(item, call.args["channel"], self.spacing, now):
                 return
             if item.attempts > 0:
                 found = self._already_posted(item, call)
@@ -220,6 +240,15 @@ class Deliverer:
                     self._complete(item, call, now, channel=found[0], ts=found[1])
                     return
         self._call(item, call, now)
+
+    def _waits(self, item: OutboxItem, pace: str, spacing: timedelta, now: datetime) -> bool:
+        """Put `item` back for its slot of `pace` (a channel's) when it may not go now."""
+        scheduled = item.urgency is Urgency.SCHEDULED
+        slot = self.outbox.reserve_post(pace, now=now, spacing=spacing, scheduled=scheduled)
+        if slot is None:
+            return False
+        self.outbox.retry_later(item, at=slot, error=None, attempt=False)
+        return True
 
     def _stale(self, item: OutboxItem, now: datetime) -> bool:
         """Drop a notice about a refusal that has cleared since: it would only mislead."""

@@ -328,3 +328,27 @@ def test_backtest_reads_as_a_sentence_and_as_json_with_the_same_counts(
 
     code, out, _ = baton_cli(capsys, "rules", "backtest", rules, "--until", "2020-01-01")
     assert out.startswith("No lead was received in the period")
+
+
+@pytest.mark.usefixtures("environment")
+def test_route_explains_by_the_live_version_and_stores_nothing(
+    baton: Baton, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lead = tmp_path / "lead.json"
+    lead.write_text(
+        json.dumps({"email": "jane@acme.example", "company": "Acme", "country": "DE", "score": 60})
+    )
+    code, out, _ = baton_cli(capsys, "route", str(lead))
+    assert code == 0 and "qualifies as pending (sales-ready): score 60 ≥ 50" in out
+    assert "Qualified by version" not in out  # no version stored yet: the config file's
+    assert baton.rules_reader.live() is None
+
+    baton_cli(
+        capsys, "rules", "propose", written(tmp_path, STRICTER), "--why", "x", "--by", MARKETER
+    )
+    approve_as_sales(baton)
+    code, out, _ = baton_cli(capsys, "route", str(lead))
+    assert code == 0
+    assert out.startswith("Qualified by version 2 of the lead definition, the live one.\n")
+    assert "qualifies as nurture (stays with marketing): score 60 is below 70" in out
+    assert versions_of(baton) == {}

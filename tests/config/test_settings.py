@@ -198,6 +198,28 @@ def test_a_port_outside_1_to_65535_is_refused(monkeypatch: pytest.MonkeyPatch, p
     assert str(raised.value) == "PORT is malformed: expected a port number from 1 to 65535"
 
 
+def test_the_sqlite_page_cache_is_8_mib_a_connection_unless_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(env_file=None).baton_sqlite_cache_mib == 8
+    monkeypatch.setenv("BATON_SQLITE_CACHE_MIB", " 64 ")
+    assert load_settings(env_file=None).baton_sqlite_cache_mib == 64
+
+
+@pytest.mark.parametrize("size", ["0", "1025", "-8", "lots", "8.5", "8MiB"])
+def test_a_sqlite_page_cache_outside_1_to_1024_mib_is_refused(
+    monkeypatch: pytest.MonkeyPatch, size: str
+) -> None:
+    monkeypatch.setenv("BATON_SQLITE_CACHE_MIB", size)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=None)
+
+    assert str(raised.value) == (
+        "BATON_SQLITE_CACHE_MIB is malformed: expected a whole number of MiB from 1 to 1024"
+    )
+
+
 @pytest.mark.parametrize(("given", "used"), [("debug", "DEBUG"), ("Warning", "WARNING")])
 def test_the_log_level_is_case_insensitive(
     monkeypatch: pytest.MonkeyPatch, given: str, used: str

@@ -37,6 +37,7 @@ class SlackHarness:
             client=web_client(baton),
             config=baton.config,
             clock=self.clock,
+            report=baton.report_reader,
         )
         # Generous: on a loaded two-core machine one answer has taken over ten seconds; a
         # request that truly hangs is still caught by the suite's per-test limit.

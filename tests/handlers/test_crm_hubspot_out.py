@@ -11,6 +11,7 @@ import pytest
 from bot.admin import list_leads
 from bot.app import Baton
 from bot.jobs.passes import run_job
+from bot.services.reassign import reassign_lead
 from bot.services.touch import log_touch
 from storage.rows import OutboxRow
 from tests.fakes.crm import HubSpotHarness, hubspot_harness
@@ -204,3 +205,46 @@ def test_a_lead_that_did_not_come_from_the_crm_writes_nothing_to_it(
     crm.settle()
     assert crm.crm_rows() == []
     assert crm.hubspot.calls == []
+
+
+def test_a_reassignment_makes_the_new_rep_the_owner(crm: HubSpotHarness) -> None:
+    crm.hubspot.add_owner(REP_EMAIL, "Rita", "Rep")
+    other = crm.hubspot.add_owner("person.u0emearep1@example.com", "Otto", "Other")
+    contact_id, short_id = accepted_lead(crm)
+    crm.settle()
+    reassign_lead(
+        short_id,
+        actor=MANAGER,
+        rep_id="U0EMEAREP1",
+        note="Rita is on leave",
+        request_key=None,
+        uow_factory=crm.baton.uow_factory,
+        config=crm.baton.config,
+        clock=crm.clock,
+    )
+    crm.settle()
+    assert crm.hubspot.properties_of("contacts", contact_id)["hubspot_owner_id"] == other
+    assert "Reassigned to Otto Other" in notes(crm, contact_id)[-1]
+    assert "Rita is on leave" in notes(crm, contact_id)[-1]
+
+
+def test_a_missing_permission_is_told_once_with_the_scope_to_add(crm: HubSpotHarness) -> None:
+    crm.hubspot.add_owner(REP_EMAIL, "Rita", "Rep")
+    crm.hubspot.remove_scope("crm.objects.contacts.write")
+    accepted_lead(crm)
+    crm.settle()
+    [notice] = crm.slack.standin.messages(TRIAGE)
+    text = notice["text"] + str(notice["blocks"])
+    assert "give Baton's HubSpot app crm.objects.contacts.write" in text
+
+
+def test_healthz_and_metrics_show_the_crms_backlog_and_errors(crm: HubSpotHarness) -> None:
+    accepted_lead(crm)  # the rep has no HubSpot user: the work is held back
+    crm.settle()
+    health = crm.slack.http.get("/healthz").json()
+    assert health["crm"]["backlog"] == {"blocked": 1}
+    assert "no HubSpot user has the email" in health["crm"]["stuck"][0]["error"]
+    assert health["slack"]["undelivered"] == 0
+    metrics = crm.slack.http.get("/metrics").text
+    assert 'baton_crm_backlog{state="blocked"} 1.0' in metrics
+    assert "baton_crm_errors 1.0" in metrics

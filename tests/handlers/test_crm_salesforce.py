@@ -15,7 +15,7 @@ from bot.domain.report_data import report_json
 from bot.services.report import ReportQuery, closed_loop_report
 from storage.rows import CrmCursorRow, EventRow, LeadRow
 from tests.fakes.crm import SalesforceHarness, salesforce_harness
-from tests.handlers.test_slack_handoff import EMEA, MANAGER, REP, accept
+from tests.handlers.test_slack_handoff import EMEA, MANAGER, REP, TRIAGE, accept
 
 REP_EMAIL = "person.u0emearep2@example.com"
 ADA = {
@@ -169,3 +169,24 @@ def test_accept_sets_owner_and_status_and_the_loop_closes_on_the_opportunity(
     assert total["revenue"]["won"] == "12000.00"
     assert total["revenue"]["won_from_crm"] == "12000.00"
     assert total["revenue"]["won_typed_by_reps"] == "0.00"
+
+
+def test_a_right_baton_lacks_in_salesforce_is_told_once_and_the_task_waits(
+    crm: SalesforceHarness,
+) -> None:
+    crm.salesforce.add_user(REP_EMAIL, "Rita Rep")
+    record_id = crm.salesforce.add("Lead", **ADA)
+    crm.salesforce.deny("Task", "create")
+    crm.sync()
+    crm.settle()
+    accept(crm.slack, handoffs(crm)[0])
+    crm.slack.wait_until(lambda: lead_of(crm, record_id).status == "accepted")
+    crm.settle()
+    [notice] = crm.slack.standin.messages(TRIAGE)
+    assert "Salesforce refused Baton's work" in notice["text"] + str(notice["blocks"])
+    assert crm.salesforce.tasks(record_id) == []
+    crm.salesforce.denied.clear()
+    crm.clock.advance(minutes=6)
+    crm.settle()
+    assert len(crm.salesforce.tasks(record_id)) == 1
+    assert len(crm.slack.standin.messages(TRIAGE)) == 1

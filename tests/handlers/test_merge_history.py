@@ -12,6 +12,9 @@ from sqlalchemy import select
 
 from bot.app import Baton
 from bot.csvfiles.importing import import_csv
+from bot.domain.attribution import Attribution
+from bot.domain.report import GroupBy
+from bot.services.report import ReportQuery, closed_loop_report
 from storage.rows import EventRow, LeadRow, OutboxRow
 from tests.fakes.slack import SlackHarness, slack_harness
 from tests.handlers.test_slack_handoff import EMEA, MANAGER, REP, lead
@@ -135,3 +138,29 @@ def test_a_person_twice_in_one_import_is_merged_quietly_across_its_chunks(
     row = row_of(baton, ann)
     assert (row.score, row.notes, row.priority) == (80, "met at the booth", 0)
     assert kinds(baton, ann) == ["received", "details"]
+
+
+def test_a_later_trade_show_touch_counts_for_each_attribution_as_it_says(
+    slack: SlackHarness, tmp_path: Path
+) -> None:
+    """A webinar lead accepted and won, then scanned at a trade show: its first and last
+    touch before acceptance are the webinar; campaign influence counts it for both. A lead
+    never accepted counts for its latest touch."""
+    baton = slack.baton
+    short_id, _ = accepted(slack)
+    say(slack, REP, f"log {short_id} won 10k")
+    import_file(baton, tmp_path, "Email\njane@acme.example\n")
+    slack.intake(lead(email="new@acme.example", campaign=SHOW, source="trade_show"))
+    slack.intake(lead(email="bob@acme.example"))  # never accepted: its latest touch is last
+    slack.intake(lead(email="bob@acme.example", campaign=SHOW, source="trade_show"))
+
+    def received(attribution: Attribution) -> dict[str | None, int]:
+        query = ReportQuery(by=GroupBy.CAMPAIGN, attribution=attribution)
+        report = closed_loop_report(
+            query, reader=baton.report_reader, config=baton.config, clock=baton.clock
+        )
+        return {row.group: row.funnel.received for row in report.rows}
+
+    assert received(Attribution.FIRST) == {"spring-webinar-2026": 2, SHOW: 1}
+    assert received(Attribution.LAST) == {"spring-webinar-2026": 1, SHOW: 2}
+    assert received(Attribution.ANY) == {"spring-webinar-2026": 2, SHOW: 3}

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from bot.app import Baton
-from tests.fakes.slack import SlackHarness, slack_harness
-from tests.handlers.test_slack_handoff import EMEA, TRIAGE, lead
+from tests.fakes.slack import SlackHarness, button_value, slack_harness
+from tests.handlers.test_slack_handoff import EMEA, MANAGER, TRIAGE, lead
 
 DELIVERY = "bot.slack.delivery"
 
@@ -86,3 +86,26 @@ def test_a_notice_whose_cause_cleared_before_its_turn_is_not_posted(
         f"notice not posted: its cause has cleared (chat.postMessage to {EMEA} refused: "
         "not_in_channel)",
     ) in delivery_lines(caplog)
+
+
+def test_a_click_while_slack_hangs_up_is_one_warning_with_no_traceback(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    slack.intake(lead())
+    slack.deliver_all()
+    [card] = slack.standin.messages(EMEA)
+    action, value = button_value(card, "Accept")
+    slack.standin.drop_response("views.open", times=2)  # nor did the retry get an answer
+
+    assert slack.click(MANAGER, action, value, EMEA).status_code == 200
+    slack.wait_until(lambda: bool(unreachable(caplog)))
+    [line] = unreachable(caplog)
+    assert line.levelno == logging.WARNING and line.exc_info is None
+    assert not [r for r in caplog.records if r.exc_info]
+    # The manager is told something went wrong, where they clicked.
+    assert slack.standin.wait_for(lambda: bool(slack.standin.ephemerals(MANAGER)))
+
+
+def unreachable(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if "Slack unreachable" in r.getMessage()]

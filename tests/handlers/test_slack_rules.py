@@ -303,3 +303,30 @@ def test_reject_asks_for_a_reason_and_everyone_who_saw_the_proposal_is_told(
         slack, MARKETER, 1
     )
     assert slack.baton.rules_reader.live().number == 1  # type: ignore[union-attr]
+
+
+def test_a_form_slack_sends_twice_proposes_and_rejects_once(slack: SlackHarness) -> None:
+    view = propose_modal(slack, MARKETER)
+    values = {
+        ActionId.RULES_TEXT_BLOCK: {ActionId.RULES_TEXT_INPUT: text_input(STRICTER)},
+        ActionId.RULES_WHY_BLOCK: {ActionId.RULES_WHY_INPUT: text_input("Too many returns")},
+    }
+    assert slack.submit(MARKETER, view, values).status_code == 200
+    answer_to(slack, MARKETER, 0)
+    assert slack.submit(MARKETER, view, values).status_code == 200
+    slack.deliver_all()
+    assert len(slack.baton.rules_reader.proposals()) == 1
+    # Not told it is "still open": the second form is known for the same one.
+    assert not slack.standin.wait_for(lambda: len(slack.standin.ephemerals(MARKETER)) > 1, 1.0)
+
+    action, value = button_value(posted(slack, EMEA), "Reject…")
+    reject = slack.click_for_view(MANAGER, action, value, EMEA)
+    reason = {ActionId.REASON_BLOCK: {ActionId.REASON_INPUT: text_input("Not now")}}
+    assert slack.submit(MANAGER, reject, reason).status_code == 200
+    answer_to(slack, MANAGER, 0)
+    assert slack.submit(MANAGER, reject, reason).status_code == 200
+    slack.deliver_all()
+    assert proposal(slack).status is ProposalStatus.REJECTED
+    # Not told that it "was rejected" already.
+    assert not slack.standin.wait_for(lambda: len(slack.standin.ephemerals(MANAGER)) > 1, 1.0)
+    assert sum("rejected it" in reply for reply in replies(slack, EMEA)) == 1

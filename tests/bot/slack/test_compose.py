@@ -24,6 +24,7 @@ from bot.services.records import (
     SLACK_WORK,
     LeadDetail,
     LeadLine,
+    LeadPage,
     OutboxItem,
     WorkKind,
 )
@@ -44,8 +45,8 @@ class NoLeads:
     def open_for_rep(self, rep_id: str) -> list[LeadLine]:
         return []
 
-    def pending_in(self, regions: Sequence[str | None]) -> list[LeadLine]:
-        return []
+    def pending_in(self, regions: Sequence[str | None], *, limit: int) -> LeadPage:
+        return LeadPage([], 0)
 
     def detail(self, short_id: str, *, events: int) -> LeadDetail | None:
         return None
