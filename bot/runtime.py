@@ -32,6 +32,7 @@ def delivery_worker(baton: Baton) -> Deliverer:
         config=baton.config,
         clock=baton.clock,
         state=baton.delivery,
+        report=baton.report_reader,
     )
 
 

@@ -8,7 +8,17 @@ from functools import partial
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Baton
-from bot.services import desk, handoff, lead_views, outcomes, reassign, rules, snooze, touch
+from bot.services import (
+    desk,
+    handoff,
+    lead_views,
+    outcomes,
+    reassign,
+    recycle,
+    rules,
+    snooze,
+    touch,
+)
 from bot.services.report import closed_loop_report
 from bot.services.snooze import SnoozeForm
 from bot.slack import blocks_timers
@@ -23,6 +33,7 @@ from handlers import (
     slack_home,
     slack_outcomes,
     slack_reassign,
+    slack_recycle,
     slack_rules,
     slack_timers,
     slack_token_events,
@@ -36,6 +47,7 @@ SURFACES = (
     slack_home,
     slack_timers,
     slack_reassign,
+    slack_recycle,
     slack_rules,
     slack_token_events,
 )
@@ -68,7 +80,9 @@ def slack_services(baton: Baton) -> SlackServices:
         outcome_form=partial(outcomes.outcome_form, uow_factory=uow, config=config, clock=clock),
         log_outcome=partial(outcomes.log_outcome, uow_factory=uow, config=config, clock=clock),
         undo_outcome=partial(outcomes.undo_outcome, uow_factory=uow, config=config, clock=clock),
-        desk_of=partial(desk.desk, reader=reader, config=config, clock=clock),
+        desk_of=partial(
+            desk.desk, reader=reader, config=config, clock=clock, report=baton.report_reader
+        ),
         show_lead=partial(desk.show, reader=reader),
         find_leads=partial(desk.find, reader=reader),
         report=partial(closed_loop_report, reader=baton.report_reader, config=config, clock=clock),
@@ -82,6 +96,10 @@ def slack_services(baton: Baton) -> SlackServices:
         reassign_form=partial(reassign.reassign_form, uow_factory=uow, config=config, clock=clock),
         reassign_lead=partial(reassign.reassign_lead, uow_factory=uow, config=config, clock=clock),
         nudge_rep=partial(reassign.nudge_rep, uow_factory=uow, config=config, clock=clock),
+        choice_form=partial(recycle.choice_form, uow_factory=uow, config=config, clock=clock),
+        send_back=partial(recycle.send_back, uow_factory=uow, config=config, clock=clock),
+        keep_nurturing=partial(recycle.keep_nurturing, uow_factory=uow, config=config, clock=clock),
+        ask_why=partial(recycle.ask_why, uow_factory=uow, config=config, clock=clock),
         rules_overview=partial(rules_overview, baton),
         propose_form=partial(rules.propose_form, reader=baton.rules_reader, config=config),
         propose_rules=partial(rules.propose_rules, config=config, uow_factory=uow, clock=clock),

@@ -18,6 +18,7 @@ from bot.services.handoff import AcceptForm, Decided
 from bot.services.outcomes import Logged, OutcomeForm, Undone
 from bot.services.reassign import Nudged, Reassigned, ReassignForm
 from bot.services.records import LeadDetail, LeadLine, StoredLead
+from bot.services.recycle import ChoiceForm, Chosen
 from bot.services.report import ReportQuery
 from bot.services.rules import Overview
 from bot.services.snooze import Snoozed, SnoozeForm
@@ -85,5 +86,12 @@ class SlackServices:
     reassign_lead: Callable[..., Reassigned]
     # (short_id, *, actor, handoff_round, request_key)
     nudge_rep: Callable[..., Nudged]
+
+    # (short_id, actor) -> the returned lead, the regions, who returned it
+    choice_form: Callable[[str, str], ChoiceForm]
+    # (short_id, *, actor, request_key, and: region, note | nothing | question)
+    send_back: Callable[..., Chosen]
+    keep_nurturing: Callable[..., Chosen]
+    ask_why: Callable[..., Chosen]
     # (why, Slack's error code): Slack said the token is gone; delivery pauses until it works
     token_gone: Callable[[str, str], None]

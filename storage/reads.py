@@ -108,6 +108,58 @@ class SqlLeadReader:
                 or 0
             )
 
+    def working_in(self, regions: Sequence[str | None]) -> list[LeadLine]:
+        """The accepted (and further, not closed) leads of `regions` (None: triage)."""
+        named = [r for r in regions if r is not None]
+        where = [LeadRow.region.in_(named)] if named else []
+        if None in regions:
+            where.append(LeadRow.region.is_(None))
+        if not where:
+            return []
+        working = [s.value for s in WORKING]
+        query = select(LeadRow).where(LeadRow.status.in_(working), or_(*where))
+        return self._lines(query.order_by(LeadRow.feedback_due_at, LeadRow.id))
+
+    def returned_leads(self) -> list[LeadLine]:
+        """Returned leads: marketing has yet to choose what to do with them."""
+        query = select(LeadRow).where(LeadRow.status == LeadStatus.RETURNED.value)
+        return self._lines(query.order_by(LeadRow.updated_at, LeadRow.id))
+
+    def touch_tasks(self) -> list[LeadLine]:
+        """Leaked leads still with sales and no customer-service touch logged since they leaked."""
+        touched = (
+            select(EventRow.id)
+            .where(
+                EventRow.lead_id == LeadRow.id,
+                EventRow.kind == "touch",
+                EventRow.at >= LeadRow.leaked_at,
+            )
+            .exists()
+        )
+        working = [s.value for s in WORKING]
+        query = select(LeadRow).where(
+            LeadRow.leaked_at.is_not(None), LeadRow.status.in_(working), ~touched
+        )
+        return self._lines(query.order_by(LeadRow.leaked_at, LeadRow.id))
+
+    def won_since(self, reps: Sequence[str], *, since: datetime) -> dict[str, int]:
+        """How many leads each of `reps` has won since `since` (a reassigned lead counts for
+        the rep it is with)."""
+        query = (
+            select(LeadRow.rep_id, func.count(func.distinct(LeadRow.id)))
+            .join(EventRow, EventRow.lead_id == LeadRow.id)
+            .where(
+                LeadRow.rep_id.in_(list(reps)),
+                LeadRow.status == LeadStatus.WON.value,
+                EventRow.kind == "outcome",
+                EventRow.reason_code == "won",
+                EventRow.at >= since,
+            )
+            .group_by(LeadRow.rep_id)
+        )
+        with self.database.reading() as session:
+            return {rep: count for rep, count in session.execute(query).all() if rep}
+
     def _lines(self, query: Select[LeadRow]) -> list[LeadLine]:
         with self.database.reading() as session:
             rows = session.scalars(query).all()
@@ -148,6 +200,7 @@ def _line(row: LeadRow, last_activity: str | None) -> LeadLine:
         waiting_since=row.round_started_at,
         last_activity=last_activity,
         handoff_round=row.handoff_round,
+        leaked_at=row.leaked_at,
     )
 
 

@@ -17,6 +17,7 @@ from bot.domain.snapshots import (
     LeadFacts,
     LeadSnapshot,
     Posted,
+    Story,
     full_name,
 )
 from bot.domain.timers import TimerKind
@@ -110,6 +111,7 @@ class SqlSnapshotReader:
                 decision=_decision(session, lead_id, number),
                 activity=tuple(Activity(*a) for a in activity),
                 batch=_batch(batch) if batch else None,
+                story=_story(session, lead_id, number) if number > 1 else None,
             )
 
     def event(self, event_id: int) -> EventLine | None:
@@ -135,13 +137,13 @@ class SqlSnapshotReader:
             rows = session.execute(query).all()
         return {row.fire_id: _fire_line(row) for row in rows}
 
-    def leakage_task(self, lead_id: int, round_no: int) -> Posted | None:
+    def posted_work(self, lead_id: int, round_no: int, kind: WorkKind) -> Posted | None:
         query = (
             select(OutboxRow.state, OutboxRow.result_channel, OutboxRow.result_ts)
             .where(
                 OutboxRow.lead_id == lead_id,
                 OutboxRow.handoff_round == round_no,
-                OutboxRow.kind == WorkKind.TIMER_LEAK_TASK.value,
+                OutboxRow.kind == kind.value,
             )
             .order_by(OutboxRow.id.desc())
             .limit(1)
@@ -175,6 +177,34 @@ def _decision(session: Session, lead_id: int, round_no: int) -> EventLine | None
         if row.kind != "correction" and row.id not in withdrawn:
             return event_line(row)
     return None
+
+
+def _story(session: Session, lead_id: int, round_no: int) -> Story | None:
+    """How the lead's last earlier round ended (returned, or lost), and what started this one."""
+    ended = session.scalars(
+        select(EventRow)
+        .where(
+            EventRow.lead_id == lead_id,
+            EventRow.handoff_round < round_no,
+            (EventRow.kind == "returned")
+            | ((EventRow.kind == "outcome") & (EventRow.reason_code == "lost")),
+        )
+        .order_by(EventRow.id.desc())
+        .limit(1)
+    ).first()
+    if ended is None:
+        return None
+    back = session.scalars(
+        select(EventRow)
+        .where(
+            EventRow.lead_id == lead_id,
+            EventRow.handoff_round == round_no,
+            EventRow.kind.in_(("qualified", "handoff_started")),
+        )
+        .order_by(EventRow.id)
+        .limit(1)
+    ).first()
+    return Story(event_line(ended), event_line(back) if back else None)
 
 
 def _facts(row: LeadRow) -> LeadFacts:

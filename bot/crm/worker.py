@@ -42,7 +42,7 @@ class CrmWorker:
         clock: Clock,
         label: str,
         changed: Callable[[], None] = lambda: None,
-        batch_size: int = 32,
+        batch_size: int = 16,
         threads: int = 16,
     ) -> None:
         self.outbox, self.handlers, self.clock, self.label = outbox, handlers, clock, label
@@ -53,7 +53,11 @@ class CrmWorker:
         self._stopping = threading.Event()
 
     def run_once(self) -> int:
-        """Deliver what is due now; return how many items were tried."""
+        """Deliver what is due now; return how many items were tried.
+
+        A pass claims no more than its threads deliver at once, so that work claimed never
+        waits for a second wave of slow calls before the next pass claims more.
+        """
         now = self.clock.now()
         items = self.outbox.claim_due(now=now, limit=self.batch_size, lease=LEASE, kinds=CRM_WORK)
         list(self.pool.map(self._deliver_logged, items))

@@ -129,6 +129,21 @@ class Reassign:
 
 
 @dataclass(frozen=True)
+class KeepNurturing:
+    """Marketing keeps a returned lead in nurture rather than sending it back to sales."""
+
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class AskWhy:
+    """Marketing asks whoever returned a lead why (`to`: who returned it)."""
+
+    question: str
+    to: str | None = None
+
+
+@dataclass(frozen=True)
 class FlagLeaked:
     leakage_days: int
 
@@ -149,4 +164,6 @@ Command = (
     | FlagLeaked
     | Nudge
     | Reassign
+    | KeepNurturing
+    | AskWhy
 )

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from bot.domain.commands import (
     Accept,
+    AskWhy,
     Command,
     CorrectOutcome,
     FlagLeaked,
+    KeepNurturing,
     LogOutcome,
     LogTouch,
     Nudge,
@@ -32,6 +33,8 @@ from bot.domain.commands import (
     Return,
 )
 from bot.domain.definitions import DEFINITION_VERSION
+from bot.domain.lead_events import event_of, record_only
+from bot.domain.lead_hands import for_manager, for_marketing
 from bot.domain.refusals import (
     AlreadyDecided,
     LeadClosed,
@@ -78,6 +81,7 @@ __all__ = [
     "WORKING",
     "Accept",
     "AlreadyDecided",
+    "AskWhy",
     "Authority",
     "Change",
     "Command",
@@ -85,6 +89,7 @@ __all__ = [
     "EventKind",
     "FlagLeaked",
     "FollowUpMethod",
+    "KeepNurturing",
     "Lead",
     "LeadClosed",
     "LeadError",
@@ -139,20 +144,22 @@ def apply(
             return _correct(lead, command, actor, at)
         case (status, RecordActivity()) if status is not LeadStatus.RECEIVED:
             activity: dict[str, Any] = {"activity": list(command.activity)}
-            return _record_only(lead, EventKind.ACTIVITY, actor, at, data=activity)
+            return record_only(lead, EventKind.ACTIVITY, actor, at, data=activity)
         case (status, RecordDetails()) if status is not LeadStatus.RECEIVED:
-            return _record_only(lead, EventKind.DETAILS, actor, at, data=dict(command.details))
+            return record_only(lead, EventKind.DETAILS, actor, at, data=dict(command.details))
         case (status, RecordCampaignTouch()) if status is not LeadStatus.RECEIVED:
             touch = {"campaign": command.campaign, "source": command.source}
-            return _record_only(lead, EventKind.CAMPAIGN_TOUCH, actor, at, data=touch)
+            return record_only(lead, EventKind.CAMPAIGN_TOUCH, actor, at, data=touch)
         case (status, LogTouch()) if status in WORKING | CLOSED and lead.rep_id:
             require_marketing(actor, authority)
             data = {"reached": command.reached, "by": command.by or actor}
-            return _record_only(lead, EventKind.TOUCH, actor, at, notes=command.notes, data=data)
+            return record_only(lead, EventKind.TOUCH, actor, at, notes=command.notes, data=data)
         case (status, FlagLeaked()) if status in WORKING and lead.leaked_at is None:
             return _flag_leaked(lead, command, actor, at)
         case (status, Nudge() | Reassign()) if status in WORKING:
-            return _for_manager(lead, command, actor, authority, at)
+            return for_manager(lead, command, actor, authority, at)
+        case (LeadStatus.RETURNED, KeepNurturing() | AskWhy()):
+            return for_marketing(lead, command, actor, authority, at)
     if lead.status in CLOSED:
         raise LeadClosed(refusal(lead, command))
     raise LeadError(refusal(lead, command))
@@ -349,36 +356,6 @@ def _correct(lead: Lead, command: CorrectOutcome, actor: str, at: datetime) -> C
     return Change(new, (event,))
 
 
-def _for_manager(
-    lead: Lead, command: Nudge | Reassign, actor: str, authority: Authority, at: datetime
-) -> Change:
-    """What the region's deciders may do to an accepted lead: nudge its rep, or reassign it."""
-    if isinstance(command, Nudge):
-        require_decider(lead, actor, authority, what="nudge the rep of")
-        require_current_round(lead, command)
-        return _record_only(lead, EventKind.NUDGED, actor, at, data={"rep_id": lead.rep_id})
-    require_decider(lead, actor, authority, what="reassign")
-    return _reassign(lead, command, actor, at)
-
-
-def _reassign(lead: Lead, command: Reassign, actor: str, at: datetime) -> Change:
-    """The lead goes to another rep as it stands: its status, due dates and timers stay."""
-    if command.rep_id == lead.rep_id:
-        raise LeadError(f"{lead.short_id} is already with <@{command.rep_id}>.")
-    new = replace(lead, rep_id=command.rep_id)
-    data = {"rep_id": command.rep_id, "from_rep": lead.rep_id}
-    event = event_of(
-        new,
-        EventKind.REASSIGNED,
-        actor,
-        at,
-        status_before=lead.status,
-        notes=command.note,
-        data=data,
-    )
-    return Change(new, (event,))
-
-
 def _flag_leaked(lead: Lead, command: FlagLeaked, actor: str, at: datetime) -> Change:
     new = replace(lead, leaked_at=at)
     event = event_of(
@@ -390,47 +367,3 @@ def _flag_leaked(lead: Lead, command: FlagLeaked, actor: str, at: datetime) -> C
         data={"leakage_days": command.leakage_days},
     )
     return Change(new, (event,))
-
-
-def _record_only(
-    lead: Lead,
-    kind: EventKind,
-    actor: str,
-    at: datetime,
-    *,
-    notes: str | None = None,
-    data: dict[str, Any],
-) -> Change:
-    event = event_of(lead, kind, actor, at, status_before=lead.status, notes=notes, data=data)
-    return Change(lead, (event,))
-
-
-def event_of(
-    lead: Lead,
-    kind: EventKind,
-    actor: str,
-    at: datetime,
-    *,
-    status_before: LeadStatus | None = None,
-    status_after: LeadStatus | None = None,
-    reason_code: str | None = None,
-    amount: Decimal | None = None,
-    notes: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> LeadEvent:
-    """An event of `lead` as it stands after the change (its round, region, campaign, source)."""
-    return LeadEvent(
-        kind=kind,
-        actor=actor,
-        at=at,
-        handoff_round=lead.handoff_round,
-        region=lead.region,
-        campaign=lead.campaign,
-        source=lead.source,
-        status_before=status_before,
-        status_after=status_after or lead.status,
-        reason_code=reason_code,
-        amount=amount,
-        notes=notes,
-        data=data or {},
-    )

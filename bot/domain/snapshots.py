@@ -106,6 +106,15 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class Story:
+    """What happened to a lead before a round: how an earlier round ended (`ended`: returned,
+    or an outcome `lost`) and what started this one (`back`: re-qualified, re-queued, sent)."""
+
+    ended: EventLine
+    back: EventLine | None
+
+
+@dataclass(frozen=True)
 class LeadSnapshot:
     """A lead, one of its handoff rounds, and what was decided in that round."""
 
@@ -116,6 +125,7 @@ class LeadSnapshot:
     decision: EventLine | None  # the round's accepted, returned or rerouted event
     activity: tuple[Activity, ...]  # newest first
     batch: Batch | None  # the batch the round's card was posted in
+    story: Story | None = None  # for a lead back again: how its last round ended, and why back
 
     @property
     def round_no(self) -> int:

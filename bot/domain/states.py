@@ -114,6 +114,8 @@ class EventKind(StrEnum):
     SNOOZED = "snoozed"
     NUDGED = "nudged"  # a manager asked the rep for the overdue feedback
     REASSIGNED = "reassigned"  # a manager moved an accepted lead to another rep
+    KEPT_NURTURING = "kept_nurturing"  # marketing kept a returned lead in nurture
+    ASKED_WHY = "asked_why"  # marketing asked whoever returned a lead why
     DETAILS = "details"  # intake brought other contact details: filled in or kept apart
     CAMPAIGN_TOUCH = "campaign_touch"  # a later intake or import named a campaign or source
 

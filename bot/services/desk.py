@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.lead import WORKING, LeadError
-from bot.services.ports import LeadReader
+from bot.services.board import Board, board
+from bot.services.ports import LeadReader, ReportReader
 from bot.services.records import EventLine, LeadDetail, LeadLine, LeadPage
 from config.model import BatonConfig
 
@@ -51,6 +52,7 @@ class Desk:
     is_decider: bool = False
     is_rep: bool = False
     week: Week | None = None
+    board: Board = field(default_factory=Board)  # on the Home tab: what else they watch
 
     @property
     def waiting_total(self) -> int:
@@ -61,14 +63,33 @@ class Desk:
 
 
 def desk(
-    user: str, *, reader: LeadReader, config: BatonConfig, clock: Clock, week: bool = True
+    user: str,
+    *,
+    reader: LeadReader,
+    config: BatonConfig,
+    clock: Clock,
+    week: bool = True,
+    report: ReportReader | None = None,
 ) -> Desk:
-    """Gather what `user` is responsible for, ordered as they should work through it."""
+    """Gather what `user` is responsible for, ordered as they should work through it; with
+    `week` (the Home tab), their week and their board too."""
     now = clock.now()
     regions = decided_regions(config, user)
     mine = sorted(reader.open_for_rep(user), key=lambda line: _urgency(line, now))
     person_zone = timezone_of_person(config, user)
     waiting = reader.pending_in(regions, limit=WAITING_SHOWN) if regions else LeadPage([], 0)
+    seen = Board()
+    if week:
+        seen = board(
+            user,
+            regions=regions,
+            mine=mine,
+            timezone=person_zone,
+            reader=reader,
+            report=report,
+            config=config,
+            clock=clock,
+        )
     return Desk(
         user=user,
         now=now,
@@ -81,6 +102,7 @@ def desk(
         is_decider=bool(regions),
         is_rep=bool(mine) or any(user in r.reps for r in config.regions),
         week=_week(user, reader, now, person_zone) if week else None,
+        board=seen,
     )
 
 

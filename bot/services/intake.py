@@ -28,6 +28,7 @@ from bot.services.intake_plan import (
 from bot.services.leadin import LeadIn
 from bot.services.ports import DuplicateLead, UnitOfWork
 from bot.services.records import NewRound, StoredLead, Work, WorkKind
+from bot.services.recycle import back_to_sales_work
 
 BATCH_THRESHOLD = 10
 RETRIES_ON_TWIN = 3
@@ -291,6 +292,7 @@ def _write_merge(
     uow.leads.mark_activity(stored, now=now)
     if stored.lead.handoff_round != before.handoff_round:
         _queue_handoffs(uow, [stored], now, {})
+        uow.outbox.queue(back_to_sales_work(uow, stored, event_ids[-1]), now=now)
     elif stored.id in quiet:
         pass  # a second row of one arrival: its first row already told whoever needs to know
     elif before.status in OPEN or before.status in CLOSED:

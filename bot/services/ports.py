@@ -15,6 +15,7 @@ from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
 from bot.domain.timers import TimerKind
+from bot.services.board_ports import BoardReader
 from bot.services.crm_ports import CrmRepository, CrmWonReader
 from bot.services.records import (
     Cell,
@@ -261,7 +262,7 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 # Readers ----------------------------------------------------------------------------------
 
 
-class LeadReader(Protocol):
+class LeadReader(BoardReader, Protocol):
     """Read-only questions about leads; never inside a write transaction."""
 
     def open_for_rep(self, rep_id: str) -> list[LeadLine]: ...
@@ -390,8 +391,8 @@ class SnapshotReader(Protocol):
     def event(self, event_id: int) -> EventLine | None: ...
     def batch(self, batch_id: int) -> Batch | None: ...  # with its leads' short ids
     def fire_lines(self, fire_ids: Sequence[int]) -> dict[int, FireLine]: ...
-    # Where a message landed, once delivered: the leakage task of a round, the work `key`.
-    def leakage_task(self, lead_id: int, round_no: int) -> Posted | None: ...
+    # Where a message landed, once delivered: work of a kind in a round, the work `key`.
+    def posted_work(self, lead_id: int, round_no: int, kind: WorkKind) -> Posted | None: ...
     def delivered(self, key: str) -> Posted | None: ...
 
 
@@ -423,8 +424,7 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         homes: Sequence[str] = (),
         permalink: str | None = None,
     ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
-        a posted handoff card queues the taking of its permalink, which is stored once taken."""
+        """Record delivered work, queue Home refreshes for `homes`, keep a card's permalink."""
 
     def retry_later(
         self,

@@ -58,6 +58,7 @@ class LeadLine:
     waiting_since: datetime | None  # when its current handoff round started
     last_activity: str | None = None  # "page view: visited pricing", for a lead back again
     handoff_round: int = 0
+    leaked_at: datetime | None = None
 
 
 class LeadPage(NamedTuple):
@@ -101,6 +102,8 @@ class WorkKind(StrEnum):
     REASSIGN_DM = "reassign_dm"  # the rep a lead was reassigned to
     REASSIGN_NOTICE = "reassign_notice"  # the rep it was taken from
     NUDGE_DM = "nudge_dm"  # a manager asks the rep for the feedback due
+    RETURNED_NOTICE_UPDATE = "returned_notice_update"  # marketing chose, or the lead came back
+    BACK_TO_SALES = "back_to_sales"  # a lead marketing had back is with sales again
     # Accountability timers
     TIMER_DM = "timer_dm"
     TIMER_POST = "timer_post"

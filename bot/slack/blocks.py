@@ -14,6 +14,7 @@ from bot.domain.lead import FollowUpMethod, LeadStatus, ReturnReason
 from bot.domain.snapshots import activity_kind
 from bot.domain.wording import counted
 from bot.slack import blockkit as kit
+from bot.slack import story
 from bot.slack import text as t
 from bot.slack.blockkit import NOTE, SECTION, Message, Modal
 from bot.slack.ids import ActionId, LeadRef, choice_value
@@ -39,6 +40,8 @@ def handoff_message(view: LeadView, *, mention: str | None = None) -> Message:
     blocks = [kit.section(f"{kit.who(mention)} a new lead is waiting for you")] if mention else []
     title = f"🔔 New lead {_headline(view)}" if pending else _headline(view)
     blocks += [kit.header(title), lead_facts(view), _why(view), *_activity_and_notes(view)]
+    if view.before is not None:
+        blocks.append(kit.section(story.before_text(view.before, view.timezone)))
     blocks.append(_decide_buttons(view.ref) if pending else kit.section(_decision(view)))
     fallback = f"New lead {headline_md(view)}" if pending else headline_md(view)
     if mention:
@@ -108,8 +111,9 @@ def activity_note(view: LeadView, activity_lines: Sequence[str | Activity]) -> M
     return kit.note("\n".join([f"🔁 {headline_md(view)} is active again:", *lines]))
 
 
-def returned_notice(view: LeadView) -> Message:
-    """For the marketing channel: who returned which lead and why, without links."""
+def returned_notice(view: LeadView, *, choice: kit.Block | None = None) -> Message:
+    """For the marketing channel: who returned which lead and why, and marketing's `choice`
+    (its buttons, or what was chosen)."""
     who = ", ".join(kit.one(part) for part in (_person(view), view.company) if part)
     head = f"↩️ {_id(view, linked=True)} {who} was returned by {kit.who(view.decided_by)}: {_reason(view)}"
     blocks = [kit.section(head)]
@@ -121,7 +125,7 @@ def returned_notice(view: LeadView) -> Message:
         if value
     ]
     blocks.append(kit.context(" · ".join([*where, f"Region: {kit.one(view.region or TRIAGE)}"])))
-    return kit.message(head, blocks)
+    return kit.message(head, [*blocks, *([choice] if choice else [])])
 
 
 def owner_activity_dm(view: LeadView, *, upsell: bool) -> Message:

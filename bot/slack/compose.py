@@ -12,78 +12,47 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.clock import Clock
 from bot.domain.digest import RegionDigest, digest_from_json
 from bot.domain.lead import EventKind
 from bot.domain.snapshots import EventLine, LeadSnapshot
 from bot.domain.timers import TimerKind
 from bot.services import desk
-from bot.services.ports import LeadReader, SnapshotReader
 from bot.services.records import OutboxItem, WorkKind
-from bot.services.rules_ports import BacktestReader, RulesReader
-from bot.slack import blocks, blocks_reassign, blocks_rep, blocks_report, charts, home
+from bot.slack import (
+    blocks,
+    blocks_reassign,
+    blocks_recycle,
+    blocks_rep,
+    blocks_report,
+    charts,
+    home,
+)
 from bot.slack import blocks_timers as bt
-from bot.slack import text as t
 from bot.slack.blockkit import Message
 from bot.slack.calls import Composed, SlackCall, Wait, post, post_in, update
-from bot.slack.compose_rules import RULES_COMPOSERS, Backtests
+from bot.slack.compose_base import UPLOAD, ComposerBase, decider_of, homes_of, target_of
+from bot.slack.compose_people import PEOPLE_COMPOSERS
+from bot.slack.compose_rules import RULES_COMPOSERS
 from bot.slack.lines import activity_of, merge_lines, merge_said
 from bot.slack.views import (
     LeadView,
     TimerItem,
     Touch,
-    lead_view,
     outcome_note_of,
     timer_item,
     touch_of,
 )
 from config.model import BatonConfig
 
-UPLOAD = "files_upload_v2"  # Slack's file upload flow: a URL, the bytes, then completion
+__all__ = ["COMPOSERS", "UPLOAD", "Composer", "SlackCall", "Wait", "chart_filename"]
 
 
-class Composer:
+class Composer(ComposerBase):
     """Composes outbox work from what `reads` (and, for App Homes, `leads`) find now."""
-
-    def __init__(
-        self,
-        *,
-        reads: SnapshotReader,
-        leads: LeadReader,
-        config: BatonConfig,
-        clock: Clock,
-        rules: RulesReader | None = None,
-        backtests: BacktestReader | None = None,
-    ) -> None:
-        self.reads, self.leads, self.config, self.clock = reads, leads, config, clock
-        # A proposal to change the lead definition: its versions, and the leads to backtest on.
-        self.rules, self.backtests = rules, backtests
-        self.backtests_run = Backtests()
 
     def call(self, item: OutboxItem) -> Composed:
         """The SlackCall for `item`, or a Wait when what it threads under is not posted yet."""
         return COMPOSERS[item.kind](self, item)
-
-    def snapshot(self, item: OutboxItem) -> LeadSnapshot:
-        found = None
-        if item.lead_id is not None:
-            found = self.reads.snapshot(item.lead_id, item.handoff_round)
-        if found is None:
-            raise LookupError(f"{item.key}: lead {item.lead_id} is not stored")
-        return found
-
-    def event(self, event_id: int) -> EventLine:
-        found = self.reads.event(event_id)
-        if found is None:
-            raise LookupError(f"event {event_id} is not stored")
-        return found
-
-    def view(self, snapshot: LeadSnapshot) -> LeadView:
-        return lead_view(snapshot, self.config)
-
-    @property
-    def hours(self) -> bt.Hours:
-        return bt.Hours(self.config.sla.handoff_hours, self.config.sla.escalation_hours)
 
 
 # A lead's handoff --------------------------------------------------------------------------
@@ -143,6 +112,9 @@ def _note(view: LeadView, event: EventLine | None, *, currency: str) -> Message:
             return blocks_reassign.reassigned_note(
                 view, by=event.actor, from_rep=moved, note=event.notes
             )
+        case "asked_why" if event is not None:
+            to, question = event.data.get("to"), event.notes
+            return blocks_recycle.ask_why_note(view, by=event.actor, to=to, question=question)
         case "nudged" if event is not None:
             return blocks_reassign.nudged_note(view, by=event.actor)
         case "outcome" | "correction" if event is not None:
@@ -159,41 +131,10 @@ def _rep_dm(c: Composer, item: OutboxItem) -> Composed:
     return SlackCall("chat.postMessage", post(view.rep_id, message, item.key))
 
 
-def _reassign_dm(c: Composer, item: OutboxItem) -> Composed:
-    view, event = c.view(c.snapshot(item)), c.event(item.payload["event_id"])
-    rep, moved = event.data.get("rep_id"), event.data.get("from_rep")
-    message = blocks.rep_dm(
-        view, manager=view.decided_by or "", handed_by=event.actor, from_rep=moved, note=event.notes
-    )
-    return SlackCall("chat.postMessage", post(rep, message, item.key), _people(rep))
-
-
-def _reassign_notice(c: Composer, item: OutboxItem) -> Composed:
-    view, event = c.view(c.snapshot(item)), c.event(item.payload["event_id"])
-    rep, moved = event.data.get("rep_id"), event.data.get("from_rep")
-    message = blocks_reassign.unassigned_dm(view, by=event.actor, to_rep=rep, note=event.notes)
-    return SlackCall("chat.postMessage", post(moved, message, item.key), _people(moved))
-
-
-def _nudge_dm(c: Composer, item: OutboxItem) -> Composed:
-    view, event = c.view(c.snapshot(item)), c.event(item.payload["event_id"])
-    message = blocks_reassign.nudge_dm(view, by=event.actor)
-    return SlackCall("chat.postMessage", post(event.data.get("rep_id"), message, item.key))
-
-
-def _people(*users: str | None) -> tuple[str, ...]:
-    return tuple(u for u in users if u is not None and t.is_user_id(u))
-
-
-def _returned_notice(c: Composer, item: OutboxItem) -> Composed:
-    message = blocks.returned_notice(c.view(c.snapshot(item)))
-    return SlackCall("chat.postMessage", post(c.config.marketing.channel, message, item.key))
-
-
 def _owner_dm(c: Composer, item: OutboxItem) -> Composed:
     snapshot = c.snapshot(item)
     view = c.view(snapshot)
-    owner = view.rep_id or _decider_of(c.config, view.region)
+    owner = view.rep_id or decider_of(c.config, view.region)
     message = blocks.owner_activity_dm(view, upsell=view.status == "won")
     return SlackCall(
         "chat.postMessage", post(owner, message, item.key), homes_of(snapshot, c.config)
@@ -224,7 +165,7 @@ def _batch(c: Composer, item: OutboxItem) -> Composed:
 
 def _home_refresh(c: Composer, item: OutboxItem) -> Composed:
     user = item.payload["user"]
-    mine = desk.desk(user, reader=c.leads, config=c.config, clock=c.clock)
+    mine = desk.desk(user, reader=c.leads, config=c.config, clock=c.clock, report=c.report)
     return SlackCall("views.publish", {"user_id": user, "view": home.home_view(mine)})
 
 
@@ -289,7 +230,7 @@ def _leak_task(c: Composer, item: OutboxItem) -> Composed:
 def _touch_update(c: Composer, item: OutboxItem) -> Composed:
     task = None
     if item.lead_id is not None and item.handoff_round is not None:
-        task = c.reads.leakage_task(item.lead_id, item.handoff_round)
+        task = c.reads.posted_work(item.lead_id, item.handoff_round, WorkKind.TIMER_LEAK_TASK)
     if task is None:
         return Wait("the leakage task is not posted yet")
     touch = touch_of(c.event(item.payload["event_id"]))
@@ -367,37 +308,6 @@ def chart_filename(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "-", key).strip("-") + ".png"
 
 
-# Where messages go -------------------------------------------------------------------------
-
-
-def target_of(config: BatonConfig, region_name: str | None) -> tuple[str, str | None]:
-    """Where a region's handoffs go: its channel mentioning the manager, else the manager's DMs."""
-    region = config.region(region_name) if region_name else None
-    if region is None:
-        return config.triage.channel, None
-    if region.channel:
-        return region.channel, region.manager
-    return region.manager, None
-
-
-def homes_of(snapshot: LeadSnapshot, config: BatonConfig) -> tuple[str, ...]:
-    """Whose Home shows this lead: its rep, and the deciders of its region and of this round's."""
-    lead = snapshot.lead
-    people = [lead.rep_id] if lead.rep_id else []
-    for name in sorted({lead.region, snapshot.region}, key=lambda r: r or ""):
-        region = config.region(name) if name else None
-        if region is None:
-            people += config.triage.deciders
-        else:
-            people += [region.manager, *([region.backup] if region.backup else [])]
-    return tuple(p for p in dict.fromkeys(people) if t.is_user_id(p))
-
-
-def _decider_of(config: BatonConfig, region_name: str | None) -> str:
-    region = config.region(region_name) if region_name else None
-    return region.manager if region else config.triage.deciders[0]
-
-
 COMPOSERS: dict[WorkKind, Callable[[Composer, OutboxItem], Composed]] = {
     WorkKind.HANDOFF: _handoff,
     WorkKind.BATCH_SUMMARY: _batch,
@@ -405,15 +315,12 @@ COMPOSERS: dict[WorkKind, Callable[[Composer, OutboxItem], Composed]] = {
     WorkKind.HANDOFF_UPDATE: _handoff_update,
     WorkKind.THREAD_NOTE: _thread_note,
     WorkKind.REP_DM: _rep_dm,
-    WorkKind.RETURNED_NOTICE: _returned_notice,
     WorkKind.OWNER_DM: _owner_dm,
     WorkKind.SETUP_NOTICE: _setup_notice,
     WorkKind.RETURN_WITHDRAWN: _return_withdrawn,
     WorkKind.HOME_REFRESH: _home_refresh,
     WorkKind.PERMALINK: _permalink,
-    WorkKind.REASSIGN_DM: _reassign_dm,
-    WorkKind.REASSIGN_NOTICE: _reassign_notice,
-    WorkKind.NUDGE_DM: _nudge_dm,
+    **PEOPLE_COMPOSERS,
     WorkKind.TIMER_DM: _timer_dm,
     WorkKind.TIMER_POST: _timer_post,
     WorkKind.TIMER_NOTE: _timer_note,

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
 from bot.services.delivery_state import DeliveryState
-from bot.services.ports import Outbox, StorageUnavailable
+from bot.services.ports import Outbox, ReportReader, StorageUnavailable
 from bot.services.records import SLACK_WORK, OutboxItem, Urgency, WorkKind
 from bot.slack.api_errors import SLACK_SIDE, TOKEN_ERRORS, error_code, fix_for
 from bot.slack.attention import Causes, delivery_resumed, pause_delivery
@@ -62,6 +62,7 @@ class Deliverer:
         batch_size: int = 32,
         threads: int = 8,
         state: DeliveryState | None = None,
+        report: ReportReader | None = None,  # marketing's App Home shows the month's funnel
     ) -> None:
         self.outbox = outbox
         self.client = client
@@ -70,6 +71,7 @@ class Deliverer:
             leads=outbox.leads,
             config=config,
             clock=clock,
+            report=report,
             rules=outbox.rules,
             backtests=outbox.backtests,
         )

@@ -1,20 +1,30 @@
-"""The App Home tab: what waits for a manager's decision, a rep's open leads, and their week."""
+"""The App Home tab: what waits for a manager's decision, a rep's open leads, and their week;
+a manager's overdue feedback, leaked leads and reps' load; marketing's returned leads, touches
+to make and the month's funnel; each with the buttons that act on it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from bot.domain.report import Report
+from bot.domain.wording import counted
+from bot.services.board import Board, RepLoad
 from bot.services.desk import Desk
+from bot.services.records import LeadLine
 from bot.slack import blockkit as kit
 from bot.slack.ids import ActionId, LeadRef
-from bot.slack.lines import lead_line, waiting_line, week_text
+from bot.slack.lines import lead_line, line_head, waiting_line, week_text
 
 SHOWN = 40  # a Home tab holds at most 100 blocks
+BOARD_SHOWN = 8  # leads shown per list of the board, each with its buttons
+HOME_BLOCKS = 100
+Block = dict[str, Any]
 
 
 def home_view(desk: Desk) -> dict[str, Any]:
     """The Home tab of `desk.user`, oldest waiting lead and most urgent open lead first."""
-    blocks: list[dict[str, Any]] = [kit.header("Your leads")]
+    blocks: list[Block] = [kit.header("Your leads")]
     if desk.week is not None and (desk.is_rep or desk.is_decider):
         blocks.append(
             kit.context(
@@ -24,30 +34,134 @@ def home_view(desk: Desk) -> dict[str, Any]:
             )
         )
     if desk.is_decider:
-        blocks.append(kit.section(f"*Waiting for your decision* ({desk.waiting_total})"))
-        if not desk.waiting:
-            blocks.append(kit.context("Nothing waits for your decision."))
-        blocks += [kit.section(waiting_line(line, desk)) for line in desk.waiting[:SHOWN]]
-        blocks += _more(desk.waiting_total)
+        blocks += _waiting(desk) + manager_board(desk.board, desk)
     if desk.is_rep:
-        overdue = sum(1 for line in desk.mine if desk.overdue(line))
-        head = f"*Your open leads* ({len(desk.mine)}" + (
-            f", {overdue} overdue)" if overdue else ")"
-        )
-        blocks.append(kit.section(head))
-        if not desk.mine:
-            blocks.append(kit.context("No open leads right now."))
-        for line in desk.mine[:SHOWN]:
-            block = kit.section(lead_line(line, desk))
-            ref = LeadRef(lead=line.short_id, round=line.handoff_round)
-            block["accessory"] = kit.button("Log outcome…", ActionId.LOG_OUTCOME, ref.dumps())
-            blocks.append(block)
-        blocks += _more(len(desk.mine))
-    if not (desk.is_rep or desk.is_decider):
+        blocks += _mine(desk) + due_this_week(desk.board.due_this_week, desk)
+    if desk.board.is_marketing:
+        blocks += marketing_board(desk.board, desk)
+    if not (desk.is_rep or desk.is_decider or desk.board.is_marketing):
         blocks.append(kit.section("Nothing waits for you here."))
-    blocks.append(kit.context("`/lead mine` · `/lead help` · `/lead rules`"))
-    return {"type": "home", "blocks": blocks}
+    footer = kit.context("`/lead mine` · `/lead help` · `/lead rules`")
+    if len(blocks) >= HOME_BLOCKS:
+        blocks = [*blocks[: HOME_BLOCKS - 2], kit.context("More than fits here: `/lead mine`.")]
+    return {"type": "home", "blocks": [*blocks, footer]}
 
 
-def _more(total: int) -> list[dict[str, Any]]:
-    return [kit.context(f"and {total - SHOWN} more: `/lead mine`")] if total > SHOWN else []
+def manager_board(board: Board, desk: Desk) -> list[Block]:
+    """Feedback overdue in the manager's regions (Nudge, Reassign…), leaked leads, reps' load."""
+    blocks = [kit.section(f"*Feedback overdue in your region* ({len(board.overdue)})")]
+    if not board.overdue:
+        blocks.append(kit.context("Every rep's feedback is in."))
+    for line in board.overdue[:BOARD_SHOWN]:
+        ref = _ref(line)
+        blocks += [
+            kit.section(f"{lead_line(line, desk)} · {kit.who(line.rep_id)}"),
+            kit.actions(
+                kit.button("Nudge", ActionId.NUDGE, ref),
+                kit.button("Reassign…", ActionId.REASSIGN, ref),
+            ),
+        ]
+    blocks += _more(len(board.overdue), BOARD_SHOWN)
+    if board.leaked:
+        blocks.append(kit.section(f"*Leaked: no contact logged* ({len(board.leaked)})"))
+        for line in board.leaked[:BOARD_SHOWN]:
+            block = kit.section(f"{line_head(line)} · {kit.who(line.rep_id)}")
+            block["accessory"] = kit.button("Reassign…", ActionId.REASSIGN, _ref(line))
+            blocks.append(block)
+        blocks += _more(len(board.leaked), BOARD_SHOWN)
+    if board.loads:
+        blocks += [kit.section("*Your reps*"), kit.context(*_loads(board.loads))]
+    return blocks
+
+
+def marketing_board(board: Board, desk: Desk) -> list[Block]:
+    """Returned leads awaiting a choice, touches to make, and the month's funnel by campaign."""
+    blocks = [kit.section(f"*Returned, awaiting your choice* ({len(board.returned)})")]
+    if not board.returned:
+        blocks.append(kit.context("No returned lead waits for a choice."))
+    for line in board.returned[:BOARD_SHOWN]:
+        ref = _ref(line)
+        blocks += [
+            kit.section(f"{line_head(line)} · {kit.one(line.region or 'triage')}"),
+            kit.actions(
+                kit.button("Send back to sales…", ActionId.SEND_BACK, ref),
+                kit.button("Keep nurturing", ActionId.KEEP_NURTURING, ref),
+                kit.button("Ask why…", ActionId.ASK_WHY, ref),
+            ),
+        ]
+    blocks += _more(len(board.returned), BOARD_SHOWN)
+    blocks.append(kit.section(f"*Customer-service touches to make* ({len(board.touch_tasks)})"))
+    for line in board.touch_tasks[:BOARD_SHOWN]:
+        block = kit.section(f"{line_head(line)} · accepted for {kit.who(line.rep_id)}")
+        block["accessory"] = kit.button("Touch logged…", ActionId.TOUCH, _ref(line))
+        blocks.append(block)
+    blocks += _more(len(board.touch_tasks), BOARD_SHOWN)
+    if board.funnel is not None:
+        blocks += funnel_blocks(board.funnel)
+    return blocks
+
+
+def funnel_blocks(report: Report) -> list[Block]:
+    """This month's funnel, one line per campaign (at most ten: a context's limit)."""
+    lines = [
+        f"`{kit.one(row.group or 'no campaign', 80)}` — "
+        + " · ".join(
+            [
+                counted(row.funnel.received, "received", "received"),
+                f"{row.funnel.sales_ready:,} sales-ready",
+                f"{row.funnel.accepted:,} accepted",
+                f"{row.funnel.won:,} won",
+            ]
+        )
+        for row in report.rows[:10]
+    ]
+    return [kit.section("*This month by campaign*"), kit.context(*(lines or ["No leads yet."]))]
+
+
+def due_this_week(lines: Sequence[LeadLine], desk: Desk) -> list[Block]:
+    """A rep's feedback and next steps due before the week is out."""
+    if not lines:
+        return [kit.context("Nothing of yours is due this week.")]
+    blocks = [kit.section(f"*Due this week* ({len(lines)})")]
+    blocks += [kit.section(lead_line(line, desk)) for line in lines[:BOARD_SHOWN]]
+    return blocks + _more(len(lines), BOARD_SHOWN)
+
+
+def _waiting(desk: Desk) -> list[Block]:
+    blocks = [kit.section(f"*Waiting for your decision* ({desk.waiting_total})")]
+    if not desk.waiting:
+        blocks.append(kit.context("Nothing waits for your decision."))
+    blocks += [kit.section(waiting_line(line, desk)) for line in desk.waiting[:SHOWN]]
+    return blocks + _more(desk.waiting_total, SHOWN)
+
+
+def _mine(desk: Desk) -> list[Block]:
+    overdue = sum(1 for line in desk.mine if desk.overdue(line))
+    head = f"*Your open leads* ({len(desk.mine)}" + (f", {overdue} overdue)" if overdue else ")")
+    blocks = [kit.section(head)]
+    if not desk.mine:
+        blocks.append(kit.context("No open leads right now."))
+    for line in desk.mine[:SHOWN]:
+        block = kit.section(lead_line(line, desk))
+        block["accessory"] = kit.button("Log outcome…", ActionId.LOG_OUTCOME, _ref(line))
+        blocks.append(block)
+    return blocks + _more(len(desk.mine), SHOWN)
+
+
+def _loads(loads: Sequence[RepLoad]) -> list[str]:
+    said = [
+        f"{kit.who(load.rep)} — {load.open} open · {load.overdue} overdue · "
+        f"{load.won_this_quarter} won this quarter"
+        for load in loads
+    ]
+    if len(said) > 10:  # a context holds ten elements
+        said = [*said[:9], f"and {len(said) - 9} more reps"]
+    return said
+
+
+def _ref(line: LeadLine) -> str:
+    return LeadRef(lead=line.short_id, round=line.handoff_round).dumps()
+
+
+def _more(total: int, shown: int) -> list[Block]:
+    return [kit.context(f"and {total - shown} more: `/lead mine`")] if total > shown else []

@@ -70,6 +70,13 @@ class ActionId(StrEnum):
     REASSIGN_REP_INPUT = "reassign_rep_input"
     REASSIGN_NOTE_BLOCK = "reassign_note_block"
     REASSIGN_NOTE_INPUT = "reassign_note_input"
+    SEND_BACK = "lead_send_back"
+    SEND_BACK_MODAL = "send_back_modal"
+    KEEP_NURTURING = "lead_keep_nurturing"
+    ASK_WHY = "lead_ask_why"
+    ASK_WHY_MODAL = "ask_why_modal"
+    QUESTION_BLOCK = "question_block"
+    QUESTION_INPUT = "question_input"
 
 
 class LeadRef(BaseModel):

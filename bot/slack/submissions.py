@@ -123,3 +123,8 @@ def reassign_values(values: FormValues) -> ReassignValues:
         rep_id=values.person(ActionId.REASSIGN_REP_BLOCK, ActionId.REASSIGN_REP_INPUT),
         note=values.text(ActionId.REASSIGN_NOTE_BLOCK, ActionId.REASSIGN_NOTE_INPUT),
     )
+
+
+def question_value(values: FormValues) -> str | None:
+    """The question of the Ask why… modal (None: left empty)."""
+    return values.text(ActionId.QUESTION_BLOCK, ActionId.QUESTION_INPUT)

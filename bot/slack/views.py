@@ -12,12 +12,27 @@ from decimal import Decimal
 from typing import TypedDict
 
 from bot.domain.lead import Outcome
-from bot.domain.snapshots import EventLine, FireLine, LeadSnapshot
+from bot.domain.snapshots import EventLine, FireLine, LeadSnapshot, Story
 from bot.domain.timers import TimerKind
 from bot.slack.ids import LeadRef, TimerRef
 from config.model import BatonConfig
 
 Activity = tuple[str, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class Before:
+    """How a lead's last round ended and what brought it back; strings are raw."""
+
+    ended_by: str
+    ended_at: datetime
+    ended_how: str  # "returned" or "lost"
+    reason: str | None  # a return reason's code
+    notes: str | None
+    back_by: str | None = None
+    back_at: datetime | None = None
+    back_how: str | None = None  # "requalified", "requeued" or "rerouted"
+    back_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class LeadView:
     rerouted_to: str | None = None
     reroute_note: str | None = None
     link: str | None = None  # the permalink of the round's card
+    before: Before | None = None  # a lead back again: how its last round ended, why it is back
 
     @property
     def ref(self) -> LeadRef:
@@ -90,6 +106,7 @@ def lead_view(snapshot: LeadSnapshot, config: BatonConfig) -> LeadView:
         notes=facts.notes,
         timezone=region_zone(config, snapshot.region),
         link=snapshot.round.permalink if snapshot.round else None,
+        before=before_of(snapshot.story) if snapshot.story else None,
         **(_decided(decision, reassigned_to=lead.rep_id if current else None) if decision else {}),
     )
 
@@ -227,6 +244,27 @@ def outcome_note_of(event: EventLine) -> OutcomeNote:
         notes=event.notes,
         next_step_at=datetime.fromisoformat(next_step) if next_step else None,
         corrected=event.kind == "correction",
+    )
+
+
+def before_of(story: Story) -> Before:
+    """What `story` tells about a lead's earlier round and its return to sales."""
+    ended, back = story.ended, story.back
+    how = None
+    if back is not None:
+        how = {"qualified": "requalified", "handoff_started": "requeued"}.get(back.kind, back.kind)
+        if back.kind == "handoff_started" and back.status_before == "pending":
+            how = "rerouted"
+    return Before(
+        ended_by=ended.actor,
+        ended_at=ended.at,
+        ended_how="returned" if ended.kind == "returned" else "lost",
+        reason=ended.reason_code if ended.kind == "returned" else None,
+        notes=ended.notes,
+        back_by=back.actor if back else None,
+        back_at=back.at if back else None,
+        back_how=how,
+        back_note=back.notes if back else None,
     )
 
 

@@ -143,10 +143,44 @@ class _Story:
         )
         self.deliver()
         marketing = self.baton.config.marketing.channel
-        self.show("#marketing is told", self.standin.messages(marketing)[-1])
+        self.show("#marketing is told, with its choices", self.standin.messages(marketing)[-1])
+        ken = self.recycle(apac.manager, marketing)
+        self.reassign(lead, emea.manager, emea.reps[0], emea.reps[1], emea.channel)
         self.say(
-            f"Done: {lead} accepted for <@{emea.reps[0]}>; the APAC lead is back with marketing."
+            f"Done: {lead} is with <@{emea.reps[1]}> now; the APAC lead {ken} is with sales "
+            "again, its story on its card."
         )
+
+    def recycle(self, manager: str, marketing: str) -> str:
+        """The returned lead comes back a week later and qualifies again: its new card tells
+        its story, and marketing hears that a lead it had back is with sales again."""
+        self.say("5. A week later the returned lead is back on the pricing page, with a grant")
+        self.clock.advance(days=7)
+        ken = self.intake(
+            {
+                "email": "ken@student.example",
+                "country": "SG",
+                "score": 88,
+                "activity": [{"type": "page_view", "detail": "pricing; lab got a research grant"}],
+            }
+        )
+        self.show_new(manager, f"DM to <@{manager}>: round 2 of {ken}, with what happened before")
+        self.show("#marketing is told it is with sales again", self.standin.messages(marketing)[-1])
+        return ken
+
+    def reassign(self, lead: str, manager: str, rep: str, other: str, channel: str) -> None:
+        """The manager gives an accepted lead to another rep with `/lead reassign`."""
+        self.say(f"6. <@{rep}> is out for two weeks: <@{manager}> reassigns {lead}")
+        text = f"reassign {lead} <@{other}> Jane prefers German; Max covers Munich now"
+        self.out(f"   /lead {text}")
+        told = len(self.standin.ephemerals(manager))
+        body = simulate.slash_command(manager, text, channel=channel)
+        self.http.post("/slack/events", content=body, headers=simulate.signed_headers(body, SECRET))
+        self.wait(lambda: len(self.standin.ephemerals(manager)) > told)
+        self.out(f"   → {self.standin.ephemerals(manager)[-1]['text']}")
+        self.deliver()
+        self.show(f"DM to the new rep <@{other}>", self.standin.messages(other)[-1])
+        self.show(f"DM to <@{rep}>", self.standin.messages(rep)[-1])
 
     def intake(self, lead: dict[str, Any]) -> str:
         answer = self.http.post(

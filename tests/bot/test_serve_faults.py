@@ -41,6 +41,12 @@ def ignore_file_size_signal() -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
+def output_of(process: subprocess.Popen) -> str:
+    """What a serving process said, once it is stopped: for a failed assertion's message."""
+    process.send_signal(signal.SIGTERM)
+    return str(process.communicate(timeout=30)[0])
+
+
 @contextmanager
 def serving(tmp_path: Path, slack_url: str, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
     port = free_port()
@@ -151,7 +157,8 @@ def test_serve_waits_for_a_database_that_comes_up_late(
             assert "trying again in" in first
             proxy.reopen()
             wait_until_healthy(http, process, seconds=30)
-            assert http.post("/intake/leads", json=lead(1)).status_code == 202
+            answer = http.post("/intake/leads", json=lead(1))
+            assert answer.status_code == 202, (answer.text, output_of(process))
     finally:
         proxy.close()
 

@@ -37,8 +37,11 @@ class SlackHarness:
             client=web_client(baton),
             config=baton.config,
             clock=self.clock,
+            report=baton.report_reader,
         )
-        self.http = httpx.Client(base_url=url, timeout=10)
+        # Generous: on a loaded two-core machine one answer has taken over ten seconds; a
+        # request that truly hangs is still caught by the suite's per-test limit.
+        self.http = httpx.Client(base_url=url, timeout=30)
 
     def deliver_all(self, rounds: int = 60) -> None:
         """Run delivery passes, moving the clock on whenever work waits for its time."""

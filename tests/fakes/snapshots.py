@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.snapshots import Batch, EventLine, FireLine, LeadSnapshot, Posted
+from bot.services.records import WorkKind
 
 
 @dataclass
@@ -40,6 +41,11 @@ class FakeSnapshots:
 
     def leakage_task(self, lead_id: int, round_no: int) -> Posted | None:
         return self.leakage_tasks.get((lead_id, round_no))
+
+    def posted_work(self, lead_id: int, round_no: int, kind: WorkKind) -> Posted | None:
+        if kind is WorkKind.TIMER_LEAK_TASK:
+            return self.leakage_task(lead_id, round_no)
+        return self.posts.get(f"{kind.value}:{lead_id}:{round_no}")
 
     def delivered(self, key: str) -> Posted | None:
         return self.posts.get(key)

@@ -10,11 +10,13 @@ import pytest
 from bot.domain.lead import (
     Accept,
     AlreadyDecided,
+    AskWhy,
     Authority,
     Command,
     CorrectOutcome,
     FlagLeaked,
     FollowUpMethod,
+    KeepNurturing,
     Lead,
     LeadClosed,
     LeadError,
@@ -53,6 +55,8 @@ COMMANDS: dict[str, Command] = {
     "flag leaked": FlagLeaked(leakage_days=14),
     "nudge": Nudge(handoff_round=1),
     "reassign": Reassign("U0OTHERREP", note="Ana covers Munich now"),
+    "keep nurturing": KeepNurturing(note="not before Q3"),
+    "ask why": AskWhy("Was it the budget?", to=BOSS),
 }
 
 # command: status -> (status after, events) when allowed, or the error that refuses it.
@@ -141,6 +145,18 @@ TABLE: dict[str, dict[S, Expected]] = {
         S.LOST: LeadClosed,
         S.RETURNED: LeadClosed,
     },
+    "keep nurturing": {
+        **dict.fromkeys(S, LeadError),
+        S.WON: LeadClosed,
+        S.LOST: LeadClosed,
+        S.RETURNED: (S.NURTURE, "kept_nurturing"),
+    },
+    "ask why": {
+        **dict.fromkeys(S, LeadError),
+        S.WON: LeadClosed,
+        S.LOST: LeadClosed,
+        S.RETURNED: (S.RETURNED, "asked_why"),
+    },
     "reassign": {
         S.RECEIVED: LeadError,
         S.NURTURE: LeadError,
@@ -205,6 +221,8 @@ PERMISSIONS = [
     ("log touch", S.ACCEPTED),
     ("nudge", S.ACCEPTED),
     ("reassign", S.MEETING),
+    ("keep nurturing", S.RETURNED),
+    ("ask why", S.RETURNED),
 ]
 
 
@@ -243,3 +261,11 @@ def test_a_nudge_from_an_earlier_round_is_refused() -> None:
 def test_only_deciders_may_reassign_and_are_named() -> None:
     with pytest.raises(NotAllowed, match="Only <@U0BOSS0001> can reassign L-7K3Q9"):
         apply(lead_in(S.ACCEPTED), Reassign(STRANGER), actor=STRANGER, authority=EVERYONE, at=NOW)
+
+
+def test_asking_why_needs_a_question_and_records_whom_it_asks() -> None:
+    with pytest.raises(LeadError, match="Ask something"):
+        apply(lead_in(S.RETURNED), AskWhy("  ", to=BOSS), actor=BOSS, authority=EVERYONE, at=NOW)
+    change = apply(lead_in(S.RETURNED), COMMANDS["ask why"], actor=BOSS, authority=EVERYONE, at=NOW)
+    [event] = change.events
+    assert (event.notes, event.data) == ("Was it the budget?", {"to": BOSS})
