@@ -9,14 +9,13 @@ told once in triage, as Slack's errors are.
 from __future__ import annotations
 
 import logging
-import random
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain.crm import CrmNeedsPerson, CrmRetryLater
+from bot.services.outbox_worker import OutboxWorker, backoff
 from bot.services.ports import Outbox, StorageUnavailable
 from bot.services.records import CRM_WORK, OutboxItem, WorkKind
 
@@ -24,14 +23,12 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 BLOCKED_RETRY = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(minutes=10)
-STORE_BACKOFF_SECONDS = 30.0
 
 # Each kind of CRM work, carried out: returns what happened, or raises a CrmError.
 Handler = Callable[[OutboxItem], str]
 
 
-class CrmWorker:
+class CrmWorker(OutboxWorker):
     """Deliver CRM work; safe to run in several processes at once."""
 
     def __init__(
@@ -45,12 +42,11 @@ class CrmWorker:
         batch_size: int = 16,
         threads: int = 16,
     ) -> None:
+        super().__init__(kinds=CRM_WORK, thread_name="baton-crm", log=log)
         self.outbox, self.handlers, self.clock, self.label = outbox, handlers, clock, label
         self.changed = changed  # told when work of this worker's queued more (Slack's) work
         self.batch_size = batch_size
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="baton-crm")
-        self.wake = threading.Event()
-        self._stopping = threading.Event()
 
     def run_once(self) -> int:
         """Deliver what is due now; return how many items were tried.
@@ -70,36 +66,14 @@ class CrmWorker:
                 busy = self.run_once()
             except StorageUnavailable as error:
                 outage += 1
-                pause = min(2.0 ** (outage - 1), STORE_BACKOFF_SECONDS)
-                log.warning("CRM work paused: %s; trying again in %.0f s", error, pause)
-                self.wake.wait(pause)
-                self.wake.clear()
+                self.pause_for_store(outage, error, "CRM work")
                 continue
             except Exception:
                 log.exception("CRM pass failed; trying again shortly")
                 busy = 0
             outage = 0
             if not busy:
-                self.wake.wait(self._idle_wait(idle_seconds))
-                self.wake.clear()
-
-    def _idle_wait(self, longest: float) -> float:
-        try:
-            due = self.outbox.next_due_at(CRM_WORK)
-        except Exception:
-            return longest
-        if due is None:
-            return longest
-        return min(max((due - self.clock.now()).total_seconds(), 0.005), longest)
-
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run_forever, name="baton-crm", daemon=True)
-        thread.start()
-        return thread
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.wake.set()
+                self.sleep_until_due(idle_seconds)
 
     def _deliver_logged(self, item: OutboxItem) -> None:
         try:
@@ -143,8 +117,3 @@ class CrmWorker:
 
 def _subject(problem: CrmNeedsPerson) -> str:
     return str(problem)[:120]
-
-
-def backoff(attempts: int) -> timedelta:
-    seconds = min(2 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))

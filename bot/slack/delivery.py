@@ -8,8 +8,6 @@ step, never a traceback; a token Slack refuses pauses all delivery, once, until 
 from __future__ import annotations
 
 import logging
-import random
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -20,6 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
 from bot.services.delivery_state import DeliveryState
+from bot.services.outbox_worker import OutboxWorker, backoff
 from bot.services.ports import Outbox, ReportReader, StorageUnavailable
 from bot.services.records import SLACK_WORK, OutboxItem, Urgency, WorkKind
 from bot.slack.api_errors import SLACK_SIDE, TOKEN_ERRORS, error_code, fix_for
@@ -33,8 +32,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 WAIT_FOR_PARENT = timedelta(seconds=1)
 BLOCKED_RETRY = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(minutes=10)
-STORE_BACKOFF_SECONDS = 30.0
 SLACK_BACKOFF_SECONDS = 60.0  # the longest pause while Slack is out of reach
 TOKEN_CHECK_SECONDS = 60.0  # the longest pause between checks of a refused token
 # Bookkeeping, not news to an operator: logged at DEBUG.
@@ -48,7 +45,7 @@ class SlackUnreachable(Exception):
     """A call to Slack got no answer it could use: a network error, a timeout, a 5xx."""
 
 
-class Deliverer:
+class Deliverer(OutboxWorker):
     """Deliver outbox work; safe to run in several processes at once."""
 
     def __init__(
@@ -64,6 +61,7 @@ class Deliverer:
         state: DeliveryState | None = None,
         report: ReportReader | None = None,  # marketing's App Home shows the month's funnel
     ) -> None:
+        super().__init__(kinds=SLACK_WORK, thread_name="baton-outbox", log=log)
         self.outbox = outbox
         self.client = client
         self.composer = Composer(
@@ -80,8 +78,6 @@ class Deliverer:
         self.batch_size = batch_size
         self.threads = threads
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="baton-delivery")
-        self.wake = threading.Event()
-        self._stopping = threading.Event()
         self.state = state or DeliveryState()
         self.state.listeners.append(self.wake.set)
         self.causes = Causes()
@@ -122,11 +118,7 @@ class Deliverer:
                 busy = self.run_once()
             except StorageUnavailable as error:
                 outage += 1
-                pause = min(2.0 ** (outage - 1), STORE_BACKOFF_SECONDS)
-                log.warning("outbox paused: %s; trying again in %.0f s", error, pause)
-                # New work woken up for means a write just worked: the store may be back.
-                self.wake.wait(pause)
-                self.wake.clear()
+                self.pause_for_store(outage, error, "outbox")
                 continue
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
@@ -137,8 +129,7 @@ class Deliverer:
             if self._after_pass():
                 continue
             if not busy:
-                self.wake.wait(self._idle_wait(idle_seconds))
-                self.wake.clear()
+                self.sleep_until_due(idle_seconds)
 
     def _after_pass(self) -> bool:
         """Back off while Slack is out of reach, one WARNING a step; True when it paused."""
@@ -180,25 +171,6 @@ class Deliverer:
         self._token_checks = 0
         delivery_resumed(self.state, at=self.clock.now())
 
-    def _idle_wait(self, longest: float) -> float:
-        """Sleep until the earliest work is due (a paced post, a retry), at most `longest`."""
-        try:
-            due = self.outbox.next_due_at(SLACK_WORK)
-        except Exception:
-            return longest
-        if due is None:
-            return longest
-        return min(max((due - self.clock.now()).total_seconds(), 0.005), longest)
-
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run_forever, name="baton-outbox", daemon=True)
-        thread.start()
-        return thread
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.wake.set()
-
     def _deliver_logged(self, item: OutboxItem) -> None:
         try:
             self.deliver(item)
@@ -213,7 +185,7 @@ class Deliverer:
             log.exception("delivering %s failed", item.key, extra={"key": item.key})
             self.outbox.retry_later(
                 item,
-                at=self.clock.now() + _backoff(item.attempts),
+                at=self.clock.now() + backoff(item.attempts),
                 error=f"internal error: {type(error).__name__}: {error}"[:500],
             )
 
@@ -388,8 +360,3 @@ def _reason(error: BaseException) -> str:
     """A network error in a few words: urllib wraps the socket's reason."""
     reason = getattr(error, "reason", None)
     return str(reason if reason is not None else error) or type(error).__name__
-
-
-def _backoff(attempts: int) -> timedelta:
-    seconds = min(2 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
