@@ -158,7 +158,9 @@ def test_serve_waits_for_a_database_that_comes_up_late(
             proxy.reopen()
             wait_until_healthy(http, process, seconds=30)
             answer = http.post("/intake/leads", json=lead(1))
-            assert answer.status_code == 202, (answer.text, output_of(process))
+            if answer.status_code != 202:
+                print(output_of(process))  # shown whole with the failure
+            assert answer.status_code == 202, answer.text
     finally:
         proxy.close()
 

@@ -107,7 +107,9 @@ class SlackHarness:
             waited += 0.02
 
     def opened_view(self, count_before: int) -> dict[str, Any]:
-        assert self.standin.wait_for(lambda: len(self.standin.views_opened) > count_before)
+        # The modal opens on a service thread after the ack; a loaded machine can take seconds.
+        opened = self.standin.wait_for(lambda: len(self.standin.views_opened) > count_before, 30)
+        assert opened, "no modal was opened"
         return self.standin.views_opened[-1]
 
 
