@@ -299,20 +299,7 @@ def _log_outcome(lead: Lead, command: LogOutcome, actor: str, at: datetime) -> C
     data: dict[str, Any] = {"outcome": command.outcome.value}
     if command.next_step_at:
         data["next_step_at"] = command.next_step_at.isoformat()
-    if command.currency:
-        data["currency"] = command.currency
-    event = event_of(
-        new,
-        EventKind.OUTCOME,
-        actor,
-        at,
-        status_before=lead.status,
-        reason_code=command.outcome.value,
-        amount=command.amount,
-        notes=command.notes,
-        data=data,
-    )
-    return Change(new, (event,))
+    return _outcome_change(lead, new, command, data, actor, at, notes=command.notes)
 
 
 def _record_deal(lead: Lead, command: RecordDeal, actor: str, at: datetime) -> Change:
@@ -327,6 +314,20 @@ def _record_deal(lead: Lead, command: RecordDeal, actor: str, at: datetime) -> C
     new = replace(lead, status=status)
     data: dict[str, Any] = {"outcome": command.outcome.value, "source": "crm"}
     data |= {"deal_id": command.deal_id, "stage": command.stage}
+    return _outcome_change(lead, new, command, data, actor, at)
+
+
+def _outcome_change(
+    lead: Lead,
+    new: Lead,
+    command: LogOutcome | RecordDeal,
+    data: dict[str, Any],
+    actor: str,
+    at: datetime,
+    *,
+    notes: str | None = None,
+) -> Change:
+    """`lead` becomes `new` by `command`: one OUTCOME event, its currency (if any) in `data`."""
     if command.currency:
         data["currency"] = command.currency
     event = event_of(
@@ -337,6 +338,7 @@ def _record_deal(lead: Lead, command: RecordDeal, actor: str, at: datetime) -> C
         status_before=lead.status,
         reason_code=command.outcome.value,
         amount=command.amount,
+        notes=notes,
         data=data,
     )
     return Change(new, (event,))
