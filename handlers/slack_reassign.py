@@ -11,11 +11,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import blocks, blocks_reassign
 from bot.slack.acks import answer_at_ack, run_service
-from bot.slack.answers import open_modal, tell
+from bot.slack.answers import tell
 from bot.slack.ids import ActionId, LeadRef
 from bot.slack.payloads import SlackBody, read_click, read_submission
 from bot.slack.submissions import ReassignValues, reassign_values
-from handlers.slack_services import SlackServices
+from handlers.slack_services import SlackServices, open_lead_modal
 
 log = logging.getLogger(__name__)
 NEEDS_REP = "Pick the rep to give the lead to."
@@ -37,9 +37,7 @@ def register(bolt: AsyncApp, services: SlackServices) -> None:
     @answer_at_ack
     async def reassign_clicked(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
         await ack()
-        click = read_click(body, LeadRef.loads)
-        modal = await run_service(reassign_modal, services, click.ref.lead, click.asker.user)
-        await open_modal(client, click.trigger_id, modal)
+        await open_lead_modal(client, body, services, reassign_modal)
 
     @bolt.view(ActionId.REASSIGN_MODAL)
     @answer_at_ack

@@ -13,11 +13,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services.recycle import Chosen
 from bot.slack import blocks, blocks_recycle
 from bot.slack.acks import answer_at_ack, run_service
-from bot.slack.answers import open_modal, tell
+from bot.slack.answers import tell
 from bot.slack.ids import ActionId, LeadRef
 from bot.slack.payloads import Asker, SlackBody, read_click, read_submission
 from bot.slack.submissions import question_value, reroute_values
-from handlers.slack_services import SlackServices
+from handlers.slack_services import SlackServices, open_lead_modal
 
 NEEDS_NOTE = "Say why it deserves another look: the note goes to sales."
 NEEDS_QUESTION = "Ask something: it goes to whoever returned the lead."
@@ -33,9 +33,7 @@ def register_send_back(bolt: AsyncApp, services: SlackServices) -> None:
     @answer_at_ack
     async def send_back_clicked(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
         await ack()
-        click = read_click(body, LeadRef.loads)
-        modal = await run_service(send_back_modal, services, click.ref.lead, click.asker.user)
-        await open_modal(client, click.trigger_id, modal)
+        await open_lead_modal(client, body, services, send_back_modal)
 
     @bolt.view(ActionId.SEND_BACK_MODAL)
     @answer_at_ack
@@ -67,9 +65,7 @@ def register_keep_and_ask(bolt: AsyncApp, services: SlackServices) -> None:
     @answer_at_ack
     async def ask_clicked(ack: AsyncAck, body: SlackBody, client: AsyncWebClient) -> None:
         await ack()
-        click = read_click(body, LeadRef.loads)
-        modal = await run_service(ask_why_modal, services, click.ref.lead, click.asker.user)
-        await open_modal(client, click.trigger_id, modal)
+        await open_lead_modal(client, body, services, ask_why_modal)
 
     @bolt.view(ActionId.ASK_WHY_MODAL)
     @answer_at_ack

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.clock import Clock
 from bot.domain.definitions import DefinitionVersion
 from bot.domain.proposals import Proposal, ProposalChange
@@ -23,6 +25,10 @@ from bot.services.report import ReportQuery
 from bot.services.rules import Overview
 from bot.services.snooze import Snoozed, SnoozeForm
 from bot.services.touch import Touched
+from bot.slack.acks import run_service
+from bot.slack.answers import open_modal
+from bot.slack.ids import LeadRef
+from bot.slack.payloads import SlackBody, read_click
 from bot.slack.views import LeadView
 from config.model import BatonConfig
 
@@ -95,3 +101,15 @@ class SlackServices:
     ask_why: Callable[..., Chosen]
     # (why, Slack's error code): Slack said the token is gone; delivery pauses until it works
     token_gone: Callable[[str, str], None]
+
+
+async def open_lead_modal(
+    client: AsyncWebClient,
+    body: SlackBody,
+    services: SlackServices,
+    build: Callable[[SlackServices, str, str], dict[str, Any]],
+) -> None:
+    """Open the modal `build` makes (blocking, on a service thread) for a lead button's click."""
+    click = read_click(body, LeadRef.loads)
+    modal = await run_service(build, services, click.ref.lead, click.asker.user)
+    await open_modal(client, click.trigger_id, modal)

@@ -14,6 +14,7 @@ from bot.domain.lead import (
     AlreadyDecided,
     Authority,
     Change,
+    Command,
     FollowUpMethod,
     Lead,
     LeadError,
@@ -77,7 +78,7 @@ def check_decider(
 ) -> StoredLead:
     """Load a pending lead for `actor` to decide on, or raise saying why they cannot."""
     with uow_factory() as uow:
-        stored = _load(uow, short_id)
+        stored = load_lead(uow, short_id)
         authority = authority_for(config, stored.lead.region)
         # A button from an earlier round (the lead was re-routed) must not open a modal.
         if handoff_round is not None and handoff_round != stored.lead.handoff_round:
@@ -247,7 +248,7 @@ def _decide(
     """Carry out a decision on a pending lead and queue what Slack is told, in one transaction;
     the decider deciding again is told it was done."""
     with uow_factory() as uow:
-        stored = _load(uow, short_id, for_update=True)
+        stored = load_lead(uow, short_id, for_update=True)
         before = stored.lead
         try:
             change: Change = apply(
@@ -295,11 +296,20 @@ def _log_decision(short_id: str, actor: str, region_before: str | None, lead: Le
     )
 
 
-def _load(uow: UnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:
+def load_lead(uow: UnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:
+    """The lead with this short id, or a LeadError saying there is none."""
     stored = uow.leads.by_short_id(short_id, for_update=for_update)
     if stored is None:
         raise LeadError(f"There is no lead {short_id}.")
     return stored
+
+
+def apply_command(
+    stored: StoredLead, command: Command, actor: str, config: BatonConfig, at: datetime
+) -> Change:
+    """Apply `command` by `actor` with the authority of the lead's region (or triage)."""
+    authority = authority_for(config, stored.lead.region)
+    return apply(stored.lead, command, actor=actor, authority=authority, at=at)
 
 
 def _update(stored: StoredLead, round_no: int, what: str) -> Work:

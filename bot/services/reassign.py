@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.clock import Clock
-from bot.domain.lead import Change, LeadError, Nudge, Reassign, apply
+from bot.domain.lead import LeadError, Nudge, Reassign
 from bot.services.crm_out import crm_work
-from bot.services.handoff import authority_for
+from bot.services.handoff import apply_command, load_lead
 from bot.services.ports import UnitOfWork
-from bot.services.records import StoredLead, Work, WorkKind
+from bot.services.records import Work, WorkKind
 from config.model import BatonConfig
 
 
@@ -54,8 +53,8 @@ def reassign_form(
 ) -> ReassignForm:
     """Check that `actor` may reassign the lead now (a dry run through the lifecycle)."""
     with uow_factory() as uow:
-        stored = _load(uow, short_id)
-    _apply(stored, Reassign(rep_id=""), actor, config, at=clock.now())
+        stored = load_lead(uow, short_id)
+    apply_command(stored, Reassign(rep_id=""), actor, config, at=clock.now())
     region = config.region(stored.lead.region) if stored.lead.region else None
     reps = [r for r in (region.reps if region else []) if r != stored.lead.rep_id]
     return ReassignForm(stored.id, stored.lead.short_id, stored.lead.rep_id, reps)
@@ -80,9 +79,11 @@ def reassign_lead(
     with uow_factory() as uow:
         if request_key and not uow.requests.first_handling(request_key, now=now):
             return Reassigned(short_id, None, rep_id, repeated=True)
-        stored = _load(uow, short_id, for_update=True)
+        stored = load_lead(uow, short_id, for_update=True)
         before = stored.lead.rep_id
-        change = _apply(stored, Reassign(rep_id, (note or "").strip() or None), actor, config, now)
+        change = apply_command(
+            stored, Reassign(rep_id, (note or "").strip() or None), actor, config, now
+        )
         stored.lead = change.lead
         uow.leads.save(stored, now=now)
         [event_id] = uow.events.append([(stored.id, e) for e in change.events])
@@ -125,8 +126,8 @@ def nudge_rep(
     with uow_factory() as uow:
         if request_key and not uow.requests.first_handling(request_key, now=now):
             return Nudged(short_id, None, repeated=True)
-        stored = _load(uow, short_id, for_update=True)
-        change = _apply(stored, Nudge(handoff_round), actor, config, now)
+        stored = load_lead(uow, short_id, for_update=True)
+        change = apply_command(stored, Nudge(handoff_round), actor, config, now)
         [event_id] = uow.events.append([(stored.id, e) for e in change.events])
         round_no, data = stored.lead.handoff_round, {"event_id": event_id}
         uow.outbox.queue(
@@ -138,17 +139,3 @@ def nudge_rep(
         )
         uow.commit()
     return Nudged(stored.lead.short_id, stored.lead.rep_id)
-
-
-def _apply(
-    stored: StoredLead, command: Reassign | Nudge, actor: str, config: BatonConfig, at: datetime
-) -> Change:
-    authority = authority_for(config, stored.lead.region)
-    return apply(stored.lead, command, actor=actor, authority=authority, at=at)
-
-
-def _load(uow: UnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:
-    stored = uow.leads.by_short_id(short_id, for_update=for_update)
-    if stored is None:
-        raise LeadError(f"There is no lead {short_id}.")
-    return stored

@@ -14,14 +14,12 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.domain.lead import (
     AskWhy,
-    Change,
     Command,
     KeepNurturing,
     LeadError,
     Requeue,
-    apply,
 )
-from bot.services.handoff import authority_for
+from bot.services.handoff import apply_command, load_lead
 from bot.services.ports import UnitOfWork
 from bot.services.records import NewRound, StoredLead, Work, WorkKind
 from config.model import BatonConfig
@@ -55,9 +53,9 @@ def choice_form(
 ) -> ChoiceForm:
     """Check that `actor` may choose for the returned lead now (a dry run of keeping it)."""
     with uow_factory() as uow:
-        stored = _load(uow, short_id)
+        stored = load_lead(uow, short_id)
         returned_by = _returned_by(uow, stored)
-    _apply(stored, KeepNurturing(), actor, config, clock.now())
+    apply_command(stored, KeepNurturing(), actor, config, clock.now())
     regions = [r.name for r in config.regions]
     return ChoiceForm(stored.id, regions, returned_by)
 
@@ -140,7 +138,7 @@ def ask_why(
 ) -> Chosen:
     """Ask whoever returned the lead why: the question goes to the lead's thread."""
     with uow_factory() as uow:
-        returned_by = _returned_by(uow, _load(uow, short_id))
+        returned_by = _returned_by(uow, load_lead(uow, short_id))
 
     def queued(stored: StoredLead, old_round: int, event_id: int) -> list[Work]:
         data = {"event_id": event_id}
@@ -189,9 +187,9 @@ def _choose(
     with uow_factory() as uow:
         if request_key and not uow.requests.first_handling(request_key, now=now):
             return Chosen(short_id, said, repeated=True)
-        stored = _load(uow, short_id, for_update=True)
+        stored = load_lead(uow, short_id, for_update=True)
         old_round = stored.lead.handoff_round
-        change = _apply(stored, command, actor, config, now)
+        change = apply_command(stored, command, actor, config, now)
         stored.lead = change.lead
         uow.leads.save(stored, now=now)
         event_ids = uow.events.append([(stored.id, e) for e in change.events])
@@ -218,17 +216,3 @@ def _returned_by(uow: UnitOfWork, stored: StoredLead) -> str | None:
     events = uow.events.round_events(stored.id, stored.lead.handoff_round)
     returns = [e for e in events if e.kind == "returned"]
     return returns[-1].actor if returns else None
-
-
-def _apply(
-    stored: StoredLead, command: Command, actor: str, config: BatonConfig, at: datetime
-) -> Change:
-    authority = authority_for(config, stored.lead.region)
-    return apply(stored.lead, command, actor=actor, authority=authority, at=at)
-
-
-def _load(uow: UnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:
-    stored = uow.leads.by_short_id(short_id, for_update=for_update)
-    if stored is None:
-        raise LeadError(f"There is no lead {short_id}.")
-    return stored

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.clock import Clock
-from bot.domain.lead import Change, LeadError, LogTouch, apply
+from bot.domain.lead import LeadError, LogTouch
 from bot.services.crm_out import crm_work
-from bot.services.handoff import authority_for
+from bot.services.handoff import apply_command, load_lead
 from bot.services.ports import UnitOfWork
-from bot.services.records import StoredLead, Urgency, Work, WorkKind
+from bot.services.records import Urgency, Work, WorkKind
 from config.model import BatonConfig
 
 
@@ -32,9 +31,9 @@ def touch_form(
 ) -> int:
     """Check that `actor` may log a touch on the lead now; return the lead's row id."""
     with uow_factory() as uow:
-        stored = _load(uow, short_id)
+        stored = load_lead(uow, short_id)
     # A dry run through the lifecycle refuses exactly what logging would refuse.
-    _touch(stored, LogTouch(reached=False, notes=""), actor, config, at=clock.now())
+    apply_command(stored, LogTouch(reached=False, notes=""), actor, config, at=clock.now())
     return stored.id
 
 
@@ -58,9 +57,9 @@ def log_touch(
     with uow_factory() as uow:
         if request_key and not uow.requests.first_handling(request_key, now=now):
             return Touched(short_id, reached, repeated=True)
-        stored = _load(uow, short_id, for_update=True)
+        stored = load_lead(uow, short_id, for_update=True)
         command = LogTouch(reached=reached, notes=notes, by=by)
-        change = _touch(stored, command, actor, config, at=now)
+        change = apply_command(stored, command, actor, config, at=now)
         [event_id] = uow.events.append([(stored.id, e) for e in change.events])
         round_no = stored.lead.handoff_round
         data = {"event_id": event_id}
@@ -74,17 +73,3 @@ def log_touch(
         uow.outbox.queue(work, now=now)
         uow.commit()
     return Touched(stored.lead.short_id, reached)
-
-
-def _touch(
-    stored: StoredLead, command: LogTouch, actor: str, config: BatonConfig, *, at: datetime
-) -> Change:
-    authority = authority_for(config, stored.lead.region)
-    return apply(stored.lead, command, actor=actor, authority=authority, at=at)
-
-
-def _load(uow: UnitOfWork, short_id: str, *, for_update: bool = False) -> StoredLead:
-    stored = uow.leads.by_short_id(short_id, for_update=for_update)
-    if stored is None:
-        raise LeadError(f"There is no lead {short_id}.")
-    return stored
