@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import EXAMPLE_CONFIG, INTAKE_TOKEN
+from tests.conftest import EXAMPLE_CONFIG, INTAKE_TOKEN, empty_database
 from tests.fakes.proxy import proxy_before
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, standin_for
 
@@ -141,6 +141,7 @@ def test_a_commit_that_fails_is_a_503_never_a_202_and_serve_recovers_by_itself(
 def test_serve_waits_for_a_database_that_comes_up_late(
     tmp_path: Path, example_config: Any, postgres_database_url: str, migrated_postgres: Any
 ) -> None:
+    empty_database(migrated_postgres)  # the worker's database: nothing an earlier test left
     proxy, url = proxy_before(postgres_database_url)
     proxy.cut()
     try:
