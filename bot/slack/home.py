@@ -4,7 +4,7 @@ to make and the month's funnel; each with the buttons that act on it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.domain.report import Report
@@ -49,19 +49,14 @@ def home_view(desk: Desk) -> dict[str, Any]:
 
 def manager_board(board: Board, desk: Desk) -> list[Block]:
     """Feedback overdue in the manager's regions (Nudge, Reassign…), leaked leads, reps' load."""
-    blocks = [kit.section(f"*Feedback overdue in your region* ({len(board.overdue)})")]
-    if not board.overdue:
-        blocks.append(kit.context("Every rep's feedback is in."))
-    for line in board.overdue[:BOARD_SHOWN]:
-        ref = _ref(line)
-        blocks += [
-            kit.section(f"{lead_line(line, desk)} · {kit.who(line.rep_id)}"),
-            kit.actions(
-                kit.button("Nudge", ActionId.NUDGE, ref),
-                kit.button("Reassign…", ActionId.REASSIGN, ref),
-            ),
-        ]
-    blocks += _more(len(board.overdue), BOARD_SHOWN)
+    blocks = _acted_on(
+        "Feedback overdue in your region",
+        board.overdue,
+        "Every rep's feedback is in.",
+        lambda line: f"{lead_line(line, desk)} · {kit.who(line.rep_id)}",
+        ("Nudge", ActionId.NUDGE),
+        ("Reassign…", ActionId.REASSIGN),
+    )
     if board.leaked:
         blocks.append(kit.section(f"*Leaked: no contact logged* ({len(board.leaked)})"))
         for line in board.leaked[:BOARD_SHOWN]:
@@ -76,20 +71,15 @@ def manager_board(board: Board, desk: Desk) -> list[Block]:
 
 def marketing_board(board: Board, desk: Desk) -> list[Block]:
     """Returned leads awaiting a choice, touches to make, and the month's funnel by campaign."""
-    blocks = [kit.section(f"*Returned, awaiting your choice* ({len(board.returned)})")]
-    if not board.returned:
-        blocks.append(kit.context("No returned lead waits for a choice."))
-    for line in board.returned[:BOARD_SHOWN]:
-        ref = _ref(line)
-        blocks += [
-            kit.section(f"{line_head(line)} · {kit.one(line.region or 'triage')}"),
-            kit.actions(
-                kit.button("Send back to sales…", ActionId.SEND_BACK, ref),
-                kit.button("Keep nurturing", ActionId.KEEP_NURTURING, ref),
-                kit.button("Ask why…", ActionId.ASK_WHY, ref),
-            ),
-        ]
-    blocks += _more(len(board.returned), BOARD_SHOWN)
+    blocks = _acted_on(
+        "Returned, awaiting your choice",
+        board.returned,
+        "No returned lead waits for a choice.",
+        lambda line: f"{line_head(line)} · {kit.one(line.region or 'triage')}",
+        ("Send back to sales…", ActionId.SEND_BACK),
+        ("Keep nurturing", ActionId.KEEP_NURTURING),
+        ("Ask why…", ActionId.ASK_WHY),
+    )
     blocks.append(kit.section(f"*Customer-service touches to make* ({len(board.touch_tasks)})"))
     for line in board.touch_tasks[:BOARD_SHOWN]:
         block = kit.section(f"{line_head(line)} · accepted for {kit.who(line.rep_id)}")
@@ -157,6 +147,27 @@ def _loads(loads: Sequence[RepLoad]) -> list[str]:
     if len(said) > 10:  # a context holds ten elements
         said = [*said[:9], f"and {len(said) - 9} more reps"]
     return said
+
+
+def _acted_on(
+    title: str,
+    lines: Sequence[LeadLine],
+    empty: str,
+    text: Callable[[LeadLine], str],
+    *buttons: tuple[str, ActionId],
+) -> list[Block]:
+    """A titled list of the board, its count in the title: the first BOARD_SHOWN leads, each
+    in its `text` with the same `buttons`; `empty` when there is none."""
+    blocks = [kit.section(f"*{title}* ({len(lines)})")]
+    if not lines:
+        blocks.append(kit.context(empty))
+    for line in lines[:BOARD_SHOWN]:
+        ref = _ref(line)
+        blocks += [
+            kit.section(text(line)),
+            kit.actions(*(kit.button(label, action, ref) for label, action in buttons)),
+        ]
+    return blocks + _more(len(lines), BOARD_SHOWN)
 
 
 def _ref(line: LeadLine) -> str:
