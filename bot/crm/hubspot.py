@@ -125,6 +125,7 @@ class HubSpotClient:
         kind = "tasks" if entry.kind is EntryKind.TASK else "notes"
         properties: dict[str, Any] = {"hs_timestamp": _stamp(entry.at)}
         if kind == "tasks":
+            # HubSpot's task types are CALL, EMAIL and TODO; a follow-up of Baton's is a to-do.
             properties |= {"hs_task_subject": entry.subject, "hs_task_type": "TODO"}
             properties["hs_task_status"] = "COMPLETED" if entry.done else "NOT_STARTED"
             properties["hs_task_body"] = _html(entry.body, entry.marker)
