@@ -38,6 +38,7 @@ from pathlib import Path
 
 from harness import (
     COUNTRIES,
+    HISTORY_LEAD_COLUMNS,
     REGIONS,
     Goal,
     Scorecard,
@@ -75,30 +76,6 @@ AFTER_QUEUED = 15.0
 LONGEST = 240.0
 JOBS = ("handoff-sla", "followups", "nextsteps", "leakage", "digest")
 CATCHING_UP, CAUGHT_UP = "catching up", "caught up"
-LEAD_COLUMNS = (
-    "id",
-    "short_id",
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "country",
-    "campaign",
-    "source",
-    "score",
-    "status",
-    "region",
-    "handoff_round",
-    "round_started_at",
-    "rep_id",
-    "decided_by",
-    "decided_at",
-    "feedback_due_at",
-    "next_step_at",
-    "priority",
-    "created_at",
-    "updated_at",
-)
 ROUND_COLUMNS = ("lead_id", "round_no", "region", "started_at", "channel", "message_ts")
 TIMER_MESSAGES = ("timer_note", "timer_dm", "timer_post", "timer_leak_task")
 
@@ -291,7 +268,7 @@ def fill(database: Database, standin: SlackStandIn, overdue: int, behind: timede
         )
         ts = standin.add_message(channel_of(region), f"Handoff of P{i:09d}", user="UBATONBOT")
         rounds.append((i, 1, name, at, channel_of(region), ts))
-    load_rows(database, "leads", LEAD_COLUMNS, leads)
+    load_rows(database, "leads", HISTORY_LEAD_COLUMNS, leads)
     load_rows(database, "handoff_rounds", ROUND_COLUMNS, rounds)
     caught_up = stored_value(backend, now - behind)
     runs = [(job, caught_up, caught_up, caught_up, 1, caught_up) for job in JOBS]

@@ -1094,3 +1094,31 @@ def speed_to_lead(
         missing=missing,
         wrong_channel=wrong,
     )
+
+
+# The columns of a stored history's lead rows, as the memory and catch-up benchmarks load
+# them with the driver.
+HISTORY_LEAD_COLUMNS = (
+    "id",
+    "short_id",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "country",
+    "campaign",
+    "source",
+    "score",
+    "status",
+    "region",
+    "handoff_round",
+    "round_started_at",
+    "rep_id",
+    "decided_by",
+    "decided_at",
+    "feedback_due_at",
+    "next_step_at",
+    "priority",
+    "created_at",
+    "updated_at",
+)

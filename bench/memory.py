@@ -35,6 +35,7 @@ from typing import Any
 
 from harness import (
     CONFIG,
+    HISTORY_LEAD_COLUMNS,
     Goal,
     Scorecard,
     analyse,
@@ -70,30 +71,6 @@ JOBS = ("handoff-sla", "followups", "nextsteps", "leakage", "digest")
 YEARS = timedelta(days=730)
 CLOSED = ("won", "lost", "returned")
 WORKED = ("accepted", "attempted", "connected", "meeting", "opportunity")
-LEAD_COLUMNS = (
-    "id",
-    "short_id",
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "country",
-    "campaign",
-    "source",
-    "score",
-    "status",
-    "region",
-    "handoff_round",
-    "round_started_at",
-    "rep_id",
-    "decided_by",
-    "decided_at",
-    "feedback_due_at",
-    "next_step_at",
-    "priority",
-    "created_at",
-    "updated_at",
-)
 EVENT_COLUMNS = (
     "id",
     "lead_id",
@@ -345,7 +322,7 @@ def fill(database: Database, count: int, config: BatonConfig) -> None:
             created,
         )
 
-    load_rows(database, "leads", LEAD_COLUMNS, (lead(i) for i in range(1, count + 1)))
+    load_rows(database, "leads", HISTORY_LEAD_COLUMNS, (lead(i) for i in range(1, count + 1)))
     empty = "'{}'" if database.is_sqlite else "'{}'::json"
     derive_rows(
         database,
