@@ -111,9 +111,11 @@ class CuttableProxy:
                 return
 
     def _spring(self) -> None:
+        # Said before the links go: the client sees the cut at once and the test may ask
+        # whether the trap sprang before this thread runs again.
+        self.sprung.set()
         # Links cut, new ones welcome: the next request reconnects at once.
         self._drop_links()
-        self.sprung.set()
 
 
 def _send(target: socket.socket, chunk: bytes) -> bool:
