@@ -19,6 +19,7 @@ from bot.services.board_ports import BoardReader
 from bot.services.crm_ports import CrmRepository, CrmWonReader
 from bot.services.records import (
     Cell,
+    Delivered,
     EventLine,
     Fire,
     LeadDetail,
@@ -29,6 +30,7 @@ from bot.services.records import (
     NewRound,
     OutboxItem,
     Regions,
+    SlotWanted,
     StoredLead,
     StoreStatus,
     TimerLead,
@@ -426,6 +428,9 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
     ) -> None:
         """Record delivered work, queue Home refreshes for `homes`, keep a card's permalink."""
 
+    def complete_all(self, done: Sequence[Delivered], *, now: datetime) -> None:
+        """Record each delivered work as `complete` does, in one transaction."""
+
     def retry_later(
         self,
         item: OutboxItem,
@@ -441,6 +446,9 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         self, channel: str, *, now: datetime, spacing: timedelta, scheduled: bool = False
     ) -> datetime | None:
         """None when this post may take the channel's slot now, else when to retry."""
+
+    def take_slots(self, wanted: Sequence[SlotWanted], *, now: datetime) -> list[bool]:
+        """Whether each post may go now, in the order given; the others wait for their slot."""
 
     def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only
