@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
@@ -27,7 +28,7 @@ from storage.job_runs import SqlJobRuns
 from storage.queries import SqlStatusReader
 from storage.reads import SqlLeadReader
 from storage.report import SqlReportReader
-from storage.scheduler_lock import SchedulerLock, hold_scheduler_lock
+from storage.scheduler_lock import SchedulerLock, hold_scheduler_lock, one_pass_at_a_time
 from storage.snapshots import SqlSnapshotReader
 from storage.uow import SqlUnitOfWork
 
@@ -97,6 +98,11 @@ class Baton:
     def hold_scheduler_lock(self) -> SchedulerLock:
         """Take the right to run the scheduler; raises SchedulerBusy on a SQLite file in use."""
         return hold_scheduler_lock(self.database)
+
+    def one_pass_at_a_time(self, job: str) -> AbstractContextManager[bool]:
+        """Whether this process may run a pass of `job` now, every process asking; held
+        until the block ends."""
+        return one_pass_at_a_time(self.database, job)
 
     def outbox_changed(self) -> None:
         """Tell the delivery worker there is new Slack work, so it need not wait for its poll."""
