@@ -63,12 +63,12 @@ def register(router: APIRouter, baton: Baton) -> None:
 def _intake_queue(baton: Baton) -> IntakeQueue:
     def store_one(leads):  # type: ignore[no-untyped-def]
         return take_leads(
-            leads, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.routing
+            leads, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.live_routing
         )
 
     def store_small(requests):  # type: ignore[no-untyped-def]
         return take_small_requests(
-            requests, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.routing
+            requests, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.live_routing
         )
 
     # SQLite lets one writer in at a time; PostgreSQL can write two transactions at once.
