@@ -91,23 +91,11 @@ class SqlOutbox(SqlSnapshotReader):
                 row.attempts += 1
         return items
 
-    def complete(
-        self,
-        item: OutboxItem,
-        *,
-        now: datetime,
-        channel: str | None,
-        ts: str | None,
-        homes: Sequence[str] = (),
-        permalink: str | None = None,
-    ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
-        a posted handoff card queues the taking of its permalink, which is stored once taken."""
-        self.complete_all([Delivered(item, channel, ts, homes, permalink)], now=now)
-
     def complete_all(self, done: Sequence[Delivered], *, now: datetime) -> None:
-        """Record each delivered work as `complete` does, all in one transaction of a few
-        statements: a pass's deliveries cost one write, not one each."""
+        """Record delivered work, all in one transaction of a few statements (a pass's
+        deliveries cost one write, not one each): each item sent, a Home refresh queued for
+        each of its `homes`; a posted handoff card queues the taking of its permalink, which
+        is stored once taken."""
         if not done:
             return
         insert = pg_insert if self.database.is_postgres else sqlite_insert
