@@ -9,6 +9,7 @@ from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from bot.domain.facts import FACT_FIELDS
@@ -169,16 +170,25 @@ class SqlLeadRepository:
         waiting = list(range(len(rows)))
         _draw_short_ids(short_ids, waiting, taken=(), draw=draw)
         while waiting:
-            # A plain executemany, then the rows added since the highest id before it:
-            # RETURNING from a multi-row insert costs PostgreSQL's driver more than the
-            # insert itself, and a range of ids is cheaper to read than a list of keys.
-            before = connection.execute(_HIGHEST_LEAD_ID).scalar() or 0
-            _INSERT_NEW_LEADS.run(connection, [(short_ids[i], *rows[i]) for i in waiting])
-            email_of = {short_ids[i]: rows[i][0] for i in waiting}
-            found = connection.execute(_LEADS_AFTER, {"after": before})
-            id_of |= {
-                short_id: id for id, short_id, email in found if email_of.get(short_id) == email
-            }
+            values = [(short_ids[i], *rows[i]) for i in waiting]
+            if len(values) <= RETURNING_AT_MOST and connection.dialect.name == "postgresql":
+                # A few leads (a single-lead request): one statement, one round trip to the
+                # server. (SQLite has no round trips; and a write it refuses with RETURNING,
+                # a full disk, would keep its file locked after the connection is dropped.)
+                named = [dict(zip(_NEW_LEAD_VALUES, row, strict=True)) for row in values]
+                inserted = connection.execute(_INSERT_NEW_LEADS_RETURNING, named)
+                id_of |= {short_id: id for id, short_id in inserted}
+            else:
+                # A plain executemany, then the rows added since the highest id before it:
+                # RETURNING from a multi-row insert costs PostgreSQL's driver more than the
+                # insert itself, and a range of ids is cheaper to read than a list of keys.
+                before = connection.execute(_HIGHEST_LEAD_ID).scalar() or 0
+                _INSERT_NEW_LEADS.run(connection, values)
+                email_of = {short_ids[i]: rows[i][0] for i in waiting}
+                found = connection.execute(_LEADS_AFTER, {"after": before})
+                id_of |= {
+                    short_id: id for id, short_id, email in found if email_of.get(short_id) == email
+                }
             # A short id someone else holds is skipped by the insert: draw again.
             waiting = [i for i in waiting if short_ids[i] not in id_of]
             for i in waiting:
@@ -289,6 +299,14 @@ _NEW_LEAD_VALUES = (
 )
 _INSERT_NEW_LEADS = insert_or_skip(LeadRow, "short_id", _NEW_LEAD_VALUES)
 _HIGHEST_LEAD_ID = select(func.max(LeadRow.id))
+# Up to this many new leads are inserted into PostgreSQL returning their ids; more, as a
+# plain executemany.
+RETURNING_AT_MOST = 10
+_INSERT_NEW_LEADS_RETURNING = (
+    pg_insert(LeadRow)
+    .on_conflict_do_nothing(index_elements=["short_id"])
+    .returning(LeadRow.id, LeadRow.short_id)
+)
 _LEADS_AFTER = select(LeadRow.id, LeadRow.short_id, LeadRow.email).where(
     LeadRow.id > bindparam("after")
 )
