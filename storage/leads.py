@@ -170,20 +170,24 @@ class SqlLeadRepository:
         waiting = list(range(len(rows)))
         _draw_short_ids(short_ids, waiting, taken=(), draw=draw)
         while waiting:
-            values = [(short_ids[i], *rows[i]) for i in waiting]
-            if len(values) <= RETURNING_AT_MOST and connection.dialect.name == "postgresql":
+            batch = [(short_ids[i], *rows[i]) for i in waiting]
+            if len(batch) <= RETURNING_AT_MOST and connection.dialect.name == "postgresql":
                 # A few leads (a single-lead request): one statement, one round trip to the
                 # server. (SQLite has no round trips; and a write it refuses with RETURNING,
                 # a full disk, would keep its file locked after the connection is dropped.)
-                named = [dict(zip(_NEW_LEAD_VALUES, row, strict=True)) for row in values]
+                named = [dict(zip(_NEW_LEAD_VALUES, row, strict=True)) for row in batch]
                 inserted = connection.execute(_INSERT_NEW_LEADS_RETURNING, named)
                 id_of |= {short_id: id for id, short_id in inserted}
+            elif _INSERT_NEW_LEADS.copies(connection, batch):
+                # One copy, and the insert that moves the rows in returns their ids.
+                added = _INSERT_NEW_LEADS.added(connection, batch, returning=("id", "short_id"))
+                id_of |= {short_id: id for id, short_id in added}
             else:
                 # A plain executemany, then the rows added since the highest id before it:
-                # RETURNING from a multi-row insert costs PostgreSQL's driver more than the
+                # RETURNING from an executemany costs PostgreSQL's driver more than the
                 # insert itself, and a range of ids is cheaper to read than a list of keys.
                 before = connection.execute(_HIGHEST_LEAD_ID).scalar() or 0
-                _INSERT_NEW_LEADS.run(connection, values)
+                _INSERT_NEW_LEADS.run(connection, batch)
                 email_of = {short_ids[i]: rows[i][0] for i in waiting}
                 found = connection.execute(_LEADS_AFTER, {"after": before})
                 id_of |= {
