@@ -8,7 +8,8 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import String, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from bot.domain.facts import FACT_FIELDS
@@ -86,9 +87,14 @@ class SqlLeadRepository:
             # import into a growing table slows down quadratically. Intake's look-ups by lists
             # of keys are planned for the values at hand instead, for this transaction.
             connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-        ids = set(connection.execute(_IDS_BY_EMAIL, {"values": emails}).scalars())
+            # The keys as one array rather than a parameter each: a thousand parameters cost
+            # the driver and the server's parser more than the look-up itself.
+            by_email, by_external_id = _IDS_BY_EMAIL_IN_ARRAY, _IDS_BY_EXTERNAL_ID_IN_ARRAY
+        else:
+            by_email, by_external_id = _IDS_BY_EMAIL, _IDS_BY_EXTERNAL_ID
+        ids = set(connection.execute(by_email, {"values": emails}).scalars())
         if external_ids:
-            found = connection.execute(_IDS_BY_EXTERNAL_ID, {"values": external_ids})
+            found = connection.execute(by_external_id, {"values": external_ids})
             ids.update(found.scalars())
         if not ids:
             return []
@@ -302,3 +308,6 @@ _IDS_BY_EMAIL = select(LeadRow.id).where(LeadRow.email.in_(bindparam("values", e
 _IDS_BY_EXTERNAL_ID = select(LeadRow.id).where(
     LeadRow.external_id.in_(bindparam("values", expanding=True))
 )
+_KEYS = bindparam("values", type_=ARRAY(String))
+_IDS_BY_EMAIL_IN_ARRAY = select(LeadRow.id).where(LeadRow.email == any_(_KEYS))
+_IDS_BY_EXTERNAL_ID_IN_ARRAY = select(LeadRow.id).where(LeadRow.external_id == any_(_KEYS))
