@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
@@ -12,7 +13,7 @@ from bot.domain.definitions import DefinitionVersion, rules_of
 from bot.domain.lead_summary import CalendarBook
 from bot.domain.proposals import Teams
 from bot.services.delivery_state import DeliveryState
-from bot.services.intake_plan import Routing
+from bot.services.intake_plan import LiveRouting, Routing
 from bot.services.ports import LeadReader, ReportReader, SnapshotReader, StatusReader, UnitOfWork
 from bot.services.report import calendar_book
 from bot.services.rules import live_version, teams_of
@@ -27,7 +28,7 @@ from storage.job_runs import SqlJobRuns
 from storage.queries import SqlStatusReader
 from storage.reads import SqlLeadReader
 from storage.report import SqlReportReader
-from storage.scheduler_lock import SchedulerLock, hold_scheduler_lock
+from storage.scheduler_lock import SchedulerLock, hold_scheduler_lock, one_pass_at_a_time
 from storage.snapshots import SqlSnapshotReader
 from storage.uow import SqlUnitOfWork
 
@@ -47,6 +48,7 @@ class Baton:
     _calendars: tuple[BatonConfig, CalendarBook] | None = field(default=None, repr=False)
     _write_probe: WriteProbe | None = field(default=None, repr=False)
     _crm: CrmClient | None = field(default=None, repr=False)
+    _live_routing: tuple[BatonConfig, LiveRouting] | None = field(default=None, repr=False)
 
     def unit_of_work(self) -> UnitOfWork:
         """A new write transaction, with a repository per aggregate: the one every service uses."""
@@ -97,6 +99,11 @@ class Baton:
         """Take the right to run the scheduler; raises SchedulerBusy on a SQLite file in use."""
         return hold_scheduler_lock(self.database)
 
+    def one_pass_at_a_time(self, job: str) -> AbstractContextManager[bool]:
+        """Whether this process may run a pass of `job` now, every process asking; held
+        until the block ends."""
+        return one_pass_at_a_time(self.database, job)
+
     def outbox_changed(self) -> None:
         """Tell the delivery worker there is new Slack work, so it need not wait for its poll."""
         for listener in self.outbox_listeners:
@@ -137,11 +144,19 @@ class Baton:
         return teams_of(self.config)
 
     @property
+    def live_routing(self) -> LiveRouting:
+        """How intake places leads: by the version live in each request's transaction (a
+        version approved in another process applies from the moment it went live)."""
+        if self._live_routing is None or self._live_routing[0] is not self.config:
+            routing = LiveRouting(self.config.regions, read_live=self.live_definition)
+            self._live_routing = (self.config, routing)
+        return self._live_routing[1]
+
+    @property
     def routing(self) -> Routing:
-        """How intake places leads now: by the live version, read afresh for each request so
+        """How leads are placed now: by the live version, its number read afresh each time so
         that a version approved in another process applies from the moment it went live."""
-        live = self.live_definition()
-        return Routing(definition=live.rules, regions=self.config.regions, version=live.number)
+        return self.live_routing.of_number(self.rules_reader.live_number(), self.live_definition)
 
 
 def build_baton(

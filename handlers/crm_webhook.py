@@ -15,8 +15,7 @@ from bot.crm.hubspot_webhook import (
 )
 from bot.crm.inbound import queue_hubspot_events
 from bot.domain.crm import CrmProvider
-
-MAX_BODY = 1024 * 1024  # HubSpot sends at most 100 events a request, far below this
+from handlers.bodies import BodyTooLarge, read_limited
 
 
 def register(router: APIRouter, baton: Baton) -> None:
@@ -39,8 +38,9 @@ def register(router: APIRouter, baton: Baton) -> None:
         secret = baton.settings.hubspot_client_secret
         if secret is None:
             return _error(503, "HubSpot webhooks are not configured: set HUBSPOT_CLIENT_SECRET")
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        try:  # HubSpot sends at most 100 events a request, far below the limit
+            body = await read_limited(request)
+        except BodyTooLarge:
             return _error(413, "the body is larger than 1 MiB")
         try:
             verify_signature_v3(

@@ -12,12 +12,7 @@ from bot.app import Baton
 from bot.services.intake import take_leads, take_small_requests
 from bot.services.intake_queue import IntakeQueue
 from bot.services.leadin import MAX_BATCH, MAX_DEPTH, LeadIn, NotJson, check_leads, read_json
-
-MAX_BODY = 1024 * 1024
-
-
-class BodyTooLarge(Exception):
-    pass
+from handlers.bodies import BodyTooLarge, read_limited
 
 
 def register(router: APIRouter, baton: Baton) -> None:
@@ -39,7 +34,7 @@ def register(router: APIRouter, baton: Baton) -> None:
         if not _is_json(request.headers.get("content-type", "")):
             return _error(415, "send the leads as application/json")
         try:
-            body = await _read_limited(request)
+            body = await read_limited(request)
         except BodyTooLarge:
             return _error(413, "the body is larger than 1 MiB; send fewer leads per request")
         try:
@@ -68,12 +63,12 @@ def register(router: APIRouter, baton: Baton) -> None:
 def _intake_queue(baton: Baton) -> IntakeQueue:
     def store_one(leads):  # type: ignore[no-untyped-def]
         return take_leads(
-            leads, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.routing
+            leads, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.live_routing
         )
 
     def store_small(requests):  # type: ignore[no-untyped-def]
         return take_small_requests(
-            requests, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.routing
+            requests, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.live_routing
         )
 
     # SQLite lets one writer in at a time; PostgreSQL can write two transactions at once.
@@ -106,19 +101,6 @@ def _authorised(request: Request, expected: str) -> bool:
 def _is_json(content_type: str) -> bool:
     media_type = content_type.split(";")[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
-
-
-async def _read_limited(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -6,19 +6,31 @@ rows are plain tuples in an order named once, the statement is compiled once per
 with positional parameters, and only the columns whose type converts values are converted,
 a column at a time; the driver's executemany does the rest. The same column types convert
 the values, so the stored rows are the ones Core would have stored.
+
+On PostgreSQL many rows are copied instead (COPY … FROM STDIN): an executemany, even
+pipelined, is a statement a row for the server to parse, plan and answer, and for psycopg
+to send, where a copy is one stream. Rows that must skip a conflict are copied into a
+temporary table of the session first, and moved from it by one INSERT … SELECT … ON
+CONFLICT DO NOTHING, which can also return what it added.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
+
+# Below this many rows an executemany (pipelined by psycopg) is as quick as a copy, whose
+# staging table and stream cost round trips of their own.
+COPY_FROM = 50
 
 Convert = Callable[[Any], Any]
 # The SQL, how to put a row's values in its parameters' order (None: already in it), and
@@ -26,6 +38,20 @@ Convert = Callable[[Any], Any]
 _Compiled = tuple[
     str, Callable[[tuple[Any, ...]], tuple[Any, ...]] | None, tuple[tuple[int, Convert], ...]
 ]
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """How rows reach a PostgreSQL table by COPY: the statements, and the converter of each
+    column that has one, by position in the rows given."""
+
+    copy: str
+    converters: tuple[tuple[int, Convert], ...]
+    # For rows that skip a conflict: the staging table's creation, and the statement that
+    # moves its rows into the table (to which a RETURNING clause may be added).
+    stage: str | None = None
+    move: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # each column's name in SQL
 
 
 def _converted(values: Sequence[Any], convert: Convert) -> Sequence[Any]:
@@ -55,27 +81,79 @@ def _remember(cache: dict[Any, Any], value: Any, convert: Callable[[Any], Any]) 
 class BulkInsert:
     """An insert of rows given as tuples of the values of `columns`, in that order."""
 
-    def __init__(self, statement: Insert | Callable[[str], Insert], columns: Sequence[str]) -> None:
-        # A statement, or a function of the dialect's name for dialect-specific inserts.
+    def __init__(
+        self,
+        statement: Insert | Callable[[str], Insert],
+        columns: Sequence[str],
+        *,
+        skipping: str | None = None,
+    ) -> None:
+        # A statement, or a function of the dialect's name for dialect-specific inserts;
+        # `skipping`: the column whose conflict the statement skips (ON CONFLICT DO NOTHING).
         self._statement = statement
         self.columns = tuple(columns)
+        self._skipping = skipping
         self._compiled: dict[str, _Compiled] = {}
+        self._copies: dict[str, _Copy] = {}
 
     def run(self, connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        if self.copies(connection, rows):
+            self._copy(connection, rows, returning=())
+            return
         sql, reorder, converters = self._for(connection.dialect)
         values: Sequence[tuple[Any, ...]] = rows if reorder is None else list(map(reorder, rows))
-        if converters:
-            columns: list[Sequence[Any]] = list(zip(*values, strict=True))
-            for index, convert in converters:
-                columns[index] = _converted(columns[index], convert)
-            values = list(zip(*columns, strict=True))
-        connection.exec_driver_sql(sql, values)
+        connection.exec_driver_sql(sql, _with_converted(values, converters))
+
+    def copies(self, connection: Connection, rows: Sequence[tuple[Any, ...]]) -> bool:
+        """Whether `run` copies these rows (many rows, on PostgreSQL)."""
+        return len(rows) >= COPY_FROM and connection.dialect.name == "postgresql"
+
+    def added(
+        self, connection: Connection, rows: Sequence[tuple[Any, ...]], returning: Sequence[str]
+    ) -> list[tuple[Any, ...]]:
+        """Insert rows that `copies`, skipping conflicts; the `returning` columns of each row
+        added."""
+        if self._skipping is None or not self.copies(connection, rows):
+            raise ValueError("only a copy that skips conflicts returns the rows it added")
+        return self._copy(connection, rows, returning=returning)
 
     def rows_of(self, dicts: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         """Rows for `run` from dicts that hold (at least) every column."""
         return list(map(itemgetter(*self.columns), dicts))
+
+    def _copy(
+        self, connection: Connection, rows: Sequence[tuple[Any, ...]], *, returning: Sequence[str]
+    ) -> list[tuple[Any, ...]]:
+        plan = self._copy_plan(connection.dialect)
+        values = _with_converted(rows, plan.converters)
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        statement = plan.copy
+        try:
+            if plan.stage is not None and plan.move is not None:
+                statement = plan.stage
+                cursor.execute(statement)
+                statement = plan.copy
+                with cursor.copy(statement) as copy:
+                    for number, row in enumerate(values):
+                        copy.write_row((number, *row))
+                statement = plan.move
+                if returning:
+                    names = ", ".join(plan.columns[name] for name in returning)
+                    statement = f"{statement} RETURNING {names}"
+                cursor.execute(statement)
+                return list(cursor.fetchall()) if returning else []
+            with cursor.copy(statement) as copy:
+                for row in values:
+                    copy.write_row(row)
+            return []
+        except psycopg.Error as error:
+            # Told as SQLAlchemy tells a failed statement: its events (storage faults), its
+            # exceptions (a twin refused), the connection dropped when it is cut.
+            connection._handle_dbapi_exception(error, statement, None, cursor, None)
+        finally:
+            cursor.close()
 
     def _for(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
@@ -83,10 +161,15 @@ class BulkInsert:
             found = self._compiled[dialect.name] = self._compile(dialect)
         return found
 
-    def _compile(self, dialect: Dialect) -> _Compiled:
+    def _table(self, dialect: Dialect) -> tuple[Insert, Table]:
         statement = self._statement
         if not isinstance(statement, Insert):
             statement = statement(dialect.name)
+        table: Table = statement.table  # type: ignore[assignment]  # the stubs: any table-like clause
+        return statement, table
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        statement, table = self._table(dialect)
         positional = dialect if dialect.positional else _with_format_parameters(dialect)
         compiled = statement.compile(dialect=positional, column_keys=list(self.columns))
         names = tuple(compiled.positiontup or ())
@@ -95,13 +178,62 @@ class BulkInsert:
             raise ValueError(f"the insert needs {sorted(missing)}; it takes no {sorted(extra)}")
         order = [self.columns.index(name) for name in names]
         reorder = None if order == list(range(len(order))) else itemgetter(*order)
-        table: Table = statement.table  # type: ignore[assignment]  # the stubs: any table-like clause
-        converters = tuple(
-            (index, convert)
-            for index, name in enumerate(names)
-            if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        return compiled.string, reorder, _converters(table, names, dialect)
+
+    def _copy_plan(self, dialect: Dialect) -> _Copy:
+        found = self._copies.get(dialect.name)
+        if found is None:
+            self._for(dialect)  # checks the columns against the statement's
+            found = self._copies[dialect.name] = self._plan_copy(dialect)
+        return found
+
+    def _plan_copy(self, dialect: Dialect) -> _Copy:
+        _, table = self._table(dialect)
+        quote = dialect.identifier_preparer.quote
+        sql_of = {key: quote(column.name) for key, column in table.c.items()}
+        names = ", ".join(sql_of[key] for key in self.columns)
+        target = dialect.identifier_preparer.format_table(table)
+        converters = _converters(table, self.columns, dialect)
+        if self._skipping is None:
+            return _Copy(f"COPY {target} ({names}) FROM STDIN", converters, columns=sql_of)
+        # One staging table a session, emptied by each move and at each commit; its first
+        # column numbers the rows, so that they are inserted (and take their ids) in order.
+        staging = quote(f"staged_{table.name}")
+        return _Copy(
+            f"COPY pg_temp.{staging} (copy_order, {names}) FROM STDIN",
+            converters,
+            stage=(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+                f"SELECT 0 AS copy_order, {names} FROM {target} WITH NO DATA"
+            ),
+            move=(
+                f"WITH staged AS (DELETE FROM pg_temp.{staging} RETURNING *) "
+                f"INSERT INTO {target} ({names}) SELECT {names} FROM staged "
+                f"ORDER BY copy_order ON CONFLICT ({sql_of[self._skipping]}) DO NOTHING"
+            ),
+            columns=sql_of,
         )
-        return compiled.string, reorder, converters
+
+
+def _converters(
+    table: Table, names: Sequence[str], dialect: Dialect
+) -> tuple[tuple[int, Convert], ...]:
+    return tuple(
+        (index, convert)
+        for index, name in enumerate(names)
+        if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    )
+
+
+def _with_converted(
+    rows: Sequence[tuple[Any, ...]], converters: tuple[tuple[int, Convert], ...]
+) -> Sequence[tuple[Any, ...]]:
+    if not converters:
+        return rows
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for index, convert in converters:
+        columns[index] = _converted(columns[index], convert)
+    return list(zip(*columns, strict=True))
 
 
 def insert_or_skip(table: type[Any], conflict: str, columns: Sequence[str]) -> BulkInsert:
@@ -112,4 +244,4 @@ def insert_or_skip(table: type[Any], conflict: str, columns: Sequence[str]) -> B
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         return insert(table).on_conflict_do_nothing(index_elements=[conflict])
 
-    return BulkInsert(statement, columns)
+    return BulkInsert(statement, columns, skipping=conflict)

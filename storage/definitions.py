@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,6 +23,8 @@ from storage.rows import (
 )
 
 _OPEN = [status.value for status in OPEN]
+# Built once: every intake request reads it.
+_LIVE_NUMBER = select(func.max(DefinitionVersionRow.number))
 
 
 class SqlRulesRepository:
@@ -50,6 +52,10 @@ class SqlRulesRepository:
         query = select(DefinitionVersionRow).order_by(DefinitionVersionRow.number.desc()).limit(1)
         row = self.session.scalars(query).first()
         return _version_of(row) if row else None
+
+    def live_number(self) -> int | None:
+        """The live version's number: all a request reads to know its kept version is live."""
+        return self.session.scalar(_LIVE_NUMBER)
 
     def version(self, number: int) -> DefinitionVersion | None:
         row = self.session.get(DefinitionVersionRow, number)
@@ -218,6 +224,10 @@ class SqlRulesReader:
     def live(self) -> DefinitionVersion | None:
         with self.database.reading() as session:
             return SqlRulesRepository(session).live()
+
+    def live_number(self) -> int | None:
+        with self.database.reading() as session:
+            return SqlRulesRepository(session).live_number()
 
     def version(self, number: int) -> DefinitionVersion | None:
         with self.database.reading() as session:

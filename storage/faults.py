@@ -43,7 +43,7 @@ POSTGRES_FAULTS = {
     "53": "the server is out of resources",
     "58": "the server had a system error",
 }
-WRITES = ("INSERT", "UPDATE", "DELETE", "BEGIN", "COMMIT", "WITH")
+WRITES = ("INSERT", "UPDATE", "DELETE", "BEGIN", "COMMIT", "WITH", "COPY", "CREATE")
 
 
 def storage_fault(error: BaseException) -> str | None:

@@ -173,16 +173,22 @@ class SqlLeadRepository:
         waiting = list(range(len(rows)))
         _draw_short_ids(short_ids, waiting, taken=(), draw=draw)
         while waiting:
-            # A plain executemany, then the rows added since the highest id before it:
-            # RETURNING from a multi-row insert costs PostgreSQL's driver more than the
-            # insert itself, and a range of ids is cheaper to read than a list of keys.
-            before = connection.execute(_HIGHEST_LEAD_ID).scalar() or 0
-            _INSERT_NEW_LEADS.run(connection, [(short_ids[i], *rows[i]) for i in waiting])
-            email_of = {short_ids[i]: rows[i][0] for i in waiting}
-            found = connection.execute(_LEADS_AFTER, {"after": before})
-            id_of |= {
-                short_id: id for id, short_id, email in found if email_of.get(short_id) == email
-            }
+            batch = [(short_ids[i], *rows[i]) for i in waiting]
+            if _INSERT_NEW_LEADS.copies(connection, batch):
+                # One copy, and the insert that moves the rows in returns their ids.
+                added = _INSERT_NEW_LEADS.added(connection, batch, returning=("id", "short_id"))
+                id_of |= {short_id: id for id, short_id in added}
+            else:
+                # A plain executemany, then the rows added since the highest id before it:
+                # RETURNING from an executemany costs PostgreSQL's driver more than the
+                # insert itself, and a range of ids is cheaper to read than a list of keys.
+                before = connection.execute(_HIGHEST_LEAD_ID).scalar() or 0
+                _INSERT_NEW_LEADS.run(connection, batch)
+                email_of = {short_ids[i]: rows[i][0] for i in waiting}
+                found = connection.execute(_LEADS_AFTER, {"after": before})
+                id_of |= {
+                    short_id: id for id, short_id, email in found if email_of.get(short_id) == email
+                }
             # A short id someone else holds is skipped by the insert: draw again.
             waiting = [i for i in waiting if short_ids[i] not in id_of]
             for i in waiting:

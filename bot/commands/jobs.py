@@ -55,7 +55,7 @@ def jobs_command(settings: Settings, args: argparse.Namespace) -> int:
         return start_from(settings, args.name)
     baton = open_baton(settings, create_embedded=True)
     if args.action == "list":
-        print(jobs_table(baton.job_runs.all(), now=baton.clock.now()))
+        print(jobs_table(baton.job_runs.all(), config=baton.config, now=baton.clock.now()))
         return 0
     if args.name not in JOBS:
         named = f"no job named “{args.name}”" if args.name else "name the job to run"

@@ -2,9 +2,9 @@
 as the webhook's are. Salesforce has no webhook Baton can rely on, so it is asked.
 
 A cursor moves only after its page is stored, so a pass that stops part way starts again
-where it stopped. A pass is safe in every process: what two passes take in at once is merged
-by intake, never doubled; a deal's same stage and amount is recorded once; and a cursor only
-moves forward. A pass "as of" a time takes in the changes up to that time and leaves the
+where it stopped. One pass runs at a time across processes (a second one is skipped); even
+so, what two passes took in at once would be merged by intake, never doubled; a deal's same
+stage and amount is recorded once; and a cursor only moves forward. A pass "as of" a time takes in the changes up to that time and leaves the
 cursors there.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -39,13 +40,29 @@ def run_crm_sync_pass(
     crm: CrmClient | None,
     routing: Routing,
     uow_factory: Callable[[], UnitOfWork],
+    exclusive: Callable[[str], AbstractContextManager[bool]],
     clock: Clock,
     as_of: datetime | None = None,
 ) -> PassResult:
-    """Take in the CRM's changes up to `as_of` (default: now); count what happened."""
+    """Take in the CRM's changes up to `as_of` (default: now); count what happened.
+    `exclusive(JOB)` says whether no other pass runs, and keeps it so while this one does."""
     now = as_of or clock.now()
     if crm is None or crm.rules.provider is not CrmProvider.SALESFORCE:
         return PassResult(JOB, now)  # HubSpot tells Baton by webhook; no CRM, nothing to ask
+    with exclusive(JOB) as alone:
+        if not alone:
+            return PassResult(JOB, now, skipped=True)
+        return _sync(crm, routing=routing, uow_factory=uow_factory, clock=clock, now=now)
+
+
+def _sync(
+    crm: CrmClient,
+    *,
+    routing: Routing,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    now: datetime,
+) -> PassResult:
     intake = Intake(crm=crm, uow_factory=uow_factory, clock=clock, routing=routing)
     counts: Counter[str] = Counter()
     records = _Cursor(f"{intake.provider}:records", uow_factory, clock)

@@ -6,17 +6,18 @@ from datetime import datetime
 
 from bot.jobs.passes import JOBS
 from bot.services.records import JobRun
+from config.model import BatonConfig
 
 NOT_SCHEDULED = "when `baton serve` or `baton socket` runs"
 
 
-def jobs_table(runs: list[JobRun], *, now: datetime) -> str:
-    """A plain-text table of the jobs, for a terminal."""
+def jobs_table(runs: list[JobRun], *, config: BatonConfig, now: datetime) -> str:
+    """A plain-text table of the jobs and their schedules under `config`, for a terminal."""
     by_name = {run.name: run for run in runs}
     rows = [("JOB", "SCHEDULE", "LAST RUN", "RESULT", "NEXT RUN")]
     for name, spec in JOBS.items():
         run = by_name.get(name)
-        rows.append((name, spec.schedule, _last(run), _result(run), _next(run, now)))
+        rows.append((name, spec.schedule(config), _last(run), _result(run), _next(run, now)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

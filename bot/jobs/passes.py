@@ -36,9 +36,9 @@ class JobSpec:
         configured = self.every_in(config) if self.every_in else None
         return configured or self.every
 
-    @property
-    def schedule(self) -> str:
-        minutes = int(self.every.total_seconds() // 60)
+    def schedule(self, config: BatonConfig) -> str:
+        """How often it runs, as the config has it, in words."""
+        minutes = int(self.interval(config).total_seconds() // 60)
         if minutes < 60:
             return f"every {minutes} minutes"
         return "every hour" if minutes == 60 else f"every {minutes // 60} hours"
@@ -92,6 +92,7 @@ JOBS = {
                 "crm": baton.crm,
                 "routing": baton.routing,
                 "uow_factory": baton.unit_of_work,
+                "exclusive": baton.one_pass_at_a_time,
             },
             every_in=lambda config: (
                 timedelta(minutes=config.crm.sync_every_minutes) if config.crm else None

@@ -18,6 +18,7 @@ from bot.domain.lead import (
 )
 from bot.services.intake_plan import (
     Known,
+    LiveRouting,
     Plan,
     PlannedLead,
     Routing,
@@ -66,21 +67,27 @@ def take_leads(
     *,
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
-    routing: Routing,
+    routing: Routing | LiveRouting,
     batching: Batching | None = None,
 ) -> list[IntakeResult]:
     """Store the leads all or nothing and return, in order, each one's id, status and result.
 
     `batching` carries a batch per region across calls, so that an import in several
-    transactions still posts one summary per region.
+    transactions still posts one summary per region. With a LiveRouting the leads are
+    placed by the version live in their transaction.
     """
     now = clock.now()
-    planned = [plan_lead(lead, now=now, routing=routing) for lead in leads]
-    results = take_planned(
-        planned, now=now, uow_factory=uow_factory, routing=routing, batching=batching
-    )
-    log_taken(results)
-    return results
+    live, current = _routings(routing)
+    while True:
+        planned = [plan_lead(lead, now=now, routing=current) for lead in leads]
+        storing = _Storing(uow_factory, current, now, live)
+        try:
+            [results] = _take_with_retries([planned], storing, batching or Batching())
+        except _DefinitionChanged as changed:
+            current = changed.routing  # planned again by the version now live
+            continue
+        log_taken(results)
+        return results
 
 
 def take_planned(
@@ -91,7 +98,7 @@ def take_planned(
     routing: Routing,
     batching: Batching | None = None,
 ) -> list[IntakeResult]:
-    """Store leads planned at `now` by `plan_lead`, as `take_leads` does."""
+    """Store leads planned at `now` by `plan_lead` with `routing`, as `take_leads` does."""
     storing = _Storing(uow_factory, routing, now)
     [results] = _take_with_retries([planned], storing, batching or Batching())
     return results
@@ -102,7 +109,7 @@ def take_small_requests(
     *,
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
-    routing: Routing,
+    routing: Routing | LiveRouting,
 ) -> list[list[IntakeResult]]:
     """Store several small requests in one transaction, as if one after the other.
 
@@ -112,12 +119,35 @@ def take_small_requests(
     if any(len(leads) > BATCH_THRESHOLD for leads in requests):
         raise ValueError(f"a small request holds at most {BATCH_THRESHOLD} leads")
     now = clock.now()
-    planned = [[plan_lead(lead, now=now, routing=routing) for lead in leads] for leads in requests]
+    live, current = _routings(routing)
     never = Batching(opens_batches=False)
-    taken = _take_with_retries(planned, _Storing(uow_factory, routing, now), never)
-    for results in taken:
-        log_taken(results)
-    return taken
+    while True:
+        planned = [
+            [plan_lead(lead, now=now, routing=current) for lead in leads] for leads in requests
+        ]
+        try:
+            taken = _take_with_retries(planned, _Storing(uow_factory, current, now, live), never)
+        except _DefinitionChanged as changed:
+            current = changed.routing
+            continue
+        for results in taken:
+            log_taken(results)
+        return taken
+
+
+def _routings(routing: Routing | LiveRouting) -> tuple[LiveRouting | None, Routing]:
+    """The live routing (if any) and the routing to plan by first."""
+    if isinstance(routing, LiveRouting):
+        return routing, routing.known()
+    return None, routing
+
+
+class _DefinitionChanged(Exception):
+    """Another version went live since the leads were planned: plan them by this one."""
+
+    def __init__(self, routing: Routing) -> None:
+        super().__init__(f"version {routing.version} of the lead definition is live")
+        self.routing = routing
 
 
 def log_taken(results: Sequence[IntakeResult]) -> None:
@@ -148,6 +178,7 @@ class _Storing:
     uow_factory: Callable[[], UnitOfWork]
     routing: Routing
     now: datetime
+    live: LiveRouting | None = None  # checked in the transaction: is `routing` still live?
 
 
 def _take_with_retries(
@@ -175,6 +206,10 @@ def _take(
     now, routing = storing.now, storing.routing
     leads = [lead for request in requests for lead in request]
     with storing.uow_factory() as uow:
+        if storing.live is not None:
+            live = storing.live.live_in(uow)
+            if live.version != routing.version:
+                raise _DefinitionChanged(live)
         known = Known(
             uow.leads.matching(
                 external_ids={lead.external_id for lead in leads if lead.external_id},

@@ -3,11 +3,13 @@ planned as a merge of what the request brings into it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.domain.definitions import DefinitionVersion
 from bot.domain.lead import (
     INTAKE,
     REQUALIFIABLE,
@@ -34,6 +36,7 @@ from bot.domain.qualification import (
 )
 from bot.domain.shortid import new_short_id
 from bot.services.leadin import LeadIn
+from bot.services.ports import UnitOfWork
 from bot.services.records import StoredLead
 
 
@@ -54,6 +57,65 @@ class Routing:
         if found is None:
             found = self._routes[place] = route(facts, self.regions)
         return found
+
+
+class LiveRouting:
+    """The routing of the live lead definition, kept by its version's number.
+
+    A version approved in another process must apply from the moment it went live, yet
+    reading and parsing the version for each request costs more than the rest of a small
+    one. So the routing of the version last seen live is kept, and each transaction reads
+    only the live number (`live_in`): when it changed, that version is read and kept.
+    """
+
+    def __init__(
+        self,
+        regions: Sequence[RoutableRegion],
+        *,
+        read_live: Callable[[], DefinitionVersion],
+    ) -> None:
+        # `read_live`: the live version outside a transaction (version 1, from the config
+        # file, stored if none is): what the routing starts from.
+        self.regions = regions
+        self._read_live = read_live
+        self._known: Routing | None = None
+        self._lock = threading.Lock()
+
+    def known(self) -> Routing:
+        """The routing of the version last seen live, read the first time it is asked for."""
+        known = self._known
+        if known is None:
+            known = self._keep(self._read_live())
+        return known
+
+    def live_in(self, uow: UnitOfWork) -> Routing:
+        """The routing of the version live in this transaction: the kept one while its
+        number is still the live number (the only read), else the live version's, kept."""
+        known = self.known()
+        number = uow.rules.live_number()
+        if number is None or number == known.version:
+            return known
+        version = uow.rules.version(number)
+        if version is None:  # versions are never deleted; the number was just read
+            raise AssertionError(f"version {number} of the lead definition is live, yet absent")
+        return self._keep(version)
+
+    def of_number(self, number: int | None, read: Callable[[], DefinitionVersion]) -> Routing:
+        """The routing of version `number` (the live number just read): the kept one, or
+        `read()`'s version, kept."""
+        known = self.known()
+        if number is None or number == known.version:
+            return known
+        return self._keep(read())
+
+    def _keep(self, version: DefinitionVersion) -> Routing:
+        routing = Routing(definition=version.rules, regions=self.regions, version=version.number)
+        with self._lock:
+            kept = self._known
+            # Two transactions may read two numbers: only the newer version is kept.
+            if kept is None or kept.version is None or kept.version < version.number:
+                self._known = routing
+        return routing
 
 
 @dataclass

@@ -61,6 +61,24 @@ def test_jobs_list_shows_every_job_and_its_schedule(
     assert "when `baton serve` or `baton socket` runs" in lines[1]
 
 
+def test_jobs_list_shows_the_crm_sync_schedule_the_config_sets(
+    database_file: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = database_file.with_name("baton.yaml")
+    config.write_text(
+        EXAMPLE_CONFIG.read_text(encoding="utf-8")
+        + "\ncrm:\n  provider: salesforce\n  sync_every_minutes: 30\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BATON_CONFIG", str(config))
+    code, out, _ = baton_says(capsys, "jobs", "list")
+    assert code == 0
+    [crm_sync] = [line for line in out.splitlines() if line.startswith("crm-sync ")]
+    assert crm_sync.split()[1:4] == ["every", "30", "minutes"]
+
+
 def test_jobs_run_as_of_a_time_queues_the_work_and_says_what_fired(
     database_file: Path,  # noqa: F811
     capsys: pytest.CaptureFixture[str],

@@ -182,6 +182,25 @@ def test_a_signed_body_that_is_not_a_batch_of_events_is_refused(
     assert crm.crm_rows() == []
 
 
+def test_a_body_over_one_mebibyte_is_refused_declared_or_streamed(
+    crm: HubSpotHarness,
+) -> None:
+    events = [contact_event(n, str(n), at=crm.clock.now()) for n in range(1, 8000)]
+    declared = crm.post_events(events)
+    assert declared.status_code == 413
+    assert declared.json()["error"] == "the body is larger than 1 MiB"
+
+    def streamed() -> Iterator[bytes]:  # chunked: no length declared up front
+        yield b"["
+        for _ in range(2048):
+            yield b"{}," * 342
+        yield b"{}]"
+
+    chunked = crm.slack.http.post("/crm/hubspot/webhook", content=streamed())
+    assert chunked.status_code == 413
+    assert crm.crm_rows() == []
+
+
 def test_without_the_client_secret_the_webhook_says_what_to_set(crm: HubSpotHarness) -> None:
     crm.baton.settings = crm.baton.settings.model_copy(update={"hubspot_client_secret": None})
     answer = crm.post_events([])

@@ -66,6 +66,20 @@ def test_a_salesforce_lead_reaches_its_manager_through_crm_sync(crm: SalesforceH
     assert leads(crm) == 1
 
 
+def test_a_crm_sync_pass_while_another_process_runs_one_is_skipped(
+    crm: SalesforceHarness,
+) -> None:
+    crm.salesforce.add("Lead", **ADA)
+    with crm.baton.one_pass_at_a_time("crm-sync") as alone:  # another process's pass
+        assert alone
+        result = crm.sync()
+        assert result.skipped and result.fired == {}
+        assert result.summary() == "skipped: another process was running this pass"
+        assert leads(crm) == 0
+    assert crm.sync().fired == {"leads taken in": 1}
+    assert leads(crm) == 1
+
+
 def test_a_pass_as_of_a_time_takes_in_what_changed_until_then(crm: SalesforceHarness) -> None:
     first = crm.salesforce.add("Lead", **ADA)
     crm.clock.advance(minutes=10)
