@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.services.crm_ports import SeenDeal
+from bot.services.crm_ports import SeenDeal, WaitingDeal
 from storage.rows import CrmCursorRow, CrmDealRow, CrmLinkRow, LeadRow, UtcDateTime
 
 
@@ -59,15 +59,37 @@ class SqlCrmRepository:
         outcome: str | None,
         seen: SeenDeal,
         now: datetime,
+        waiting: bool = False,
     ) -> None:
         lead_id = select(LeadRow.id).where(LeadRow.short_id == short_id).scalar_subquery()
         values: dict[str, Any] = {"stage": seen.stage, "amount": seen.amount}
         values |= {"currency": seen.currency, "outcome": outcome, "seen_at": now}
+        values |= {"waiting": waiting}
         statement = self.insert(CrmDealRow).values(
             provider=provider, deal_id=deal_id, lead_id=lead_id, **values
         )
         self.session.execute(
             statement.on_conflict_do_update(index_elements=["provider", "deal_id"], set_=values)
+        )
+
+    def waiting_deals(self, lead_id: int) -> list[WaitingDeal]:
+        rows = self.session.scalars(
+            select(CrmDealRow)
+            .where(CrmDealRow.lead_id == lead_id, CrmDealRow.waiting.is_(True))
+            .order_by(CrmDealRow.seen_at, CrmDealRow.deal_id)
+        )
+        return [
+            WaitingDeal(
+                row.provider, row.deal_id, row.outcome or "", row.stage, row.amount, row.currency
+            )
+            for row in rows
+        ]
+
+    def deal_recorded(self, provider: str, deal_id: str) -> None:
+        self.session.execute(
+            update(CrmDealRow)
+            .where(CrmDealRow.provider == provider, CrmDealRow.deal_id == deal_id)
+            .values(waiting=False)
         )
 
     def cursor(self, name: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.columns import Base, Id, UtcDateTime
@@ -38,6 +38,8 @@ class CrmDealRow(Base):
     amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     currency: Mapped[str | None] = mapped_column(String(8))
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Told of before a rep had the lead: recorded on it when one accepts it.
+    waiting: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CrmCursorRow(Base):

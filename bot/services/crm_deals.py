@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain.crm_rules import DealOutcome
 from bot.domain.lead import Authority, LeadError, RecordDeal, apply
+from bot.domain.states import LeadEvent, Outcome
 from bot.services.crm_ports import SeenDeal
 from bot.services.ports import UnitOfWork
 from bot.services.records import StoredLead, Work, WorkKind
@@ -31,8 +33,8 @@ def record_deal(
 ) -> DealTaken:
     """Record what the CRM says of a deal on the lead, once per stage and amount.
 
-    A deal on a lead no rep has accepted yet is left for a later change of the deal: the
-    loop closes on worked leads.
+    The loop closes on worked leads: a deal on a lead no rep has accepted yet is kept, and
+    recorded on the lead when a rep accepts it (`record_waiting_deals`).
     """
     now = clock.now()
     amount = deal.amount.amount if deal.amount else None
@@ -44,6 +46,18 @@ def record_deal(
         stored = uow.leads.by_short_id(short_id, for_update=True)
         if stored is None:
             return DealTaken(short_id, "no such lead")
+        if stored.lead.rep_id is None:
+            uow.crm.see_deal(
+                provider,
+                deal.deal_id,
+                short_id,
+                outcome=deal.outcome.value,
+                seen=seen,
+                now=now,
+                waiting=True,
+            )
+            uow.commit()
+            return DealTaken(short_id, "waiting until a rep accepts the lead")
         command = RecordDeal(deal.outcome, deal.deal_id, deal.stage, amount, currency)
         try:
             change = apply(stored.lead, command, actor=CRM_ACTOR, authority=Authority(), at=now)
@@ -60,17 +74,49 @@ def record_deal(
     return DealTaken(short_id, "recorded")
 
 
+def record_waiting_deals(
+    uow: UnitOfWork, stored: StoredLead, *, now: datetime
+) -> list[tuple[int, LeadEvent]]:
+    """Record on a lead a rep now has the deals the CRM told of before: in the decision's
+    own transaction, so that the lead is never accepted without them. The events written,
+    with their ids; the caller saves the lead and queues what Slack is told."""
+    written: list[tuple[int, LeadEvent]] = []
+    for waiting in uow.crm.waiting_deals(stored.id):
+        command = RecordDeal(
+            Outcome(waiting.outcome),
+            waiting.deal_id,
+            waiting.stage or "",
+            waiting.amount,
+            waiting.currency,
+        )
+        try:
+            change = apply(stored.lead, command, actor=CRM_ACTOR, authority=Authority(), at=now)
+        except LeadError:
+            continue  # what the lead is now takes no deal: it stays waiting
+        stored.lead = change.lead
+        event_ids = uow.events.append([(stored.id, e) for e in change.events])
+        written += zip(event_ids, change.events, strict=True)
+        uow.crm.deal_recorded(waiting.provider, waiting.deal_id)
+    return written
+
+
+def deal_notes(stored: StoredLead, written: list[tuple[int, LeadEvent]]) -> list[Work]:
+    """The thread notes that tell of deals recorded with a decision."""
+    return [_note(stored, event_id) for event_id, _ in written]
+
+
 def _slack_work(stored: StoredLead, event_id: int) -> list[Work]:
     """The handoff card shows the outcome, and its thread tells it, as for a rep's outcome."""
     round_no = stored.lead.handoff_round
     update = f"update:{stored.id}:{round_no}:{event_id}"
     return [
         Work(WorkKind.HANDOFF_UPDATE, update, stored.id, round_no),
-        Work(
-            WorkKind.THREAD_NOTE,
-            f"note:{event_id}",
-            stored.id,
-            round_no,
-            data={"event_id": event_id},
-        ),
+        _note(stored, event_id),
     ]
+
+
+def _note(stored: StoredLead, event_id: int) -> Work:
+    round_no = stored.lead.handoff_round
+    return Work(
+        WorkKind.THREAD_NOTE, f"note:{event_id}", stored.id, round_no, data={"event_id": event_id}
+    )

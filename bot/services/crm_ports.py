@@ -20,6 +20,18 @@ class SeenDeal:
     currency: str | None
 
 
+@dataclass(frozen=True)
+class WaitingDeal:
+    """A deal the CRM told of before a rep had its lead: recorded when a rep accepts it."""
+
+    provider: str
+    deal_id: str
+    outcome: str
+    stage: str | None
+    amount: Decimal | None
+    currency: str | None
+
+
 class CrmRepository(Protocol):
     def link(self, provider: str, record_id: str, short_id: str, *, now: datetime) -> None:
         """Remember that the lead `short_id` is this CRM record; a link made before stays."""
@@ -44,7 +56,18 @@ class CrmRepository(Protocol):
         outcome: str | None,
         seen: SeenDeal,
         now: datetime,
-    ) -> None: ...
+        waiting: bool = False,
+    ) -> None:
+        """Remember the deal as taken in now; `waiting`: kept until a rep has its lead."""
+        ...
+
+    def waiting_deals(self, lead_id: int) -> list[WaitingDeal]:
+        """The lead's deals kept until a rep had it, in the order they came."""
+        ...
+
+    def deal_recorded(self, provider: str, deal_id: str) -> None:
+        """The waiting deal is now recorded on its lead."""
+        ...
 
     def cursor(self, name: str) -> str | None:
         """Where the pass `name` got to (None: it never ran)."""

@@ -25,6 +25,7 @@ from bot.domain.lead import (
     ReturnReason,
     apply,
 )
+from bot.services.crm_deals import deal_notes, record_waiting_deals
 from bot.services.crm_out import crm_work
 from bot.services.ports import UnitOfWork
 from bot.services.records import NewRound, StoredLead, Work, WorkKind
@@ -263,14 +264,20 @@ def _decide(
                 return Decided(short_id, before.status.value, repeated=True)
             raise
         stored.lead = change.lead
-        uow.leads.save(stored, now=now)
         event_ids = uow.events.append([(stored.id, e) for e in change.events])
+        # A deal the CRM told of before a rep had the lead is recorded the moment one does.
+        deals = []
+        if before.rep_id is None and stored.lead.rep_id is not None:
+            deals = record_waiting_deals(uow, stored, now=now)
+        uow.leads.save(stored, now=now)
         if change.lead.handoff_round != before.handoff_round:
             new_round = NewRound(stored.id, change.lead.handoff_round, change.lead.region, None)
             uow.rounds.start([new_round], now=now)
         written = list(zip(event_ids, change.events, strict=True))
         uow.outbox.queue(
-            work(stored, event_ids) + crm_work(uow, config, stored.id, stored.lead, written),
+            work(stored, event_ids)
+            + deal_notes(stored, deals)
+            + crm_work(uow, config, stored.id, stored.lead, written),
             now=now,
         )
         uow.commit()

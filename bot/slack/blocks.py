@@ -73,9 +73,11 @@ def rep_dm(
     handed_by: str | None = None,
     from_rep: str | None = None,
     note: str | None = None,
+    now: datetime | None = None,
 ) -> Message:
     """Tell the rep a lead is theirs: the facts, the manager's comment, how and by when; a lead
-    reassigned to them (`handed_by`, `from_rep`) also carries the note that came with it."""
+    reassigned to them (`handed_by`, `from_rep`) also carries the note that came with it. A
+    due date already past at `now` (a lead handed on late) says it is overdue."""
     head = f"👋 {kit.who(manager)} accepted {headline_md(view, linked=True)} for you"
     if handed_by:
         lead = headline_md(view, linked=True)
@@ -87,7 +89,9 @@ def rep_dm(
         blocks.append(kit.section(f"*Note from {kit.who(handed_by)}*\n{kit.quote(note)}"))
     plan = [_field("Follow up by", _method(view.method) if view.method else None)]
     if view.feedback_due_at:
-        plan.append(_field("Feedback due", t.date_for_people(view.feedback_due_at, view.timezone)))
+        due = kit.one(t.date_for_people(view.feedback_due_at, view.timezone))
+        overdue = now is not None and view.feedback_due_at < now
+        plan.append(kit.field("Feedback due", f"*{due} (overdue)*" if overdue else due))
     blocks += [kit.fields(*plan), _why(view), *_activity_and_notes(view)]
     blocks.append(kit.actions(kit.button("Log outcome…", ActionId.LOG_OUTCOME, view.ref.dumps())))
     return kit.message(head, blocks)

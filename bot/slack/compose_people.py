@@ -20,7 +20,12 @@ def reassign_dm(c: ComposerBase, item: OutboxItem) -> Composed:
     view, event = c.view(c.snapshot(item)), c.event(item.payload["event_id"])
     rep, moved = event.data.get("rep_id"), event.data.get("from_rep")
     message = blocks.rep_dm(
-        view, manager=view.decided_by or "", handed_by=event.actor, from_rep=moved, note=event.notes
+        view,
+        manager=view.decided_by or "",
+        handed_by=event.actor,
+        from_rep=moved,
+        note=event.notes,
+        now=c.clock.now(),
     )
     return SlackCall("chat.postMessage", post(rep, message, item.key), _people(rep))
 

@@ -18,7 +18,7 @@ from bot.domain.facts import FACT_FIELDS
 from bot.domain.lead import CONTACTED, WORKING, LeadEvent, LeadStatus
 from bot.domain.shortid import new_short_id
 from bot.domain.timers import TimerKind
-from bot.services.crm_ports import SeenDeal
+from bot.services.crm_ports import SeenDeal, WaitingDeal
 from bot.services.ports import DuplicateLead
 from bot.services.records import (
     EventLine,
@@ -62,6 +62,8 @@ class State:
     digests: set[tuple[str, date]] = field(default_factory=set)
     crm_links: dict[tuple[str, str], str] = field(default_factory=dict)  # record: short id
     crm_deals: dict[tuple[str, str], SeenDeal] = field(default_factory=dict)
+    # A deal waiting for a rep: the lead's id and the deal's outcome.
+    crm_waiting: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     crm_cursors: dict[str, str] = field(default_factory=dict)
     next_id: int = 1
 
@@ -373,8 +375,27 @@ class FakeCrm(_Part):
         outcome: str | None,
         seen: SeenDeal,
         now: datetime,
+        waiting: bool = False,
     ) -> None:
         self.state.crm_deals[(provider, deal_id)] = seen
+        self.state.crm_waiting.pop((provider, deal_id), None)
+        if waiting:
+            stored = self.uow.leads.by_short_id(short_id)
+            lead_id = stored.id if stored else 0
+            self.state.crm_waiting[(provider, deal_id)] = (lead_id, outcome or "")
+
+    def waiting_deals(self, lead_id: int) -> list[WaitingDeal]:
+        found = []
+        for (provider, deal_id), (waiting_on, outcome) in self.state.crm_waiting.items():
+            if waiting_on == lead_id:
+                seen = self.state.crm_deals[(provider, deal_id)]
+                found.append(
+                    WaitingDeal(provider, deal_id, outcome, seen.stage, seen.amount, seen.currency)
+                )
+        return found
+
+    def deal_recorded(self, provider: str, deal_id: str) -> None:
+        self.state.crm_waiting.pop((provider, deal_id), None)
 
     def cursor(self, name: str) -> str | None:
         return self.state.crm_cursors.get(name)

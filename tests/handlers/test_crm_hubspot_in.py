@@ -289,7 +289,7 @@ def test_a_closed_won_deal_closes_the_accepted_lead_with_its_amount(
     assert crm.count(EventRow, EventRow.actor == "crm") == 1
 
 
-def test_a_deal_on_a_lead_no_rep_has_accepted_is_not_an_outcome_yet(
+def test_a_deal_on_a_lead_no_rep_has_accepted_waits_and_is_recorded_when_one_does(
     crm: HubSpotHarness,
 ) -> None:
     contact_id = sales_ready_contact(crm)
@@ -301,6 +301,29 @@ def test_a_deal_on_a_lead_no_rep_has_accepted_is_not_an_outcome_yet(
     assert lead_row(crm, contact_id).status == "pending"
     assert crm.count(EventRow, EventRow.actor == "crm") == 0
     assert crm.count(OutboxRow, OutboxRow.state == "blocked") == 0
+    # The deal closes in the CRM before the manager gets to the lead.
+    crm.hubspot.change("deals", deal_id, dealstage="closedwon", amount="8000")
+    crm.post_events([contact_event(4, deal_id, at=crm.clock.now(), kind="deal.creation")])
+    crm.settle()
+    assert crm.count(EventRow, EventRow.actor == "crm") == 0
+
+    accept(crm.slack, handoffs(crm)[0])
+    crm.slack.wait_until(lambda: lead_row(crm, contact_id).status == "won")
+    crm.settle()
+    lead = lead_row(crm, contact_id)
+    with crm.baton.database.reading() as session:
+        kinds = session.scalars(
+            select(EventRow.kind).where(EventRow.lead_id == lead.id).order_by(EventRow.id)
+        ).all()
+        [won] = session.scalars(select(EventRow).where(EventRow.actor == "crm")).all()
+    assert kinds[-2:] == ["accepted", "outcome"]
+    assert (won.reason_code, won.amount) == ("won", Decimal("8000.00"))
+    thread = crm.slack.standin.thread(EMEA, handoffs(crm)[0]["ts"])
+    assert any("won" in (m["text"] + str(m.get("blocks"))).lower() for m in thread[1:])
+    # Told again, the deal is not recorded twice.
+    crm.post_events([contact_event(5, deal_id, at=crm.clock.now(), kind="deal.creation")])
+    crm.settle()
+    assert crm.count(EventRow, EventRow.actor == "crm") == 1
 
 
 def test_the_reps_won_and_the_crms_closed_won_deal_count_once_in_the_report(

@@ -156,6 +156,8 @@ def test_reassign_from_the_overdue_note_moves_the_lead_and_everyone_sees_it(
     shown = sections(given)
     assert f"*Comment from <@{MANAGER}>*\n>Big account; call Jane" in shown
     assert f"*Note from <@{MANAGER}>*\n>Ana covers Munich &lt;!channel&gt;" in shown
+    fields = [f["text"] for b in given["blocks"] for f in b.get("fields", [])]
+    assert fields[-1:] == ["*Feedback due*\n*Fri 27 Nov (overdue)*"]  # handed on when due
     button_value(given, "Log outcome…")
     [taken] = dms(slack, REP)[rep_before:]
     assert taken["text"] == (
