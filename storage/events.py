@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.domain.lead import EventKind, LeadEvent
 from bot.domain.lead_summary import CalendarBook
 from bot.domain.merge import Touch
+from bot.services.lead_rows import event_row
 from bot.services.records import EventLine
 from storage.bulk import BulkInsert
 from storage.reads import event_line
@@ -23,6 +24,9 @@ from storage.summaries import insert_first_summaries, refresh_summaries
 OUTCOME_KINDS = ("outcome", "returned", "correction")
 
 _INSERT_EVENTS = BulkInsert(insert(EventRow), EVENT_VALUES)
+# Up to this many first events are inserted into PostgreSQL returning their ids; more, as
+# an executemany.
+RETURNING_AT_MOST = 10
 _INSERT_EVENTS_RETURNING_IDS = insert(EventRow).returning(EventRow.id, sort_by_parameter_order=True)
 _EVENT_IDS_OF_LEADS_BETWEEN = (
     select(EventRow.lead_id, EventRow.id)
@@ -45,7 +49,7 @@ class SqlEventRepository:
         """Append events (lead row id, event); return their ids in order when asked."""
         if not events:
             return []
-        values = [_event_values(lead_id, event) for lead_id, event in events]
+        values = [event_row(lead_id, event) for lead_id, event in events]
         connection = self.session.connection()
         lead_ids = [lead_id for lead_id, _ in events]
         if not ids:
@@ -63,20 +67,31 @@ class SqlEventRepository:
         Nothing else has been written about these leads, so their summaries are built from
         the events in hand instead of read back.
         """
-        if not events:
+        self.append_first_rows([event_row(lead_id, event) for lead_id, event in events])
+
+    def append_first_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """`append_first` of events given as rows (EVENT_ROW_COLUMNS order, lead row id first)."""
+        if not rows:
             return
-        values = [_event_values(lead_id, event) for lead_id, event in events]
         connection = self.session.connection()
-        _INSERT_EVENTS.run(connection, values)
-        # Read back only the ids: each lead's rise in the order its events were given.
-        lead_ids = {lead_id for lead_id, _ in events}
         ids_of: dict[int, list[int]] = defaultdict(list)
-        span = {"first": min(lead_ids), "last": max(lead_ids)}
-        for lead_id, event_id in connection.execute(_EVENT_IDS_OF_LEADS_BETWEEN, span):
-            if lead_id in lead_ids:
-                ids_of[lead_id].append(event_id)
+        if len(rows) <= RETURNING_AT_MOST and connection.dialect.name == "postgresql":
+            # A few events (a single-lead request): one statement, one round trip to the
+            # server (SQLite has none: see the leads' insert).
+            named = [dict(zip(EVENT_VALUES, row, strict=True)) for row in rows]
+            returned = connection.execute(_INSERT_EVENTS_RETURNING_IDS, named).scalars()
+            for row, event_id in zip(rows, returned, strict=True):
+                ids_of[row[0]].append(event_id)
+        else:
+            _INSERT_EVENTS.run(connection, rows)
+            # Read back only the ids: each lead's rise in the order its events were given.
+            lead_ids = {row[0] for row in rows}
+            span = {"first": min(lead_ids), "last": max(lead_ids)}
+            for lead_id, event_id in connection.execute(_EVENT_IDS_OF_LEADS_BETWEEN, span):
+                if lead_id in lead_ids:
+                    ids_of[lead_id].append(event_id)
         events_of: dict[int, list[tuple[int, tuple[Any, ...]]]] = defaultdict(list)
-        for row in values:
+        for row in rows:
             lead_id = row[0]
             events_of[lead_id].append((ids_of[lead_id].pop(0), row))
         insert_first_summaries(connection, events_of, calendars=self.calendars)
@@ -123,23 +138,3 @@ class SqlActivityRepository:
                 (lead_id, a["type"], a.get("at"), a.get("detail"), now) for lead_id, a in activity
             ]
             _INSERT_ACTIVITY.run(self.session.connection(), values)
-
-
-def _event_values(lead_id: int, event: LeadEvent) -> tuple[Any, ...]:
-    """An event's values in EVENT_VALUES order."""
-    return (
-        lead_id,
-        event.at,
-        event.kind.value,
-        event.actor,
-        event.handoff_round,
-        event.region,
-        event.campaign,
-        event.source,
-        event.status_before.value if event.status_before else None,
-        event.status_after.value,
-        event.reason_code,
-        event.amount,
-        event.notes,
-        event.data,
-    )

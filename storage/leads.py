@@ -5,35 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import String, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from bot.domain.facts import FACT_FIELDS
 from bot.domain.lead import WORKING, Lead, LeadStatus
 from bot.domain.shortid import new_short_id
+from bot.services.lead_rows import (
+    LEAD_ROW_COLUMNS,
+    LIFECYCLE_FIELDS,
+    new_lead_row,
+)
 from bot.services.records import NewLead, StoredLead
 from storage.bulk import insert_or_skip
 from storage.rows import LeadRow
-
-LIFECYCLE_FIELDS = (
-    "status",
-    "region",
-    "handoff_round",
-    "rep_id",
-    "decided_by",
-    "decided_at",
-    "feedback_due_at",
-    "next_step_at",
-    "leaked_at",
-    "definition_version",
-)
-
-# The lifecycle fields stored as they are: the status is stored as its value.
-_PLAIN_LIFECYCLE_FIELDS = tuple(name for name in LIFECYCLE_FIELDS if name != "status")
-_PLAIN_LIFECYCLE_OF = attrgetter(*_PLAIN_LIFECYCLE_FIELDS)
 
 
 def lead_of(row: LeadRow) -> Lead:
@@ -86,9 +75,14 @@ class SqlLeadRepository:
             # import into a growing table slows down quadratically. Intake's look-ups by lists
             # of keys are planned for the values at hand instead, for this transaction.
             connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-        ids = set(connection.execute(_IDS_BY_EMAIL, {"values": emails}).scalars())
+            # The keys as one array rather than a parameter each: a thousand parameters cost
+            # the driver and the server's parser more than the look-up itself.
+            by_email, by_external_id = _IDS_BY_EMAIL_IN_ARRAY, _IDS_BY_EXTERNAL_ID_IN_ARRAY
+        else:
+            by_email, by_external_id = _IDS_BY_EMAIL, _IDS_BY_EXTERNAL_ID
+        ids = set(connection.execute(by_email, {"values": emails}).scalars())
         if external_ids:
-            found = connection.execute(_IDS_BY_EXTERNAL_ID, {"values": external_ids})
+            found = connection.execute(by_external_id, {"values": external_ids})
             ids.update(found.scalars())
         if not ids:
             return []
@@ -144,24 +138,41 @@ class SqlLeadRepository:
             return []
         batches = batch_ids or [None] * len(new)
         rows = [
-            _new_lead_row(lead, facts, reasons, now, batch)
+            new_lead_row(lead, facts, reasons, now, batch)
             for (lead, facts, reasons), batch in zip(new, batches, strict=True)
         ]
         short_ids = [lead.short_id for lead, _, _ in new]
-        id_of = self._insert(rows, short_ids, draw)
+        ids = self.add_rows(rows, short_ids, draw=draw)
         return [
             StoredLead(
-                id=id_of[short_id],
+                id=id,
                 lead=_with_short_id(lead, short_id),
                 email=facts["email"],
                 external_id=facts.get("external_id"),
                 facts=facts,
             )
-            for short_id, (lead, facts, _) in zip(short_ids, new, strict=True)
+            for id, short_id, (lead, facts, _) in zip(ids, short_ids, new, strict=True)
         ]
 
+    def add_rows(
+        self,
+        rows: Sequence[tuple[Any, ...]],
+        short_ids: list[str],
+        *,
+        draw: Callable[[], str] = new_short_id,
+    ) -> list[int]:
+        """Insert new leads given as rows (LEAD_ROW_COLUMNS order) with their short ids, and
+        return their row ids, in order.
+
+        A short id that is taken (or empty) is drawn again from `draw`, in `short_ids`.
+        """
+        if not rows:
+            return []
+        id_of = self._insert(rows, short_ids, draw)
+        return [id_of[short_id] for short_id in short_ids]
+
     def _insert(
-        self, rows: list[tuple[Any, ...]], short_ids: list[str], draw: Callable[[], str]
+        self, rows: Sequence[tuple[Any, ...]], short_ids: list[str], draw: Callable[[], str]
     ) -> dict[str, int]:
         """Insert the rows, drawing short ids again for those taken; their ids by short id."""
         connection = self.session.connection()
@@ -170,7 +181,14 @@ class SqlLeadRepository:
         _draw_short_ids(short_ids, waiting, taken=(), draw=draw)
         while waiting:
             batch = [(short_ids[i], *rows[i]) for i in waiting]
-            if _INSERT_NEW_LEADS.copies(connection, batch):
+            if len(batch) <= RETURNING_AT_MOST and connection.dialect.name == "postgresql":
+                # A few leads (a single-lead request): one statement, one round trip to the
+                # server. (SQLite has no round trips; and a write it refuses with RETURNING,
+                # a full disk, would keep its file locked after the connection is dropped.)
+                named = [dict(zip(_NEW_LEAD_VALUES, row, strict=True)) for row in batch]
+                inserted = connection.execute(_INSERT_NEW_LEADS_RETURNING, named)
+                id_of |= {short_id: id for id, short_id in inserted}
+            elif _INSERT_NEW_LEADS.copies(connection, batch):
                 # One copy, and the insert that moves the rows in returns their ids.
                 added = _INSERT_NEW_LEADS.added(connection, batch, returning=("id", "short_id"))
                 id_of |= {short_id: id for id, short_id in added}
@@ -231,27 +249,6 @@ class SqlLeadRepository:
         return stored_of(row)
 
 
-def _new_lead_row(
-    lead: Lead, facts: dict[str, Any], reasons: dict[str, str], now: datetime, batch_id: int | None
-) -> tuple[Any, ...]:
-    """A new lead's values in _NEW_LEAD_VALUES order, but for its short id."""
-    return (
-        facts["email"],
-        facts.get("external_id"),
-        *map(facts.get, FACT_FIELDS),
-        lead.status.value,
-        *_PLAIN_LIFECYCLE_OF(lead),
-        now,
-        now,
-        0,
-        reasons.get("qualification"),
-        reasons.get("route"),
-        now if lead.status is LeadStatus.PENDING else None,
-        batch_id,
-        None,
-    )
-
-
 def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
     for name in LIFECYCLE_FIELDS:
         value = getattr(lead, name)
@@ -277,24 +274,17 @@ def _draw_short_ids(
 
 # A short id drawn twice is skipped rather than refused, so that it can be drawn again; a
 # twin email or external id is still refused.
-_NEW_LEAD_VALUES = (
-    "short_id",
-    "email",
-    "external_id",
-    *FACT_FIELDS,
-    "status",
-    *_PLAIN_LIFECYCLE_FIELDS,
-    "created_at",
-    "updated_at",
-    "priority",
-    "qualification_reason",
-    "route_reason",
-    "round_started_at",
-    "batch_id",
-    "last_activity_at",
-)
+_NEW_LEAD_VALUES = ("short_id", *LEAD_ROW_COLUMNS)
 _INSERT_NEW_LEADS = insert_or_skip(LeadRow, "short_id", _NEW_LEAD_VALUES)
 _HIGHEST_LEAD_ID = select(func.max(LeadRow.id))
+# Up to this many new leads are inserted into PostgreSQL returning their ids; more, as a
+# plain executemany.
+RETURNING_AT_MOST = 10
+_INSERT_NEW_LEADS_RETURNING = (
+    pg_insert(LeadRow)
+    .on_conflict_do_nothing(index_elements=["short_id"])
+    .returning(LeadRow.id, LeadRow.short_id)
+)
 _LEADS_AFTER = select(LeadRow.id, LeadRow.short_id, LeadRow.email).where(
     LeadRow.id > bindparam("after")
 )
@@ -302,3 +292,6 @@ _IDS_BY_EMAIL = select(LeadRow.id).where(LeadRow.email.in_(bindparam("values", e
 _IDS_BY_EXTERNAL_ID = select(LeadRow.id).where(
     LeadRow.external_id.in_(bindparam("values", expanding=True))
 )
+_KEYS = bindparam("values", type_=ARRAY(String))
+_IDS_BY_EMAIL_IN_ARRAY = select(LeadRow.id).where(LeadRow.email == any_(_KEYS))
+_IDS_BY_EXTERNAL_ID_IN_ARRAY = select(LeadRow.id).where(LeadRow.external_id == any_(_KEYS))

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.services.lead_rows import EVENT_ROW_COLUMNS
 from storage.columns import NAMING as NAMING
 from storage.columns import Base as Base
 from storage.columns import Id as Id
@@ -142,22 +143,7 @@ class EventRow(Base):
 
 # An event's values in the order bulk inserts of events take them (storage/events.py), which
 # first summaries read (storage/summaries.py).
-EVENT_VALUES = (
-    "lead_id",
-    "at",
-    "kind",
-    "actor",
-    "handoff_round",
-    "region",
-    "campaign",
-    "source",
-    "status_before",
-    "status_after",
-    "reason_code",
-    "amount",
-    "notes",
-    "data",
-)
+EVENT_VALUES = EVENT_ROW_COLUMNS
 
 
 class ActivityRow(Base):

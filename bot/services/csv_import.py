@@ -26,7 +26,8 @@ from bot.domain.merge import merge_facts
 from bot.domain.qualification import TRIAGE, LeadDefinition, qualify, why_nurture
 from bot.domain.wording import counted
 from bot.services.csv_rows import Chunk, Columns, RowError, RowReader, planned_chunks
-from bot.services.intake import Batching, take_planned
+from bot.services.csv_store import store_chunk
+from bot.services.intake import Batching
 from bot.services.intake_plan import PlannedLead, Routing
 from bot.services.leadin import MAX_BATCH
 from bot.services.ports import CsvRows, ImportConfig, ReadAhead, UnitOfWork
@@ -258,24 +259,20 @@ class _Store:
         self.batching = Batching(label=name, always=True, taken=set())
 
     def take(self, chunk: Chunk) -> None:
-        if not chunk.planned:
+        if not chunk.row_numbers:
             return
-        results = take_planned(
-            chunk.planned,
+        stored = store_chunk(
+            chunk.new,
             now=chunk.now,
             uow_factory=self.storing.uow_factory,
             routing=self.storing.routing,
             batching=self.batching,
         )
-        definition = self.storing.routing.definition
-        for result, planned in zip(results, chunk.planned, strict=True):
-            region = None
-            if result.result == "created" and result.id not in self.outcomes.by_key:
-                region = result.region or TRIAGE
-            why = None
-            if result.status == LeadStatus.NURTURE:
-                why = why_nurture(planned.facts, definition)
-            self.outcomes.add(result.id, result.result, result.status, region, why)
+        for short_id, result, status, region, why in stored:
+            first_region = None
+            if result == "created" and short_id not in self.outcomes.by_key:
+                first_region = region or TRIAGE
+            self.outcomes.add(short_id, result, status, first_region, why)
 
 
 class _Forecast:
@@ -288,43 +285,42 @@ class _Forecast:
         self.by_external_id: dict[str, str] = {}
 
     def take(self, chunk: Chunk) -> None:
-        if not chunk.planned:
+        if not chunk.row_numbers:
             return
+        planned = chunk.new.planned(chunk.now, self.storing.routing)
         with self.storing.uow_factory() as uow:  # left without commit: only reads
             stored = uow.leads.matching(
-                external_ids={p.external_id for p in chunk.planned if p.external_id},
-                emails={p.email for p in chunk.planned},
+                external_ids={p.external_id for p in planned if p.external_id},
+                emails={p.email for p in planned},
             )
         stored_by_email = {item.email: item for item in stored}
         stored_by_external_id = {item.external_id: item for item in stored if item.external_id}
         definition = self.storing.routing.definition
-        for planned in chunk.planned:
-            ext = planned.external_id
-            key = (self.by_external_id.get(ext) if ext else None) or self.by_email.get(
-                planned.email
-            )
+        for one in planned:
+            ext = one.external_id
+            key = (self.by_external_id.get(ext) if ext else None) or self.by_email.get(one.email)
             if key is not None:
                 # Seen earlier in the file: like intake, the first sighting decides.
-                self._remember(key, planned)
+                self._remember(key, one)
                 continue
             match = (stored_by_external_id.get(ext) if ext else None) or stored_by_email.get(
-                planned.email
+                one.email
             )
             if match is None:
                 key = f"new:{len(self.outcomes.by_key)}"
-                lead = planned.change.lead
-                why = _why(planned.facts, lead.status.value, definition)
+                lead = one.change.lead
+                why = _why(one.facts, lead.status.value, definition)
                 self.outcomes.add(key, "created", lead.status.value, lead.region or TRIAGE, why)
             else:
                 key = match.lead.short_id
                 status = match.lead.status.value
                 why = None
                 if match.lead.status in REQUALIFIABLE:
-                    merged = merge_facts(match.facts, planned.facts, latest_touch=(None, None))
+                    merged = merge_facts(match.facts, one.facts, latest_touch=(None, None))
                     status = _status(qualify(merged.facts, definition).sales_ready)
                     why = _why(merged.facts, status, definition)
                 self.outcomes.add(key, "merged", status, None, why)
-            self._remember(key, planned)
+            self._remember(key, one)
 
     def _remember(self, key: str, planned: PlannedLead) -> None:
         self.by_email.setdefault(planned.email, key)

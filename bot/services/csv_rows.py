@@ -13,10 +13,15 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from bot.clock import Clock
-from bot.services.intake_plan import PlannedLead, Routing, plan_lead
+from bot.domain.lead import Lead, LeadStatus
+from bot.domain.qualification import qualify, why_nurture
+from bot.domain.shortid import new_short_id
+from bot.services.intake_plan import PlannedLead, Routing, plan_facts
+from bot.services.lead_rows import event_row, new_lead_row
 from bot.services.leadin import LeadIn, check_lead
 from bot.services.ports import ImportConfig
 
@@ -44,8 +49,6 @@ HEADER_NAMES: dict[str, str] = {
     **dict.fromkeys(("externalid", "leadid", "recordid"), "external_id"),
     "badgeid": BADGE_ID,
 }
-_NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
-_DECIMAL_COMMA = re.compile(r"\d+,\d+")
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
 _DECIMAL_COMMA = re.compile(r"\d+,\d+")
 
@@ -174,6 +177,41 @@ class RowReader:
         )
 
 
+# A checked lead's facts (LeadIn.facts()) as a chunk carries them: their values in this order.
+FACT_KEYS = tuple(name for name in LeadIn.model_fields if name != "activity")
+_FACT_VALUES = itemgetter(*FACT_KEYS)
+
+
+@dataclass
+class NewLeads:
+    """A chunk's good rows planned as new leads, in plain values that are cheap to send to the
+    process that stores them: for each, its facts (FACT_KEYS order), short id, lead row and
+    first events' rows (lead_rows.py; no batch yet, no lead row id), and why it is nurture (or
+    None); the activity of those that bring any, by position."""
+
+    facts: list[tuple[Any, ...]] = field(default_factory=list)
+    short_ids: list[str] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[tuple[Any, ...], ...]] = field(default_factory=list)
+    why: list[str | None] = field(default_factory=list)
+    activity: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # No two share an email or external id and none brings activity: if none is stored yet,
+    # they are stored as they are, with nothing to merge.
+    distinct: bool = True
+
+    def planned(self, now: datetime, routing: Routing) -> list[PlannedLead]:
+        """The leads planned again as intake plans them, to merge or to forecast."""
+        return [
+            plan_facts(
+                dict(zip(FACT_KEYS, facts, strict=True)),
+                list(self.activity.get(index, ())),
+                now=now,
+                routing=routing,
+            )
+            for index, facts in enumerate(self.facts)
+        ]
+
+
 @dataclass
 class Chunk:
     """Rows read and checked: the good ones planned as new leads at `now`, the bad ones'
@@ -182,11 +220,56 @@ class Chunk:
     now: datetime
     rows: int = 0  # rows of the file read for this chunk, good and bad
     row_numbers: list[int] = field(default_factory=list)  # of the planned leads
-    planned: list[PlannedLead] = field(default_factory=list)
+    new: NewLeads = field(default_factory=NewLeads)
     errors: list[RowError] = field(default_factory=list)
     campaigns: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
     badges_unused: int = 0
+
+
+class _Planner:
+    """Plans a chunk's leads into its NewLeads.
+
+    Leads of one chunk that come through the same campaign and source, qualify alike and go
+    to the same region get the same lifecycle and first events (only facts, reasons and
+    short ids tell them apart), so those are planned once per chunk and shared.
+    """
+
+    def __init__(self, chunk: Chunk, routing: Routing) -> None:
+        self.new, self.now, self.routing = chunk.new, chunk.now, routing
+        self.firsts: dict[tuple[Any, ...], tuple[Lead, tuple[tuple[Any, ...], ...]]] = {}
+        self.emails: set[str] = set()
+        self.external_ids: set[str] = set()
+
+    def add(self, lead_in: LeadIn) -> None:
+        new, facts, definition = self.new, lead_in.facts(), self.routing.definition
+        verdict = qualify(facts, definition)
+        where = self.routing.route(facts)
+        key = (lead_in.campaign, lead_in.source, verdict.sales_ready, verdict.reason, where.region)
+        first = self.firsts.get(key)
+        if first is None:
+            change = plan_facts(facts, [], now=self.now, routing=self.routing).change
+            events = tuple(event_row(0, event)[1:] for event in change.events)
+            first = self.firsts[key] = (change.lead, events)
+        lead, events = first
+        reasons = {"qualification": verdict.reason, "route": where.reason}
+        new.facts.append(_FACT_VALUES(facts))
+        new.short_ids.append(new_short_id())
+        new.rows.append(new_lead_row(lead, facts, reasons, self.now))
+        new.events.append(events)
+        nurture = lead.status is LeadStatus.NURTURE
+        new.why.append(why_nurture(facts, definition) if nurture else None)
+        if lead_in.activity:
+            new.activity[len(new.facts) - 1] = [
+                {"type": a.type, "at": a.at, "detail": a.detail} for a in lead_in.activity
+            ]
+            new.distinct = False
+        email, external_id = lead_in.email, lead_in.external_id
+        if email in self.emails or (external_id and external_id in self.external_ids):
+            new.distinct = False
+        self.emails.add(email)
+        if external_id:
+            self.external_ids.add(external_id)
 
 
 def planned_chunks(
@@ -198,16 +281,16 @@ def planned_chunks(
     size: int,
 ) -> Iterator[Chunk]:
     """Read, check and plan the rows, `size` good ones to a chunk; the last may be short."""
-    chunk, leads = Chunk(now=clock.now()), []
+    chunk = Chunk(now=clock.now())
+    planner = _Planner(chunk, routing)
     for row_no, cells in records:
         chunk.rows += 1
         lead = reader.lead(row_no, cells, chunk)
         if lead is not None:
-            leads.append(lead)
+            planner.add(lead)
             chunk.row_numbers.append(row_no)
-            if len(leads) >= size:
-                chunk.planned = [plan_lead(lead, now=chunk.now, routing=routing) for lead in leads]
+            if len(chunk.row_numbers) >= size:
                 yield chunk
-                chunk, leads = Chunk(now=clock.now()), []
-    chunk.planned = [plan_lead(lead, now=chunk.now, routing=routing) for lead in leads]
+                chunk = Chunk(now=clock.now())
+                planner = _Planner(chunk, routing)
     yield chunk

@@ -167,14 +167,20 @@ class Plan:
 
 def plan_lead(lead_in: LeadIn, *, now: datetime, routing: Routing) -> PlannedLead:
     """Qualify and route a lead as if it were new, and draw its short id."""
-    facts = lead_in.facts()
+    return plan_facts(lead_in.facts(), _activity_of(lead_in), now=now, routing=routing)
+
+
+def plan_facts(
+    facts: dict[str, Any], activity: list[dict[str, Any]], *, now: datetime, routing: Routing
+) -> PlannedLead:
+    """`plan_lead` of a lead's checked facts (LeadIn.facts()) and activity."""
     verdict = qualify(facts, routing.definition)
     where = routing.route(facts)
     lead = Lead(
         short_id=new_short_id(),
         status=LeadStatus.RECEIVED,
-        campaign=lead_in.campaign,
-        source=lead_in.source,
+        campaign=facts.get("campaign"),
+        source=facts.get("source"),
     )
     command = Qualify(
         sales_ready=verdict.sales_ready,
@@ -184,7 +190,7 @@ def plan_lead(lead_in: LeadIn, *, now: datetime, routing: Routing) -> PlannedLea
     )
     change = apply(lead, command, actor=INTAKE, authority=Authority(), at=now)
     reasons = {"qualification": verdict.reason, "route": where.reason}
-    return PlannedLead(facts, reasons, change, _activity_of(lead_in))
+    return PlannedLead(facts, reasons, change, activity)
 
 
 class Known:

@@ -17,7 +17,14 @@ from bot.csvfiles.importing import import_csv
 from bot.csvfiles.summary import render_report
 from bot.services.csv_import import CsvImportError, ImportInterrupted, ImportReport, RegionTally
 from bot.services.csv_rows import RowError
-from storage.rows import BatchRow, EventRow, LeadRow, OutboxRow
+from storage.rows import (
+    BatchRow,
+    EventRow,
+    HandoffRoundRow,
+    LeadRow,
+    LeadSummaryRow,
+    OutboxRow,
+)
 
 BADGE_SCAN = """\
 Badge ID,E-mail,Given Name,Surname,Organisation,Job Title,Mobile,Country/Region,State/Province,Zip Code,Booth Visited,Scan Time
@@ -344,6 +351,51 @@ def test_a_chunk_that_fails_leaves_the_chunks_before_it_stored(
     finished = run(baton, path, read_ahead=read_ahead, chunk_size=2)
     assert (finished.created, finished.merged) == (2, 2)
     assert count(baton, LeadRow) == 4
+
+
+def test_a_chunk_of_new_leads_is_stored_as_a_chunk_that_intake_merges_stores_them(
+    baton: Baton, tmp_path: Path, read_ahead: bool
+) -> None:
+    # Chunks of two: the first holds only new leads; each later one names its lead twice,
+    # which intake's own planning merges. A lead of the first and its like in a later chunk
+    # must be stored alike, whatever stored them.
+    text = (
+        "Email,First Name,Last Name,Company,Title,Country,State\n"
+        "a@one.example,A,Ray,Co,CTO,DE,\n"
+        "b@one.example,B,,Co,,US,NY\n"
+        "c@two.example,C,Ray,Co,CTO,DE,\n"
+        "C@two.example,C,Ray,Co,CTO,DE,\n"
+        "d@three.example,D,,Co,,US,NY\n"
+        "d@three.example,D,,Co,,US,NY\n"
+    )
+    report = run(
+        baton,
+        write(tmp_path, text, name="alike.csv"),
+        read_ahead=read_ahead,
+        campaign=SHOW,
+        source="trade_show",
+        chunk_size=2,
+    )
+    assert (report.created, report.merged, report.pending, report.nurture) == (4, 0, 2, 2)
+    assert report.nurture_reasons.total() == 2
+    tables = (LeadRow, EventRow, LeadSummaryRow, HandoffRoundRow, OutboxRow)
+    ids = ("id", "lead_id", "short_id", "email", "first_name", "last_event_id", "key", "payload")
+    with baton.database.reading() as session:
+        lead_id = {row.email: row.id for row in session.scalars(select(LeadRow))}
+
+        def stored_as(email: str) -> list[list[dict[str, Any]]]:
+            found = []
+            for table in tables:
+                key = table.id if table is LeadRow else table.lead_id  # type: ignore[attr-defined]
+                rows = session.scalars(select(table).where(key == lead_id[email])).all()
+                columns = [c.key for c in table.__table__.columns if c.key not in ids]  # type: ignore[attr-defined]
+                found.append([{c: getattr(row, c) for c in columns} for row in rows])
+            return found
+
+        assert stored_as("a@one.example") == stored_as("c@two.example")
+        assert stored_as("b@one.example") == stored_as("d@three.example")
+        assert stored_as("a@one.example")[3] != []  # a handoff round: sales-ready
+        assert stored_as("b@one.example")[3] == []  # none: nurture
 
 
 class _StoppingClock:

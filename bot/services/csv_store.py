@@ -1,0 +1,162 @@
+"""An import's chunk stored: leads new to the database written as the rows planned ahead,
+the rest through intake, which merges them.
+
+Most rows of a big file are new leads. Their rows, first events, summaries and handoffs
+were planned as plain values where the file is read (csv_rows.py), so storing them is a
+look-up for any of them stored already, the inserts, and the commit. A chunk with a lead
+stored already (a file imported again), twice in itself, with activity, or a twin stored
+meanwhile by someone else goes through intake's own planning and merging instead, as a
+whole, as it always did.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from bot.domain.lead import LeadStatus
+from bot.domain.qualification import why_nurture
+from bot.services.csv_rows import NewLeads
+from bot.services.intake import BATCH_THRESHOLD, Batching, take_planned
+from bot.services.intake_plan import Routing
+from bot.services.lead_rows import REGION_AT, ROUND_AT, STATUS_AT, with_batch
+from bot.services.ports import DuplicateLead, UnitOfWork
+from bot.services.records import NewRound, Work, WorkKind
+
+_PENDING = LeadStatus.PENDING.value
+_NURTURE = LeadStatus.NURTURE.value
+
+
+class Stored(NamedTuple):
+    """What became of one lead of a chunk: its short id, "created" or "merged", its status
+    and region after, and why it is nurture (or None)."""
+
+    id: str
+    result: str
+    status: str
+    region: str | None
+    why: str | None
+
+
+def store_chunk(
+    new: NewLeads,
+    *,
+    now: datetime,
+    uow_factory: Callable[[], UnitOfWork],
+    routing: Routing,
+    batching: Batching,
+) -> list[Stored]:
+    """Store a chunk's leads in one transaction, in order; what became of each."""
+    if new.distinct:
+        stored = _store_new(new, now, uow_factory, batching)
+        if stored is not None:
+            return stored
+    planned = new.planned(now, routing)
+    results = take_planned(
+        planned, now=now, uow_factory=uow_factory, routing=routing, batching=batching
+    )
+    definition = routing.definition
+    return [
+        Stored(
+            result.id,
+            result.result,
+            result.status,
+            result.region,
+            why_nurture(lead.facts, definition) if result.status == _NURTURE else None,
+        )
+        for result, lead in zip(results, planned, strict=True)
+    ]
+
+
+def _store_new(
+    new: NewLeads, now: datetime, uow_factory: Callable[[], UnitOfWork], batching: Batching
+) -> list[Stored] | None:
+    """Store the leads as new, or nothing (None) if one of them is stored already."""
+    short_ids = list(new.short_ids)
+    rows = new.rows
+    try:
+        with uow_factory() as uow:
+            stored = uow.leads.matching(
+                external_ids={row[1] for row in rows if row[1]}, emails={row[0] for row in rows}
+            )
+            if stored:
+                return None  # left without commit: nothing written
+            pending = [index for index, row in enumerate(rows) if row[STATUS_AT] == _PENDING]
+            regions = Counter(rows[index][REGION_AT] for index in pending)
+            batch_of, opened = _batches_for(uow, regions, now, batching)
+            rows = _in_batches(rows, pending, batch_of)
+            ids = uow.leads.add_rows(rows, short_ids)
+            uow.events.append_first_rows(
+                [
+                    (id, *event)
+                    for id, events in zip(ids, new.events, strict=True)
+                    for event in events
+                ]
+            )
+            _queue_handoffs(uow, [(ids[index], rows[index]) for index in pending], now, batch_of)
+            uow.commit()
+    except DuplicateLead:
+        return None  # a twin stored meanwhile: intake finds it and merges
+    batching.batch_ids.update(opened)
+    if batching.taken is not None:
+        batching.taken.update(ids)
+    return [
+        Stored(short_id, "created", row[STATUS_AT], row[REGION_AT], why)
+        for short_id, row, why in zip(short_ids, rows, new.why, strict=True)
+    ]
+
+
+def _batches_for(
+    uow: UnitOfWork, pending: Counter[str | None], now: datetime, batching: Batching
+) -> tuple[dict[str | None, int], dict[str | None, int]]:
+    """Each region's batch for its handoffs, as intake groups an import's: the file's batch
+    of the region grown, or one opened; and those opened."""
+    chosen: dict[str | None, int] = {}
+    opened: dict[str | None, int] = {}
+    work = []
+    for region, count in pending.items():
+        batch_id = batching.batch_ids.get(region)
+        if batch_id is not None:
+            size = uow.batches.grow(batch_id, count)
+            work.append(Work(WorkKind.BATCH_UPDATE, f"batch:{batch_id}:{size}", batch_id=batch_id))
+        elif batching.opens_batches and (batching.always or count > BATCH_THRESHOLD):
+            label = batching.label or "Leads from intake"
+            batch_id = opened[region] = uow.batches.add(region, label, count, now=now)
+            work.append(Work(WorkKind.BATCH_SUMMARY, f"batch:{batch_id}", batch_id=batch_id))
+        if batch_id is not None:
+            chosen[region] = batch_id
+    uow.outbox.queue(work, now=now)
+    return chosen, opened
+
+
+def _in_batches(
+    rows: list[tuple[Any, ...]], pending: list[int], batch_of: dict[str | None, int]
+) -> list[tuple[Any, ...]]:
+    if not batch_of:
+        return rows
+    rows = list(rows)
+    for index in pending:
+        batch_id = batch_of.get(rows[index][REGION_AT])
+        if batch_id is not None:
+            rows[index] = with_batch(rows[index], batch_id)
+    return rows
+
+
+def _queue_handoffs(
+    uow: UnitOfWork,
+    leads: Sequence[tuple[int, tuple[Any, ...]]],
+    now: datetime,
+    batch_of: dict[str | None, int],
+) -> None:
+    """Start each pending lead's handoff round and queue its handoff, as intake does."""
+    rounds, work = [], []
+    for lead_id, row in leads:
+        region, round_no = row[REGION_AT], row[ROUND_AT]
+        batch_id = batch_of.get(region)
+        rounds.append(NewRound(lead_id, round_no, region, batch_id))
+        key = f"handoff:{lead_id}:{round_no}"
+        work.append(Work(WorkKind.HANDOFF, key, lead_id, round_no, batch_id))
+    uow.rounds.start(rounds, now=now)
+    uow.outbox.queue(work, now=now)
