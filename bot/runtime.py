@@ -24,7 +24,7 @@ def web_client(baton: Baton) -> WebClient:
     )
 
 
-def delivery_worker(baton: Baton) -> Deliverer:
+def delivery_worker(baton: Baton, *, overlap: bool = False) -> Deliverer:
     """The outbox worker on Baton's store, Slack client, config and clock."""
     return Deliverer(
         outbox=SqlOutbox(baton.database),
@@ -33,12 +33,14 @@ def delivery_worker(baton: Baton) -> Deliverer:
         clock=baton.clock,
         state=baton.delivery,
         report=baton.report_reader,
+        overlap=overlap,
     )
 
 
 def start_delivery(baton: Baton) -> Deliverer:
-    """Deliver in the background, woken whenever new Slack work is queued."""
-    worker = delivery_worker(baton)
+    """Deliver in the background, woken whenever new Slack work is queued; new handoffs go
+    while App Homes and scheduled work claimed before them are still being delivered."""
+    worker = delivery_worker(baton, overlap=True)
     baton.outbox_listeners.append(worker.wake.set)
     worker.start()
     return worker

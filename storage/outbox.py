@@ -53,17 +53,18 @@ class SqlOutbox(SqlSnapshotReader):
         lease: timedelta,
         kinds: Collection[WorkKind] | None = None,
         scheduled_limit: int | None = None,
+        urgencies: Collection[Urgency] = tuple(Urgency),
     ) -> list[OutboxItem]:
         """Claim due work (of `kinds`, or any) for this process, the most urgent first and,
         within one urgency, the longest waiting first, at most `scheduled_limit` items of
-        scheduled work; a crashed claimant's lease runs out and others retry.
+        scheduled work, of the `urgencies` given only; a crashed claimant's lease runs out and others retry.
 
         However much scheduled work is due (a week of timers caught up at once), a new
         handoff due now is claimed in the next pass.
         """
         with self.database.write_session() as session, session.begin():
             rows: list[OutboxRow] = []
-            for urgency in Urgency:
+            for urgency in sorted(urgencies):
                 room = limit - len(rows)
                 if urgency is Urgency.SCHEDULED and scheduled_limit is not None:
                     room = min(room, scheduled_limit)

@@ -35,6 +35,7 @@ from bot.services.records import (
     StoreStatus,
     TimerLead,
     Unmeasured,
+    Urgency,
     Work,
     WorkKind,
 )
@@ -412,9 +413,10 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         lease: timedelta,
         kinds: Collection[WorkKind] | None = None,
         scheduled_limit: int | None = None,
+        urgencies: Collection[Urgency] = tuple(Urgency),
     ) -> list[OutboxItem]:
-        """Claim due work (of `kinds`, or any), the most urgent first, at most `scheduled_limit`
-        items of scheduled work; a crashed claimant's lease runs out, others retry."""
+        """Claim due work (of `kinds`, or any; of `urgencies`), the most urgent first, at most
+        `scheduled_limit` items of scheduled work; a crashed claimant's lease runs out."""
 
     # Record delivered work in one transaction: each item sent, Home refreshes queued for its
     # `homes`, a posted card's permalink queued, a taken permalink kept.

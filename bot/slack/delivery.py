@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -74,6 +74,7 @@ class Deliverer(OutboxWorker):
         threads: int = 8,
         state: DeliveryState | None = None,
         report: ReportReader | None = None,  # marketing's App Home shows the month's funnel
+        overlap: bool = False,
     ) -> None:
         super().__init__(kinds=SLACK_WORK, thread_name="baton-outbox", log=log)
         self.outbox = outbox
@@ -91,9 +92,13 @@ class Deliverer(OutboxWorker):
         self.spacing = spacing
         self.batch_size = batch_size
         self.threads = threads
-        # How much scheduled work a pass claims: fewer while it all finds its channel busy.
-        self._scheduled_room = threads
+        self._scheduled_room = threads  # fewer while all of it finds its channel busy
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="baton-delivery")
+        # With `overlap`, App Homes, notes and scheduled work go on a lane of their own while
+        # the next passes post new handoffs (a busy manager's Home must not hold back a lead).
+        self._later = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baton-later")
+        self._overlap = overlap
+        self._later_running: Future[None] | None = None
         self.state = state or DeliveryState()
         self.state.listeners.append(self.wake.set)
         self.causes = Causes()
@@ -114,28 +119,47 @@ class Deliverer(OutboxWorker):
         claimed, the most urgent first, so that a new handoff takes its channel's slot before
         any scheduled post claimed with it can; and a pass takes no more scheduled work than
         its threads deliver at once, so that a handoff arriving meanwhile waits for a short
-        pass at most.
+        pass at most. With `overlap`, the rest goes on a lane of its own, and passes claim
+        only new work until that lane is done.
         """
         if self.state.paused is not None:
             return 0
         self._unreachable, self._answered = None, False
+        later_busy = self._later_running is not None and not self._later_running.done()
         items = self.outbox.claim_due(
             now=self.clock.now(),
             limit=self.batch_size,
             lease=LEASE,
             kinds=SLACK_WORK,
             scheduled_limit=self._scheduled_room,
+            urgencies=(Urgency.NEW,) if later_busy else tuple(Urgency),
         )
         new = [item for item in items if item.urgency is Urgency.NEW]
-        waited: set[int] = set()
-        for group in (new, [item for item in items if item.urgency is not Urgency.NEW]):
-            if group:
-                composed = self._each(self._compose, [(item, None) for item in group])
-                going = self._with_slots(composed)
-                waited |= {item.id for item, _ in composed} - {item.id for item, _ in going}
-                self._record(self._each(self._send, going))
-        self._make_room(items, waited)
+        rest = [item for item in items if item.urgency is not Urgency.NEW]
+        if new:
+            self._deliver(new)
+        if rest and self._overlap:
+            self._later_running = self._later.submit(self._deliver_later, rest)
+        elif rest:
+            self._make_room(rest, self._deliver(rest))
         return len(items)
+
+    def _deliver(self, items: list[OutboxItem]) -> set[int]:
+        """Deliver `items` in the four steps; return the ids of those that wait for a slot."""
+        composed = self._each(self._compose, [(item, None) for item in items])
+        going = self._with_slots(composed)
+        self._record(self._each(self._send, going))
+        return {item.id for item, _ in composed} - {item.id for item, _ in going}
+
+    def _deliver_later(self, items: list[OutboxItem]) -> None:
+        try:
+            self._make_room(items, self._deliver(items))
+        except StorageUnavailable as error:  # leases run out and the items are tried again
+            log.warning("outbox paused: %s", error)
+        except Exception:
+            log.exception("outbox pass failed; trying again shortly")
+        finally:
+            self.wake.set()  # the next pass may claim such work again
 
     def _make_room(self, items: list[OutboxItem], waited: set[int]) -> None:
         """Claim less scheduled work while all of it finds its channel busy, as when the jobs
