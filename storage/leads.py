@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.facts import FACT_FIELDS
@@ -73,10 +73,8 @@ class SqlLeadRepository:
             # import into a growing table slows down quadratically. Intake's look-ups by lists
             # of keys are planned for the values at hand instead, for this transaction.
             connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-        ids = set(connection.execute(_IDS_BY_EMAIL, {"values": emails}).scalars())
-        if external_ids:
-            found = connection.execute(_IDS_BY_EXTERNAL_ID, {"values": external_ids})
-            ids.update(found.scalars())
+        ids = _ids_with(connection, "email", emails)
+        ids |= _ids_with(connection, "external_id", external_ids)
         if not ids:
             return []
         rows = self.session.scalars(select(LeadRow).where(LeadRow.id.in_(ids))).all()
@@ -235,6 +233,23 @@ class SqlLeadRepository:
         return stored_of(row)
 
 
+def _ids_with(connection: Connection, column: str, values: list[str]) -> set[int]:
+    """The row ids of the leads whose `column` (email or external_id) is one of `values`.
+
+    The statement is plain text: SQLAlchemy renders an expanding list of a thousand
+    parameters anew for every query, which cost an import more than the look-up itself.
+    """
+    if not values:
+        return set()
+    parameters: tuple[Any, ...]
+    if connection.dialect.name == "postgresql":
+        sql, parameters = f"SELECT id FROM leads WHERE {column} = ANY(%s)", (values,)
+    else:
+        marks = ", ".join("?" * len(values))
+        sql, parameters = f"SELECT id FROM leads WHERE {column} IN ({marks})", tuple(values)
+    return {id for (id,) in connection.exec_driver_sql(sql, parameters)}
+
+
 def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
     for name in LIFECYCLE_FIELDS:
         value = getattr(lead, name)
@@ -265,8 +280,4 @@ _INSERT_NEW_LEADS = insert_or_skip(LeadRow, "short_id", _NEW_LEAD_VALUES)
 _HIGHEST_LEAD_ID = select(func.max(LeadRow.id))
 _LEADS_AFTER = select(LeadRow.id, LeadRow.short_id, LeadRow.email).where(
     LeadRow.id > bindparam("after")
-)
-_IDS_BY_EMAIL = select(LeadRow.id).where(LeadRow.email.in_(bindparam("values", expanding=True)))
-_IDS_BY_EXTERNAL_ID = select(LeadRow.id).where(
-    LeadRow.external_id.in_(bindparam("values", expanding=True))
 )
