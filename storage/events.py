@@ -24,6 +24,9 @@ from storage.summaries import insert_first_summaries, refresh_summaries
 OUTCOME_KINDS = ("outcome", "returned", "correction")
 
 _INSERT_EVENTS = BulkInsert(insert(EventRow), EVENT_VALUES)
+# Up to this many first events are inserted into PostgreSQL returning their ids; more, as
+# an executemany.
+RETURNING_AT_MOST = 10
 _INSERT_EVENTS_RETURNING_IDS = insert(EventRow).returning(EventRow.id, sort_by_parameter_order=True)
 _EVENT_IDS_OF_LEADS_BETWEEN = (
     select(EventRow.lead_id, EventRow.id)
@@ -71,14 +74,22 @@ class SqlEventRepository:
         if not rows:
             return
         connection = self.session.connection()
-        _INSERT_EVENTS.run(connection, rows)
-        # Read back only the ids: each lead's rise in the order its events were given.
-        lead_ids = {row[0] for row in rows}
         ids_of: dict[int, list[int]] = defaultdict(list)
-        span = {"first": min(lead_ids), "last": max(lead_ids)}
-        for lead_id, event_id in connection.execute(_EVENT_IDS_OF_LEADS_BETWEEN, span):
-            if lead_id in lead_ids:
-                ids_of[lead_id].append(event_id)
+        if len(rows) <= RETURNING_AT_MOST and connection.dialect.name == "postgresql":
+            # A few events (a single-lead request): one statement, one round trip to the
+            # server (SQLite has none: see the leads' insert).
+            named = [dict(zip(EVENT_VALUES, row, strict=True)) for row in rows]
+            returned = connection.execute(_INSERT_EVENTS_RETURNING_IDS, named).scalars()
+            for row, event_id in zip(rows, returned, strict=True):
+                ids_of[row[0]].append(event_id)
+        else:
+            _INSERT_EVENTS.run(connection, rows)
+            # Read back only the ids: each lead's rise in the order its events were given.
+            lead_ids = {row[0] for row in rows}
+            span = {"first": min(lead_ids), "last": max(lead_ids)}
+            for lead_id, event_id in connection.execute(_EVENT_IDS_OF_LEADS_BETWEEN, span):
+                if lead_id in lead_ids:
+                    ids_of[lead_id].append(event_id)
         events_of: dict[int, list[tuple[int, tuple[Any, ...]]]] = defaultdict(list)
         for row in rows:
             lead_id = row[0]

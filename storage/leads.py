@@ -7,7 +7,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, String, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from bot.domain.facts import FACT_FIELDS
@@ -73,8 +75,15 @@ class SqlLeadRepository:
             # import into a growing table slows down quadratically. Intake's look-ups by lists
             # of keys are planned for the values at hand instead, for this transaction.
             connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-        ids = _ids_with(connection, "email", emails)
-        ids |= _ids_with(connection, "external_id", external_ids)
+            # The keys as one array rather than a parameter each: a thousand parameters cost
+            # the driver and the server's parser more than the look-up itself.
+            ids = set(connection.execute(_IDS_BY_EMAIL_IN_ARRAY, {"values": emails}).scalars())
+            if external_ids:
+                found = connection.execute(_IDS_BY_EXTERNAL_ID_IN_ARRAY, {"values": external_ids})
+                ids.update(found.scalars())
+        else:
+            ids = _ids_listed(connection, "email", emails)
+            ids |= _ids_listed(connection, "external_id", external_ids)
         if not ids:
             return []
         rows = self.session.scalars(select(LeadRow).where(LeadRow.id.in_(ids))).all()
@@ -172,7 +181,14 @@ class SqlLeadRepository:
         _draw_short_ids(short_ids, waiting, taken=(), draw=draw)
         while waiting:
             batch = [(short_ids[i], *rows[i]) for i in waiting]
-            if _INSERT_NEW_LEADS.copies(connection, batch):
+            if len(batch) <= RETURNING_AT_MOST and connection.dialect.name == "postgresql":
+                # A few leads (a single-lead request): one statement, one round trip to the
+                # server. (SQLite has no round trips; and a write it refuses with RETURNING,
+                # a full disk, would keep its file locked after the connection is dropped.)
+                named = [dict(zip(_NEW_LEAD_VALUES, row, strict=True)) for row in batch]
+                inserted = connection.execute(_INSERT_NEW_LEADS_RETURNING, named)
+                id_of |= {short_id: id for id, short_id in inserted}
+            elif _INSERT_NEW_LEADS.copies(connection, batch):
                 # One copy, and the insert that moves the rows in returns their ids.
                 added = _INSERT_NEW_LEADS.added(connection, batch, returning=("id", "short_id"))
                 id_of |= {short_id: id for id, short_id in added}
@@ -233,21 +249,16 @@ class SqlLeadRepository:
         return stored_of(row)
 
 
-def _ids_with(connection: Connection, column: str, values: list[str]) -> set[int]:
-    """The row ids of the leads whose `column` (email or external_id) is one of `values`.
-
-    The statement is plain text: SQLAlchemy renders an expanding list of a thousand
-    parameters anew for every query, which cost an import more than the look-up itself.
-    """
+def _ids_listed(connection: Connection, column: str, values: list[str]) -> set[int]:
+    """The row ids of the leads whose `column` (email or external_id) is one of `values`, on
+    SQLite: a statement of plain text with a mark per value, as SQLAlchemy renders an
+    expanding list of a thousand parameters anew for every query, at more cost than the
+    look-up itself."""
     if not values:
         return set()
-    parameters: tuple[Any, ...]
-    if connection.dialect.name == "postgresql":
-        sql, parameters = f"SELECT id FROM leads WHERE {column} = ANY(%s)", (values,)
-    else:
-        marks = ", ".join("?" * len(values))
-        sql, parameters = f"SELECT id FROM leads WHERE {column} IN ({marks})", tuple(values)
-    return {id for (id,) in connection.exec_driver_sql(sql, parameters)}
+    marks = ", ".join("?" * len(values))
+    sql = f"SELECT id FROM leads WHERE {column} IN ({marks})"
+    return {id for (id,) in connection.exec_driver_sql(sql, tuple(values))}
 
 
 def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
@@ -278,6 +289,17 @@ def _draw_short_ids(
 _NEW_LEAD_VALUES = ("short_id", *LEAD_ROW_COLUMNS)
 _INSERT_NEW_LEADS = insert_or_skip(LeadRow, "short_id", _NEW_LEAD_VALUES)
 _HIGHEST_LEAD_ID = select(func.max(LeadRow.id))
+# Up to this many new leads are inserted into PostgreSQL returning their ids; more, as a
+# plain executemany.
+RETURNING_AT_MOST = 10
+_INSERT_NEW_LEADS_RETURNING = (
+    pg_insert(LeadRow)
+    .on_conflict_do_nothing(index_elements=["short_id"])
+    .returning(LeadRow.id, LeadRow.short_id)
+)
 _LEADS_AFTER = select(LeadRow.id, LeadRow.short_id, LeadRow.email).where(
     LeadRow.id > bindparam("after")
 )
+_KEYS = bindparam("values", type_=ARRAY(String))
+_IDS_BY_EMAIL_IN_ARRAY = select(LeadRow.id).where(LeadRow.email == any_(_KEYS))
+_IDS_BY_EXTERNAL_ID_IN_ARRAY = select(LeadRow.id).where(LeadRow.external_id == any_(_KEYS))

@@ -6,13 +6,13 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.services.ports import LeadReader
-from bot.services.records import OutboxItem, Urgency, WorkKind
+from bot.services.records import Delivered, OutboxItem, SlotWanted, Urgency, WorkKind
 from bot.services.rules_ports import BacktestReader, RulesReader
 from storage.backtest import SqlBacktestReader
 from storage.definitions import SqlRulesReader
@@ -91,51 +91,39 @@ class SqlOutbox(SqlSnapshotReader):
                 row.attempts += 1
         return items
 
-    def complete(
-        self,
-        item: OutboxItem,
-        *,
-        now: datetime,
-        channel: str | None,
-        ts: str | None,
-        homes: Sequence[str] = (),
-        permalink: str | None = None,
-    ) -> None:
-        """Record delivered work, and queue a Home refresh for each of `homes` in the same step;
-        a posted handoff card queues the taking of its permalink, which is stored once taken."""
+    def complete_all(self, done: Sequence[Delivered], *, now: datetime) -> None:
+        """Record delivered work, all in one transaction of a few statements (a pass's
+        deliveries cost one write, not one each): each item sent, a Home refresh queued for
+        each of its `homes`; a posted handoff card queues the taking of its permalink, which
+        is stored once taken."""
+        if not done:
+            return
         insert = pg_insert if self.database.is_postgres else sqlite_insert
         with self.database.write_session() as session, session.begin():
-            session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == item.id)
-                .values(
-                    state="sent",
-                    delivered_at=now,
-                    claimed_until=None,
-                    result_channel=channel,
-                    result_ts=ts,
-                )
-            )
-            if item.kind is WorkKind.HANDOFF and ts:
-                session.execute(
-                    update(HandoffRoundRow)
-                    .where(
-                        HandoffRoundRow.lead_id == item.lead_id,
-                        HandoffRoundRow.round_no == item.handoff_round,
-                    )
-                    .values(channel=channel, message_ts=ts)
-                )
-                _queue_permalink(session, insert, item, now=now)
-            if item.kind is WorkKind.PERMALINK and permalink:
-                _store_permalink(session, item, permalink)
-            if item.kind is WorkKind.BATCH_SUMMARY and ts:
-                session.execute(
-                    update(BatchRow)
-                    .where(BatchRow.id == item.batch_id)
-                    .values(channel=channel, message_ts=ts)
-                )
-            for user in homes:
-                _queue_home_refresh(session, insert, user, after=item, now=now)
+            sent = [_sent_values(delivered, now=now) for delivered in done]
+            session.execute(update(OutboxRow), sent)
+            cards = [d for d in done if d.item.kind is WorkKind.HANDOFF and d.ts]
+            if cards:
+                _post_cards(session, cards)
+                permalinks = [_permalink_work(d.item, now=now) for d in cards]
+                statement = insert(OutboxRow).values(permalinks)
+                session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+            links = [d for d in done if d.item.kind is WorkKind.PERMALINK and d.permalink]
+            if links:
+                _store_permalinks(session, links)
+            summaries = [d for d in done if d.item.kind is WorkKind.BATCH_SUMMARY and d.ts]
+            if summaries:
+                posted = [
+                    {"id": d.item.batch_id, "channel": d.channel, "message_ts": d.ts}
+                    for d in summaries
+                ]
+                session.execute(update(BatchRow), posted)
+            homes: dict[str, OutboxItem] = {}
+            for delivered in done:
+                for user in delivered.homes:
+                    homes.setdefault(user, delivered.item)
+            if homes:
+                _queue_home_refreshes(session, insert, homes, now=now)
 
     def retry_later(
         self,
@@ -167,19 +155,30 @@ class SqlOutbox(SqlSnapshotReader):
         never holds back a handoff to a channel that keeps getting them. When the channel is
         busy, scheduled posts wait in line for it, a slot apart, each trying again in turn.
         """
-        insert = pg_insert if self.database.is_postgres else sqlite_insert
-        placeholder = insert(ChannelPaceRow).values(channel=channel, next_post_at=LONG_AGO)
         with self.database.write_session() as session, session.begin():
-            session.execute(placeholder.on_conflict_do_nothing(index_elements=["channel"]))
-            query = select(ChannelPaceRow).where(ChannelPaceRow.channel == channel)
-            pace = session.scalars(query.with_for_update()).one()
-            if scheduled:
-                return _scheduled_slot(pace, now=now, spacing=spacing)
-            if pace.next_post_at > now:
-                return pace.next_post_at
-            streaming = pace.next_post_at > now - spacing
-            pace.next_post_at = (pace.next_post_at if streaming else now) + spacing
-            return None
+            pace = _paces(session, self.database.is_postgres, [channel], now=now)[channel]
+            return _take_slot(pace, now=now, spacing=spacing, scheduled=scheduled)
+
+    def take_slots(self, wanted: Sequence[SlotWanted], *, now: datetime) -> list[bool]:
+        """Take each post's slot of its pace as `reserve_post` does, in the order given (the
+        most urgent first), and put each post that may not go now back for its slot, all in
+        one transaction; return whether each may go now."""
+        if not wanted:
+            return []
+        with self.database.write_session() as session, session.begin():
+            paces = _paces(session, self.database.is_postgres, [w.pace for w in wanted], now=now)
+            free, waiting = [], []
+            for want in wanted:
+                scheduled = want.item.urgency is Urgency.SCHEDULED
+                slot = _take_slot(
+                    paces[want.pace], now=now, spacing=want.spacing, scheduled=scheduled
+                )
+                free.append(slot is None)
+                if slot is not None:
+                    waiting.append(_back_in_line(want.item, at=slot))
+            if waiting:
+                session.execute(update(OutboxRow), waiting)
+        return free
 
     def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None:
         """When the earliest undelivered work (of `kinds`) is due, so a worker can sleep."""
@@ -230,30 +229,131 @@ class SqlOutbox(SqlSnapshotReader):
             session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
 
 
-def _queue_home_refresh(
-    session: Session, insert: Any, user: str, *, after: OutboxItem, now: datetime
+def _sent_values(delivered: Delivered, *, now: datetime) -> dict[str, Any]:
+    return {
+        "id": delivered.item.id,
+        "state": "sent",
+        "delivered_at": now,
+        "claimed_until": None,
+        "result_channel": delivered.channel,
+        "result_ts": delivered.ts,
+    }
+
+
+def _post_cards(session: Session, cards: Sequence[Delivered]) -> None:
+    rounds: Any = HandoffRoundRow.__table__
+    statement = (
+        update(rounds)
+        .where(rounds.c.lead_id == bindparam("card_lead"))
+        .where(rounds.c.round_no == bindparam("card_round"))
+        .values(channel=bindparam("card_channel"), message_ts=bindparam("card_ts"))
+    )
+    posted = [
+        {
+            "card_lead": d.item.lead_id,
+            "card_round": d.item.handoff_round,
+            "card_channel": d.channel,
+            "card_ts": d.ts,
+        }
+        for d in cards
+    ]
+    session.execute(statement, posted)
+
+
+def _store_permalinks(session: Session, links: Sequence[Delivered]) -> None:
+    rounds: Any = HandoffRoundRow.__table__
+    statement = (
+        update(rounds)
+        .where(rounds.c.lead_id == bindparam("link_lead"))
+        .where(rounds.c.round_no == bindparam("link_round"))
+        .values(permalink=bindparam("link"))
+    )
+    taken = [
+        {
+            "link_lead": d.item.lead_id,
+            "link_round": d.item.handoff_round,
+            "link": (d.permalink or "")[:500],
+        }
+        for d in links
+    ]
+    session.execute(statement, taken)
+
+
+def _paces(
+    session: Session, postgres: bool, names: Sequence[str], *, now: datetime
+) -> dict[str, ChannelPaceRow]:
+    """The pace rows of `names`, made when missing, locked until the transaction ends."""
+    insert = pg_insert if postgres else sqlite_insert
+    wanted = sorted(set(names))  # locked in one order, so two processes never deadlock
+    placeholders = [{"channel": name, "next_post_at": LONG_AGO} for name in wanted]
+    statement = insert(ChannelPaceRow).values(placeholders)
+    session.execute(statement.on_conflict_do_nothing(index_elements=["channel"]))
+    query = (
+        select(ChannelPaceRow)
+        .where(ChannelPaceRow.channel.in_(wanted))
+        .order_by(ChannelPaceRow.channel)
+        .with_for_update()
+    )
+    return {pace.channel: pace for pace in session.scalars(query)}
+
+
+def _take_slot(
+    pace: ChannelPaceRow, *, now: datetime, spacing: timedelta, scheduled: bool
+) -> datetime | None:
+    if scheduled:
+        return _scheduled_slot(pace, now=now, spacing=spacing)
+    if pace.next_post_at > now:
+        return pace.next_post_at
+    streaming = pace.next_post_at > now - spacing
+    pace.next_post_at = (pace.next_post_at if streaming else now) + spacing
+    return None
+
+
+def _back_in_line(item: OutboxItem, *, at: datetime) -> dict[str, Any]:
+    # Waiting for its slot is no attempt: the claim's count goes back to what it was.
+    return {
+        "id": item.id,
+        "available_at": at,
+        "claimed_until": None,
+        "state": "pending",
+        "attempts": item.attempts,
+    }
+
+
+def _queue_home_refreshes(
+    session: Session, insert: Any, homes: dict[str, OutboxItem], *, now: datetime
 ) -> None:
+    """Queue a refresh of each person's Home, after the work of theirs delivered."""
     # One refresh waiting to start is enough: it renders the Home as it is when delivered.
     # It is looked for among the replies still to deliver (few, however much scheduled work
     # is queued), not among every pending row.
-    waiting = session.scalar(
-        select(OutboxRow.id)
-        .where(
+    prefixes = [f"home:{user}:" for user in homes]
+    waiting = session.scalars(
+        select(OutboxRow.key).where(
             text(UNDELIVERED_SQL),
             OutboxRow.urgency == Urgency.REPLY.value,
             OutboxRow.kind == WorkKind.HOME_REFRESH.value,
             OutboxRow.state == "pending",
-            OutboxRow.key.startswith(f"home:{user}:", autoescape=True),
+            or_(*(OutboxRow.key.startswith(prefix, autoescape=True) for prefix in prefixes)),
             or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
         )
-        .limit(1)
-    )
-    if waiting is None:
-        values: dict[str, Any] = {"key": f"home:{user}:{after.id}", "state": "pending"}
-        values |= {"kind": WorkKind.HOME_REFRESH.value, "urgency": Urgency.REPLY.value}
-        values |= {"payload": {"user": user}, "attempts": 0, "available_at": now}
-        statement = insert(OutboxRow).values(**values, created_at=now)
+    ).all()
+    refreshed = {key.rsplit(":", 1)[0] for key in waiting}
+    refreshes = [
+        _home_refresh_work(user, after=after, now=now)
+        for user, after in homes.items()
+        if f"home:{user}" not in refreshed
+    ]
+    if refreshes:
+        statement = insert(OutboxRow).values(refreshes)
         session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def _home_refresh_work(user: str, *, after: OutboxItem, now: datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {"key": f"home:{user}:{after.id}", "state": "pending"}
+    values |= {"kind": WorkKind.HOME_REFRESH.value, "urgency": Urgency.REPLY.value}
+    values |= {"payload": {"user": user}, "attempts": 0, "available_at": now}
+    return values | {"created_at": now}
 
 
 def _scheduled_slot(pace: ChannelPaceRow, *, now: datetime, spacing: timedelta) -> datetime | None:
@@ -267,24 +367,12 @@ def _scheduled_slot(pace: ChannelPaceRow, *, now: datetime, spacing: timedelta) 
     return at
 
 
-def _store_permalink(session: Session, item: OutboxItem, permalink: str) -> None:
-    session.execute(
-        update(HandoffRoundRow)
-        .where(
-            HandoffRoundRow.lead_id == item.lead_id,
-            HandoffRoundRow.round_no == item.handoff_round,
-        )
-        .values(permalink=permalink[:500])
-    )
-
-
-def _queue_permalink(session: Session, insert: Any, card: OutboxItem, *, now: datetime) -> None:
+def _permalink_work(card: OutboxItem, *, now: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {"key": f"permalink:{card.lead_id}:{card.handoff_round}"}
     values |= {"kind": WorkKind.PERMALINK.value, "state": "pending", "payload": {}}
     values |= {"lead_id": card.lead_id, "handoff_round": card.handoff_round, "attempts": 0}
     values |= {"urgency": WorkKind.PERMALINK.urgency.value}
-    statement = insert(OutboxRow).values(**values, available_at=now, created_at=now)
-    session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+    return values | {"available_at": now, "created_at": now}
 
 
 def _item(row: OutboxRow) -> OutboxItem:

@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.domain.crm import CrmNeedsPerson, CrmRetryLater
 from bot.services.outbox_worker import OutboxWorker, backoff
 from bot.services.ports import Outbox, StorageUnavailable
-from bot.services.records import CRM_WORK, OutboxItem, WorkKind
+from bot.services.records import CRM_WORK, Delivered, OutboxItem, WorkKind
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class CrmWorker(OutboxWorker):
             self._needs_person(item, problem, now)
             return
         log.info("%s: %s", item.key, done)
-        self.outbox.complete(item, now=self.clock.now(), channel=None, ts=None)
+        self.outbox.complete_all([Delivered(item, None, None)], now=self.clock.now())
         self.changed()
 
     def _needs_person(self, item: OutboxItem, problem: CrmNeedsPerson, now: datetime) -> None:

@@ -19,6 +19,7 @@ from bot.services.board_ports import BoardReader
 from bot.services.crm_ports import CrmRepository, CrmWonReader
 from bot.services.records import (
     Cell,
+    Delivered,
     EventLine,
     Fire,
     LeadDetail,
@@ -29,6 +30,7 @@ from bot.services.records import (
     NewRound,
     OutboxItem,
     Regions,
+    SlotWanted,
     StoredLead,
     StoreStatus,
     TimerLead,
@@ -414,17 +416,9 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
         """Claim due work (of `kinds`, or any), the most urgent first, at most `scheduled_limit`
         items of scheduled work; a crashed claimant's lease runs out, others retry."""
 
-    def complete(
-        self,
-        item: OutboxItem,
-        *,
-        now: datetime,
-        channel: str | None,
-        ts: str | None,
-        homes: Sequence[str] = (),
-        permalink: str | None = None,
-    ) -> None:
-        """Record delivered work, queue Home refreshes for `homes`, keep a card's permalink."""
+    # Record delivered work in one transaction: each item sent, Home refreshes queued for its
+    # `homes`, a posted card's permalink queued, a taken permalink kept.
+    def complete_all(self, done: Sequence[Delivered], *, now: datetime) -> None: ...
 
     def retry_later(
         self,
@@ -437,10 +431,9 @@ class Outbox(SnapshotReader, RulesSources, Protocol):
     ) -> None:
         """Put work back for later; `attempt=False` when it waited on something and never tried."""
 
-    def reserve_post(
-        self, channel: str, *, now: datetime, spacing: timedelta, scheduled: bool = False
-    ) -> datetime | None:
-        """None when this post may take the channel's slot now, else when to retry."""
+    # Whether each post may take its channel's slot now, in the order given; the others wait
+    # for their slot (put back in the same step).
+    def take_slots(self, wanted: Sequence[SlotWanted], *, now: datetime) -> list[bool]: ...
 
     def next_due_at(self, kinds: Collection[WorkKind] | None = None) -> datetime | None: ...
     def first_time(self, key: str, *, now: datetime) -> bool: ...  # True the first time only

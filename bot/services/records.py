@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any, NamedTuple
 
@@ -200,6 +200,26 @@ class OutboxItem:
     attempts: int
     created_at: datetime
     urgency: Urgency = Urgency.REPLY
+
+
+@dataclass(frozen=True)
+class SlotWanted:
+    """A post that may go only in a free slot of its pace (a channel's, a person's Home)."""
+
+    item: OutboxItem
+    pace: str
+    spacing: timedelta
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """Work Slack carried out: where it went, and what follows from it."""
+
+    item: OutboxItem
+    channel: str | None
+    ts: str | None
+    homes: Sequence[str] = ()
+    permalink: str | None = None
 
 
 # Timers -----------------------------------------------------------------------------------

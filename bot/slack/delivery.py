@@ -8,10 +8,10 @@ step, never a traceback; a token Slack refuses pauses all delivery, once, until 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from itertools import groupby
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -20,7 +20,14 @@ from bot.clock import Clock
 from bot.services.delivery_state import DeliveryState
 from bot.services.outbox_worker import OutboxWorker, backoff
 from bot.services.ports import Outbox, ReportReader, StorageUnavailable
-from bot.services.records import SLACK_WORK, OutboxItem, Urgency, WorkKind
+from bot.services.records import (
+    SLACK_WORK,
+    Delivered,
+    OutboxItem,
+    SlotWanted,
+    Urgency,
+    WorkKind,
+)
 from bot.slack.api_errors import SLACK_SIDE, TOKEN_ERRORS, error_code, fix_for
 from bot.slack.attention import Causes, delivery_resumed, pause_delivery
 from bot.slack.calls import SlackCall, Wait
@@ -39,6 +46,13 @@ QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH, WorkKind.PERMALINK})
 # A person's App Home is rebuilt at most this often: a stream of handoffs shares a refresh
 # (a manager's Home lists every lead waiting for them, and costs more as the list grows).
 HOME_SPACING = timedelta(seconds=5)
+
+
+# An item with the call that carries it out (None: not composed yet); one Slack carried out.
+Planned = tuple[OutboxItem, SlackCall | None]
+Sent = tuple[Delivered, SlackCall]
+T = TypeVar("T")
+Step = Callable[[OutboxItem, SlackCall | None], T | None]
 
 
 class SlackUnreachable(Exception):
@@ -87,12 +101,18 @@ class Deliverer(OutboxWorker):
         self._answered = False  # whether Slack answered a call in this pass
 
     def run_once(self) -> int:
-        """Deliver what is due now, the most urgent first; return how many items were tried.
+        """Deliver what is due now, the most urgent first; return how many items were claimed.
 
-        Each urgency's items are delivered before the next one's start, so that a new handoff
-        takes its channel's posting slot before any scheduled post claimed with it can; and a
-        pass takes no more scheduled work than its threads deliver at once, so that a handoff
-        arriving meanwhile waits for a short pass at most.
+        New work (handoffs) goes first, on its own, then the rest; each in four steps over
+        all its items at once: compose each item's call (on the pool's threads), take the
+        posting slots in one transaction, make the calls (on the pool's threads), and record
+        what Slack carried out in one transaction. So a pass costs a few writes however many
+        items it delivers, its calls to Slack overlap, and a handoff is posted before any
+        App Home or scheduled post claimed with it is composed. Slots are taken in the order
+        claimed, the most urgent first, so that a new handoff takes its channel's slot before
+        any scheduled post claimed with it can; and a pass takes no more scheduled work than
+        its threads deliver at once, so that a handoff arriving meanwhile waits for a short
+        pass at most.
         """
         if self.state.paused is not None:
             return 0
@@ -104,9 +124,39 @@ class Deliverer(OutboxWorker):
             kinds=SLACK_WORK,
             scheduled_limit=self.threads,
         )
-        for _, same in groupby(items, key=lambda item: item.urgency):
-            list(self.pool.map(self._deliver_logged, same))
+        new = [item for item in items if item.urgency is Urgency.NEW]
+        for group in (new, [item for item in items if item.urgency is not Urgency.NEW]):
+            if group:
+                composed = self._each(self._compose, [(item, None) for item in group])
+                self._record(self._each(self._send, self._with_slots(composed)))
         return len(items)
+
+    def _each(self, step: Step[T], work: Sequence[Planned]) -> list[T]:
+        """Run `step` over `work` on the pool's threads; keep what is still to do, in order."""
+        if len(work) == 1:  # a lone item (a reply, a handoff) skips the hand-over to a thread
+            done = [self._guarded(step, *work[0])]
+        else:
+            done = list(self.pool.map(lambda planned: self._guarded(step, *planned), work))
+        return [result for result in done if result is not None]
+
+    def _guarded(self, step: Step[T], item: OutboxItem, call: SlackCall | None) -> T | None:
+        try:
+            return step(item, call)
+        except StorageUnavailable:
+            raise  # the whole pass pauses; the item's lease runs out and it is tried again
+        except SlackUnreachable as error:
+            # The answer was lost: a post may have reached Slack; the next try checks first.
+            self._unreachable = str(error)
+            at = self.clock.now() + timedelta(seconds=min(2.0**self._outage_steps, 60.0))
+            self.outbox.retry_later(item, at=at, error=f"Slack unreachable: {error}")
+        except Exception as error:
+            log.exception("delivering %s failed", item.key, extra={"key": item.key})
+            self.outbox.retry_later(
+                item,
+                at=self.clock.now() + backoff(item.attempts),
+                error=f"internal error: {type(error).__name__}: {error}"[:500],
+            )
+        return None
 
     def run_forever(self, idle_seconds: float = 0.5) -> None:
         outage = 0  # passes in a row the store refused
@@ -171,56 +221,47 @@ class Deliverer(OutboxWorker):
         self._token_checks = 0
         delivery_resumed(self.state, at=self.clock.now())
 
-    def _deliver_logged(self, item: OutboxItem) -> None:
-        try:
-            self.deliver(item)
-        except StorageUnavailable:
-            raise  # the whole pass pauses; the item's lease runs out and it is tried again
-        except SlackUnreachable as error:
-            # The answer was lost: a post may have reached Slack; the next try checks first.
-            self._unreachable = str(error)
-            at = self.clock.now() + timedelta(seconds=min(2.0**self._outage_steps, 60.0))
-            self.outbox.retry_later(item, at=at, error=f"Slack unreachable: {error}")
-        except Exception as error:
-            log.exception("delivering %s failed", item.key, extra={"key": item.key})
-            self.outbox.retry_later(
-                item,
-                at=self.clock.now() + backoff(item.attempts),
-                error=f"internal error: {type(error).__name__}: {error}"[:500],
-            )
-
-    def deliver(self, item: OutboxItem) -> None:
+    def _compose(self, item: OutboxItem, _: SlackCall | None) -> Planned | None:
+        """The call that carries `item` out; None when it is dealt with (put back, dropped)."""
         now = self.clock.now()
         if item.kind is WorkKind.SETUP_NOTICE and self._stale(item, now):
-            return
-        home = item.kind is WorkKind.HOME_REFRESH
-        if home and self._waits(item, f"home:{item.payload['user']}", HOME_SPACING, now):
-            return  # before it is composed: a busy manager's Home costs the most to build
+            return None
+        if item.kind is WorkKind.HOME_REFRESH:
+            return item, None  # composed once it has its slot: a busy Home costs the most
         call = self.composer.call(item)
         if isinstance(call, Wait):
             self.outbox.retry_later(item, at=now + WAIT_FOR_PARENT, error=None, attempt=False)
-            return
-        if call.method == UPLOAD and item.attempts > 0 and self._already_uploaded(call):
-            self._complete(item, call, now, channel=call.args["channel"], ts=None)
-            return
-        if call.method == "chat.postMessage":
-            if self._waits(item, call.args["channel"], self.spacing, now):
-                return
-            if item.attempts > 0:
-                found = self._already_posted(item, call)
-                if found:
-                    self._complete(item, call, now, channel=found[0], ts=found[1])
-                    return
-        self._call(item, call, now)
+            return None
+        return item, call
 
-    def _waits(self, item: OutboxItem, pace: str, spacing: timedelta, now: datetime) -> bool:
-        """Put `item` back for its slot of `pace` (a channel's) when it may not go now."""
-        scheduled = item.urgency is Urgency.SCHEDULED
-        slot = self.outbox.reserve_post(pace, now=now, spacing=spacing, scheduled=scheduled)
-        if slot is None:
-            return False
-        self.outbox.retry_later(item, at=slot, error=None, attempt=False)
-        return True
+    def _with_slots(self, composed: list[Planned]) -> list[Planned]:
+        """What may go now: posts that took their slot, and calls that need none."""
+        wanted = []
+        for item, call in composed:
+            if item.kind is WorkKind.HOME_REFRESH:
+                wanted.append(SlotWanted(item, f"home:{item.payload['user']}", HOME_SPACING))
+            elif call is not None and call.method == "chat.postMessage":
+                wanted.append(SlotWanted(item, call.args["channel"], self.spacing))
+        free = self.outbox.take_slots(wanted, now=self.clock.now())
+        waiting = {want.item.id for want, took in zip(wanted, free, strict=True) if not took}
+        return [(item, call) for item, call in composed if item.id not in waiting]
+
+    def _send(self, item: OutboxItem, call: SlackCall | None) -> Sent | None:
+        """Carry `item` out in Slack; return it with its call when Slack did."""
+        now = self.clock.now()
+        if call is None:
+            composed = self.composer.call(item)
+            if isinstance(composed, Wait):
+                self.outbox.retry_later(item, at=now + WAIT_FOR_PARENT, error=None, attempt=False)
+                return None
+            call = composed
+        if call.method == UPLOAD and item.attempts > 0 and self._already_uploaded(call):
+            return self._delivered(item, call, channel=call.args["channel"], ts=None)
+        if call.method == "chat.postMessage" and item.attempts > 0:
+            found = self._already_posted(item, call)
+            if found:
+                return self._delivered(item, call, channel=found[0], ts=found[1])
+        return self._call(item, call, now)
 
     def _stale(self, item: OutboxItem, now: datetime) -> bool:
         """Drop a notice about a refusal that has cleared since: it would only mislead."""
@@ -231,7 +272,7 @@ class Deliverer(OutboxWorker):
         log.info("notice not posted: its cause has cleared (%s)", refused, extra={"key": item.key})
         return True
 
-    def _call(self, item: OutboxItem, call: SlackCall, now: datetime) -> None:
+    def _call(self, item: OutboxItem, call: SlackCall, now: datetime) -> Sent | None:
         try:
             if call.method == UPLOAD:
                 # Slack's upload flow is three calls (get a URL, send the bytes, complete).
@@ -240,32 +281,38 @@ class Deliverer(OutboxWorker):
                 answer = self.client.api_call(call.method, json=call.args)
         except SlackApiError as error:
             self._failed(item, call, error, now)
-            return
+            return None
         except (SlackClientError, OSError) as error:
             raise SlackUnreachable(_reason(error)) from None
-        self._complete(
+        return self._delivered(
             item,
             call,
-            now,
             channel=answer.get("channel"),
             ts=answer.get("ts"),
             permalink=answer.get("permalink"),
         )
 
-    def _complete(
+    def _delivered(
         self,
         item: OutboxItem,
         call: SlackCall,
-        now: datetime,
         *,
         channel: Any,
         ts: Any,
         permalink: str | None = None,
-    ) -> None:
+    ) -> Sent:
         self._answered = True
-        self.outbox.complete(
-            item, now=now, channel=channel, ts=ts, homes=call.homes, permalink=permalink
-        )
+        done = Delivered(item, channel, ts, homes=call.homes, permalink=permalink)
+        return done, call
+
+    def _record(self, sent: list[Sent]) -> None:
+        """Record what Slack carried out, in one transaction, and log each."""
+        self.outbox.complete_all([delivered for delivered, _ in sent], now=self.clock.now())
+        for delivered, call in sent:
+            self._log_delivered(delivered, call)
+
+    def _log_delivered(self, delivered: Delivered, call: SlackCall) -> None:
+        item, channel, ts = delivered.item, delivered.channel, delivered.ts
         if call.homes:
             self.wake.set()
         target = call.args.get("channel", "")

@@ -15,10 +15,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("crm_deals", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("waiting", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # A plain ADD COLUMN, which SQLite does in place: no copy of the table is needed.
+    op.add_column(
+        "crm_deals", sa.Column("waiting", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
 
 
 def downgrade() -> None:
