@@ -16,7 +16,7 @@ from storage.outbox import SqlOutbox
 
 def crm_intake(baton: Baton, client: CrmClient) -> Intake:
     return Intake(
-        crm=client, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.routing
+        crm=client, uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.live_routing
     )
 
 

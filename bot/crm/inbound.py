@@ -15,7 +15,7 @@ from bot.domain.crm import CrmDeal, CrmRecord
 from bot.domain.crm_rules import CrmRules
 from bot.services.crm_deals import record_deal
 from bot.services.intake import take_leads
-from bot.services.intake_plan import Routing
+from bot.services.intake_plan import LiveRouting, Routing
 from bot.services.ports import UnitOfWork
 from bot.services.records import Work, WorkKind
 
@@ -30,7 +30,7 @@ class Intake:
     crm: CrmClient
     uow_factory: Callable[[], UnitOfWork]
     clock: Clock
-    routing: Routing
+    routing: Routing | LiveRouting  # live: the version live when each record is taken in
 
     @property
     def provider(self) -> str:

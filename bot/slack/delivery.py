@@ -91,6 +91,8 @@ class Deliverer(OutboxWorker):
         self.spacing = spacing
         self.batch_size = batch_size
         self.threads = threads
+        # How much scheduled work a pass claims: fewer while it all finds its channel busy.
+        self._scheduled_room = threads
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="baton-delivery")
         self.state = state or DeliveryState()
         self.state.listeners.append(self.wake.set)
@@ -122,14 +124,29 @@ class Deliverer(OutboxWorker):
             limit=self.batch_size,
             lease=LEASE,
             kinds=SLACK_WORK,
-            scheduled_limit=self.threads,
+            scheduled_limit=self._scheduled_room,
         )
         new = [item for item in items if item.urgency is Urgency.NEW]
+        waited: set[int] = set()
         for group in (new, [item for item in items if item.urgency is not Urgency.NEW]):
             if group:
                 composed = self._each(self._compose, [(item, None) for item in group])
-                self._record(self._each(self._send, self._with_slots(composed)))
+                going = self._with_slots(composed)
+                waited |= {item.id for item, _ in composed} - {item.id for item, _ in going}
+                self._record(self._each(self._send, going))
+        self._make_room(items, waited)
         return len(items)
+
+    def _make_room(self, items: list[OutboxItem], waited: set[int]) -> None:
+        """Claim less scheduled work while all of it finds its channel busy, as when the jobs
+        catch up on days missed while handoffs keep every channel busy: composing it only to
+        put it back would slow the handoffs' passes. Any scheduled post that goes, or a pass
+        with none due, lets the next pass claim as much as its threads deliver at once."""
+        scheduled = [item.id for item in items if item.urgency is Urgency.SCHEDULED]
+        if scheduled and all(id_ in waited for id_ in scheduled):
+            self._scheduled_room = max(1, self._scheduled_room // 2)
+        else:
+            self._scheduled_room = self.threads
 
     def _each(self, step: Step[T], work: Sequence[Planned]) -> list[T]:
         """Run `step` over `work` on the pool's threads; keep what is still to do, in order."""

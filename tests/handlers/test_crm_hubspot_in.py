@@ -17,6 +17,7 @@ from bot.services.report import ReportQuery, closed_loop_report
 from storage.rows import CrmLinkRow, EventRow, LeadRow, OutboxRow
 from tests.fakes.crm import CLIENT_SECRET, HubSpotHarness, contact_event, hubspot_harness
 from tests.fakes.slack import button_value
+from tests.handlers.test_intake_live_definition import raise_min_score
 from tests.handlers.test_slack_handoff import EMEA, MANAGER, REP, TRIAGE, accept
 
 JANE = {
@@ -363,3 +364,19 @@ def test_the_reps_won_and_the_crms_closed_won_deal_count_once_in_the_report(
     assert sorted(typed) == [Decimal("5000.00"), Decimal("9000.00")]
     table = as_table(report)
     assert "of it CRM" in table and "12,500" in table
+
+
+def test_a_contact_is_qualified_by_the_version_live_when_it_is_taken_in(
+    crm: HubSpotHarness,
+) -> None:
+    first = sales_ready_contact(crm)
+    turned_sales_ready(crm, first)
+    crm.settle()
+    assert (lead_row(crm, first).status, lead_row(crm, first).definition_version) == ("pending", 1)
+
+    raise_min_score(crm.baton, 90)  # approved while the CRM worker runs
+    second = sales_ready_contact(crm, email="john@acme.example")
+    turned_sales_ready(crm, second, event_id=2)
+    crm.settle()
+    lead = lead_row(crm, second)
+    assert (lead.status, lead.definition_version) == ("nurture", 2)

@@ -112,3 +112,19 @@ def test_a_stream_of_handoffs_shares_the_managers_home_refreshes(slack: SlackHar
         for block in slack.standin.views_published(MANAGER)[-1]["blocks"]
     )
     assert "Waiting for your decision* (5)" in texts
+
+
+def test_a_pass_claims_less_scheduled_work_while_its_channel_stays_busy(
+    slack: SlackHarness,
+) -> None:
+    leads_waiting_a_day(slack)
+    slack.clock.advance(seconds=5)
+    slack.intake(lead(email="new@acme.example"))
+    # The handoff takes the channel; the notes claimed with it, and after it, find it busy
+    # and go back in line. Composing each only to put it back would slow the passes that
+    # carry new handoffs, so each pass claims fewer of them, down to one.
+    claimed = [slack.deliverer.run_once() for _ in range(6)]
+    assert claimed[0] == 1 + slack.deliverer.threads
+    assert claimed[-1] <= 2  # one note at most, and the permalink or Home refresh
+    assert sum(claimed[1:]) < 3 * slack.deliverer.threads
+    assert notes(slack) == []
