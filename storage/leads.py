@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, func, select, update
+from sqlalchemy import Connection, String, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -77,13 +77,13 @@ class SqlLeadRepository:
             connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             # The keys as one array rather than a parameter each: a thousand parameters cost
             # the driver and the server's parser more than the look-up itself.
-            by_email, by_external_id = _IDS_BY_EMAIL_IN_ARRAY, _IDS_BY_EXTERNAL_ID_IN_ARRAY
+            ids = set(connection.execute(_IDS_BY_EMAIL_IN_ARRAY, {"values": emails}).scalars())
+            if external_ids:
+                found = connection.execute(_IDS_BY_EXTERNAL_ID_IN_ARRAY, {"values": external_ids})
+                ids.update(found.scalars())
         else:
-            by_email, by_external_id = _IDS_BY_EMAIL, _IDS_BY_EXTERNAL_ID
-        ids = set(connection.execute(by_email, {"values": emails}).scalars())
-        if external_ids:
-            found = connection.execute(by_external_id, {"values": external_ids})
-            ids.update(found.scalars())
+            ids = _ids_listed(connection, "email", emails)
+            ids |= _ids_listed(connection, "external_id", external_ids)
         if not ids:
             return []
         rows = self.session.scalars(select(LeadRow).where(LeadRow.id.in_(ids))).all()
@@ -249,6 +249,18 @@ class SqlLeadRepository:
         return stored_of(row)
 
 
+def _ids_listed(connection: Connection, column: str, values: list[str]) -> set[int]:
+    """The row ids of the leads whose `column` (email or external_id) is one of `values`, on
+    SQLite: a statement of plain text with a mark per value, as SQLAlchemy renders an
+    expanding list of a thousand parameters anew for every query, at more cost than the
+    look-up itself."""
+    if not values:
+        return set()
+    marks = ", ".join("?" * len(values))
+    sql = f"SELECT id FROM leads WHERE {column} IN ({marks})"
+    return {id for (id,) in connection.exec_driver_sql(sql, tuple(values))}
+
+
 def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
     for name in LIFECYCLE_FIELDS:
         value = getattr(lead, name)
@@ -287,10 +299,6 @@ _INSERT_NEW_LEADS_RETURNING = (
 )
 _LEADS_AFTER = select(LeadRow.id, LeadRow.short_id, LeadRow.email).where(
     LeadRow.id > bindparam("after")
-)
-_IDS_BY_EMAIL = select(LeadRow.id).where(LeadRow.email.in_(bindparam("values", expanding=True)))
-_IDS_BY_EXTERNAL_ID = select(LeadRow.id).where(
-    LeadRow.external_id.in_(bindparam("values", expanding=True))
 )
 _KEYS = bindparam("values", type_=ARRAY(String))
 _IDS_BY_EMAIL_IN_ARRAY = select(LeadRow.id).where(LeadRow.email == any_(_KEYS))

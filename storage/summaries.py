@@ -84,10 +84,24 @@ def insert_first_summaries(
     with its own lead and last event ids.
     """
     readings: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    # Leads planned alike share one data document: each is flattened once (by identity;
+    # the events hold every document, so no identity is reused meanwhile).
+    flat: dict[int, tuple[Any, ...] | None] = {}
     values = []
     for lead_id, lead_events in events.items():
+        if len(lead_events) == 1:  # most: a new lead's one `received` event
+            [(event_id, row)] = lead_events
+            one = _flat_once(row[_DATA], flat)
+            key = None if one is None else (_SHAPE(row), one)
+            reading = readings.get(key) if key is not None else None
+            if reading is None:
+                reading = _first_reading([row], calendars)
+                if key is not None:
+                    readings[key] = reading
+            values.append((lead_id, *reading, event_id))
+            continue
         rows = [row for _, row in lead_events]
-        data = tuple(_flat(row[_DATA]) for row in rows)
+        data = tuple(_flat_once(row[_DATA], flat) for row in rows)
         if None in data:  # data can hold anything: read these one by one
             reading = _first_reading(rows, calendars)
         else:
@@ -100,6 +114,15 @@ def insert_first_summaries(
 
 
 _PLAIN = frozenset({str, int, type(None)})
+
+
+def _flat_once(
+    data: dict[str, Any] | None, flat: dict[int, tuple[Any, ...] | None]
+) -> tuple[Any, ...] | None:
+    key = id(data)
+    if key not in flat:
+        flat[key] = _flat(data)
+    return flat[key]
 
 
 def _flat(data: dict[str, Any] | None) -> tuple[Any, ...] | None:
