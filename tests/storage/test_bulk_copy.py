@@ -257,7 +257,9 @@ def test_many_rows_on_postgres_are_copied(database: Database) -> None:
         uow.leads.add_all([new_lead("copied", n) for n in range(MANY)], now=NOW)
         staged = uow.session.execute(
             text(
-                "SELECT count(*) FROM pg_class WHERE relname = 'staged_leads' AND relpersistence = 't'"
+                # This session's own: other sessions on the database keep theirs.
+                "SELECT count(*) FROM pg_class"
+                " WHERE relname = 'staged_leads' AND relnamespace = pg_my_temp_schema()"
             )
         ).scalar()
         left = uow.session.execute(text("SELECT count(*) FROM pg_temp.staged_leads")).scalar()
