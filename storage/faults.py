@@ -8,6 +8,7 @@ clears), and whoever asked is told to try again later.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 import psycopg
@@ -82,6 +83,14 @@ def report_faults(engine: Engine, count: FaultCount) -> None:
             return None  # a pre-ping's failure is SQLAlchemy's to handle: it reconnects
         count.seen += 1
         context.is_disconnect = True
+        running = context.execution_context  # None when no statement was running
+        cursor = running.cursor if running is not None else None
+        if isinstance(context.original_exception, sqlite3.Error) and cursor is not None:
+            # A statement that failed part way (an INSERT … RETURNING meeting a full disk)
+            # stays open while its cursor lives, and an open statement keeps the closed
+            # connection alive with the file's write lock: the next writer would wait for it.
+            with contextlib.suppress(sqlite3.Error):
+                cursor.close()
         if context.connection is None:
             return StorageUnavailable.unreachable(reason)
         statement = (context.statement or "").lstrip().upper()

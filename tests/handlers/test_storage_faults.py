@@ -8,6 +8,7 @@ half-written, no lock is kept, and the next write after the cause clears succeed
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,31 @@ def test_a_full_disk_refuses_intake_with_503_stores_nothing_and_recovers_without
         assert slack.http.get("/healthz").status_code == 200
         slack.deliver_all()
         assert len(handoffs_posted(slack)) == len(set(handoffs_posted(slack))) == 6
+
+
+def test_a_full_disk_during_a_merge_refuses_it_and_hands_the_writer_lock_back(
+    sqlite_baton: Baton,
+) -> None:
+    limits = SqliteLimits(sqlite_baton.database)
+    with slack_harness(sqlite_baton) as slack:
+        assert slack.intake(person(1)).status_code == 202
+        limits.fill()
+        # New leads take what room the file's pages still have, until the disk is full.
+        assert 503 in [slack.intake(person(n)).status_code for n in range(2, 12)]
+        stored = counts(sqlite_baton)
+        # The same person again, with other notes: the merge keeps them aside in an event
+        # (inserted returning its id) that needs a page the file cannot have.
+        other = person(1, notes="met again at the talk; " * 150, title="CTO")
+        started = time.monotonic()
+        assert_refused(slack.intake(other), "disk full")
+        assert_refused(slack.intake(person(30)), "disk full")
+        assert time.monotonic() - started < 10  # nobody waited for a lock left held
+        assert counts(sqlite_baton) == stored
+
+        limits.clear()
+        answer = slack.intake(other)
+        assert answer.status_code == 202
+        assert answer.json()["leads"][0]["result"] == "merged"
 
 
 def test_a_read_only_store_refuses_writes_and_health_says_so_until_it_is_writable(
