@@ -102,7 +102,8 @@ def record_waiting_deals(
 
 def deal_notes(stored: StoredLead, written: list[tuple[int, LeadEvent]]) -> list[Work]:
     """The thread notes that tell of deals recorded with a decision."""
-    return [_note(stored, event_id) for event_id, _ in written]
+    round_no = stored.lead.handoff_round
+    return [Work.thread_note(stored.id, round_no, event_id) for event_id, _ in written]
 
 
 def _slack_work(stored: StoredLead, event_id: int) -> list[Work]:
@@ -111,12 +112,5 @@ def _slack_work(stored: StoredLead, event_id: int) -> list[Work]:
     update = f"update:{stored.id}:{round_no}:{event_id}"
     return [
         Work(WorkKind.HANDOFF_UPDATE, update, stored.id, round_no),
-        _note(stored, event_id),
+        Work.thread_note(stored.id, round_no, event_id),
     ]
-
-
-def _note(stored: StoredLead, event_id: int) -> Work:
-    round_no = stored.lead.handoff_round
-    return Work(
-        WorkKind.THREAD_NOTE, f"note:{event_id}", stored.id, round_no, data={"event_id": event_id}
-    )

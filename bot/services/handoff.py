@@ -326,9 +326,7 @@ def _update(stored: StoredLead, round_no: int, what: str) -> Work:
 
 
 def _note(stored: StoredLead, round_no: int, event_id: int) -> Work:
-    return Work(
-        WorkKind.THREAD_NOTE, f"note:{event_id}", stored.id, round_no, data={"event_id": event_id}
-    )
+    return Work.thread_note(stored.id, round_no, event_id)
 
 
 def _end_of_day(day: date, config: BatonConfig, region: str | None) -> datetime:

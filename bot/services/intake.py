@@ -354,13 +354,7 @@ def _activity_work(stored: StoredLead, event_ids: Sequence[int]) -> list[Work]:
     # thread note tells all of them, keyed (and the owner told) by the last.
     lead = stored.lead
     event_id = event_ids[-1]
-    note = Work(
-        WorkKind.THREAD_NOTE,
-        f"note:{event_id}",
-        stored.id,
-        lead.handoff_round,
-        data={"event_id": event_id, "event_ids": list(event_ids)},
-    )
+    note = Work.thread_note(stored.id, lead.handoff_round, event_id, event_ids=list(event_ids))
     dm = Work(
         WorkKind.OWNER_DM,
         f"owner:{event_id}",

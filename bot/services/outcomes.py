@@ -278,7 +278,7 @@ def _outcome_work(stored: StoredLead, event_id: int, *, returned: bool) -> list[
             stored.id,
             round_no,
         ),
-        _work(WorkKind.THREAD_NOTE, f"note:{event_id}", stored, event_id),
+        Work.thread_note(stored.id, round_no, event_id),
     ]
     if returned:
         key = f"returned:{stored.id}:{round_no}:{event_id}"

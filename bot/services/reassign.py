@@ -92,7 +92,7 @@ def reassign_lead(
         uow.outbox.queue(
             [
                 Work(WorkKind.HANDOFF_UPDATE, update, stored.id, round_no),
-                Work(WorkKind.THREAD_NOTE, f"note:{event_id}", stored.id, round_no, data=data),
+                Work.thread_note(stored.id, round_no, event_id),
                 Work(
                     WorkKind.REASSIGN_DM, f"reassigned:{event_id}", stored.id, round_no, data=data
                 ),
@@ -132,7 +132,7 @@ def nudge_rep(
         round_no, data = stored.lead.handoff_round, {"event_id": event_id}
         uow.outbox.queue(
             [
-                Work(WorkKind.THREAD_NOTE, f"note:{event_id}", stored.id, round_no, data=data),
+                Work.thread_note(stored.id, round_no, event_id),
                 Work(WorkKind.NUDGE_DM, f"nudge:{event_id}", stored.id, round_no, data=data),
             ],
             now=now,

@@ -185,6 +185,13 @@ class Work:
     def delivery_urgency(self) -> Urgency:
         return self.kind.urgency if self.urgency is None else self.urgency
 
+    @classmethod
+    def thread_note(cls, lead_id: int, round_no: int, event_id: int, **more: Any) -> Work:
+        """The note in the lead's handoff thread that tells event `event_id` (and `more`):
+        keyed by the event, so that it is told once however often it is queued."""
+        data = {"event_id": event_id, **more}
+        return cls(WorkKind.THREAD_NOTE, f"note:{event_id}", lead_id, round_no, data=data)
+
 
 @dataclass(frozen=True)
 class OutboxItem:

@@ -141,8 +141,7 @@ def ask_why(
         returned_by = _returned_by(uow, load_lead(uow, short_id))
 
     def queued(stored: StoredLead, old_round: int, event_id: int) -> list[Work]:
-        data = {"event_id": event_id}
-        return [Work(WorkKind.THREAD_NOTE, f"note:{event_id}", stored.id, old_round, data=data)]
+        return [Work.thread_note(stored.id, old_round, event_id)]
 
     asked = f"<@{returned_by}>" if returned_by else "whoever returned it"
     said = f"❓ Asked {asked} in the thread of {short_id}."
