@@ -9,12 +9,17 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from bot.services.records import NewRound
-from storage.bulk import BulkInsert
+from storage.bulk import BulkInsert, SharedInsert
 from storage.rows import BatchRow, HandoffRoundRow
 
 _INSERT_ROUNDS = BulkInsert(
     insert(HandoffRoundRow),
     ("lead_id", "round_no", "region", "batch_id", "started_at"),
+)
+
+_START_SHARED = SharedInsert(
+    HandoffRoundRow.__table__,  # type: ignore[arg-type]
+    ("round_no", "region", "batch_id", "started_at"),
 )
 
 
@@ -27,6 +32,19 @@ class SqlRoundRepository:
         if rounds:
             values = [(*round_, now) for round_ in rounds]
             _INSERT_ROUNDS.run(self.session.connection(), values)
+
+    def start_shared(
+        self,
+        lead_ids: Sequence[int],
+        *,
+        round_no: int,
+        region: str | None,
+        batch_id: int | None,
+        now: datetime,
+    ) -> None:
+        """Record new handoff rounds, started now, of leads that share the rest of them."""
+        values = (round_no, region, batch_id, now)
+        _START_SHARED.run(self.session.connection(), lead_ids, values)
 
 
 class SqlBatchRepository:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.services.records import Work
-from storage.bulk import insert_or_skip
+from bot.services.records import Work, WorkKind
+from storage.bulk import SharedInsert, insert_or_skip
 from storage.rows import OutboxRow
 
 # Work whose key is already queued is left as it is.
@@ -28,6 +29,24 @@ _QUEUE = insert_or_skip(
         "created_at",
         "urgency",
     ),
+)
+
+# Handoffs of many leads: the same work but for the lead, whose key names it.
+_QUEUE_HANDOFFS = SharedInsert(
+    OutboxRow.__table__,  # type: ignore[arg-type]
+    (
+        "kind",
+        "batch_id",
+        "handoff_round",
+        "payload",
+        "state",
+        "attempts",
+        "available_at",
+        "created_at",
+        "urgency",
+    ),
+    computed={"key": "{value} || {id} || {value}"},
+    skipping="key",
 )
 
 
@@ -56,3 +75,24 @@ class SqlOutboxQueue:
             for item in work
         ]
         _QUEUE.run(self.session.connection(), values)
+
+    def queue_handoffs(
+        self, lead_ids: Sequence[int], *, round_no: int, batch_id: int | None, now: datetime
+    ) -> None:
+        """Queue the handoffs of these leads' round `round_no` (of `batch_id`), as `queue`
+        queues a handoff's Work each."""
+        kind = WorkKind.HANDOFF
+        values: tuple[Any, ...] = (
+            kind.value,
+            batch_id,
+            round_no,
+            {},
+            "pending",
+            0,
+            now,
+            now,
+            kind.urgency.value,
+        )
+        # Each keyed handoff:{lead id}:{round}, as intake keys a handoff's Work.
+        key = ("handoff:", f":{round_no}")
+        _QUEUE_HANDOFFS.run(self.session.connection(), lead_ids, values, key)

@@ -21,7 +21,7 @@ from bot.services.ports import (
     TimerRepository,
     UnitOfWork,
 )
-from bot.services.records import Work
+from bot.services.records import Work, WorkKind
 from bot.services.rules_ports import RulesRepository
 
 
@@ -33,6 +33,14 @@ class KeptWork:
 
     def queue(self, work: Sequence[Work], *, now: datetime) -> None:
         self.work.extend(work)
+
+    def queue_handoffs(
+        self, lead_ids: Sequence[int], *, round_no: int, batch_id: int | None, now: datetime
+    ) -> None:
+        self.work += [
+            Work(WorkKind.HANDOFF, f"handoff:{lead_id}:{round_no}", lead_id, round_no, batch_id)
+            for lead_id in lead_ids
+        ]
 
 
 class DryUnitOfWork:

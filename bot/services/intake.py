@@ -21,8 +21,8 @@ from bot.services.intake_plan import (
     LiveRouting,
     Plan,
     PlannedLead,
+    Planner,
     Routing,
-    plan_lead,
     plan_merge,
     plan_one,
 )
@@ -79,7 +79,8 @@ def take_leads(
     now = clock.now()
     live, current = _routings(routing)
     while True:
-        planned = [plan_lead(lead, now=now, routing=current) for lead in leads]
+        planner = Planner(now=now, routing=current)
+        planned = [planner.plan(lead) for lead in leads]
         storing = _Storing(uow_factory, current, now, live)
         try:
             [results] = _take_with_retries([planned], storing, batching or Batching())
@@ -98,7 +99,7 @@ def take_planned(
     routing: Routing,
     batching: Batching | None = None,
 ) -> list[IntakeResult]:
-    """Store leads planned at `now` by `plan_lead` with `routing`, as `take_leads` does."""
+    """Store leads planned at `now` by `plan_facts` with `routing`, as `take_leads` does."""
     storing = _Storing(uow_factory, routing, now)
     [results] = _take_with_retries([planned], storing, batching or Batching())
     return results
@@ -122,9 +123,8 @@ def take_small_requests(
     live, current = _routings(routing)
     never = Batching(opens_batches=False)
     while True:
-        planned = [
-            [plan_lead(lead, now=now, routing=current) for lead in leads] for leads in requests
-        ]
+        planner = Planner(now=now, routing=current)
+        planned = [[planner.plan(lead) for lead in leads] for leads in requests]
         try:
             taken = _take_with_retries(planned, _Storing(uow_factory, current, now, live), never)
         except _DefinitionChanged as changed:

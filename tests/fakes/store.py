@@ -29,6 +29,7 @@ from bot.services.records import (
     StoredLead,
     TimerLead,
     Work,
+    WorkKind,
 )
 
 OUTCOME_KINDS = ("outcome", "returned", "correction")
@@ -297,6 +298,17 @@ class FakeRounds(_Part):
     def start(self, rounds: Sequence[NewRound], *, now: datetime) -> None:
         self.state.rounds += [(round_, now) for round_ in rounds]
 
+    def start_shared(
+        self,
+        lead_ids: Sequence[int],
+        *,
+        round_no: int,
+        region: str | None,
+        batch_id: int | None,
+        now: datetime,
+    ) -> None:
+        self.start([NewRound(id, round_no, region, batch_id) for id in lead_ids], now=now)
+
 
 class FakeBatches(_Part):
     def add(self, region: str | None, label: str, lead_count: int, *, now: datetime) -> int:
@@ -314,6 +326,17 @@ class FakeOutbox(_Part):
     def queue(self, work: Sequence[Work], *, now: datetime) -> None:
         for item in work:
             self.state.outbox.setdefault(item.key, (item, now))
+
+    def queue_handoffs(
+        self, lead_ids: Sequence[int], *, round_no: int, batch_id: int | None, now: datetime
+    ) -> None:
+        self.queue(
+            [
+                Work(WorkKind.HANDOFF, f"handoff:{id}:{round_no}", id, round_no, batch_id)
+                for id in lead_ids
+            ],
+            now=now,
+        )
 
 
 class FakeRequests(_Part):

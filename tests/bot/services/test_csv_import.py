@@ -396,6 +396,14 @@ def test_a_chunk_of_new_leads_is_stored_as_a_chunk_that_intake_merges_stores_the
         assert stored_as("b@one.example") == stored_as("d@three.example")
         assert stored_as("a@one.example")[3] != []  # a handoff round: sales-ready
         assert stored_as("b@one.example")[3] == []  # none: nurture
+        # What tells each lead's rows apart is its own: the last event, the handoff's key.
+        for email, id in lead_id.items():
+            last_event = session.scalar(select(func.max(EventRow.id)).where(EventRow.lead_id == id))
+            summary = session.get(LeadSummaryRow, id)
+            assert summary is not None and summary.last_event_id == last_event
+            handoffs = session.scalars(select(OutboxRow).where(OutboxRow.lead_id == id)).all()
+            expected = [f"handoff:{id}:1"] if email[0] in "ac" else []
+            assert [(h.key, h.payload) for h in handoffs] == [(k, {}) for k in expected]
 
 
 class _StoppingClock:
