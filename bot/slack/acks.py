@@ -18,6 +18,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import math
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
@@ -109,7 +110,7 @@ class AckTurns:
     def __init__(self, *, quiet: float, longest: float) -> None:
         self.quiet, self.longest = quiet, longest
         self.waiting = 0
-        self.last_seen = 0.0
+        self.last_seen = -math.inf  # none seen yet
 
     @contextmanager
     def answering(self) -> Iterator[None]:
