@@ -295,10 +295,10 @@ class SharedInsert:
         given = list(values)
         for index, convert in converters:
             given[index] = convert(given[index])
-        if dialect.name == "postgresql":
-            ids: Any = list(lead_ids)
-        else:
-            ids = "[" + ",".join(map(str, lead_ids)) + "]"
+        # The ids as the text of an array, which the statement reads: cheaper for the
+        # driver than a list adapted number by number.
+        listed = ",".join(map(str, lead_ids))
+        ids = "{" + listed + "}" if dialect.name == "postgresql" else "[" + listed + "]"
         connection.exec_driver_sql(sql, (*given, *computed, ids))
 
     def _compile(self, dialect: Dialect) -> tuple[str, tuple[tuple[int, Convert], ...]]:
@@ -316,7 +316,7 @@ class SharedInsert:
                 selected.append(mark)
         selected += [sql.format(id=lead_id, value=mark) for sql in self._computed.values()]
         names = ", ".join(quote(name) for name in (self._lead, *self.columns, *self._computed))
-        source = "unnest(%s::bigint[]) AS ids(id)" if postgres else "json_each(?) AS ids"
+        source = "unnest(CAST(%s AS bigint[])) AS ids(id)" if postgres else "json_each(?) AS ids"
         sql = (
             f"INSERT INTO {target} ({names}) SELECT {lead_id}, {', '.join(selected)} "
             # WHERE true: SQLite reads an ON CONFLICT after a bare FROM as a join's ON.
