@@ -257,7 +257,8 @@ class SharedInsert:
     parameter (an array on PostgreSQL, a JSON array read by json_each on SQLite): a row of
     values sent per lead costs the driver, and on PostgreSQL a copy's parsing, far more than
     the server's insert. `columns` take the values given; `computed` columns take an SQL
-    expression of the lead's id, written `{id}`, and of their own values, written `{value}`.
+    expression of the lead's id, written `{id}`, of their own values, written `{value}`, and,
+    `from_leads`, of the lead's stored row, written `leads.<column>`.
     """
 
     def __init__(
@@ -268,8 +269,10 @@ class SharedInsert:
         lead: str = "lead_id",
         computed: dict[str, str] | None = None,
         skipping: str | None = None,
+        from_leads: bool = False,
     ) -> None:
         self.table = table
+        self._from_leads = from_leads
         self.columns = tuple(columns)
         self._lead = lead
         self._computed = dict(computed or {})
@@ -317,6 +320,8 @@ class SharedInsert:
         selected += [sql.format(id=lead_id, value=mark) for sql in self._computed.values()]
         names = ", ".join(quote(name) for name in (self._lead, *self.columns, *self._computed))
         source = "unnest(CAST(%s AS bigint[])) AS ids(id)" if postgres else "json_each(?) AS ids"
+        if self._from_leads:
+            source += f" JOIN leads ON leads.id = {lead_id}"
         sql = (
             f"INSERT INTO {target} ({names}) SELECT {lead_id}, {', '.join(selected)} "
             # WHERE true: SQLite reads an ON CONFLICT after a bare FROM as a join's ON.

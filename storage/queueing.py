@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -31,22 +30,18 @@ _QUEUE = insert_or_skip(
     ),
 )
 
-# Handoffs of many leads: the same work but for the lead, whose key names it.
+# Handoffs of many leads: the same work but for the lead, its round and batch (as stored),
+# keyed handoff:{lead id}:{round} as intake keys a handoff's Work.
 _QUEUE_HANDOFFS = SharedInsert(
     OutboxRow.__table__,  # type: ignore[arg-type]
-    (
-        "kind",
-        "batch_id",
-        "handoff_round",
-        "payload",
-        "state",
-        "attempts",
-        "available_at",
-        "created_at",
-        "urgency",
-    ),
-    computed={"key": "{value} || {id} || {value}"},
+    ("kind", "payload", "state", "attempts", "available_at", "created_at", "urgency"),
+    computed={
+        "key": "{value} || {id} || ':' || leads.handoff_round",
+        "batch_id": "leads.batch_id",
+        "handoff_round": "leads.handoff_round",
+    },
     skipping="key",
+    from_leads=True,
 )
 
 
@@ -76,23 +71,8 @@ class SqlOutboxQueue:
         ]
         _QUEUE.run(self.session.connection(), values)
 
-    def queue_handoffs(
-        self, lead_ids: Sequence[int], *, round_no: int, batch_id: int | None, now: datetime
-    ) -> None:
-        """Queue the handoffs of these leads' round `round_no` (of `batch_id`), as `queue`
-        queues a handoff's Work each."""
+    def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        """Queue the handoff of each of these leads' round (as stored), in their order."""
         kind = WorkKind.HANDOFF
-        values: tuple[Any, ...] = (
-            kind.value,
-            batch_id,
-            round_no,
-            {},
-            "pending",
-            0,
-            now,
-            now,
-            kind.urgency.value,
-        )
-        # Each keyed handoff:{lead id}:{round}, as intake keys a handoff's Work.
-        key = ("handoff:", f":{round_no}")
-        _QUEUE_HANDOFFS.run(self.session.connection(), lead_ids, values, key)
+        values: tuple[object, ...] = (kind.value, {}, "pending", 0, now, now, kind.urgency.value)
+        _QUEUE_HANDOFFS.run(self.session.connection(), lead_ids, values, ("handoff:",))

@@ -298,16 +298,13 @@ class FakeRounds(_Part):
     def start(self, rounds: Sequence[NewRound], *, now: datetime) -> None:
         self.state.rounds += [(round_, now) for round_ in rounds]
 
-    def start_shared(
-        self,
-        lead_ids: Sequence[int],
-        *,
-        round_no: int,
-        region: str | None,
-        batch_id: int | None,
-        now: datetime,
-    ) -> None:
-        self.start([NewRound(id, round_no, region, batch_id) for id in lead_ids], now=now)
+    def start_of_leads(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        rows = [self.state.leads[id] for id in lead_ids]
+        rounds = [
+            NewRound(r.stored.id, r.stored.lead.handoff_round, r.stored.lead.region, r.batch_id)
+            for r in rows
+        ]
+        self.start(rounds, now=now)
 
 
 class FakeBatches(_Part):
@@ -327,13 +324,18 @@ class FakeOutbox(_Part):
         for item in work:
             self.state.outbox.setdefault(item.key, (item, now))
 
-    def queue_handoffs(
-        self, lead_ids: Sequence[int], *, round_no: int, batch_id: int | None, now: datetime
-    ) -> None:
+    def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        rows = [self.state.leads[id] for id in lead_ids]
         self.queue(
             [
-                Work(WorkKind.HANDOFF, f"handoff:{id}:{round_no}", id, round_no, batch_id)
-                for id in lead_ids
+                Work(
+                    WorkKind.HANDOFF,
+                    f"handoff:{row.stored.id}:{row.stored.lead.handoff_round}",
+                    row.stored.id,
+                    row.stored.lead.handoff_round,
+                    row.batch_id,
+                )
+                for row in rows
             ],
             now=now,
         )
