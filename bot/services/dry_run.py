@@ -34,6 +34,10 @@ class KeptWork:
     def queue(self, work: Sequence[Work], *, now: datetime) -> None:
         self.work.extend(work)
 
+    def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        # What a new lead's stored row says is not kept here; and no pass stores new leads.
+        raise NotImplementedError("a dry run of the jobs stores no new leads")
+
 
 class DryUnitOfWork:
     """The repositories of a real unit of work, whose transaction is always rolled back."""
