@@ -271,8 +271,12 @@ def _write_new(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[StoredLe
     uow.events.append_first(events)
     activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item.activity]
     uow.activity.add(activity, now=plan.now)
-    handoffs = [s for s in stored if s.lead.status is LeadStatus.PENDING]
-    _queue_handoffs(uow, handoffs, plan.now, batch_of)
+    # Each pending lead's round and handoff, made by the store from the rows just written
+    # (their round, region and batch), one statement each however many leads.
+    handoffs = [s.id for s in stored if s.lead.status is LeadStatus.PENDING]
+    if handoffs:
+        uow.rounds.start_of_leads(handoffs, now=plan.now)
+        uow.outbox.queue_handoffs(handoffs, now=plan.now)
     return stored
 
 
