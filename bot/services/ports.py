@@ -29,6 +29,7 @@ from bot.services.records import (
     NewLead,
     NewRound,
     OutboxItem,
+    Page,
     Regions,
     SlotWanted,
     StoredLead,
@@ -143,6 +144,15 @@ class OutboxQueue(Protocol):
         """Queue Slack work; work whose key is already queued is left as it is."""
         ...
 
+    def hold(self, work: Sequence[Work], *, now: datetime, until: datetime) -> None:
+        """Queue Slack work that waits until `until` unless released sooner; work whose key
+        is already held takes the new payload (a message that grows page by page)."""
+        ...
+
+    def release(self, keys: Sequence[str], *, now: datetime) -> None:
+        """Let held work go now."""
+        ...
+
 
 class HandledRequests(Protocol):
     def first_handling(self, key: str, *, now: datetime) -> bool:
@@ -158,22 +168,31 @@ class TimerRepository(Protocol):
         started_after: datetime | None,
         started_by: datetime,
         escalate_started_by: datetime,
+        page: Page,
     ) -> list[TimerLead]:
-        """Pending leads whose round started in the range and that still have a timer to fire."""
+        """Pending leads whose round started in the range and that still have a timer to fire,
+        a page of them by when their round started."""
         ...
 
     def awaiting_feedback(
-        self, *, due_after: datetime | None, due_by: datetime, overdue_by: datetime
+        self, *, due_after: datetime | None, due_by: datetime, overdue_by: datetime, page: Page
     ) -> list[TimerLead]:
-        """Accepted leads with no outcome, feedback due in the range, a timer still to fire."""
+        """Accepted leads with no outcome, feedback due in the range, a timer still to fire; a
+        page of them by when their feedback is due."""
         ...
 
-    def next_steps(self, *, due_after: datetime | None, due_by: datetime) -> list[TimerLead]:
-        """Worked leads whose next step falls in the range and has not been reminded of."""
+    def next_steps(
+        self, *, due_after: datetime | None, due_by: datetime, page: Page
+    ) -> list[TimerLead]:
+        """Worked leads whose next step falls in the range and has not been reminded of; a
+        page of them by their next step."""
         ...
 
-    def unworked(self, *, decided_after: datetime | None, decided_by: datetime) -> list[TimerLead]:
-        """Accepted leads never reached and not flagged, accepted in the range; locked."""
+    def unworked(
+        self, *, decided_after: datetime | None, decided_by: datetime, page: Page
+    ) -> list[TimerLead]:
+        """Accepted leads never reached and not flagged, accepted in the range; a page of them
+        by when they were accepted, locked."""
         ...
 
     def snoozed_due(

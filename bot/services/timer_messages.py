@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.domain.timers import TimerKind
 from bot.services.handoff import authority_for
@@ -73,6 +74,14 @@ def work_for(sent: Sequence[Sent], config: BatonConfig) -> list[Work]:
         for channel, items in sorted(to_channel.items())
     ]
     return notes + dms + posts + tasks
+
+
+def merged(before: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """A message to a person or channel with the items (and mentions) of a later page too."""
+    data = {**before, "items": [*before["items"], *more["items"]]}
+    if "mention" in before:
+        data["mention"] = list(dict.fromkeys([*before["mention"], *more["mention"]]))
+    return data
 
 
 def _lead_work(kind: WorkKind, item: Sent) -> Work:

@@ -1,17 +1,20 @@
 """Scheduled accountability passes: SLA reminders and escalation, feedback chasing, next steps, leakage.
 
-Each pass reads the clock once and works in one transaction: it finds what came due since its
-last pass (with a day's grace), records each fire under a unique key, and queues the Slack work
-in the same transaction, so a timer fires once however often, late or in how many processes a
-pass runs. Each person gets one message per pass listing what is theirs; each lead's thread
-gets its own note.
+Each pass reads the clock once and finds what came due since its last pass (with a day's
+grace), a page of leads at a time: each page in one transaction records each fire under a
+unique key and queues the Slack work, so a timer fires once however often, late or in how many
+processes a pass runs, and a pass catching up on days missed holds the database a page at a
+time, not for all of it (new leads and their handoffs go in between). Each person gets one
+message per pass listing what is theirs, held back while it grows page by page and let go
+with the last page; each lead's thread gets its own note. Only the last page moves the pass's
+catch-up point: a pass cut short is taken up again by the next.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -31,13 +34,20 @@ from bot.domain.timers import (
 from bot.domain.workingtime import WorkingCalendar
 from bot.services.crm_out import crm_work
 from bot.services.ports import UnitOfWork
-from bot.services.records import Fire, NewFire, TimerLead, WorkKind
-from bot.services.timer_messages import Sent, recipients, work_for
+from bot.services.records import Fire, NewFire, Page, TimerLead, Work, WorkKind
+from bot.services.timer_messages import Sent, merged, recipients, work_for
 from config.model import BatonConfig
 
 TRIAGE_CALENDAR = WorkingCalendar("UTC")
 # What a pass's summary counts as messages: to people and channels, not notes in lead threads.
 MESSAGES = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST, WorkKind.TIMER_LEAK_TASK})
+# Leads a pass takes at a time, in one transaction: on SQLite a transaction holds the one write
+# lock, so this bounds how long intake and delivery wait for it while a pass catches up.
+PAGE_SIZE = 500
+# A pass's messages to people and channels wait until its last page has added to them (one
+# message a person a pass), and no longer than this should the process stop before then.
+GATHERED = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST})
+HOLD = timedelta(minutes=5)
 
 
 class Job(StrEnum):
@@ -83,7 +93,9 @@ class _Due:
     again: Fire | None = None  # a snoozed reminder coming back
 
 
-Planner = Callable[[UnitOfWork, datetime | None, datetime], list[_Due]]
+# A page's due timers, and the page after it (None: it was the last).
+PagePlan = tuple[list[_Due], Page | None]
+Planner = Callable[[UnitOfWork, datetime | None, datetime, Page], PagePlan]
 
 
 def run_handoff_sla_pass(
@@ -92,6 +104,7 @@ def run_handoff_sla_pass(
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> PassResult:
     """Remind deciders of leads pending past the SLA; call in the backup past escalation."""
     hours = {
@@ -100,7 +113,7 @@ def run_handoff_sla_pass(
     }
     calendars = _Calendars(config)
 
-    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
         # The longer timer reaches furthest back: its range covers the shorter one's.
         started_after = _earliest(
             after, calendars, lambda cal: lambda s: handoff_due(cal, s, max(hours.values()))
@@ -110,6 +123,7 @@ def run_handoff_sla_pass(
             started_after=started_after,
             started_by=now - timedelta(hours=hours[TimerKind.HANDOFF_SLA]),
             escalate_started_by=now - timedelta(hours=hours[TimerKind.ESCALATION]),
+            page=page,
         )
         due = []
         for target in leads:
@@ -120,9 +134,10 @@ def run_handoff_sla_pass(
                 at = handoff_due(calendar, target.round_started_at, limit)
                 if at <= now:
                     due.append(_Due(target, kind, at))
-        return due + _back(uow, TimerKind.HANDOFF_SLA, after, now, _still_pending)
+        due += _back(uow, TimerKind.HANDOFF_SLA, after, now, _still_pending, page)
+        return due, page.following(leads, lambda target: target.round_started_at)
 
-    return _run(Job.HANDOFF_SLA, plan, uow_factory, config, clock.now(), as_of)
+    return _run(Job.HANDOFF_SLA, plan, uow_factory, config, clock.now(), as_of, page_size)
 
 
 def run_followups_pass(
@@ -131,15 +146,19 @@ def run_followups_pass(
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> PassResult:
     """Remind reps whose feedback is due with no outcome; a working day later, tell the manager."""
     calendars = _Calendars(config)
     shortest_day = min(working_day_hours(cal) for cal in calendars.all())
 
-    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
         due_after = _earliest(after, calendars, lambda cal: lambda d: feedback_overdue(cal, d))
         leads = uow.timers.awaiting_feedback(
-            due_after=due_after, due_by=now, overdue_by=now - timedelta(hours=shortest_day)
+            due_after=due_after,
+            due_by=now,
+            overdue_by=now - timedelta(hours=shortest_day),
+            page=page,
         )
         due = []
         for target in leads:
@@ -151,9 +170,10 @@ def run_followups_pass(
             ):
                 if kind not in target.fired and (at := when(calendar, due_at)) <= now:
                     due.append(_Due(target, kind, at))
-        return due + _back(uow, TimerKind.FEEDBACK_DUE, after, now, _still_unreported)
+        due += _back(uow, TimerKind.FEEDBACK_DUE, after, now, _still_unreported, page)
+        return due, page.following(leads, lambda target: target.lead.feedback_due_at)
 
-    return _run(Job.FOLLOWUPS, plan, uow_factory, config, clock.now(), as_of)
+    return _run(Job.FOLLOWUPS, plan, uow_factory, config, clock.now(), as_of, page_size)
 
 
 def run_nextsteps_pass(
@@ -162,6 +182,7 @@ def run_nextsteps_pass(
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> PassResult:
     """Remind reps of the next steps they set, on the day (the next working morning)."""
     calendars = _Calendars(config)
@@ -174,17 +195,19 @@ def run_nextsteps_pass(
             and next_step_due(calendars.of(target.lead.region), step) == fire.due_at
         )
 
-    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
         due_after = _earliest(after, calendars, lambda cal: lambda d: next_step_due(cal, d))
         due = []
-        for target in uow.timers.next_steps(due_after=due_after, due_by=now):
+        leads = uow.timers.next_steps(due_after=due_after, due_by=now, page=page)
+        for target in leads:
             assert target.lead.next_step_at is not None
             at = next_step_due(calendars.of(target.lead.region), target.lead.next_step_at)
             if at <= now:
                 due.append(_Due(target, TimerKind.NEXT_STEP, at))
-        return due + _back(uow, TimerKind.NEXT_STEP, after, now, still_due)
+        due += _back(uow, TimerKind.NEXT_STEP, after, now, still_due, page)
+        return due, page.following(leads, lambda target: target.lead.next_step_at)
 
-    return _run(Job.NEXTSTEPS, plan, uow_factory, config, clock.now(), as_of)
+    return _run(Job.NEXTSTEPS, plan, uow_factory, config, clock.now(), as_of, page_size)
 
 
 def run_leakage_pass(
@@ -193,14 +216,17 @@ def run_leakage_pass(
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> PassResult:
     """Flag accepted leads nobody reached within the leakage period; marketing gets a touch task."""
     periods = [config.sla.leakage_days, *config.sla.leakage_days_by_source.values()]
 
-    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
         decided_after = None if after is None else after - timedelta(days=max(periods))
         leads = uow.timers.unworked(
-            decided_after=decided_after, decided_by=now - timedelta(days=min(periods))
+            decided_after=decided_after,
+            decided_by=now - timedelta(days=min(periods)),
+            page=page,
         )
         due = []
         for target in leads:
@@ -209,9 +235,9 @@ def run_leakage_pass(
             at = leakage_due(target.lead.decided_at, days)
             if at <= now:
                 due.append(_Due(target, TimerKind.LEAKAGE, at))
-        return due
+        return due, page.following(leads, lambda target: target.lead.decided_at)
 
-    return _run(Job.LEAKAGE, plan, uow_factory, config, clock.now(), as_of)
+    return _run(Job.LEAKAGE, plan, uow_factory, config, clock.now(), as_of, page_size)
 
 
 PASSES = {
@@ -229,31 +255,83 @@ def _run(
     config: BatonConfig,
     clock_now: datetime,
     as_of: datetime | None,
+    page_size: int,
 ) -> PassResult:
-    """Run a pass as of now, or as of a given time (which leaves the catch-up point alone)."""
+    """Run a pass as of now, or as of a given time (which leaves the catch-up point alone),
+    a page of leads at a time."""
     now, advance = (clock_now, True) if as_of is None else (as_of.astimezone(UTC), False)
-    with uow_factory() as uow:
-        if not uow.passes.lock(job.value):
-            return PassResult(job.value, now, skipped=True)
-        caught_up = uow.passes.caught_up_to(job.value)
-        after = caught_up - GRACE if caught_up is not None else None
-        floor = uow.passes.fires_from(job.value)
-        if floor is not None and (after is None or after < floor):
-            after = floor
-        due = [d for d in plan(uow, after, now) if floor is None or d.due_at >= floor]
-        sent = _record(uow, due, config, now, queue_at=min(now, clock_now))
-        work = work_for(sent, config)
-        # Slack may have it at once, even when the pass ran as of a later time.
-        uow.outbox.queue(work, now=min(now, clock_now))
-        if advance and (caught_up is None or now > caught_up):
-            uow.passes.catch_up(job.value, as_of=now)
-        uow.commit()
     fired: dict[str, int] = defaultdict(int)
-    for item in sent:
-        fired[item.kind.value + (" again" if item.again else "")] += 1
-    messages = sum(1 for w in work if w.kind in MESSAGES)
-    planned = tuple(_planned(item, config) for item in sent)
-    return PassResult(job.value, now, dict(fired), messages, plan=planned)
+    messages, planned = 0, []
+    page: Page | None = Page(page_size)
+    gathered = _Gathered()
+    window: tuple[datetime | None, datetime | None, datetime | None] | None = None
+    while page is not None:
+        with uow_factory() as uow:
+            if not uow.passes.lock(job.value):
+                if window is None:
+                    return PassResult(job.value, now, skipped=True)
+                break  # another process runs the pass now, and goes on from the fires recorded
+            if window is None:
+                window = _window(uow, job)
+            caught_up, after, floor = window
+            due, following = plan(uow, after, now, page)
+            due = [d for d in due if floor is None or d.due_at >= floor]
+            sent = _record(uow, due, config, now, queue_at=min(now, clock_now))
+            work = work_for(sent, config)
+            # Slack may have it at once, even when the pass ran as of a later time.
+            queue_at = min(now, clock_now)
+            uow.outbox.queue([w for w in work if w.kind not in GATHERED], now=queue_at)
+            grown = gathered.add([w for w in work if w.kind in GATHERED])
+            uow.outbox.hold(grown, now=queue_at, until=queue_at + HOLD)
+            if following is None:
+                uow.outbox.release(gathered.keys, now=queue_at)
+                if advance and (caught_up is None or now > caught_up):
+                    uow.passes.catch_up(job.value, as_of=now)
+            uow.commit()
+        for item in sent:
+            fired[item.kind.value + (" again" if item.again else "")] += 1
+        messages += sum(1 for w in work if w.kind in MESSAGES and w.kind not in GATHERED)
+        planned += [_planned(item, config) for item in sent]
+        page = following
+    if page is not None:  # cut short: what it gathered goes now rather than when held until
+        with uow_factory() as uow:
+            uow.outbox.release(gathered.keys, now=min(now, clock_now))
+            uow.commit()
+    messages += len(gathered.keys)
+    return PassResult(job.value, now, dict(fired), messages, plan=tuple(planned))
+
+
+class _Gathered:
+    """A pass's messages to people and channels, each grown page by page under one key."""
+
+    def __init__(self) -> None:
+        self._by_audience: dict[tuple[WorkKind, str], Work] = {}
+
+    @property
+    def keys(self) -> list[str]:
+        return [work.key for work in self._by_audience.values()]
+
+    def add(self, work: Sequence[Work]) -> list[Work]:
+        """Add a page's messages to the pass's; return each message they grew, as it is now."""
+        grown = []
+        for item in work:
+            audience = (item.kind, str(item.data.get("person") or item.data.get("channel")))
+            before = self._by_audience.get(audience)
+            now = item if before is None else replace(before, data=merged(before.data, item.data))
+            self._by_audience[audience] = now
+            grown.append(now)
+        return grown
+
+
+def _window(uow: UnitOfWork, job: Job) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """Where the pass caught up to, from when it looks for what came due, and the first due
+    time it may fire at all."""
+    caught_up = uow.passes.caught_up_to(job.value)
+    after = caught_up - GRACE if caught_up is not None else None
+    floor = uow.passes.fires_from(job.value)
+    if floor is not None and (after is None or after < floor):
+        after = floor
+    return caught_up, after, floor
 
 
 def start_timers_from(
@@ -325,8 +403,12 @@ def _back(
     after: datetime | None,
     now: datetime,
     still: Callable[[TimerLead, Fire], bool],
+    page: Page,
 ) -> list[_Due]:
-    """Snoozed reminders of `kind` whose snooze is over, on leads still in the same state."""
+    """Snoozed reminders of `kind` whose snooze is over, on leads still in the same state;
+    all of them with the pass's first page."""
+    if page.after is not None:
+        return []
     return [
         _Due(target, kind, fire.due_at, again=fire)
         for fire, target in uow.timers.snoozed_due([kind], after=after, by=now)
