@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.lead import WORKING, LeadStatus
 from bot.domain.snapshots import activity_label
-from bot.services.records import EventLine, LeadDetail, LeadLine, LeadPage
+from bot.services.records import EventLine, LeadDetail, LeadLine, LeadPage, RegionsBoard
 from storage.db import Database
 from storage.rows import ActivityRow, EventRow, LeadRow
 
@@ -130,17 +130,36 @@ class SqlLeadReader:
                 or 0
             )
 
-    def working_in(self, regions: Sequence[str | None]) -> list[LeadLine]:
-        """The accepted (and further, not closed) leads of `regions` (None: triage)."""
+    def regions_board(
+        self, regions: Sequence[str | None], *, now: datetime, shown: int
+    ) -> RegionsBoard:
+        """The working (accepted and further, not closed) leads of `regions` (None: triage):
+        the first `shown` with feedback overdue and leaked, by feedback due, each list's
+        count, and each holder's open and overdue leads; counted by the database."""
         named = [r for r in regions if r is not None]
         where = [LeadRow.region.in_(named)] if named else []
         if None in regions:
             where.append(LeadRow.region.is_(None))
         if not where:
-            return []
-        working = [s.value for s in WORKING]
-        query = select(*_LINE_COLUMNS).where(LeadRow.status.in_(working), or_(*where))
-        return self._lines(query.order_by(LeadRow.feedback_due_at, LeadRow.id))
+            return RegionsBoard(LeadPage([], 0), LeadPage([], 0), {})
+        working = (LeadRow.status.in_([s.value for s in WORKING]), or_(*where))
+        overdue = and_(LeadRow.status == LeadStatus.ACCEPTED.value, LeadRow.feedback_due_at < now)
+        leaked = LeadRow.leaked_at.is_not(None)
+        counts = select(
+            LeadRow.rep_id,
+            func.count(),
+            func.count().filter(overdue),
+            func.count().filter(leaked),
+        ).where(*working)
+        with self.database.reading() as session:
+            held = session.execute(counts.group_by(LeadRow.rep_id)).all()
+        by_due = (LeadRow.feedback_due_at, LeadRow.id)
+        first = select(*_LINE_COLUMNS).where(*working).order_by(*by_due).limit(shown)
+        return RegionsBoard(
+            overdue=LeadPage(self._lines(first.where(overdue)), sum(r[2] for r in held)),
+            leaked=LeadPage(self._lines(first.where(leaked)), sum(r[3] for r in held)),
+            held={rep: (count, late) for rep, count, late, _ in held if rep},
+        )
 
     def returned_leads(self) -> list[LeadLine]:
         """Returned leads: marketing has yet to choose what to do with them."""

@@ -69,6 +69,17 @@ class LeadPage(NamedTuple):
 
 
 @dataclass(frozen=True)
+class RegionsBoard:
+    """What a manager watches in their regions' working leads: those with feedback overdue
+    and those leaked (the first few of each, by feedback due), and each holder's open and
+    overdue leads."""
+
+    overdue: LeadPage
+    leaked: LeadPage
+    held: dict[str, tuple[int, int]]  # by rep: open leads, feedback overdue
+
+
+@dataclass(frozen=True)
 class LeadDetail:
     line: LeadLine
     title: str | None
