@@ -12,6 +12,7 @@ catch-up point: a pass cut short is taken up again by the next.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,7 +44,10 @@ TRIAGE_CALENDAR = WorkingCalendar("UTC")
 MESSAGES = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST, WorkKind.TIMER_LEAK_TASK})
 # Leads a pass takes at a time, in one transaction: on SQLite a transaction holds the one write
 # lock, so this bounds how long intake and delivery wait for it while a pass catches up.
-PAGE_SIZE = 500
+PAGE_SIZE = 250
+# Between pages a pass waits this many times as long as the page took: it takes longer to
+# catch up, and new leads and their handoffs keep their pace meanwhile.
+GIVE_WAY = 1.0
 # A pass's messages to people and channels wait until its last page has added to them (one
 # message a person a pass), and no longer than this should the process stop before then.
 GATHERED = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST})
@@ -266,6 +270,7 @@ def _run(
     gathered = _Gathered()
     window: tuple[datetime | None, datetime | None, datetime | None] | None = None
     while page is not None:
+        started = time.perf_counter()
         with uow_factory() as uow:
             if not uow.passes.lock(job.value):
                 if window is None:
@@ -293,6 +298,11 @@ def _run(
         messages += sum(1 for w in work if w.kind in MESSAGES and w.kind not in GATHERED)
         planned += [_planned(item, config) for item in sent]
         page = following
+        if page is not None:
+            # Give way as long as the page took: in a serving process the intake and the
+            # outbox worker wait for the interpreter (and on SQLite for the write lock)
+            # while a page is written, and a new lead must not wait for a week's catch-up.
+            time.sleep((time.perf_counter() - started) * GIVE_WAY)
     if page is not None:  # cut short: what it gathered goes now rather than when held until
         with uow_factory() as uow:
             uow.outbox.release(gathered.keys, now=min(now, clock_now))
