@@ -13,13 +13,13 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 
 from bot.app import Baton
 from bot.http_metrics import MeasuredRequests
 from bot.metrics import SLACK_ACK_LATENCY
 from bot.services.ports import StorageUnavailable
-from bot.slack.acks import carry_on
+from bot.slack.acks import ACK_TURNS, carry_on
 from bot.slack.bolt import PooledWebClient
 from bot.slack.early_ack import SlackSignature, acked_first, bolt_request, lower_case_headers
 from handlers import crm_webhook, health, intake, report
@@ -89,7 +89,8 @@ def _mount_slack(router: APIRouter, bolt: AsyncApp, signing_secret: str | None) 
     async def slack_events(request: Request) -> Response:
         arrived = time.perf_counter()
         try:
-            return await _answer_slack(request, bolt, signature)
+            with ACK_TURNS.answering():
+                return await _answer_slack(request, bolt, signature)
         finally:
             SLACK_ACK_LATENCY.observe(time.perf_counter() - arrived)
 
@@ -113,9 +114,15 @@ async def _answer_slack(
         log.warning("refused a signed request to /slack/events: its body cannot be parsed")
         return JSONResponse({"error": "the body cannot be parsed"}, status_code=400)
     if acked_first(parsed):
-        carry_on(bolt.async_dispatch(parsed), "dispatching an acked request")
+        carry_on(_dispatch_after_acks(bolt, parsed), "dispatching an acked request")
         return Response(status_code=200)
     return to_starlette_response(await bolt.async_dispatch(parsed))
+
+
+async def _dispatch_after_acks(bolt: AsyncApp, request: AsyncBoltRequest) -> None:
+    # Matching a request to its listener is Bolt's work for every listener: it waits, too.
+    await ACK_TURNS.after_acks()
+    await bolt.async_dispatch(request)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

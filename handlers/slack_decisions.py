@@ -16,6 +16,7 @@ from bot.slack.blocks import TRIAGE
 from bot.slack.ids import ActionId, LeadRef, read_choice
 from bot.slack.payloads import SlackBody, read_click, read_submission
 from bot.slack.submissions import accept_values, reroute_values, return_values
+from bot.slack.views import deciding_view
 from handlers.slack_services import SlackServices
 
 NEEDS_COMMENT = "Add a comment for the rep."
@@ -120,7 +121,7 @@ def accept_modal(services: SlackServices, ref: LeadRef, user: str) -> dict[str, 
     """The Accept modal, once `user` is known to decide on the lead; blocking."""
     form = services.accept_form(ref.lead, user, handoff_round=ref.round)
     return blocks.accept_modal(
-        services.lead_view(form.lead.id),
+        deciding_view(form.lead, services.config),
         reps=form.reps,
         suggested_rep=form.suggested_rep,
         suggestion_reason=form.suggestion_reason,
@@ -131,7 +132,7 @@ def accept_modal(services: SlackServices, ref: LeadRef, user: str) -> dict[str, 
 
 def return_modal(services: SlackServices, ref: LeadRef, user: str) -> dict[str, Any]:
     stored = services.check_decider(ref.lead, user, handoff_round=ref.round)
-    return blocks.return_modal(services.lead_view(stored.id), ref=ref)
+    return blocks.return_modal(deciding_view(stored, services.config), ref=ref)
 
 
 def reroute_modal(services: SlackServices, ref: LeadRef, user: str) -> dict[str, Any]:
@@ -139,4 +140,5 @@ def reroute_modal(services: SlackServices, ref: LeadRef, user: str) -> dict[str,
     regions = [r.name for r in services.config.regions if r.name != stored.lead.region]
     if stored.lead.region is not None:
         regions.append(TRIAGE)
-    return blocks.reroute_modal(services.lead_view(stored.id), regions=regions, ref=ref)
+    view = deciding_view(stored, services.config)
+    return blocks.reroute_modal(view, regions=regions, ref=ref)

@@ -59,10 +59,19 @@ def _converted(values: Sequence[Any], convert: Convert) -> Sequence[Any]:
     cache: dict[Any, Any] = {None: None}
     try:
         return [cache[v] if v in cache else _remember(cache, v, convert) for v in values]
-    except TypeError:  # values that cannot be keys (JSON documents): each converted, but
+    except TypeError:  # values that cannot be keys (JSON documents): each converted once
         empty: dict[type, Any] = {dict: convert({}), list: convert([])}  # most are empty
+        # Leads planned alike share one document (one object), converted once by identity:
+        # `values` holds every document, so no identity is reused meanwhile.
+        by_id: dict[int, Any] = {}
         return [
-            None if v is None else empty[type(v)] if type(v) in empty and not v else convert(v)
+            None
+            if v is None
+            else empty[type(v)]
+            if type(v) in empty and not v
+            else by_id[id(v)]
+            if id(v) in by_id
+            else _remember_by_id(by_id, v, convert)
             for v in values
         ]
 
@@ -75,6 +84,11 @@ def _with_format_parameters(dialect: Dialect) -> Dialect:
 
 def _remember(cache: dict[Any, Any], value: Any, convert: Callable[[Any], Any]) -> Any:
     converted = cache[value] = convert(value)
+    return converted
+
+
+def _remember_by_id(by_id: dict[int, Any], value: Any, convert: Callable[[Any], Any]) -> Any:
+    converted = by_id[id(value)] = convert(value)
     return converted
 
 
@@ -96,15 +110,18 @@ class BulkInsert:
         self._compiled: dict[str, _Compiled] = {}
         self._copies: dict[str, _Copy] = {}
 
-    def run(self, connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    def run(self, connection: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
+        """Insert the rows; how many were added as the driver counts them (-1: not counted,
+        when they were copied)."""
         if not rows:
-            return
+            return 0
         if self.copies(connection, rows):
             self._copy(connection, rows, returning=())
-            return
+            return -1
         sql, reorder, converters = self._for(connection.dialect)
         values: Sequence[tuple[Any, ...]] = rows if reorder is None else list(map(reorder, rows))
-        connection.exec_driver_sql(sql, _with_converted(values, converters))
+        result = connection.exec_driver_sql(sql, _with_converted(values, converters))
+        return int(result.rowcount)
 
     def copies(self, connection: Connection, rows: Sequence[tuple[Any, ...]]) -> bool:
         """Whether `run` copies these rows (many rows, on PostgreSQL)."""
@@ -245,3 +262,85 @@ def insert_or_skip(table: type[Any], conflict: str, columns: Sequence[str]) -> B
         return insert(table).on_conflict_do_nothing(index_elements=[conflict])
 
     return BulkInsert(statement, columns, skipping=conflict)
+
+
+class SharedInsert:
+    """An insert of one row per lead of a list, the rows alike but for their lead's row id.
+
+    The database makes the rows itself, by one INSERT … SELECT over the ids, sent as one
+    parameter (an array on PostgreSQL, a JSON array read by json_each on SQLite): a row of
+    values sent per lead costs the driver, and on PostgreSQL a copy's parsing, far more than
+    the server's insert. `columns` take the values given; `computed` columns take an SQL
+    expression of the lead's id, written `{id}`, of their own values, written `{value}`, and,
+    `from_leads`, of the lead's stored row, written `leads.<column>`.
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        *,
+        lead: str = "lead_id",
+        computed: dict[str, str] | None = None,
+        skipping: str | None = None,
+        from_leads: bool = False,
+    ) -> None:
+        self.table = table
+        self._from_leads = from_leads
+        self.columns = tuple(columns)
+        self._lead = lead
+        self._computed = dict(computed or {})
+        self._skipping = skipping
+        self._compiled: dict[str, tuple[str, tuple[tuple[int, Convert], ...]]] = {}
+
+    def run(
+        self,
+        connection: Connection,
+        lead_ids: Sequence[int],
+        values: Sequence[Any],
+        computed: Sequence[Any] = (),
+    ) -> None:
+        """Insert a row per lead of `lead_ids`: `values` in `columns` order, and the values of
+        the `computed` columns' expressions in theirs."""
+        if not lead_ids:
+            return
+        dialect = connection.dialect
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = self._compile(dialect)
+        sql, converters = found
+        given = list(values)
+        for index, convert in converters:
+            given[index] = convert(given[index])
+        # The ids as the text of an array, which the statement reads: cheaper for the
+        # driver than a list adapted number by number.
+        listed = ",".join(map(str, lead_ids))
+        ids = "{" + listed + "}" if dialect.name == "postgresql" else "[" + listed + "]"
+        connection.exec_driver_sql(sql, (*given, *computed, ids))
+
+    def _compile(self, dialect: Dialect) -> tuple[str, tuple[tuple[int, Convert], ...]]:
+        quote = dialect.identifier_preparer.quote
+        target = dialect.identifier_preparer.format_table(self.table)
+        postgres = dialect.name == "postgresql"
+        mark = "%s" if postgres else "?"
+        lead_id = "ids.id" if postgres else "ids.value"
+        selected = []
+        for name in self.columns:
+            if postgres:  # the type each value has, not a text to guess from
+                kind = self.table.c[name].type.dialect_impl(dialect).compile(dialect=dialect)
+                selected.append(f"CAST({mark} AS {kind})")
+            else:  # SQLite's CAST would read a JSON document as a number
+                selected.append(mark)
+        selected += [sql.format(id=lead_id, value=mark) for sql in self._computed.values()]
+        names = ", ".join(quote(name) for name in (self._lead, *self.columns, *self._computed))
+        source = "unnest(CAST(%s AS bigint[])) AS ids(id)" if postgres else "json_each(?) AS ids"
+        if self._from_leads:
+            source += f" JOIN leads ON leads.id = {lead_id}"
+        sql = (
+            f"INSERT INTO {target} ({names}) SELECT {lead_id}, {', '.join(selected)} "
+            # WHERE true: SQLite reads an ON CONFLICT after a bare FROM as a join's ON.
+            f"FROM {source} WHERE true ORDER BY {lead_id}"
+        )
+        if self._skipping is not None:
+            sql += f" ON CONFLICT ({quote(self._skipping)}) DO NOTHING"
+        return sql, _converters(self.table, self.columns, dialect)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 from tenacity import (
@@ -41,6 +43,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # connection mostly multiplies the memory held by the number of connections.
 SQLITE_CACHE_MIB = 4
 POSTGRES_CONNECT_TIMEOUT_S = 5
+# A pooled PostgreSQL connection idle this long is pinged before use (see _ping_when_idle).
+PING_AFTER_IDLE_S = 1.0
 
 
 def describe_url(url: str) -> str:
@@ -183,7 +187,6 @@ def open_database(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         # A server that is down answers at once; one that is unreachable must not hold a
         # request for the operating system's two minutes, nor a cut link hold it for ever.
         connect_args={
@@ -194,9 +197,40 @@ def open_database(
             "keepalives_count": 3,
         },
     )
+    _ping_when_idle(engine, after=PING_AFTER_IDLE_S)
     faults = FaultCount()
     report_faults(engine, faults)
     return Database(url=url, engine=engine, read_engine=engine, faults=faults)
+
+
+def _ping_when_idle(engine: Engine, *, after: float) -> None:
+    """Ping a pooled connection before use only when it has been idle `after` seconds.
+
+    A connection the server dropped while it waited in the pool (a restart, a cut link)
+    is found by the ping and replaced, so the request gets a fresh one instead of a 503.
+    A connection used moments ago needs no ping: pinging every checkout cost a round trip
+    per transaction, a tenth of a one-lead intake's. A connection that fails in use anyway
+    is dropped with the pool's older connections (storage/faults.py), and told as a 503.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        checked_in = record.info.get(_CHECKED_IN_AT)
+        if checked_in is None or time.monotonic() - checked_in < after:
+            return  # new, or used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and checks out another (a new one, if the
+            # server dropped them all).
+            raise DisconnectionError(f"the pooled connection is gone: {error}") from error
+
+
+_CHECKED_IN_AT = "baton_checked_in_at"
 
 
 def _open_sqlite(url: str, *, cache_mib: int) -> Database:

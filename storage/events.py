@@ -15,10 +15,14 @@ from bot.domain.lead_summary import CalendarBook
 from bot.domain.merge import Touch
 from bot.services.lead_rows import event_row
 from bot.services.records import EventLine
-from storage.bulk import BulkInsert
+from storage.bulk import BulkInsert, SharedInsert
 from storage.reads import event_line
 from storage.rows import EVENT_VALUES, ActivityRow, EventRow
-from storage.summaries import insert_first_summaries, refresh_summaries
+from storage.summaries import (
+    insert_first_summaries,
+    insert_shared_first_summaries,
+    refresh_summaries,
+)
 
 # What an undo reads of a round: the events that log, withdraw or return an outcome.
 OUTCOME_KINDS = ("outcome", "returned", "correction")
@@ -33,6 +37,7 @@ _EVENT_IDS_OF_LEADS_BETWEEN = (
     .where(EventRow.lead_id.between(bindparam("first"), bindparam("last")))
     .order_by(EventRow.id)
 )
+_INSERT_SHARED_EVENTS = SharedInsert(EventRow.__table__, EVENT_VALUES[1:])  # type: ignore[arg-type]
 _INSERT_ACTIVITY = BulkInsert(
     insert(ActivityRow), ("lead_id", "type", "at", "detail", "received_at")
 )
@@ -95,6 +100,18 @@ class SqlEventRepository:
             lead_id = row[0]
             events_of[lead_id].append((ids_of[lead_id].pop(0), row))
         insert_first_summaries(connection, events_of, calendars=self.calendars)
+
+    def append_first_shared(
+        self, groups: Sequence[tuple[Sequence[int], Sequence[tuple[Any, ...]]]]
+    ) -> None:
+        """`append_first` of leads that share their first events, given together: (their row
+        ids, the events' values in EVENT_ROW_COLUMNS order but the lead's id). Each event is
+        stored for all the leads of its group by one statement, and so is their summary."""
+        connection = self.session.connection()
+        for lead_ids, events in groups:
+            for event in events:  # in order: each lead's events rise as they are given
+                _INSERT_SHARED_EVENTS.run(connection, lead_ids, event)
+        insert_shared_first_summaries(connection, groups, calendars=self.calendars)
 
     def latest_touches(self, lead_ids: list[int]) -> dict[int, Touch]:
         """The campaign and source each lead came through last, of those with later touches."""

@@ -9,12 +9,24 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from bot.services.records import NewRound
-from storage.bulk import BulkInsert
+from storage.bulk import BulkInsert, SharedInsert
 from storage.rows import BatchRow, HandoffRoundRow
 
 _INSERT_ROUNDS = BulkInsert(
     insert(HandoffRoundRow),
     ("lead_id", "round_no", "region", "batch_id", "started_at"),
+)
+
+# The round a new lead is in, as its stored row says: its number, region and batch.
+_START_OF_LEADS = SharedInsert(
+    HandoffRoundRow.__table__,  # type: ignore[arg-type]
+    ("started_at",),
+    computed={
+        "round_no": "leads.handoff_round",
+        "region": "leads.region",
+        "batch_id": "leads.batch_id",
+    },
+    from_leads=True,
 )
 
 
@@ -27,6 +39,10 @@ class SqlRoundRepository:
         if rounds:
             values = [(*round_, now) for round_ in rounds]
             _INSERT_ROUNDS.run(self.session.connection(), values)
+
+    def start_of_leads(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        """Record the handoff round each of these leads is in (as stored), started now."""
+        _START_OF_LEADS.run(self.session.connection(), lead_ids, (now,))
 
 
 class SqlBatchRepository:

@@ -70,11 +70,14 @@ class SqlLeadRepository:
         # One query per unique index: an OR of two long lists can make PostgreSQL scan.
         connection = self.session.connection()
         if connection.dialect.name == "postgresql":
-            # psycopg prepares a statement it sees often, and PostgreSQL may then keep one
-            # plan for it: made while the leads table was small, that plan scans it, and an
-            # import into a growing table slows down quadratically. Intake's look-ups by lists
-            # of keys are planned for the values at hand instead, for this transaction.
-            connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            if len(emails) + len(external_ids) > FEW_KEYS:
+                # psycopg prepares a statement it sees often, and PostgreSQL may then keep
+                # one plan for it: made while the leads table was small, that plan scans
+                # it, and an import into a growing table slows down quadratically. Look-ups
+                # by long lists of keys are planned for the values at hand instead, for this
+                # transaction. A few keys are found by their unique indexes in any plan, and
+                # a small request is spared the round trip.
+                connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             # The keys as one array rather than a parameter each: a thousand parameters cost
             # the driver and the server's parser more than the look-up itself.
             ids = set(connection.execute(_IDS_BY_EMAIL_IN_ARRAY, {"values": emails}).scalars())
@@ -197,7 +200,13 @@ class SqlLeadRepository:
                 # RETURNING from an executemany costs PostgreSQL's driver more than the
                 # insert itself, and a range of ids is cheaper to read than a list of keys.
                 before = connection.execute(_HIGHEST_LEAD_ID).scalar() or 0
-                _INSERT_NEW_LEADS.run(connection, batch)
+                count = _INSERT_NEW_LEADS.run(connection, batch)
+                if count == len(batch) and connection.dialect.name == "sqlite":
+                    # None skipped: SQLite gave each the highest row id plus one (no
+                    # AUTOINCREMENT), in order, and its write lock kept anyone else out.
+                    first = before + 1
+                    id_of |= {row[0]: first + at for at, row in enumerate(batch)}
+                    break
                 email_of = {short_ids[i]: rows[i][0] for i in waiting}
                 found = connection.execute(_LEADS_AFTER, {"after": before})
                 id_of |= {
@@ -289,6 +298,8 @@ def _draw_short_ids(
 _NEW_LEAD_VALUES = ("short_id", *LEAD_ROW_COLUMNS)
 _INSERT_NEW_LEADS = insert_or_skip(LeadRow, "short_id", _NEW_LEAD_VALUES)
 _HIGHEST_LEAD_ID = select(func.max(LeadRow.id))
+# Up to this many keys are looked up on PostgreSQL with whatever plan it keeps.
+FEW_KEYS = 10
 # Up to this many new leads are inserted into PostgreSQL returning their ids; more, as a
 # plain executemany.
 RETURNING_AT_MOST = 10

@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.services.records import Work
-from storage.bulk import insert_or_skip
+from bot.services.records import Work, WorkKind
+from storage.bulk import SharedInsert, insert_or_skip
 from storage.rows import OutboxRow
 
 _COLUMNS = (
@@ -29,6 +29,20 @@ _COLUMNS = (
 )
 # Work whose key is already queued is left as it is.
 _QUEUE = insert_or_skip(OutboxRow, "key", _COLUMNS)
+
+# Handoffs of many leads: the same work but for the lead, its round and batch (as stored),
+# keyed handoff:{lead id}:{round} as intake keys a handoff's Work.
+_QUEUE_HANDOFFS = SharedInsert(
+    OutboxRow.__table__,  # type: ignore[arg-type]
+    ("kind", "payload", "state", "attempts", "available_at", "created_at", "urgency"),
+    computed={
+        "key": "{value} || {id} || ':' || leads.handoff_round",
+        "batch_id": "leads.batch_id",
+        "handoff_round": "leads.handoff_round",
+    },
+    skipping="key",
+    from_leads=True,
+)
 
 
 class SqlOutboxQueue:
@@ -69,6 +83,12 @@ class SqlOutboxQueue:
             .where(OutboxRow.key.in_(list(keys)), OutboxRow.state == "pending")
             .values(available_at=now)
         )
+
+    def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        """Queue the handoff of each of these leads' round (as stored), in their order."""
+        kind = WorkKind.HANDOFF
+        values: tuple[object, ...] = (kind.value, {}, "pending", 0, now, now, kind.urgency.value)
+        _QUEUE_HANDOFFS.run(self.session.connection(), lead_ids, values, ("handoff:",))
 
 
 def _values(

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.domain.lead_summary import CalendarBook, Fact, LeadSummary, speed_of, summarise
 from bot.domain.report import cents_of
-from storage.bulk import BulkInsert
+from storage.bulk import BulkInsert, SharedInsert
 from storage.rows import EVENT_VALUES, Base, EventRow, LeadRow, LeadSummaryRow, LeadTouchRow
 
 CHUNK = 2_000
@@ -44,6 +44,15 @@ _READING = tuple(c.name for c in _TABLE.columns if c.name not in ("lead_id", "la
 _INSERT = BulkInsert(_TABLE.insert(), ("lead_id", *_READING, "last_event_id"))
 _INSERT_TOUCHES = BulkInsert(insert(LeadTouchRow), ("lead_id", "dimension", "name"))
 _READING_OF = itemgetter(*_READING)
+# Leads that share their first events share their summary but for its last event: theirs.
+_INSERT_SHARED = SharedInsert(
+    _TABLE,
+    _READING,
+    computed={
+        "last_event_id": "(SELECT max(lead_events.id) FROM lead_events "
+        "WHERE lead_events.lead_id = {id})"
+    },
+)
 
 
 def refresh_summaries(
@@ -111,6 +120,21 @@ def insert_first_summaries(
             reading = readings[shape]
         values.append((lead_id, *reading, lead_events[-1][0]))
     _INSERT.run(connection, values)
+
+
+def insert_shared_first_summaries(
+    connection: Connection,
+    groups: Sequence[tuple[Sequence[int], Sequence[tuple[Any, ...]]]],
+    *,
+    calendars: CalendarBook | None,
+) -> None:
+    """Write the first summaries of new leads whose events are stored: (the row ids of leads
+    that share their first events, those events' values in EVENT_VALUES order but their
+    lead's id). Each group reads alike: its reading is made once, and stored by the database
+    for each of its leads."""
+    for lead_ids, events in groups:
+        reading = _first_reading([(0, *event) for event in events], calendars)
+        _INSERT_SHARED.run(connection, lead_ids, reading)
 
 
 _PLAIN = frozenset({str, int, type(None)})

@@ -21,9 +21,9 @@ from bot.domain.qualification import why_nurture
 from bot.services.csv_rows import NewLeads
 from bot.services.intake import BATCH_THRESHOLD, Batching, take_planned
 from bot.services.intake_plan import Routing
-from bot.services.lead_rows import REGION_AT, ROUND_AT, STATUS_AT, with_batch
+from bot.services.lead_rows import REGION_AT, STATUS_AT, with_batch
 from bot.services.ports import DuplicateLead, UnitOfWork
-from bot.services.records import NewRound, Work, WorkKind
+from bot.services.records import Work, WorkKind
 
 _PENDING = LeadStatus.PENDING.value
 _NURTURE = LeadStatus.NURTURE.value
@@ -88,14 +88,8 @@ def _store_new(
             batch_of, opened = _batches_for(uow, regions, now, batching)
             rows = _in_batches(rows, pending, batch_of)
             ids = uow.leads.add_rows(rows, short_ids)
-            uow.events.append_first_rows(
-                [
-                    (id, *event)
-                    for id, events in zip(ids, new.events, strict=True)
-                    for event in events
-                ]
-            )
-            _queue_handoffs(uow, [(ids[index], rows[index]) for index in pending], now, batch_of)
+            uow.events.append_first_shared(_alike(ids, new.events))
+            _queue_handoffs(uow, [ids[index] for index in pending], now)
             uow.commit()
     except DuplicateLead:
         return None  # a twin stored meanwhile: intake finds it and merges
@@ -144,19 +138,22 @@ def _in_batches(
     return rows
 
 
-def _queue_handoffs(
-    uow: UnitOfWork,
-    leads: Sequence[tuple[int, tuple[Any, ...]]],
-    now: datetime,
-    batch_of: dict[str | None, int],
-) -> None:
-    """Start each pending lead's handoff round and queue its handoff, as intake does."""
-    rounds, work = [], []
-    for lead_id, row in leads:
-        region, round_no = row[REGION_AT], row[ROUND_AT]
-        batch_id = batch_of.get(region)
-        rounds.append(NewRound(lead_id, round_no, region, batch_id))
-        key = f"handoff:{lead_id}:{round_no}"
-        work.append(Work(WorkKind.HANDOFF, key, lead_id, round_no, batch_id))
-    uow.rounds.start(rounds, now=now)
-    uow.outbox.queue(work, now=now)
+def _alike(
+    ids: Sequence[int], events: Sequence[tuple[tuple[Any, ...], ...]]
+) -> list[tuple[list[int], tuple[tuple[Any, ...], ...]]]:
+    """The leads grouped by their first events, which leads planned alike share (the same
+    tuple: compared by identity, as their data documents cannot be hashed)."""
+    groups: dict[int, tuple[list[int], tuple[tuple[Any, ...], ...]]] = {}
+    for lead_id, firsts in zip(ids, events, strict=True):
+        group = groups.get(id(firsts))
+        if group is None:
+            group = groups[id(firsts)] = ([], firsts)
+        group[0].append(lead_id)
+    return list(groups.values())
+
+
+def _queue_handoffs(uow: UnitOfWork, lead_ids: Sequence[int], now: datetime) -> None:
+    """Start each pending lead's handoff round and queue its handoff, as intake does, from
+    the stored leads (their round, region and batch), in the file's order."""
+    uow.rounds.start_of_leads(lead_ids, now=now)
+    uow.outbox.queue_handoffs(lead_ids, now=now)

@@ -79,20 +79,26 @@ def check_decider(
 ) -> StoredLead:
     """Load a pending lead for `actor` to decide on, or raise saying why they cannot."""
     with uow_factory() as uow:
-        stored = load_lead(uow, short_id)
-        authority = authority_for(config, stored.lead.region)
-        # A button from an earlier round (the lead was re-routed) must not open a modal.
-        if handoff_round is not None and handoff_round != stored.lead.handoff_round:
-            raise AlreadyDecided(
-                f"{short_id} has moved on since that message: it is in round "
-                f"{stored.lead.handoff_round}."
-            )
-        if stored.lead.status is not LeadStatus.PENDING:
-            raise AlreadyDecided(_decided_message(stored))
-        if actor not in authority.deciders:
-            people = " or ".join(f"<@{p}>" for p in sorted(authority.deciders))
-            raise NotAllowed(f"Only {people} can decide on {short_id}.")
-        return stored
+        return _decider_checked(uow, short_id, actor, config, handoff_round)
+
+
+def _decider_checked(
+    uow: UnitOfWork, short_id: str, actor: str, config: BatonConfig, handoff_round: int | None
+) -> StoredLead:
+    stored = load_lead(uow, short_id)
+    authority = authority_for(config, stored.lead.region)
+    # A button from an earlier round (the lead was re-routed) must not open a modal.
+    if handoff_round is not None and handoff_round != stored.lead.handoff_round:
+        raise AlreadyDecided(
+            f"{short_id} has moved on since that message: it is in round "
+            f"{stored.lead.handoff_round}."
+        )
+    if stored.lead.status is not LeadStatus.PENDING:
+        raise AlreadyDecided(_decided_message(stored))
+    if actor not in authority.deciders:
+        people = " or ".join(f"<@{p}>" for p in sorted(authority.deciders))
+        raise NotAllowed(f"Only {people} can decide on {short_id}.")
+    return stored
 
 
 def accept_form(
@@ -105,12 +111,11 @@ def accept_form(
     handoff_round: int | None = None,
 ) -> AcceptForm:
     """Prepare the accept modal: suggest the rep with an open lead at the company, else the least busy."""
-    stored = check_decider(
-        short_id, actor, uow_factory=uow_factory, config=config, handoff_round=handoff_round
-    )
-    region = config.region(stored.lead.region) if stored.lead.region else None
-    reps = list(region.reps) if region else []
+    # One transaction: a modal is opened for every click, and fifty clicks come at once.
     with uow_factory() as uow:
+        stored = _decider_checked(uow, short_id, actor, config, handoff_round)
+        region = config.region(stored.lead.region) if stored.lead.region else None
+        reps = list(region.reps) if region else []
         company_rep = uow.leads.open_rep_at_company(stored.facts.get("company"), exclude=stored.id)
         loads = uow.leads.open_lead_counts(reps)
     suggested, reason = _suggest(reps, company_rep, loads)

@@ -21,8 +21,8 @@ from bot.services.intake_plan import (
     LiveRouting,
     Plan,
     PlannedLead,
+    Planner,
     Routing,
-    plan_lead,
     plan_merge,
     plan_one,
 )
@@ -79,7 +79,8 @@ def take_leads(
     now = clock.now()
     live, current = _routings(routing)
     while True:
-        planned = [plan_lead(lead, now=now, routing=current) for lead in leads]
+        planner = Planner(now=now, routing=current)
+        planned = [planner.plan(lead) for lead in leads]
         storing = _Storing(uow_factory, current, now, live)
         try:
             [results] = _take_with_retries([planned], storing, batching or Batching())
@@ -98,7 +99,7 @@ def take_planned(
     routing: Routing,
     batching: Batching | None = None,
 ) -> list[IntakeResult]:
-    """Store leads planned at `now` by `plan_lead` with `routing`, as `take_leads` does."""
+    """Store leads planned at `now` by `plan_facts` with `routing`, as `take_leads` does."""
     storing = _Storing(uow_factory, routing, now)
     [results] = _take_with_retries([planned], storing, batching or Batching())
     return results
@@ -122,9 +123,8 @@ def take_small_requests(
     live, current = _routings(routing)
     never = Batching(opens_batches=False)
     while True:
-        planned = [
-            [plan_lead(lead, now=now, routing=current) for lead in leads] for leads in requests
-        ]
+        planner = Planner(now=now, routing=current)
+        planned = [[planner.plan(lead) for lead in leads] for leads in requests]
         try:
             taken = _take_with_retries(planned, _Storing(uow_factory, current, now, live), never)
         except _DefinitionChanged as changed:
@@ -271,8 +271,12 @@ def _write_new(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[StoredLe
     uow.events.append_first(events)
     activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item.activity]
     uow.activity.add(activity, now=plan.now)
-    handoffs = [s for s in stored if s.lead.status is LeadStatus.PENDING]
-    _queue_handoffs(uow, handoffs, plan.now, batch_of)
+    # Each pending lead's round and handoff, made by the store from the rows just written
+    # (their round, region and batch), one statement each however many leads.
+    handoffs = [s.id for s in stored if s.lead.status is LeadStatus.PENDING]
+    if handoffs:
+        uow.rounds.start_of_leads(handoffs, now=plan.now)
+        uow.outbox.queue_handoffs(handoffs, now=plan.now)
     return stored
 
 

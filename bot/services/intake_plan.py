@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from bot.domain.merge import SCORE, TOUCH_FIELDS, Touch, merge_facts
 from bot.domain.qualification import (
     ROUTING_FIELDS,
     LeadDefinition,
+    Qualification,
     RoutableRegion,
     Route,
     qualify,
@@ -165,15 +166,44 @@ class Plan:
     results: list[tuple[str, int, str]] = field(default_factory=list)
 
 
-def plan_lead(lead_in: LeadIn, *, now: datetime, routing: Routing) -> PlannedLead:
-    """Qualify and route a lead as if it were new, and draw its short id."""
-    return plan_facts(lead_in.facts(), _activity_of(lead_in), now=now, routing=routing)
+class Planner:
+    """Plans leads at one time by one routing: each qualified and routed as if it were new,
+    with a short id drawn, as `plan_facts` plans one.
+
+    Leads that come through the same campaign and source, qualify alike and go to the same
+    region get the same lifecycle and first events (only their facts, reasons and short ids
+    tell them apart): those go through the lifecycle step once, and share its events.
+    """
+
+    def __init__(self, *, now: datetime, routing: Routing) -> None:
+        self.now, self.routing = now, routing
+        self._firsts: dict[tuple[Any, ...], Change] = {}
+
+    def plan(self, lead_in: LeadIn) -> PlannedLead:
+        facts, routing = lead_in.facts(), self.routing
+        verdict = qualify(facts, routing.definition)
+        where = routing.route(facts)
+        campaign, source = facts.get("campaign"), facts.get("source")
+        shape = (campaign, source, verdict.sales_ready, verdict.reason, where.region)
+        first = self._firsts.get(shape)
+        if first is None:
+            first = self._firsts[shape] = _qualified(
+                Lead(short_id="", status=LeadStatus.RECEIVED, campaign=campaign, source=source),
+                verdict,
+                where,
+                routing,
+                self.now,
+            )
+        change = Change(replace(first.lead, short_id=new_short_id()), first.events)
+        reasons = {"qualification": verdict.reason, "route": where.reason}
+        return PlannedLead(facts, reasons, change, _activity_of(lead_in))
 
 
 def plan_facts(
     facts: dict[str, Any], activity: list[dict[str, Any]], *, now: datetime, routing: Routing
 ) -> PlannedLead:
-    """`plan_lead` of a lead's checked facts (LeadIn.facts()) and activity."""
+    """Qualify and route a lead as if it were new (its checked facts, LeadIn.facts(), and
+    activity), and draw its short id."""
     verdict = qualify(facts, routing.definition)
     where = routing.route(facts)
     lead = Lead(
@@ -182,15 +212,22 @@ def plan_facts(
         campaign=facts.get("campaign"),
         source=facts.get("source"),
     )
+    change = _qualified(lead, verdict, where, routing, now)
+    reasons = {"qualification": verdict.reason, "route": where.reason}
+    return PlannedLead(facts, reasons, change, activity)
+
+
+def _qualified(
+    lead: Lead, verdict: Qualification, where: Route, routing: Routing, now: datetime
+) -> Change:
+    """A new lead qualified by `verdict` and routed to `where`: the lifecycle step."""
     command = Qualify(
         sales_ready=verdict.sales_ready,
         reason=verdict.reason,
         region=where.region,
         version=routing.version,
     )
-    change = apply(lead, command, actor=INTAKE, authority=Authority(), at=now)
-    reasons = {"qualification": verdict.reason, "route": where.reason}
-    return PlannedLead(facts, reasons, change, activity)
+    return apply(lead, command, actor=INTAKE, authority=Authority(), at=now)
 
 
 class Known:

@@ -41,6 +41,7 @@ from bot.services.records import (
     WorkKind,
 )
 from bot.services.rules_ports import RulesRepository, RulesSources
+from bot.services.shared_ports import SharedFirstEvents, SharedHandoffs, SharedRounds
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -103,7 +104,7 @@ class LeadRepository(Protocol):
         ...
 
 
-class EventRepository(Protocol):
+class EventRepository(SharedFirstEvents, Protocol):
     def append(self, events: Sequence[tuple[int, LeadEvent]], *, ids: bool = True) -> list[int]:
         """Append events (lead row id, event); return their ids in order when asked."""
         ...
@@ -128,7 +129,7 @@ class ActivityRepository(Protocol):
         ...
 
 
-class RoundRepository(Protocol):
+class RoundRepository(SharedRounds, Protocol):
     def start(self, rounds: Sequence[NewRound], *, now: datetime) -> None: ...
 
 
@@ -139,7 +140,7 @@ class BatchRepository(Protocol):
         ...
 
 
-class OutboxQueue(Protocol):
+class OutboxQueue(SharedHandoffs, Protocol):
     def queue(self, work: Sequence[Work], *, now: datetime) -> None:
         """Queue Slack work; work whose key is already queued is left as it is."""
         ...

@@ -5,6 +5,11 @@ the listener carries on in a task of its own, and its services run on two thread
 own (`run_service`). A failure before the ack reaches Bolt, which hands it to Baton's one
 error handler with Slack's answer still to give; a failure after it goes to the same error
 handler here, which tells the person who acted.
+
+Whatever follows an ack waits its turn behind the acks still to give (`ACK_TURNS`): every
+piece of Python that runs in the serving process, on the event loop or on a thread, holds
+the interpreter the acks need, so fifty clicks at once are all answered before the first of
+their modals is built.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ import asyncio
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -79,11 +87,54 @@ async def _answering_failures(
 def _signalling(ack: AsyncAck, acked: asyncio.Event) -> Callable[..., Awaitable[Any]]:
     async def ack_and_signal(*args: Any, **kwargs: Any) -> Any:
         try:
-            return await ack(*args, **kwargs)
+            answer = await ack(*args, **kwargs)
         finally:
             acked.set()
+        await ACK_TURNS.after_acks()
+        return answer
 
     return ack_and_signal
+
+
+# Slack sends a burst's requests within a few milliseconds of each other: work after an ack
+# waits until none has come for this long, so it starts once the burst has been answered.
+QUIET_SECONDS = 0.005
+# Never longer than this, far inside the 3 s a click's trigger_id lasts for its modal.
+LONGEST_WAIT_SECONDS = 0.5
+
+
+class AckTurns:
+    """Slack's requests still waiting for their ack, and the turn of the work after acks."""
+
+    def __init__(self, *, quiet: float, longest: float) -> None:
+        self.quiet, self.longest = quiet, longest
+        self.waiting = 0
+        self.last_seen = 0.0
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count one of Slack's requests as waiting until its answer is given."""
+        self.waiting += 1
+        self.last_seen = time.monotonic()
+        try:
+            yield
+        finally:
+            self.waiting -= 1
+            self.last_seen = time.monotonic()
+
+    async def after_acks(self) -> None:
+        """Return once no request waits for its ack and none came for a moment."""
+        now = time.monotonic()
+        deadline = now + self.longest
+        while now < deadline:
+            calm = now - self.last_seen
+            if self.waiting == 0 and calm >= self.quiet:
+                return
+            await asyncio.sleep(min(max(self.quiet - calm, self.quiet / 5), deadline - now))
+            now = time.monotonic()
+
+
+ACK_TURNS = AckTurns(quiet=QUIET_SECONDS, longest=LONGEST_WAIT_SECONDS)
 
 
 # Listeners run Baton's services on a few threads of their own. Every thread running Python
@@ -93,10 +144,23 @@ SERVICE_THREADS = 2
 _SERVICES = ThreadPoolExecutor(max_workers=SERVICE_THREADS, thread_name_prefix="slack-service")
 
 
+# Each loop's turns on those threads: a call is handed to a thread only when one is free and
+# the acks have been given, so no queue of calls runs on while a new burst waits for its acks.
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def run_service(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a service call for a listener, off the event loop."""
+    """Run a service call for a listener, off the event loop, once the acks are given."""
     call = functools.partial(work, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_SERVICES, call)
+    loop = asyncio.get_running_loop()
+    turns = _TURNS.get(loop)
+    if turns is None:
+        turns = _TURNS[loop] = asyncio.Semaphore(SERVICE_THREADS)
+    async with turns:
+        await ACK_TURNS.after_acks()
+        return await loop.run_in_executor(_SERVICES, call)
 
 
 _carrying_on: set[asyncio.Future[Any]] = set()

@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import TypedDict
 
 from bot.domain.lead import Outcome
-from bot.domain.snapshots import EventLine, FireLine, LeadSnapshot, Story
+from bot.domain.snapshots import EventLine, FireLine, LeadFacts, LeadSnapshot, Story
 from bot.domain.timers import TimerKind
+from bot.services.records import StoredLead
 from bot.slack.ids import LeadRef, TimerRef
 from config.model import BatonConfig
 
@@ -73,6 +74,20 @@ class LeadView:
     @property
     def ref(self) -> LeadRef:
         return LeadRef(lead=self.short_id, round=self.round)
+
+
+def deciding_view(stored: StoredLead, config: BatonConfig) -> LeadView:
+    """The lead as a decision's modal shows it (who it is, where it is routed), from the lead
+    the decider was checked on: the modal shows nothing of its rounds, activity or decisions,
+    so none of them is read for every click."""
+    facts = LeadFacts(**{name: stored.facts.get(name) for name in MODAL_FACTS}, email=stored.email)
+    snapshot = LeadSnapshot(
+        stored.id, stored.lead, facts, round=None, decision=None, activity=(), batch=None
+    )
+    return lead_view(snapshot, config)
+
+
+MODAL_FACTS = ("first_name", "last_name", "title", "company", "phone", "country", "state")
 
 
 def lead_view(snapshot: LeadSnapshot, config: BatonConfig) -> LeadView:

@@ -30,6 +30,7 @@ from bot.services.records import (
     StoredLead,
     TimerLead,
     Work,
+    WorkKind,
 )
 
 OUTCOME_KINDS = ("outcome", "returned", "correction")
@@ -298,6 +299,14 @@ class FakeRounds(_Part):
     def start(self, rounds: Sequence[NewRound], *, now: datetime) -> None:
         self.state.rounds += [(round_, now) for round_ in rounds]
 
+    def start_of_leads(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        rows = [self.state.leads[id] for id in lead_ids]
+        rounds = [
+            NewRound(r.stored.id, r.stored.lead.handoff_round, r.stored.lead.region, r.batch_id)
+            for r in rows
+        ]
+        self.start(rounds, now=now)
+
 
 class FakeBatches(_Part):
     def add(self, region: str | None, label: str, lead_count: int, *, now: datetime) -> int:
@@ -324,6 +333,22 @@ class FakeOutbox(_Part):
         for key in keys:
             if key in self.state.outbox:
                 self.state.outbox[key] = (self.state.outbox[key][0], now)
+
+    def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        rows = [self.state.leads[id] for id in lead_ids]
+        self.queue(
+            [
+                Work(
+                    WorkKind.HANDOFF,
+                    f"handoff:{row.stored.id}:{row.stored.lead.handoff_round}",
+                    row.stored.id,
+                    row.stored.lead.handoff_round,
+                    row.batch_id,
+                )
+                for row in rows
+            ],
+            now=now,
+        )
 
 
 class FakeRequests(_Part):

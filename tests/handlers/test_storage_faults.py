@@ -23,7 +23,7 @@ from bot.services.ports import StorageUnavailable
 from bot.slack.ids import ActionId
 from config.model import BatonConfig
 from config.settings import Settings
-from storage.db import Database, open_database
+from storage.db import PING_AFTER_IDLE_S, Database, open_database
 from storage.rows import EventRow, LeadRow, OutboxRow
 from tests.conftest import empty_database
 from tests.fakes.proxy import CuttableProxy, proxy_before
@@ -312,3 +312,21 @@ def test_postgresql_down_then_back_health_jobs_and_delivery_carry_on_by_themselv
         assert run_job(baton, "handoff-sla").summary()
         slack.deliver_all()
         assert len(handoffs_posted(slack)) == 2
+
+
+@pytest.mark.postgres
+def test_postgresql_restarted_while_baton_was_idle_costs_no_request_a_503(
+    proxied_postgres: tuple[Database, CuttableProxy],
+    settings: Settings,
+    clock: FixedClock,
+    example_config: BatonConfig,
+) -> None:
+    database, proxy = proxied_postgres
+    baton = build_baton(settings, clock=clock, database=database, config=example_config)
+    with slack_harness(baton) as slack:
+        assert slack.intake(person(1)).status_code == 202
+        proxy.cut()  # the pooled connections' links are gone while nobody asks anything
+        proxy.reopen()
+        time.sleep(PING_AFTER_IDLE_S + 0.1)  # idle long enough to be pinged before use
+        assert slack.intake(person(2)).status_code == 202
+        assert counts(baton)[0] == 2

@@ -396,6 +396,38 @@ def test_a_chunk_of_new_leads_is_stored_as_a_chunk_that_intake_merges_stores_the
         assert stored_as("b@one.example") == stored_as("d@three.example")
         assert stored_as("a@one.example")[3] != []  # a handoff round: sales-ready
         assert stored_as("b@one.example")[3] == []  # none: nurture
+        # What tells each lead's rows apart is its own: the last event, the handoff's key.
+        for email, id in lead_id.items():
+            last_event = session.scalar(select(func.max(EventRow.id)).where(EventRow.lead_id == id))
+            summary = session.get(LeadSummaryRow, id)
+            assert summary is not None and summary.last_event_id == last_event
+            handoffs = session.scalars(select(OutboxRow).where(OutboxRow.lead_id == id)).all()
+            expected = [f"handoff:{id}:1"] if email[0] in "ac" else []
+            assert [(h.key, h.payload) for h in handoffs] == [(k, {}) for k in expected]
+
+
+def test_an_imports_handoffs_are_queued_in_the_files_order_across_regions(
+    baton: Baton, tmp_path: Path
+) -> None:
+    # The delivery worker claims the oldest work first: the file's order, not one region's
+    # leads before the next region's.
+    text = "Email,First Name,Last Name,Company,Title,Country,State\n" + "".join(
+        f"p{i}@one.example,P,Ray,Co,CTO,{'DE,' if i % 2 else 'US,NY'}\n" for i in range(6)
+    )
+    run(baton, write(tmp_path, text, name="order.csv"), campaign=SHOW, source="trade_show")
+    with baton.database.reading() as session:
+        queued = session.scalars(
+            select(OutboxRow).where(OutboxRow.kind == "handoff").order_by(OutboxRow.id)
+        ).all()
+        emails = [session.get(LeadRow, item.lead_id).email for item in queued]  # type: ignore[union-attr]
+        rounds = session.scalars(select(HandoffRoundRow).order_by(HandoffRoundRow.id)).all()
+        regions = {row.id: row.region for row in session.scalars(select(LeadRow))}
+    assert emails == [f"p{i}@one.example" for i in range(6)]
+    assert [item.key for item in queued] == [f"handoff:{item.lead_id}:1" for item in queued]
+    assert [(r.lead_id, r.round_no, r.region) for r in rounds] == [
+        (item.lead_id, 1, regions[item.lead_id]) for item in queued
+    ]
+    assert len({r.batch_id for r in rounds}) == 2 and None not in {r.batch_id for r in rounds}
 
 
 class _StoppingClock:
