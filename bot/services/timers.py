@@ -1,21 +1,19 @@
 """Scheduled accountability passes: SLA reminders and escalation, feedback chasing, next steps, leakage.
 
 Each pass reads the clock once and finds what came due since its last pass (with a day's
-grace), a page of leads at a time: each page in one transaction records each fire under a
-unique key and queues the Slack work, so a timer fires once however often, late or in how many
-processes a pass runs, and a pass catching up on days missed holds the database a page at a
-time, not for all of it (new leads and their handoffs go in between). Each person gets one
-message per pass listing what is theirs, held back while it grows page by page and let go
-with the last page; each lead's thread gets its own note. Only the last page moves the pass's
-catch-up point: a pass cut short is taken up again by the next.
+grace), a page of leads at a time: each page's transaction records each fire under a unique
+key and queues its Slack work, so a timer fires once however often, late or in how many
+processes a pass runs, and a catch-up on days missed lets new leads in between its pages.
+Each person gets one message per pass listing what is theirs (held while it grows page by
+page); each lead's thread gets its own note. Only the last page moves the catch-up point.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -24,7 +22,6 @@ from bot.domain.lead import SYSTEM, WORKING, Authority, FlagLeaked, LeadStatus, 
 from bot.domain.timers import (
     GRACE,
     TimerKind,
-    earliest_cause,
     feedback_due,
     feedback_overdue,
     handoff_due,
@@ -32,25 +29,23 @@ from bot.domain.timers import (
     next_step_due,
     working_day_hours,
 )
-from bot.domain.workingtime import WorkingCalendar
 from bot.services.crm_out import crm_work
 from bot.services.ports import UnitOfWork
 from bot.services.records import Fire, NewFire, Page, TimerLead, Work, WorkKind
-from bot.services.timer_messages import Sent, merged, recipients, work_for
+from bot.services.timer_calendars import Calendars, earliest
+from bot.services.timer_messages import GATHERED, Gathered, Sent, recipients, work_for
 from config.model import BatonConfig
 
-TRIAGE_CALENDAR = WorkingCalendar("UTC")
 # What a pass's summary counts as messages: to people and channels, not notes in lead threads.
 MESSAGES = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST, WorkKind.TIMER_LEAK_TASK})
 # Leads a pass takes at a time, in one transaction: on SQLite a transaction holds the one write
 # lock, so this bounds how long intake and delivery wait for it while a pass catches up.
 PAGE_SIZE = 250
-# Between pages a pass waits this many times as long as the page took: it takes longer to
-# catch up, and new leads and their handoffs keep their pace meanwhile.
+# Between pages a pass waits this many times as long as the page took: while it writes, the
+# intake and the outbox worker wait for the interpreter (and on SQLite for the write lock).
 GIVE_WAY = 1.0
 # A pass's messages to people and channels wait until its last page has added to them (one
 # message a person a pass), and no longer than this should the process stop before then.
-GATHERED = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST})
 HOLD = timedelta(minutes=5)
 
 
@@ -115,11 +110,11 @@ def run_handoff_sla_pass(
         TimerKind.HANDOFF_SLA: config.sla.handoff_hours,
         TimerKind.ESCALATION: config.sla.escalation_hours,
     }
-    calendars = _Calendars(config)
+    calendars = Calendars(config)
 
     def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
         # The longer timer reaches furthest back: its range covers the shorter one's.
-        started_after = _earliest(
+        started_after = earliest(
             after, calendars, lambda cal: lambda s: handoff_due(cal, s, max(hours.values()))
         )
         # Working hours are at least as long as clock hours: nothing can be due sooner.
@@ -153,11 +148,11 @@ def run_followups_pass(
     page_size: int = PAGE_SIZE,
 ) -> PassResult:
     """Remind reps whose feedback is due with no outcome; a working day later, tell the manager."""
-    calendars = _Calendars(config)
+    calendars = Calendars(config)
     shortest_day = min(working_day_hours(cal) for cal in calendars.all())
 
     def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
-        due_after = _earliest(after, calendars, lambda cal: lambda d: feedback_overdue(cal, d))
+        due_after = earliest(after, calendars, lambda cal: lambda d: feedback_overdue(cal, d))
         leads = uow.timers.awaiting_feedback(
             due_after=due_after,
             due_by=now,
@@ -189,7 +184,7 @@ def run_nextsteps_pass(
     page_size: int = PAGE_SIZE,
 ) -> PassResult:
     """Remind reps of the next steps they set, on the day (the next working morning)."""
-    calendars = _Calendars(config)
+    calendars = Calendars(config)
 
     def still_due(target: TimerLead, fire: Fire) -> bool:
         step = target.lead.next_step_at
@@ -200,7 +195,7 @@ def run_nextsteps_pass(
         )
 
     def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
-        due_after = _earliest(after, calendars, lambda cal: lambda d: next_step_due(cal, d))
+        due_after = earliest(after, calendars, lambda cal: lambda d: next_step_due(cal, d))
         due = []
         leads = uow.timers.next_steps(due_after=due_after, due_by=now, page=page)
         for target in leads:
@@ -264,10 +259,9 @@ def _run(
     """Run a pass as of now, or as of a given time (which leaves the catch-up point alone),
     a page of leads at a time."""
     now, advance = (clock_now, True) if as_of is None else (as_of.astimezone(UTC), False)
-    fired: dict[str, int] = defaultdict(int)
-    messages, planned = 0, []
+    tally = _Tally(job, now, config)
     page: Page | None = Page(page_size)
-    gathered = _Gathered()
+    gathered = Gathered()
     window: tuple[datetime | None, datetime | None, datetime | None] | None = None
     while page is not None:
         started = time.perf_counter()
@@ -293,44 +287,37 @@ def _run(
                 if advance and (caught_up is None or now > caught_up):
                     uow.passes.catch_up(job.value, as_of=now)
             uow.commit()
-        for item in sent:
-            fired[item.kind.value + (" again" if item.again else "")] += 1
-        messages += sum(1 for w in work if w.kind in MESSAGES and w.kind not in GATHERED)
-        planned += [_planned(item, config) for item in sent]
+        tally.add(sent, [w for w in work if w.kind not in GATHERED])
         page = following
         if page is not None:
-            # Give way as long as the page took: in a serving process the intake and the
-            # outbox worker wait for the interpreter (and on SQLite for the write lock)
-            # while a page is written, and a new lead must not wait for a week's catch-up.
             time.sleep((time.perf_counter() - started) * GIVE_WAY)
     if page is not None:  # cut short: what it gathered goes now rather than when held until
         with uow_factory() as uow:
             uow.outbox.release(gathered.keys, now=min(now, clock_now))
             uow.commit()
-    messages += len(gathered.keys)
-    return PassResult(job.value, now, dict(fired), messages, plan=tuple(planned))
+    return tally.result(gathered=len(gathered.keys))
 
 
-class _Gathered:
-    """A pass's messages to people and channels, each grown page by page under one key."""
+class _Tally:
+    """What a pass fired and sent, page by page."""
 
-    def __init__(self) -> None:
-        self._by_audience: dict[tuple[WorkKind, str], Work] = {}
+    def __init__(self, job: Job, now: datetime, config: BatonConfig) -> None:
+        self.job, self.now, self.config = job, now, config
+        self.fired: dict[str, int] = defaultdict(int)
+        self.messages = 0
+        self.planned: list[Planned] = []
 
-    @property
-    def keys(self) -> list[str]:
-        return [work.key for work in self._by_audience.values()]
+    def add(self, sent: Sequence[Sent], work: Sequence[Work]) -> None:
+        for item in sent:
+            self.fired[item.kind.value + (" again" if item.again else "")] += 1
+        self.messages += sum(1 for w in work if w.kind in MESSAGES)
+        self.planned += [_planned(item, self.config) for item in sent]
 
-    def add(self, work: Sequence[Work]) -> list[Work]:
-        """Add a page's messages to the pass's; return each message they grew, as it is now."""
-        grown = []
-        for item in work:
-            audience = (item.kind, str(item.data.get("person") or item.data.get("channel")))
-            before = self._by_audience.get(audience)
-            now = item if before is None else replace(before, data=merged(before.data, item.data))
-            self._by_audience[audience] = now
-            grown.append(now)
-        return grown
+    def result(self, *, gathered: int) -> PassResult:
+        messages = self.messages + gathered
+        return PassResult(
+            self.job.value, self.now, dict(self.fired), messages, plan=tuple(self.planned)
+        )
 
 
 def _window(uow: UnitOfWork, job: Job) -> tuple[datetime | None, datetime | None, datetime | None]:
@@ -439,27 +426,3 @@ def _still_unreported(target: TimerLead, fire: Fire) -> bool:
 def _still_worked(target: TimerLead, fire: Fire) -> bool:
     lead = target.lead
     return lead.status in WORKING and lead.handoff_round == fire.handoff_round
-
-
-class _Calendars:
-    """Each region's working calendar, built once per pass; triage works on UTC office hours."""
-
-    def __init__(self, config: BatonConfig) -> None:
-        self._by_region = {region.name: region.calendar() for region in config.regions}
-
-    def of(self, region: str | None) -> WorkingCalendar:
-        return self._by_region.get(region or "", TRIAGE_CALENDAR)
-
-    def all(self) -> Iterable[WorkingCalendar]:
-        return [*self._by_region.values(), TRIAGE_CALENDAR]
-
-
-def _earliest(
-    after: datetime | None,
-    calendars: _Calendars,
-    due: Callable[[WorkingCalendar], Callable[[datetime], datetime]],
-) -> datetime | None:
-    """The earliest value of a timer's driving column that can be due after `after`, any region."""
-    if after is None:
-        return None
-    return min(earliest_cause(due(calendar), after) for calendar in calendars.all())
