@@ -59,10 +59,19 @@ def _converted(values: Sequence[Any], convert: Convert) -> Sequence[Any]:
     cache: dict[Any, Any] = {None: None}
     try:
         return [cache[v] if v in cache else _remember(cache, v, convert) for v in values]
-    except TypeError:  # values that cannot be keys (JSON documents): each converted, but
+    except TypeError:  # values that cannot be keys (JSON documents): each converted once
         empty: dict[type, Any] = {dict: convert({}), list: convert([])}  # most are empty
+        # Leads planned alike share one document (one object), converted once by identity:
+        # `values` holds every document, so no identity is reused meanwhile.
+        by_id: dict[int, Any] = {}
         return [
-            None if v is None else empty[type(v)] if type(v) in empty and not v else convert(v)
+            None
+            if v is None
+            else empty[type(v)]
+            if type(v) in empty and not v
+            else by_id[id(v)]
+            if id(v) in by_id
+            else _remember_by_id(by_id, v, convert)
             for v in values
         ]
 
@@ -75,6 +84,11 @@ def _with_format_parameters(dialect: Dialect) -> Dialect:
 
 def _remember(cache: dict[Any, Any], value: Any, convert: Callable[[Any], Any]) -> Any:
     converted = cache[value] = convert(value)
+    return converted
+
+
+def _remember_by_id(by_id: dict[int, Any], value: Any, convert: Callable[[Any], Any]) -> Any:
+    converted = by_id[id(value)] = convert(value)
     return converted
 
 

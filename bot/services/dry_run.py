@@ -34,6 +34,13 @@ class KeptWork:
     def queue(self, work: Sequence[Work], *, now: datetime) -> None:
         self.work.extend(work)
 
+    def hold(self, work: Sequence[Work], *, now: datetime, until: datetime) -> None:
+        grown = {item.key: item for item in work}  # a held message grows under its key
+        self.work = [grown.pop(item.key, item) for item in self.work] + list(grown.values())
+
+    def release(self, keys: Sequence[str], *, now: datetime) -> None:
+        """Nothing to let go: nothing reaches Slack."""
+
     def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:
         # What a new lead's stored row says is not kept here; and no pass stores new leads.
         raise NotImplementedError("a dry run of the jobs stores no new leads")
