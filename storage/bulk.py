@@ -59,10 +59,19 @@ def _converted(values: Sequence[Any], convert: Convert) -> Sequence[Any]:
     cache: dict[Any, Any] = {None: None}
     try:
         return [cache[v] if v in cache else _remember(cache, v, convert) for v in values]
-    except TypeError:  # values that cannot be keys (JSON documents): each converted, but
+    except TypeError:  # values that cannot be keys (JSON documents): each converted once
         empty: dict[type, Any] = {dict: convert({}), list: convert([])}  # most are empty
+        # Leads planned alike share one document (one object), converted once by identity:
+        # `values` holds every document, so no identity is reused meanwhile.
+        by_id: dict[int, Any] = {}
         return [
-            None if v is None else empty[type(v)] if type(v) in empty and not v else convert(v)
+            None
+            if v is None
+            else empty[type(v)]
+            if type(v) in empty and not v
+            else by_id[id(v)]
+            if id(v) in by_id
+            else _remember_by_id(by_id, v, convert)
             for v in values
         ]
 
@@ -75,6 +84,11 @@ def _with_format_parameters(dialect: Dialect) -> Dialect:
 
 def _remember(cache: dict[Any, Any], value: Any, convert: Callable[[Any], Any]) -> Any:
     converted = cache[value] = convert(value)
+    return converted
+
+
+def _remember_by_id(by_id: dict[int, Any], value: Any, convert: Callable[[Any], Any]) -> Any:
+    converted = by_id[id(value)] = convert(value)
     return converted
 
 
@@ -257,7 +271,8 @@ class SharedInsert:
     parameter (an array on PostgreSQL, a JSON array read by json_each on SQLite): a row of
     values sent per lead costs the driver, and on PostgreSQL a copy's parsing, far more than
     the server's insert. `columns` take the values given; `computed` columns take an SQL
-    expression of the lead's id, written `{id}`, and of their own values, written `{value}`.
+    expression of the lead's id, written `{id}`, of their own values, written `{value}`, and,
+    `from_leads`, of the lead's stored row, written `leads.<column>`.
     """
 
     def __init__(
@@ -268,8 +283,10 @@ class SharedInsert:
         lead: str = "lead_id",
         computed: dict[str, str] | None = None,
         skipping: str | None = None,
+        from_leads: bool = False,
     ) -> None:
         self.table = table
+        self._from_leads = from_leads
         self.columns = tuple(columns)
         self._lead = lead
         self._computed = dict(computed or {})
@@ -295,10 +312,10 @@ class SharedInsert:
         given = list(values)
         for index, convert in converters:
             given[index] = convert(given[index])
-        if dialect.name == "postgresql":
-            ids: Any = list(lead_ids)
-        else:
-            ids = "[" + ",".join(map(str, lead_ids)) + "]"
+        # The ids as the text of an array, which the statement reads: cheaper for the
+        # driver than a list adapted number by number.
+        listed = ",".join(map(str, lead_ids))
+        ids = "{" + listed + "}" if dialect.name == "postgresql" else "[" + listed + "]"
         connection.exec_driver_sql(sql, (*given, *computed, ids))
 
     def _compile(self, dialect: Dialect) -> tuple[str, tuple[tuple[int, Convert], ...]]:
@@ -316,7 +333,9 @@ class SharedInsert:
                 selected.append(mark)
         selected += [sql.format(id=lead_id, value=mark) for sql in self._computed.values()]
         names = ", ".join(quote(name) for name in (self._lead, *self.columns, *self._computed))
-        source = "unnest(%s::bigint[]) AS ids(id)" if postgres else "json_each(?) AS ids"
+        source = "unnest(CAST(%s AS bigint[])) AS ids(id)" if postgres else "json_each(?) AS ids"
+        if self._from_leads:
+            source += f" JOIN leads ON leads.id = {lead_id}"
         sql = (
             f"INSERT INTO {target} ({names}) SELECT {lead_id}, {', '.join(selected)} "
             # WHERE true: SQLite reads an ON CONFLICT after a bare FROM as a join's ON.

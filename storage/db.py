@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -276,10 +277,11 @@ def _take_write_lock_up_front(engine: Engine) -> None:
 
     Taking the lock up front makes concurrent writers wait instead of failing. Waiting inside
     SQLite means its busy handler, which sleeps and polls with growing pauses (up to 100 ms),
-    so writers of one process queue on a Python lock that hands over at once; the busy
-    timeout still covers writers in other processes.
+    so writers of one process queue on a Python lock that hands over at once, in the order
+    they came (a timer pass writing page after page lets the intake and the outbox worker in
+    between); the busy timeout still covers writers in other processes.
     """
-    queue = threading.Lock()
+    queue = FairLock()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -308,3 +310,39 @@ def _take_write_lock_up_front(engine: Engine) -> None:
 
 
 _HOLDS_WRITE_LOCK = "baton_holds_write_lock"
+
+
+class FairLock:
+    """A lock handed to its waiters in the order they came.
+
+    A thread that releases a plain lock and takes it again at once (a job writing page after
+    page) mostly gets it back before a waiting thread has woken; here it queues behind them.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._held = False
+
+    def acquire(self, timeout: float) -> bool:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True  # handed over by `release`: held for this thread now
+        with self._guard:
+            if turn in self._waiting:
+                self._waiting.remove(turn)
+                return False
+        return True  # handed over just as the wait ran out
+
+    def release(self) -> None:
+        with self._guard:
+            if self._waiting:
+                self._waiting.popleft().release()  # still held: by the next in line
+            else:
+                self._held = False

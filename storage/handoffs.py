@@ -17,9 +17,16 @@ _INSERT_ROUNDS = BulkInsert(
     ("lead_id", "round_no", "region", "batch_id", "started_at"),
 )
 
-_START_SHARED = SharedInsert(
+# The round a new lead is in, as its stored row says: its number, region and batch.
+_START_OF_LEADS = SharedInsert(
     HandoffRoundRow.__table__,  # type: ignore[arg-type]
-    ("round_no", "region", "batch_id", "started_at"),
+    ("started_at",),
+    computed={
+        "round_no": "leads.handoff_round",
+        "region": "leads.region",
+        "batch_id": "leads.batch_id",
+    },
+    from_leads=True,
 )
 
 
@@ -33,18 +40,9 @@ class SqlRoundRepository:
             values = [(*round_, now) for round_ in rounds]
             _INSERT_ROUNDS.run(self.session.connection(), values)
 
-    def start_shared(
-        self,
-        lead_ids: Sequence[int],
-        *,
-        round_no: int,
-        region: str | None,
-        batch_id: int | None,
-        now: datetime,
-    ) -> None:
-        """Record new handoff rounds, started now, of leads that share the rest of them."""
-        values = (round_no, region, batch_id, now)
-        _START_SHARED.run(self.session.connection(), lead_ids, values)
+    def start_of_leads(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        """Record the handoff round each of these leads is in (as stored), started now."""
+        _START_OF_LEADS.run(self.session.connection(), lead_ids, (now,))
 
 
 class SqlBatchRepository:

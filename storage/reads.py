@@ -4,17 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.lead import WORKING, LeadStatus
 from bot.domain.snapshots import activity_label
-from bot.services.records import EventLine, LeadDetail, LeadLine, LeadPage
+from bot.services.records import EventLine, LeadDetail, LeadLine, LeadPage, RegionsBoard
 from storage.db import Database
 from storage.rows import ActivityRow, EventRow, LeadRow
 
 HISTORY_KINDS = ("accepted", "returned", "rerouted", "outcome", "correction", "reassigned")
+# What a lead's line shows, read as plain columns: a manager's board reads every working lead
+# of their regions for each refresh of their Home, and whole rows cost several times as much.
+_LINE_COLUMNS = (
+    LeadRow.id,
+    LeadRow.short_id,
+    LeadRow.status,
+    LeadRow.email,
+    LeadRow.first_name,
+    LeadRow.last_name,
+    LeadRow.company,
+    LeadRow.region,
+    LeadRow.rep_id,
+    LeadRow.feedback_due_at,
+    LeadRow.next_step_at,
+    LeadRow.priority,
+    LeadRow.round_started_at,
+    LeadRow.handoff_round,
+    LeadRow.leaked_at,
+)
 
 
 class SqlLeadReader:
@@ -22,7 +42,7 @@ class SqlLeadReader:
         self.database = database
 
     def open_for_rep(self, rep_id: str) -> list[LeadLine]:
-        query = select(LeadRow).where(
+        query = select(*_LINE_COLUMNS).where(
             LeadRow.rep_id == rep_id, LeadRow.status.in_([s.value for s in WORKING])
         )
         return self._lines(query)
@@ -37,7 +57,9 @@ class SqlLeadReader:
         if not where:
             return LeadPage([], 0)
         pending = (LeadRow.status == LeadStatus.PENDING.value, or_(*where))
-        query = select(LeadRow).where(*pending).order_by(LeadRow.round_started_at, LeadRow.id)
+        query = (
+            select(*_LINE_COLUMNS).where(*pending).order_by(LeadRow.round_started_at, LeadRow.id)
+        )
         lines = self._lines(query.limit(limit))
         if len(lines) < limit:
             return LeadPage(lines, len(lines))
@@ -72,7 +94,7 @@ class SqlLeadReader:
     def find(self, text: str, *, limit: int) -> list[LeadLine]:
         wanted = text.strip().lower()
         query = (
-            select(LeadRow)
+            select(*_LINE_COLUMNS)
             .where(
                 or_(
                     func.lower(LeadRow.company).contains(wanted, autoescape=True),
@@ -108,21 +130,40 @@ class SqlLeadReader:
                 or 0
             )
 
-    def working_in(self, regions: Sequence[str | None]) -> list[LeadLine]:
-        """The accepted (and further, not closed) leads of `regions` (None: triage)."""
+    def regions_board(
+        self, regions: Sequence[str | None], *, now: datetime, shown: int
+    ) -> RegionsBoard:
+        """The working (accepted and further, not closed) leads of `regions` (None: triage):
+        the first `shown` with feedback overdue and leaked, by feedback due, each list's
+        count, and each holder's open and overdue leads; counted by the database."""
         named = [r for r in regions if r is not None]
         where = [LeadRow.region.in_(named)] if named else []
         if None in regions:
             where.append(LeadRow.region.is_(None))
         if not where:
-            return []
-        working = [s.value for s in WORKING]
-        query = select(LeadRow).where(LeadRow.status.in_(working), or_(*where))
-        return self._lines(query.order_by(LeadRow.feedback_due_at, LeadRow.id))
+            return RegionsBoard(LeadPage([], 0), LeadPage([], 0), {})
+        working = (LeadRow.status.in_([s.value for s in WORKING]), or_(*where))
+        overdue = and_(LeadRow.status == LeadStatus.ACCEPTED.value, LeadRow.feedback_due_at < now)
+        leaked = LeadRow.leaked_at.is_not(None)
+        counts = select(
+            LeadRow.rep_id,
+            func.count(),
+            func.count().filter(overdue),
+            func.count().filter(leaked),
+        ).where(*working)
+        with self.database.reading() as session:
+            held = session.execute(counts.group_by(LeadRow.rep_id)).all()
+        by_due = (LeadRow.feedback_due_at, LeadRow.id)
+        first = select(*_LINE_COLUMNS).where(*working).order_by(*by_due).limit(shown)
+        return RegionsBoard(
+            overdue=LeadPage(self._lines(first.where(overdue)), sum(r[2] for r in held)),
+            leaked=LeadPage(self._lines(first.where(leaked)), sum(r[3] for r in held)),
+            held={rep: (count, late) for rep, count, late, _ in held if rep},
+        )
 
     def returned_leads(self) -> list[LeadLine]:
         """Returned leads: marketing has yet to choose what to do with them."""
-        query = select(LeadRow).where(LeadRow.status == LeadStatus.RETURNED.value)
+        query = select(*_LINE_COLUMNS).where(LeadRow.status == LeadStatus.RETURNED.value)
         return self._lines(query.order_by(LeadRow.updated_at, LeadRow.id))
 
     def touch_tasks(self) -> list[LeadLine]:
@@ -137,7 +178,7 @@ class SqlLeadReader:
             .exists()
         )
         working = [s.value for s in WORKING]
-        query = select(LeadRow).where(
+        query = select(*_LINE_COLUMNS).where(
             LeadRow.leaked_at.is_not(None), LeadRow.status.in_(working), ~touched
         )
         return self._lines(query.order_by(LeadRow.leaked_at, LeadRow.id))
@@ -160,9 +201,9 @@ class SqlLeadReader:
         with self.database.reading() as session:
             return {rep: count for rep, count in session.execute(query).all() if rep}
 
-    def _lines(self, query: Select[LeadRow]) -> list[LeadLine]:
+    def _lines(self, query: Any) -> list[LeadLine]:
         with self.database.reading() as session:
-            rows = session.scalars(query).all()
+            rows = session.execute(query).all()
             activity = _last_activity(session, [r.id for r in rows if r.priority])
         return [_line(row, activity.get(row.id)) for row in rows]
 
@@ -183,7 +224,8 @@ def _last_activity(session: Session, lead_ids: list[int]) -> dict[int, str]:
     return latest
 
 
-def _line(row: LeadRow, last_activity: str | None) -> LeadLine:
+def _line(row: Any, last_activity: str | None) -> LeadLine:
+    """A lead's line from its row, or from the row's `_LINE_COLUMNS`."""
     name = " ".join(p for p in (row.first_name, row.last_name) if p) or None
     return LeadLine(
         id=row.id,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.lead import CONTACTED, WORKING, Lead, LeadStatus
 from bot.domain.timers import TimerKind
-from bot.services.records import Fire, NewFire, TimerLead
+from bot.services.records import Fire, NewFire, Page, TimerLead
 from storage.rows import JobRunRow, LeadRow, TimerFireRow
 
 UNWORKED = tuple(s.value for s in WORKING - CONTACTED)
@@ -124,6 +124,7 @@ class SqlTimerRepository:
         started_after: datetime | None,
         started_by: datetime,
         escalate_started_by: datetime,
+        page: Page,
     ) -> list[TimerLead]:
         reminded, escalated = _fired(TimerKind.HANDOFF_SLA), _fired(TimerKind.ESCALATION)
         column = LeadRow.round_started_at
@@ -134,10 +135,11 @@ class SqlTimerRepository:
         )
         if started_after is not None:
             query = query.where(column > started_after)
-        return self._timer_leads(query, (TimerKind.HANDOFF_SLA, TimerKind.ESCALATION))
+        kinds = (TimerKind.HANDOFF_SLA, TimerKind.ESCALATION)
+        return self._timer_leads(_paged(query, column, page), kinds)
 
     def awaiting_feedback(
-        self, *, due_after: datetime | None, due_by: datetime, overdue_by: datetime
+        self, *, due_after: datetime | None, due_by: datetime, overdue_by: datetime, page: Page
     ) -> list[TimerLead]:
         reminded, told = _fired(TimerKind.FEEDBACK_DUE), _fired(TimerKind.FEEDBACK_OVERDUE)
         column = LeadRow.feedback_due_at
@@ -148,9 +150,12 @@ class SqlTimerRepository:
         )
         if due_after is not None:
             query = query.where(column > due_after)
-        return self._timer_leads(query, (TimerKind.FEEDBACK_DUE, TimerKind.FEEDBACK_OVERDUE))
+        kinds = (TimerKind.FEEDBACK_DUE, TimerKind.FEEDBACK_OVERDUE)
+        return self._timer_leads(_paged(query, column, page), kinds)
 
-    def next_steps(self, *, due_after: datetime | None, due_by: datetime) -> list[TimerLead]:
+    def next_steps(
+        self, *, due_after: datetime | None, due_by: datetime, page: Page
+    ) -> list[TimerLead]:
         # A next step is reminded of at or after its date, so a fire due then or later covers it.
         reminded = _fired(TimerKind.NEXT_STEP, TimerFireRow.due_at >= LeadRow.next_step_at)
         column = LeadRow.next_step_at
@@ -159,9 +164,11 @@ class SqlTimerRepository:
         )
         if due_after is not None:
             query = query.where(column > due_after)
-        return self._timer_leads(query, ())
+        return self._timer_leads(_paged(query, column, page), ())
 
-    def unworked(self, *, decided_after: datetime | None, decided_by: datetime) -> list[TimerLead]:
+    def unworked(
+        self, *, decided_after: datetime | None, decided_by: datetime, page: Page
+    ) -> list[TimerLead]:
         query = self._leads().where(
             LeadRow.status.in_(UNWORKED),
             LeadRow.decided_at <= decided_by,
@@ -172,7 +179,7 @@ class SqlTimerRepository:
         if self.postgres:
             # A rep logging contact meanwhile waits, and the flag then sees their outcome.
             query = query.with_for_update(of=LeadRow)
-        return self._timer_leads(query, ())
+        return self._timer_leads(_paged(query, LeadRow.decided_at, page), ())
 
     def snoozed_due(
         self, kinds: Sequence[TimerKind], *, after: datetime | None, by: datetime
@@ -254,8 +261,18 @@ class SqlTimerRepository:
         return select(*_LEAD_COLUMNS, *(flag.label(f"fired_{i}") for i, flag in enumerate(flags)))
 
     def _timer_leads(self, query: Any, kinds: Sequence[TimerKind]) -> list[TimerLead]:
-        rows = self.session.execute(query.order_by(LeadRow.id))
-        return [_timer_lead(row, kinds) for row in rows]
+        return [_timer_lead(row, kinds) for row in self.session.execute(query)]
+
+
+def _paged(query: Any, column: Any, page: Page) -> Any:
+    """The page's leads of `query`, by `column` then id, read along the column's index."""
+    if page.after is not None:
+        value, lead_id = page.after
+        # `column >= value` on its own bounds the index range; the rest skips the page before.
+        query = query.where(
+            column >= value, or_(column > value, and_(column == value, LeadRow.id > lead_id))
+        )
+    return query.order_by(column, LeadRow.id).limit(page.size)
 
 
 def _timer_lead(row: Sequence[Any], kinds: Sequence[TimerKind] = ()) -> TimerLead:

@@ -11,12 +11,13 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.domain.lead import LeadStatus
 from bot.domain.report import GroupBy, Report
 from bot.services.ports import LeadReader, ReportReader
-from bot.services.records import LeadLine
+from bot.services.records import LeadLine, LeadPage
 from bot.services.report import ReportQuery, closed_loop_report
 from config.model import BatonConfig
+
+BOARD_SHOWN = 8  # leads listed of each of a manager's lists (the Home shows each with buttons)
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,23 @@ class RepLoad:
 class Board:
     overdue: list[LeadLine] = field(default_factory=list)  # accepted, feedback due and passed
     leaked: list[LeadLine] = field(default_factory=list)
+    # How many there are in all (None: as many as listed): the lists hold the first few.
+    overdue_count: int | None = None
+    leaked_count: int | None = None
     loads: list[RepLoad] = field(default_factory=list)
     is_marketing: bool = False
     returned: list[LeadLine] = field(default_factory=list)  # awaiting marketing's choice
     touch_tasks: list[LeadLine] = field(default_factory=list)
     funnel: Report | None = None  # this month's, by campaign
     due_this_week: list[LeadLine] = field(default_factory=list)
+
+    @property
+    def overdue_total(self) -> int:
+        return len(self.overdue) if self.overdue_count is None else self.overdue_count
+
+    @property
+    def leaked_total(self) -> int:
+        return len(self.leaked) if self.leaked_count is None else self.leaked_count
 
 
 def board(
@@ -58,16 +70,19 @@ def board(
     week_end = datetime.combine(local.date() + timedelta(days=7 - local.weekday()), time(0))
     week_end = week_end.replace(tzinfo=local.tzinfo)
     due = [line for line in mine if _due_by(line, week_end)]
-    overdue, leaked, loads = [], [], []
+    overdue, leaked, loads = LeadPage([], 0), LeadPage([], 0), []
     if regions:
-        working = reader.working_in(regions)
-        overdue = [line for line in working if _overdue(line, now)]
-        leaked = [line for line in working if line.leaked_at is not None]
-        loads = _loads(working, _reps(config, regions), reader, _quarter_start(local), now)
+        # Counted and cut by the store: a manager's Home is rebuilt while leads stream in,
+        # and their regions may hold thousands of working leads.
+        seen = reader.regions_board(regions, now=now, shown=BOARD_SHOWN)
+        overdue, leaked = seen.overdue, seen.leaked
+        loads = _loads(seen.held, _reps(config, regions), reader, _quarter_start(local))
     marketing = user in config.marketing.users
     return Board(
-        overdue=overdue,
-        leaked=leaked,
+        overdue=overdue.lines,
+        leaked=leaked.lines,
+        overdue_count=overdue.total,
+        leaked_count=leaked.total,
         loads=loads,
         is_marketing=marketing,
         returned=reader.returned_leads() if marketing else [],
@@ -81,32 +96,21 @@ def _due_by(line: LeadLine, end: datetime) -> bool:
     return any(at is not None and at < end for at in (line.feedback_due_at, line.next_step_at))
 
 
-def _overdue(line: LeadLine, now: datetime) -> bool:
-    """Feedback due and passed with no outcome logged since the lead was accepted."""
-    passed = line.feedback_due_at is not None and line.feedback_due_at < now
-    return passed and line.status is LeadStatus.ACCEPTED
-
-
 def _reps(config: BatonConfig, regions: Sequence[str | None]) -> list[str]:
     named = [config.region(r) for r in regions if r is not None]
     return list(dict.fromkeys(rep for region in named if region for rep in region.reps))
 
 
 def _loads(
-    working: Sequence[LeadLine],
-    reps: list[str],
-    reader: LeadReader,
-    quarter: datetime,
-    now: datetime,
+    held: dict[str, tuple[int, int]], reps: list[str], reader: LeadReader, quarter: datetime
 ) -> list[RepLoad]:
-    holding = [line.rep_id for line in working if line.rep_id]
-    everyone = list(dict.fromkeys([*reps, *holding]))
+    everyone = list(dict.fromkeys([*reps, *held]))
     won = reader.won_since(everyone, since=quarter) if everyone else {}
     return [
         RepLoad(
             rep=rep,
-            open=sum(1 for line in working if line.rep_id == rep),
-            overdue=sum(1 for line in working if line.rep_id == rep and _overdue(line, now)),
+            open=held.get(rep, (0, 0))[0],
+            overdue=held.get(rep, (0, 0))[1],
             won_this_quarter=won.get(rep, 0),
         )
         for rep in everyone

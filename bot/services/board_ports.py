@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.services.records import LeadLine
+from bot.services.records import LeadLine, RegionsBoard
 
 
 class BoardReader(Protocol):
-    def working_in(self, regions: Sequence[str | None]) -> list[LeadLine]: ...
+    def regions_board(
+        self, regions: Sequence[str | None], *, now: datetime, shown: int
+    ) -> RegionsBoard: ...
     def returned_leads(self) -> list[LeadLine]: ...  # awaiting marketing's choice
     def touch_tasks(self) -> list[LeadLine]: ...  # leaked, no touch logged since
     def won_since(self, reps: Sequence[str], *, since: datetime) -> dict[str, int]: ...

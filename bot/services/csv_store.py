@@ -21,7 +21,7 @@ from bot.domain.qualification import why_nurture
 from bot.services.csv_rows import NewLeads
 from bot.services.intake import BATCH_THRESHOLD, Batching, take_planned
 from bot.services.intake_plan import Routing
-from bot.services.lead_rows import REGION_AT, ROUND_AT, STATUS_AT, with_batch
+from bot.services.lead_rows import REGION_AT, STATUS_AT, with_batch
 from bot.services.ports import DuplicateLead, UnitOfWork
 from bot.services.records import Work, WorkKind
 
@@ -89,7 +89,7 @@ def _store_new(
             rows = _in_batches(rows, pending, batch_of)
             ids = uow.leads.add_rows(rows, short_ids)
             uow.events.append_first_shared(_alike(ids, new.events))
-            _queue_handoffs(uow, [(ids[index], rows[index]) for index in pending], now, batch_of)
+            _queue_handoffs(uow, [ids[index] for index in pending], now)
             uow.commit()
     except DuplicateLead:
         return None  # a twin stored meanwhile: intake finds it and merges
@@ -152,20 +152,8 @@ def _alike(
     return list(groups.values())
 
 
-def _queue_handoffs(
-    uow: UnitOfWork,
-    leads: Sequence[tuple[int, tuple[Any, ...]]],
-    now: datetime,
-    batch_of: dict[str | None, int],
-) -> None:
-    """Start each pending lead's handoff round and queue its handoff, as intake does: for
-    the leads of a region and round together."""
-    alike: dict[tuple[str | None, int], list[int]] = {}
-    for lead_id, row in leads:
-        alike.setdefault((row[REGION_AT], row[ROUND_AT]), []).append(lead_id)
-    for (region, round_no), lead_ids in alike.items():
-        batch_id = batch_of.get(region)
-        uow.rounds.start_shared(
-            lead_ids, round_no=round_no, region=region, batch_id=batch_id, now=now
-        )
-        uow.outbox.queue_handoffs(lead_ids, round_no=round_no, batch_id=batch_id, now=now)
+def _queue_handoffs(uow: UnitOfWork, lead_ids: Sequence[int], now: datetime) -> None:
+    """Start each pending lead's handoff round and queue its handoff, as intake does, from
+    the stored leads (their round, region and batch), in the file's order."""
+    uow.rounds.start_of_leads(lead_ids, now=now)
+    uow.outbox.queue_handoffs(lead_ids, now=now)

@@ -14,18 +14,15 @@ from bot.domain.lead import LeadEvent
 from bot.domain.merge import Touch
 from bot.domain.report import GroupBy
 from bot.domain.snapshots import Batch, FireLine, LeadSnapshot, Posted
-from bot.domain.timers import TimerKind
 from bot.services.board_ports import BoardReader
 from bot.services.crm_ports import CrmRepository, CrmWonReader
 from bot.services.records import (
     Cell,
     Delivered,
     EventLine,
-    Fire,
     LeadDetail,
     LeadLine,
     LeadPage,
-    NewFire,
     NewLead,
     NewRound,
     OutboxItem,
@@ -33,7 +30,6 @@ from bot.services.records import (
     SlotWanted,
     StoredLead,
     StoreStatus,
-    TimerLead,
     Unmeasured,
     Urgency,
     Work,
@@ -41,6 +37,8 @@ from bot.services.records import (
 )
 from bot.services.rules_ports import RulesRepository, RulesSources
 from bot.services.shared_ports import SharedFirstEvents, SharedHandoffs, SharedRounds
+from bot.services.timer_ports import PassRepository as PassRepository
+from bot.services.timer_ports import TimerRepository as TimerRepository
 
 # Errors -----------------------------------------------------------------------------------
 
@@ -144,75 +142,19 @@ class OutboxQueue(SharedHandoffs, Protocol):
         """Queue Slack work; work whose key is already queued is left as it is."""
         ...
 
+    def hold(self, work: Sequence[Work], *, now: datetime, until: datetime) -> None:
+        """Queue Slack work that waits until `until` unless released sooner; work whose key
+        is already held takes the new payload (a message that grows page by page)."""
+        ...
+
+    def release(self, keys: Sequence[str], *, now: datetime) -> None:
+        """Let held work go now."""
+        ...
+
 
 class HandledRequests(Protocol):
     def first_handling(self, key: str, *, now: datetime) -> bool:
         """Remember a person's request in this transaction; False when it was handled before."""
-
-
-class TimerRepository(Protocol):
-    """Leads as the timers see them, and the fires recorded once per lead, kind, round, due."""
-
-    def pending_leads(
-        self,
-        *,
-        started_after: datetime | None,
-        started_by: datetime,
-        escalate_started_by: datetime,
-    ) -> list[TimerLead]:
-        """Pending leads whose round started in the range and that still have a timer to fire."""
-        ...
-
-    def awaiting_feedback(
-        self, *, due_after: datetime | None, due_by: datetime, overdue_by: datetime
-    ) -> list[TimerLead]:
-        """Accepted leads with no outcome, feedback due in the range, a timer still to fire."""
-        ...
-
-    def next_steps(self, *, due_after: datetime | None, due_by: datetime) -> list[TimerLead]:
-        """Worked leads whose next step falls in the range and has not been reminded of."""
-        ...
-
-    def unworked(self, *, decided_after: datetime | None, decided_by: datetime) -> list[TimerLead]:
-        """Accepted leads never reached and not flagged, accepted in the range; locked."""
-        ...
-
-    def snoozed_due(
-        self, kinds: Sequence[TimerKind], *, after: datetime | None, by: datetime
-    ) -> list[tuple[Fire, TimerLead]]:
-        """Snoozed reminders whose snooze ended in the range and that have not come back."""
-        ...
-
-    def record_fires(self, fires: Sequence[NewFire], *, now: datetime) -> dict[NewFire, int]:
-        """Record fires; return the id of each one recorded now (not the ones already there)."""
-        ...
-
-    def refire(self, fire_id: int, *, now: datetime) -> bool:
-        """Mark a snoozed reminder as back; False when it already was."""
-        ...
-
-    def fire(self, fire_id: int) -> tuple[Fire, TimerLead] | None: ...
-
-    def snooze(self, fire_id: int, *, until: datetime, by: str, reason: str) -> bool:
-        """Snooze a fired reminder; False when it was snoozed (or came back) already."""
-        ...
-
-
-class PassRepository(Protocol):
-    """Where each scheduled pass has caught up to, and who runs it now."""
-
-    def lock(self, job: str) -> bool:
-        """Take the pass's lock for this transaction; False when another process holds it."""
-        ...
-
-    def caught_up_to(self, job: str) -> datetime | None:
-        """Until when every due item of `job` has been handled (None: never run)."""
-        ...
-
-    def catch_up(self, job: str, *, as_of: datetime) -> None: ...
-
-    def fires_from(self, job: str) -> datetime | None: ...  # nothing due before it fires
-    def start_from(self, job: str, *, at: datetime, now: datetime) -> None: ...
 
 
 class DigestRepository(Protocol):

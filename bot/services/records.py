@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
@@ -66,6 +66,17 @@ class LeadPage(NamedTuple):
 
     lines: list[LeadLine]
     total: int
+
+
+@dataclass(frozen=True)
+class RegionsBoard:
+    """What a manager watches in their regions' working leads: those with feedback overdue
+    and those leaked (the first few of each, by feedback due), and each holder's open and
+    overdue leads."""
+
+    overdue: LeadPage
+    leaked: LeadPage
+    held: dict[str, tuple[int, int]]  # by rep: open leads, feedback overdue
 
 
 @dataclass(frozen=True)
@@ -230,6 +241,27 @@ class Delivered:
 
 
 # Timers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the leads a timer pass looks at, in the order of the timer's own column
+    (when the lead's round started, its feedback is due…) then id: at most `size` leads, those
+    after `after` (the column's value and the id of the last lead of the page before)."""
+
+    size: int
+    after: tuple[datetime, int] | None = None
+
+    def following(
+        self, leads: Sequence[TimerLead], column: Callable[[TimerLead], datetime | None]
+    ) -> Page | None:
+        """The page after `leads` (this page's), or None when this page was the last."""
+        if len(leads) < self.size:
+            return None
+        last = leads[-1]
+        value = column(last)
+        assert value is not None  # the page's query leaves out leads without the column
+        return Page(self.size, (value, last.id))
 
 
 @dataclass(frozen=True)

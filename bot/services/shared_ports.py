@@ -19,23 +19,14 @@ class SharedFirstEvents(Protocol):
 
 
 class SharedRounds(Protocol):
-    def start_shared(
-        self,
-        lead_ids: Sequence[int],
-        *,
-        round_no: int,
-        region: str | None,
-        batch_id: int | None,
-        now: datetime,
-    ) -> None:
-        """`start` of rounds alike but for their leads."""
+    def start_of_leads(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        """`start` of the round each of these new leads is in, as its stored row says (its
+        number, region and batch)."""
         ...
 
 
 class SharedHandoffs(Protocol):
-    def queue_handoffs(
-        self, lead_ids: Sequence[int], *, round_no: int, batch_id: int | None, now: datetime
-    ) -> None:
-        """`queue` of the handoff of each lead's round `round_no`, keyed as intake keys it
-        (handoff:{lead id}:{round})."""
+    def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        """`queue` of the handoff of each of these new leads' round, as its stored row says,
+        in their order, keyed as intake keys it (handoff:{lead id}:{round})."""
         ...

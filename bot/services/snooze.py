@@ -12,8 +12,8 @@ from bot.domain.timers import FiredTimer, SnoozeRefused, snooze_event, snooze_un
 from bot.domain.workingtime import WorkingCalendar
 from bot.services.ports import UnitOfWork
 from bot.services.records import Fire, TimerLead, Urgency, Work, WorkKind
+from bot.services.timer_calendars import TRIAGE_CALENDAR
 from bot.services.timer_messages import snooze_allowed
-from bot.services.timers import TRIAGE_CALENDAR
 from config.model import BatonConfig
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bot.domain.timers import TimerKind
 from bot.services.handoff import authority_for
 from bot.services.records import TimerLead, Work, WorkKind
 from config.model import BatonConfig, Region
+
+# A pass's messages to people and channels: one each a pass, however many pages it takes.
+GATHERED = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST})
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,36 @@ def work_for(sent: Sequence[Sent], config: BatonConfig) -> list[Work]:
         for channel, items in sorted(to_channel.items())
     ]
     return notes + dms + posts + tasks
+
+
+class Gathered:
+    """A pass's messages to people and channels, each grown page by page under one key."""
+
+    def __init__(self) -> None:
+        self._by_audience: dict[tuple[WorkKind, str], Work] = {}
+
+    @property
+    def keys(self) -> list[str]:
+        return [work.key for work in self._by_audience.values()]
+
+    def add(self, work: Sequence[Work]) -> list[Work]:
+        """Add a page's messages to the pass's; return each message they grew, as it is now."""
+        grown = []
+        for item in work:
+            audience = (item.kind, str(item.data.get("person") or item.data.get("channel")))
+            before = self._by_audience.get(audience)
+            now = item if before is None else replace(before, data=merged(before.data, item.data))
+            self._by_audience[audience] = now
+            grown.append(now)
+        return grown
+
+
+def merged(before: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """A message to a person or channel with the items (and mentions) of a later page too."""
+    data = {**before, "items": [*before["items"], *more["items"]]}
+    if "mention" in before:
+        data["mention"] = list(dict.fromkeys([*before["mention"], *more["mention"]]))
+    return data
 
 
 def _lead_work(kind: WorkKind, item: Sent) -> Work:

@@ -1,16 +1,18 @@
 """Scheduled accountability passes: SLA reminders and escalation, feedback chasing, next steps, leakage.
 
-Each pass reads the clock once and works in one transaction: it finds what came due since its
-last pass (with a day's grace), records each fire under a unique key, and queues the Slack work
-in the same transaction, so a timer fires once however often, late or in how many processes a
-pass runs. Each person gets one message per pass listing what is theirs; each lead's thread
-gets its own note.
+Each pass reads the clock once and finds what came due since its last pass (with a day's
+grace), a page of leads at a time: each page's transaction records each fire under a unique
+key and queues its Slack work, so a timer fires once however often, late or in how many
+processes a pass runs, and a catch-up on days missed lets new leads in between its pages.
+Each person gets one message per pass listing what is theirs (held while it grows page by
+page); each lead's thread gets its own note. Only the last page moves the catch-up point.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -20,7 +22,6 @@ from bot.domain.lead import SYSTEM, WORKING, Authority, FlagLeaked, LeadStatus, 
 from bot.domain.timers import (
     GRACE,
     TimerKind,
-    earliest_cause,
     feedback_due,
     feedback_overdue,
     handoff_due,
@@ -28,16 +29,24 @@ from bot.domain.timers import (
     next_step_due,
     working_day_hours,
 )
-from bot.domain.workingtime import WorkingCalendar
 from bot.services.crm_out import crm_work
 from bot.services.ports import UnitOfWork
-from bot.services.records import Fire, NewFire, TimerLead, WorkKind
-from bot.services.timer_messages import Sent, recipients, work_for
+from bot.services.records import Fire, NewFire, Page, TimerLead, Work, WorkKind
+from bot.services.timer_calendars import Calendars, earliest
+from bot.services.timer_messages import GATHERED, Gathered, Sent, recipients, work_for
 from config.model import BatonConfig
 
-TRIAGE_CALENDAR = WorkingCalendar("UTC")
 # What a pass's summary counts as messages: to people and channels, not notes in lead threads.
 MESSAGES = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST, WorkKind.TIMER_LEAK_TASK})
+# Leads a pass takes at a time, in one transaction: on SQLite a transaction holds the one write
+# lock, so this bounds how long intake and delivery wait for it while a pass catches up.
+PAGE_SIZE = 250
+# Between pages a pass waits this many times as long as the page took: while it writes, the
+# intake and the outbox worker wait for the interpreter (and on SQLite for the write lock).
+GIVE_WAY = 1.0
+# A pass's messages to people and channels wait until its last page has added to them (one
+# message a person a pass), and no longer than this should the process stop before then.
+HOLD = timedelta(minutes=5)
 
 
 class Job(StrEnum):
@@ -83,7 +92,9 @@ class _Due:
     again: Fire | None = None  # a snoozed reminder coming back
 
 
-Planner = Callable[[UnitOfWork, datetime | None, datetime], list[_Due]]
+# A page's due timers, and the page after it (None: it was the last).
+PagePlan = tuple[list[_Due], Page | None]
+Planner = Callable[[UnitOfWork, datetime | None, datetime, Page], PagePlan]
 
 
 def run_handoff_sla_pass(
@@ -92,17 +103,18 @@ def run_handoff_sla_pass(
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> PassResult:
     """Remind deciders of leads pending past the SLA; call in the backup past escalation."""
     hours = {
         TimerKind.HANDOFF_SLA: config.sla.handoff_hours,
         TimerKind.ESCALATION: config.sla.escalation_hours,
     }
-    calendars = _Calendars(config)
+    calendars = Calendars(config)
 
-    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
         # The longer timer reaches furthest back: its range covers the shorter one's.
-        started_after = _earliest(
+        started_after = earliest(
             after, calendars, lambda cal: lambda s: handoff_due(cal, s, max(hours.values()))
         )
         # Working hours are at least as long as clock hours: nothing can be due sooner.
@@ -110,6 +122,7 @@ def run_handoff_sla_pass(
             started_after=started_after,
             started_by=now - timedelta(hours=hours[TimerKind.HANDOFF_SLA]),
             escalate_started_by=now - timedelta(hours=hours[TimerKind.ESCALATION]),
+            page=page,
         )
         due = []
         for target in leads:
@@ -120,9 +133,10 @@ def run_handoff_sla_pass(
                 at = handoff_due(calendar, target.round_started_at, limit)
                 if at <= now:
                     due.append(_Due(target, kind, at))
-        return due + _back(uow, TimerKind.HANDOFF_SLA, after, now, _still_pending)
+        due += _back(uow, TimerKind.HANDOFF_SLA, after, now, _still_pending, page)
+        return due, page.following(leads, lambda target: target.round_started_at)
 
-    return _run(Job.HANDOFF_SLA, plan, uow_factory, config, clock.now(), as_of)
+    return _run(Job.HANDOFF_SLA, plan, uow_factory, config, clock.now(), as_of, page_size)
 
 
 def run_followups_pass(
@@ -131,15 +145,19 @@ def run_followups_pass(
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> PassResult:
     """Remind reps whose feedback is due with no outcome; a working day later, tell the manager."""
-    calendars = _Calendars(config)
+    calendars = Calendars(config)
     shortest_day = min(working_day_hours(cal) for cal in calendars.all())
 
-    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
-        due_after = _earliest(after, calendars, lambda cal: lambda d: feedback_overdue(cal, d))
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
+        due_after = earliest(after, calendars, lambda cal: lambda d: feedback_overdue(cal, d))
         leads = uow.timers.awaiting_feedback(
-            due_after=due_after, due_by=now, overdue_by=now - timedelta(hours=shortest_day)
+            due_after=due_after,
+            due_by=now,
+            overdue_by=now - timedelta(hours=shortest_day),
+            page=page,
         )
         due = []
         for target in leads:
@@ -151,9 +169,10 @@ def run_followups_pass(
             ):
                 if kind not in target.fired and (at := when(calendar, due_at)) <= now:
                     due.append(_Due(target, kind, at))
-        return due + _back(uow, TimerKind.FEEDBACK_DUE, after, now, _still_unreported)
+        due += _back(uow, TimerKind.FEEDBACK_DUE, after, now, _still_unreported, page)
+        return due, page.following(leads, lambda target: target.lead.feedback_due_at)
 
-    return _run(Job.FOLLOWUPS, plan, uow_factory, config, clock.now(), as_of)
+    return _run(Job.FOLLOWUPS, plan, uow_factory, config, clock.now(), as_of, page_size)
 
 
 def run_nextsteps_pass(
@@ -162,9 +181,10 @@ def run_nextsteps_pass(
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> PassResult:
     """Remind reps of the next steps they set, on the day (the next working morning)."""
-    calendars = _Calendars(config)
+    calendars = Calendars(config)
 
     def still_due(target: TimerLead, fire: Fire) -> bool:
         step = target.lead.next_step_at
@@ -174,17 +194,19 @@ def run_nextsteps_pass(
             and next_step_due(calendars.of(target.lead.region), step) == fire.due_at
         )
 
-    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
-        due_after = _earliest(after, calendars, lambda cal: lambda d: next_step_due(cal, d))
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
+        due_after = earliest(after, calendars, lambda cal: lambda d: next_step_due(cal, d))
         due = []
-        for target in uow.timers.next_steps(due_after=due_after, due_by=now):
+        leads = uow.timers.next_steps(due_after=due_after, due_by=now, page=page)
+        for target in leads:
             assert target.lead.next_step_at is not None
             at = next_step_due(calendars.of(target.lead.region), target.lead.next_step_at)
             if at <= now:
                 due.append(_Due(target, TimerKind.NEXT_STEP, at))
-        return due + _back(uow, TimerKind.NEXT_STEP, after, now, still_due)
+        due += _back(uow, TimerKind.NEXT_STEP, after, now, still_due, page)
+        return due, page.following(leads, lambda target: target.lead.next_step_at)
 
-    return _run(Job.NEXTSTEPS, plan, uow_factory, config, clock.now(), as_of)
+    return _run(Job.NEXTSTEPS, plan, uow_factory, config, clock.now(), as_of, page_size)
 
 
 def run_leakage_pass(
@@ -193,14 +215,17 @@ def run_leakage_pass(
     config: BatonConfig,
     clock: Clock,
     as_of: datetime | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> PassResult:
     """Flag accepted leads nobody reached within the leakage period; marketing gets a touch task."""
     periods = [config.sla.leakage_days, *config.sla.leakage_days_by_source.values()]
 
-    def plan(uow: UnitOfWork, after: datetime | None, now: datetime) -> list[_Due]:
+    def plan(uow: UnitOfWork, after: datetime | None, now: datetime, page: Page) -> PagePlan:
         decided_after = None if after is None else after - timedelta(days=max(periods))
         leads = uow.timers.unworked(
-            decided_after=decided_after, decided_by=now - timedelta(days=min(periods))
+            decided_after=decided_after,
+            decided_by=now - timedelta(days=min(periods)),
+            page=page,
         )
         due = []
         for target in leads:
@@ -209,9 +234,9 @@ def run_leakage_pass(
             at = leakage_due(target.lead.decided_at, days)
             if at <= now:
                 due.append(_Due(target, TimerKind.LEAKAGE, at))
-        return due
+        return due, page.following(leads, lambda target: target.lead.decided_at)
 
-    return _run(Job.LEAKAGE, plan, uow_factory, config, clock.now(), as_of)
+    return _run(Job.LEAKAGE, plan, uow_factory, config, clock.now(), as_of, page_size)
 
 
 PASSES = {
@@ -229,31 +254,81 @@ def _run(
     config: BatonConfig,
     clock_now: datetime,
     as_of: datetime | None,
+    page_size: int,
 ) -> PassResult:
-    """Run a pass as of now, or as of a given time (which leaves the catch-up point alone)."""
+    """Run a pass as of now, or as of a given time (which leaves the catch-up point alone),
+    a page of leads at a time."""
     now, advance = (clock_now, True) if as_of is None else (as_of.astimezone(UTC), False)
-    with uow_factory() as uow:
-        if not uow.passes.lock(job.value):
-            return PassResult(job.value, now, skipped=True)
-        caught_up = uow.passes.caught_up_to(job.value)
-        after = caught_up - GRACE if caught_up is not None else None
-        floor = uow.passes.fires_from(job.value)
-        if floor is not None and (after is None or after < floor):
-            after = floor
-        due = [d for d in plan(uow, after, now) if floor is None or d.due_at >= floor]
-        sent = _record(uow, due, config, now, queue_at=min(now, clock_now))
-        work = work_for(sent, config)
-        # Slack may have it at once, even when the pass ran as of a later time.
-        uow.outbox.queue(work, now=min(now, clock_now))
-        if advance and (caught_up is None or now > caught_up):
-            uow.passes.catch_up(job.value, as_of=now)
-        uow.commit()
-    fired: dict[str, int] = defaultdict(int)
-    for item in sent:
-        fired[item.kind.value + (" again" if item.again else "")] += 1
-    messages = sum(1 for w in work if w.kind in MESSAGES)
-    planned = tuple(_planned(item, config) for item in sent)
-    return PassResult(job.value, now, dict(fired), messages, plan=planned)
+    tally = _Tally(job, now, config)
+    page: Page | None = Page(page_size)
+    gathered = Gathered()
+    window: tuple[datetime | None, datetime | None, datetime | None] | None = None
+    while page is not None:
+        started = time.perf_counter()
+        with uow_factory() as uow:
+            if not uow.passes.lock(job.value):
+                if window is None:
+                    return PassResult(job.value, now, skipped=True)
+                break  # another process runs the pass now, and goes on from the fires recorded
+            if window is None:
+                window = _window(uow, job)
+            caught_up, after, floor = window
+            due, following = plan(uow, after, now, page)
+            due = [d for d in due if floor is None or d.due_at >= floor]
+            sent = _record(uow, due, config, now, queue_at=min(now, clock_now))
+            work = work_for(sent, config)
+            # Slack may have it at once, even when the pass ran as of a later time.
+            queue_at = min(now, clock_now)
+            uow.outbox.queue([w for w in work if w.kind not in GATHERED], now=queue_at)
+            grown = gathered.add([w for w in work if w.kind in GATHERED])
+            uow.outbox.hold(grown, now=queue_at, until=queue_at + HOLD)
+            if following is None:
+                uow.outbox.release(gathered.keys, now=queue_at)
+                if advance and (caught_up is None or now > caught_up):
+                    uow.passes.catch_up(job.value, as_of=now)
+            uow.commit()
+        tally.add(sent, [w for w in work if w.kind not in GATHERED])
+        page = following
+        if page is not None:
+            time.sleep((time.perf_counter() - started) * GIVE_WAY)
+    if page is not None:  # cut short: what it gathered goes now rather than when held until
+        with uow_factory() as uow:
+            uow.outbox.release(gathered.keys, now=min(now, clock_now))
+            uow.commit()
+    return tally.result(gathered=len(gathered.keys))
+
+
+class _Tally:
+    """What a pass fired and sent, page by page."""
+
+    def __init__(self, job: Job, now: datetime, config: BatonConfig) -> None:
+        self.job, self.now, self.config = job, now, config
+        self.fired: dict[str, int] = defaultdict(int)
+        self.messages = 0
+        self.planned: list[Planned] = []
+
+    def add(self, sent: Sequence[Sent], work: Sequence[Work]) -> None:
+        for item in sent:
+            self.fired[item.kind.value + (" again" if item.again else "")] += 1
+        self.messages += sum(1 for w in work if w.kind in MESSAGES)
+        self.planned += [_planned(item, self.config) for item in sent]
+
+    def result(self, *, gathered: int) -> PassResult:
+        messages = self.messages + gathered
+        return PassResult(
+            self.job.value, self.now, dict(self.fired), messages, plan=tuple(self.planned)
+        )
+
+
+def _window(uow: UnitOfWork, job: Job) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """Where the pass caught up to, from when it looks for what came due, and the first due
+    time it may fire at all."""
+    caught_up = uow.passes.caught_up_to(job.value)
+    after = caught_up - GRACE if caught_up is not None else None
+    floor = uow.passes.fires_from(job.value)
+    if floor is not None and (after is None or after < floor):
+        after = floor
+    return caught_up, after, floor
 
 
 def start_timers_from(
@@ -325,8 +400,12 @@ def _back(
     after: datetime | None,
     now: datetime,
     still: Callable[[TimerLead, Fire], bool],
+    page: Page,
 ) -> list[_Due]:
-    """Snoozed reminders of `kind` whose snooze is over, on leads still in the same state."""
+    """Snoozed reminders of `kind` whose snooze is over, on leads still in the same state;
+    all of them with the pass's first page."""
+    if page.after is not None:
+        return []
     return [
         _Due(target, kind, fire.due_at, again=fire)
         for fire, target in uow.timers.snoozed_due([kind], after=after, by=now)
@@ -347,27 +426,3 @@ def _still_unreported(target: TimerLead, fire: Fire) -> bool:
 def _still_worked(target: TimerLead, fire: Fire) -> bool:
     lead = target.lead
     return lead.status in WORKING and lead.handoff_round == fire.handoff_round
-
-
-class _Calendars:
-    """Each region's working calendar, built once per pass; triage works on UTC office hours."""
-
-    def __init__(self, config: BatonConfig) -> None:
-        self._by_region = {region.name: region.calendar() for region in config.regions}
-
-    def of(self, region: str | None) -> WorkingCalendar:
-        return self._by_region.get(region or "", TRIAGE_CALENDAR)
-
-    def all(self) -> Iterable[WorkingCalendar]:
-        return [*self._by_region.values(), TRIAGE_CALENDAR]
-
-
-def _earliest(
-    after: datetime | None,
-    calendars: _Calendars,
-    due: Callable[[WorkingCalendar], Callable[[datetime], datetime]],
-) -> datetime | None:
-    """The earliest value of a timer's driving column that can be due after `after`, any region."""
-    if after is None:
-        return None
-    return min(earliest_cause(due(calendar), after) for calendar in calendars.all())

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.domain.report import Report
 from bot.domain.wording import counted
-from bot.services.board import Board, RepLoad
+from bot.services.board import BOARD_SHOWN, Board, RepLoad
 from bot.services.desk import Desk
 from bot.services.records import LeadLine
 from bot.slack import blockkit as kit
@@ -17,7 +17,6 @@ from bot.slack.ids import ActionId, LeadRef
 from bot.slack.lines import lead_line, line_head, waiting_line, week_text
 
 SHOWN = 40  # a Home tab holds at most 100 blocks
-BOARD_SHOWN = 8  # leads shown per list of the board, each with its buttons
 HOME_BLOCKS = 100
 Block = dict[str, Any]
 
@@ -56,14 +55,15 @@ def manager_board(board: Board, desk: Desk) -> list[Block]:
         lambda line: f"{lead_line(line, desk)} · {kit.who(line.rep_id)}",
         ("Nudge", ActionId.NUDGE),
         ("Reassign…", ActionId.REASSIGN),
+        total=board.overdue_total,
     )
     if board.leaked:
-        blocks.append(kit.section(f"*Leaked: no contact logged* ({len(board.leaked)})"))
+        blocks.append(kit.section(f"*Leaked: no contact logged* ({board.leaked_total})"))
         for line in board.leaked[:BOARD_SHOWN]:
             block = kit.section(f"{line_head(line)} · {kit.who(line.rep_id)}")
             block["accessory"] = kit.button("Reassign…", ActionId.REASSIGN, _ref(line))
             blocks.append(block)
-        blocks += _more(len(board.leaked), BOARD_SHOWN)
+        blocks += _more(board.leaked_total, BOARD_SHOWN)
     if board.loads:
         blocks += [kit.section("*Your reps*"), kit.context(*_loads(board.loads))]
     return blocks
@@ -155,10 +155,13 @@ def _acted_on(
     empty: str,
     text: Callable[[LeadLine], str],
     *buttons: tuple[str, ActionId],
+    total: int | None = None,
 ) -> list[Block]:
-    """A titled list of the board, its count in the title: the first BOARD_SHOWN leads, each
-    in its `text` with the same `buttons`; `empty` when there is none."""
-    blocks = [kit.section(f"*{title}* ({len(lines)})")]
+    """A titled list of the board, its count (`total`, else the lines') in the title: the
+    first BOARD_SHOWN leads, each in its `text` with the same `buttons`; `empty` when there
+    is none."""
+    total = len(lines) if total is None else total
+    blocks = [kit.section(f"*{title}* ({total})")]
     if not lines:
         blocks.append(kit.context(empty))
     for line in lines[:BOARD_SHOWN]:
@@ -167,7 +170,7 @@ def _acted_on(
             kit.section(text(line)),
             kit.actions(*(kit.button(label, action, ref) for label, action in buttons)),
         ]
-    return blocks + _more(len(lines), BOARD_SHOWN)
+    return blocks + _more(total, BOARD_SHOWN)
 
 
 def _ref(line: LeadLine) -> str:

@@ -26,6 +26,7 @@ from bot.services.records import (
     NewFire,
     NewLead,
     NewRound,
+    Page,
     StoredLead,
     TimerLead,
     Work,
@@ -298,16 +299,13 @@ class FakeRounds(_Part):
     def start(self, rounds: Sequence[NewRound], *, now: datetime) -> None:
         self.state.rounds += [(round_, now) for round_ in rounds]
 
-    def start_shared(
-        self,
-        lead_ids: Sequence[int],
-        *,
-        round_no: int,
-        region: str | None,
-        batch_id: int | None,
-        now: datetime,
-    ) -> None:
-        self.start([NewRound(id, round_no, region, batch_id) for id in lead_ids], now=now)
+    def start_of_leads(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        rows = [self.state.leads[id] for id in lead_ids]
+        rounds = [
+            NewRound(r.stored.id, r.stored.lead.handoff_round, r.stored.lead.region, r.batch_id)
+            for r in rows
+        ]
+        self.start(rounds, now=now)
 
 
 class FakeBatches(_Part):
@@ -327,13 +325,27 @@ class FakeOutbox(_Part):
         for item in work:
             self.state.outbox.setdefault(item.key, (item, now))
 
-    def queue_handoffs(
-        self, lead_ids: Sequence[int], *, round_no: int, batch_id: int | None, now: datetime
-    ) -> None:
+    def hold(self, work: Sequence[Work], *, now: datetime, until: datetime) -> None:
+        for item in work:
+            self.state.outbox[item.key] = (item, self.state.outbox.get(item.key, (item, until))[1])
+
+    def release(self, keys: Sequence[str], *, now: datetime) -> None:
+        for key in keys:
+            if key in self.state.outbox:
+                self.state.outbox[key] = (self.state.outbox[key][0], now)
+
+    def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:
+        rows = [self.state.leads[id] for id in lead_ids]
         self.queue(
             [
-                Work(WorkKind.HANDOFF, f"handoff:{id}:{round_no}", id, round_no, batch_id)
-                for id in lead_ids
+                Work(
+                    WorkKind.HANDOFF,
+                    f"handoff:{row.stored.id}:{row.stored.lead.handoff_round}",
+                    row.stored.id,
+                    row.stored.lead.handoff_round,
+                    row.batch_id,
+                )
+                for row in rows
             ],
             now=now,
         )
@@ -436,6 +448,7 @@ class FakeTimers(_Part):
         started_after: datetime | None,
         started_by: datetime,
         escalate_started_by: datetime,
+        page: Page,
     ) -> list[TimerLead]:
         kinds = (TimerKind.HANDOFF_SLA, TimerKind.ESCALATION)
         found = []
@@ -448,10 +461,10 @@ class FakeTimers(_Part):
             escalate = TimerKind.ESCALATION not in target.fired and started <= escalate_started_by
             if TimerKind.HANDOFF_SLA not in target.fired or escalate:
                 found.append(target)
-        return found
+        return _paged(found, lambda target: target.round_started_at, page)
 
     def awaiting_feedback(
-        self, *, due_after: datetime | None, due_by: datetime, overdue_by: datetime
+        self, *, due_after: datetime | None, due_by: datetime, overdue_by: datetime, page: Page
     ) -> list[TimerLead]:
         kinds = (TimerKind.FEEDBACK_DUE, TimerKind.FEEDBACK_OVERDUE)
         found = []
@@ -464,9 +477,11 @@ class FakeTimers(_Part):
             told = TimerKind.FEEDBACK_OVERDUE in target.fired
             if TimerKind.FEEDBACK_DUE not in target.fired or (not told and due <= overdue_by):
                 found.append(target)
-        return found
+        return _paged(found, lambda target: target.lead.feedback_due_at, page)
 
-    def next_steps(self, *, due_after: datetime | None, due_by: datetime) -> list[TimerLead]:
+    def next_steps(
+        self, *, due_after: datetime | None, due_by: datetime, page: Page
+    ) -> list[TimerLead]:
         found = []
         for _, target in self._leads(()):
             step = target.lead.next_step_at
@@ -483,9 +498,11 @@ class FakeTimers(_Part):
             )
             if not reminded:
                 found.append(target)
-        return found
+        return _paged(found, lambda target: target.lead.next_step_at, page)
 
-    def unworked(self, *, decided_after: datetime | None, decided_by: datetime) -> list[TimerLead]:
+    def unworked(
+        self, *, decided_after: datetime | None, decided_by: datetime, page: Page
+    ) -> list[TimerLead]:
         found = []
         for _, target in self._leads(()):
             lead, decided = target.lead, target.lead.decided_at
@@ -493,7 +510,7 @@ class FakeTimers(_Part):
                 continue
             if decided <= decided_by and not (decided_after and decided <= decided_after):
                 found.append(target)
-        return found
+        return _paged(found, lambda target: target.lead.decided_at, page)
 
     def snoozed_due(
         self, kinds: Sequence[TimerKind], *, after: datetime | None, by: datetime
@@ -554,3 +571,19 @@ class FakeTimers(_Part):
             and fire.handoff_round == lead.handoff_round
         )
         return TimerLead(lead_id, lead, row.round_started_at, fired)
+
+
+def _paged(
+    found: list[TimerLead], column: Callable[[TimerLead], datetime | None], page: Page
+) -> list[TimerLead]:
+    """The page's leads of `found`, by `column` then id, as the SQL reads them."""
+
+    def key(target: TimerLead) -> tuple[datetime, int]:
+        value = column(target)
+        assert value is not None
+        return value, target.id
+
+    ordered = sorted(found, key=key)
+    if page.after is not None:
+        ordered = [target for target in ordered if key(target) > page.after]
+    return ordered[: page.size]

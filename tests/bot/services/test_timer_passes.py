@@ -8,7 +8,9 @@ import pytest
 
 from bot.app import Baton, build_baton
 from bot.clock import FixedClock
-from bot.services.timers import Job
+from bot.services import timers
+from bot.services.dry_run import dry
+from bot.services.timers import Job, PassResult
 from config.settings import Settings
 from storage.db import Database
 from storage.rows import EventRow
@@ -578,3 +580,89 @@ def test_the_summary_counts_what_fired(baton: Baton) -> None:
     pending(baton, "2026-11-23T09:00+01:00")
     result = run(baton, Job.HANDOFF_SLA, at("2026-11-25T09:00+01:00"))
     assert result.summary() == "1 escalation, 1 handoff_sla; 2 messages"
+
+
+# Page by page ----------------------------------------------------------------------------
+
+
+def run_in_pages(baton: Baton, job: Job, now: str, *, uow_factory=None) -> PassResult:  # type: ignore[no-untyped-def]
+    return timers.PASSES[job](
+        uow_factory=uow_factory or baton.unit_of_work,
+        config=baton.config,
+        clock=FixedClock(at(now)),
+        page_size=2,
+    )
+
+
+def test_a_pass_over_many_pages_fires_each_timer_once_and_tells_each_person_once(
+    baton: Baton,
+) -> None:
+    # Leads whose rounds started at the same moment lie across pages too.
+    leads = [pending(baton, "2026-11-23T09:00+01:00") for _ in range(5)]
+    leads += [pending(baton, f"2026-11-23T1{hour}:00+01:00") for hour in (0, 1)]
+    result = run_in_pages(baton, Job.HANDOFF_SLA, "2026-11-25T12:00+01:00")
+    assert result.fired == {"handoff_sla": 7, "escalation": 7}
+    assert all(kinds(baton, lead) == ["handoff_sla", "escalation"] for lead in leads)
+    [dm] = outbox(baton, "timer_dm")
+    [post] = outbox(baton, "timer_post")
+    assert (len(dm.payload["items"]), len(post.payload["items"])) == (7, 7)
+    assert dm.available_at <= at("2026-11-25T12:00+01:00")  # let go with the last page
+    assert len(outbox(baton, "timer_note")) == 14
+    assert run_in_pages(baton, Job.HANDOFF_SLA, "2026-11-25T12:05+01:00").fired == {}
+
+
+@pytest.mark.parametrize("job", list(Job))
+def test_each_pass_pages_through_its_leads(baton: Baton, job: Job) -> None:
+    for day in range(2, 7):
+        pending(baton, f"2026-11-23T09:0{day}+01:00")
+        accepted(
+            baton,
+            decided=f"2026-11-0{day}T10:00+01:00",
+            due=f"2026-11-1{day}T17:30+01:00",
+        )
+        accepted(
+            baton,
+            decided=f"2026-11-0{day}T10:00+01:00",
+            status="attempted",
+            next_step_at=at(f"2026-11-1{day}T09:00+01:00"),
+        )
+    now = at("2026-11-25T12:00+01:00")
+    whole = timers.PASSES[job](
+        uow_factory=dry(baton.unit_of_work), config=baton.config, clock=FixedClock(now)
+    )
+    assert whole.fired
+    paged = run_in_pages(baton, job, "2026-11-25T12:00+01:00")
+    assert (paged.fired, paged.messages) == (whole.fired, whole.messages)
+    assert run_in_pages(baton, job, "2026-11-25T12:05+01:00").fired == {}
+
+
+def test_a_pass_cut_short_keeps_the_pages_it_wrote_and_the_next_pass_does_the_rest(
+    baton: Baton,
+) -> None:
+    leads = [pending(baton, f"2026-11-23T09:0{i}+01:00") for i in range(5)]
+    pages = 0
+
+    def crashing_uow():  # type: ignore[no-untyped-def]
+        uow = baton.unit_of_work()
+        queue = uow.outbox.queue
+
+        def second_page_crashes(work, *, now):  # type: ignore[no-untyped-def]
+            nonlocal pages
+            pages += 1
+            if pages == 2:
+                raise Crash("the process died on the second page")
+            queue(work, now=now)
+
+        uow.outbox.queue = second_page_crashes  # type: ignore[method-assign]
+        return uow
+
+    with pytest.raises(Crash):
+        run_in_pages(baton, Job.HANDOFF_SLA, "2026-11-25T12:00+01:00", uow_factory=crashing_uow)
+    assert [len(kinds(baton, lead)) for lead in leads] == [2, 2, 0, 0, 0]
+    [held] = outbox(baton, "timer_dm")  # the first page's reminders wait, and are not lost
+    assert len(held.payload["items"]) == 2
+    assert held.available_at > at("2026-11-25T12:00+01:00")
+    run_in_pages(baton, Job.HANDOFF_SLA, "2026-11-25T12:05+01:00")
+    assert all(len(kinds(baton, lead)) == 2 for lead in leads)
+    dms = outbox(baton, "timer_dm")
+    assert sorted(len(dm.payload["items"]) for dm in dms) == [2, 3]
