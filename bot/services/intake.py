@@ -32,6 +32,10 @@ from bot.services.records import NewRound, StoredLead, Work, WorkKind
 from bot.services.recycle import back_to_sales_work
 
 BATCH_THRESHOLD = 10
+# Up to this many new leads' handoff rounds and handoffs are written as rows; more are made
+# by the store from the leads' rows, which costs PostgreSQL more planning and checking than
+# a few rows, and less than many.
+HANDOFF_ROWS_AT_MOST = 10
 RETRIES_ON_TWIN = 3
 
 log = logging.getLogger(__name__)
@@ -271,12 +275,15 @@ def _write_new(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[StoredLe
     uow.events.append_first(events)
     activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item.activity]
     uow.activity.add(activity, now=plan.now)
-    # Each pending lead's round and handoff, made by the store from the rows just written
-    # (their round, region and batch), one statement each however many leads.
-    handoffs = [s.id for s in stored if s.lead.status is LeadStatus.PENDING]
-    if handoffs:
-        uow.rounds.start_of_leads(handoffs, now=plan.now)
-        uow.outbox.queue_handoffs(handoffs, now=plan.now)
+    handoffs = [s for s in stored if s.lead.status is LeadStatus.PENDING]
+    if len(handoffs) <= HANDOFF_ROWS_AT_MOST:
+        _queue_handoffs(uow, handoffs, plan.now, batch_of)
+    else:
+        # Made by the store from the rows just written (their round, region and batch),
+        # one statement each however many leads.
+        ids = [s.id for s in handoffs]
+        uow.rounds.start_of_leads(ids, now=plan.now)
+        uow.outbox.queue_handoffs(ids, now=plan.now)
     return stored
 
 

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from bot.app import Baton
+from bot.app import Baton, build_baton
+from bot.clock import FixedClock
 from bot.csvfiles.importing import import_csv
 from bot.csvfiles.summary import render_report
 from bot.services.csv_import import CsvImportError, ImportInterrupted, ImportReport, RegionTally
 from bot.services.csv_rows import RowError
+from config.model import BatonConfig
+from config.settings import Settings
+from storage.db import open_database
 from storage.rows import (
     BatchRow,
     EventRow,
@@ -351,6 +357,51 @@ def test_a_chunk_that_fails_leaves_the_chunks_before_it_stored(
     finished = run(baton, path, read_ahead=read_ahead, chunk_size=2)
     assert (finished.created, finished.merged) == (2, 2)
     assert count(baton, LeadRow) == 4
+
+
+def test_a_full_disk_stops_the_import_between_chunks_with_no_chunk_half_written(
+    tmp_path: Path, settings: Settings, clock: FixedClock, example_config: BatonConfig
+) -> None:
+    database = open_database(f"sqlite:///{tmp_path / 'full.db'}")
+    database.upgrade()
+    baton = build_baton(settings, clock=clock, database=database, config=example_config)
+    notes = "met at the booth; " * 200  # a lead too big for a page's free space
+    rows = "".join(f"p{i}@full.example,P,Ray,Co,CTO,DE,{notes}\n" for i in range(6))
+    path = write(tmp_path, "Email,First Name,Last Name,Company,Title,Country,Notes\n" + rows)
+    limit: list[int] = []
+    event.listen(
+        database.engine,
+        "checkout",
+        lambda dbapi, *_: limit and dbapi.execute(f"PRAGMA max_page_count={limit[0]}"),
+    )
+    with closing(sqlite3.connect(tmp_path / "full.db", isolation_level=None)) as connection:
+        connection.execute("VACUUM")  # no free pages: the next chunk must grow the file
+
+    def fill_the_disk(done: int, total: int) -> None:  # after the first chunk
+        with database.engine.connect() as connection:
+            limit[:] = [connection.exec_driver_sql("PRAGMA page_count").scalar_one()]
+
+    try:
+        with pytest.raises(ImportInterrupted, match=r"rows 4 to 5 failed.*full") as stopped:
+            run(
+                baton,
+                path,
+                campaign=SHOW,
+                source="trade_show",
+                chunk_size=2,
+                progress=fill_the_disk,
+            )
+        assert stopped.value.report.created == 2
+        stored = [count(baton, row) for row in (LeadRow, EventRow, LeadSummaryRow)]
+        handed = [count(baton, row) for row in (HandoffRoundRow, OutboxRow)]
+        assert stored == [2, 2, 2] and handed == [2, 3]  # and the batch summary
+        limit[:] = [1_073_741_823]
+        finished = run(baton, path, campaign=SHOW, source="trade_show", chunk_size=2)
+        assert (finished.created, finished.merged) == (4, 2)
+        stored = [count(baton, row) for row in (LeadRow, EventRow, LeadSummaryRow)]
+        assert stored == [6, 6, 6] and count(baton, HandoffRoundRow) == 6
+    finally:
+        database.dispose()
 
 
 def test_a_chunk_of_new_leads_is_stored_as_a_chunk_that_intake_merges_stores_them(
