@@ -97,6 +97,10 @@ class Deliverer(OutboxWorker):
         # With `overlap`, App Homes, notes and scheduled work go on a lane of their own while
         # the next passes post new handoffs (a busy manager's Home must not hold back a lead).
         self._later = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baton-later")
+        # Its own threads too: a pass's handoffs must not queue behind App Homes being built.
+        self._later_pool = ThreadPoolExecutor(
+            max_workers=max(1, threads // 2), thread_name_prefix="baton-later-delivery"
+        )
         self._overlap = overlap
         self._later_running: Future[None] | None = None
         self.state = state or DeliveryState()
@@ -144,16 +148,18 @@ class Deliverer(OutboxWorker):
             self._make_room(rest, self._deliver(rest))
         return len(items)
 
-    def _deliver(self, items: list[OutboxItem]) -> set[int]:
-        """Deliver `items` in the four steps; return the ids of those that wait for a slot."""
-        composed = self._each(self._compose, [(item, None) for item in items])
+    def _deliver(self, items: list[OutboxItem], pool: ThreadPoolExecutor | None = None) -> set[int]:
+        """Deliver `items` in the four steps (on `pool`'s threads, else the worker's); return
+        the ids of those that wait for a slot."""
+        pool = pool or self.pool
+        composed = self._each(self._compose, [(item, None) for item in items], pool)
         going = self._with_slots(composed)
-        self._record(self._each(self._send, going))
+        self._record(self._each(self._send, going, pool))
         return {item.id for item, _ in composed} - {item.id for item, _ in going}
 
     def _deliver_later(self, items: list[OutboxItem]) -> None:
         try:
-            self._make_room(items, self._deliver(items))
+            self._make_room(items, self._deliver(items, self._later_pool))
         except StorageUnavailable as error:  # leases run out and the items are tried again
             log.warning("outbox paused: %s", error)
         except Exception:
@@ -172,12 +178,12 @@ class Deliverer(OutboxWorker):
         else:
             self._scheduled_room = self.threads
 
-    def _each(self, step: Step[T], work: Sequence[Planned]) -> list[T]:
+    def _each(self, step: Step[T], work: Sequence[Planned], pool: ThreadPoolExecutor) -> list[T]:
         """Run `step` over `work` on the pool's threads; keep what is still to do, in order."""
         if len(work) == 1:  # a lone item (a reply, a handoff) skips the hand-over to a thread
             done = [self._guarded(step, *work[0])]
         else:
-            done = list(self.pool.map(lambda planned: self._guarded(step, *planned), work))
+            done = list(pool.map(lambda planned: self._guarded(step, *planned), work))
         return [result for result in done if result is not None]
 
     def _guarded(self, step: Step[T], item: OutboxItem, call: SlackCall | None) -> T | None:
