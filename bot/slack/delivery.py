@@ -41,8 +41,7 @@ WAIT_FOR_PARENT = timedelta(seconds=1)
 BLOCKED_RETRY = timedelta(minutes=5)
 SLACK_BACKOFF_SECONDS = 60.0  # the longest pause while Slack is out of reach
 TOKEN_CHECK_SECONDS = 60.0  # the longest pause between checks of a refused token
-# Bookkeeping, not news to an operator: logged at DEBUG.
-QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH, WorkKind.PERMALINK})
+QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH, WorkKind.PERMALINK})  # bookkeeping: at DEBUG
 # A person's App Home is rebuilt at most this often: a stream of handoffs shares a refresh
 # (a manager's Home lists every lead waiting for them, and costs more as the list grows).
 HOME_SPACING = timedelta(seconds=5)
@@ -97,10 +96,8 @@ class Deliverer(OutboxWorker):
         # With `overlap`, App Homes, notes and scheduled work go on a lane of their own while
         # the next passes post new handoffs (a busy manager's Home must not hold back a lead).
         self._later = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baton-later")
-        # Its own threads too: a pass's handoffs must not queue behind App Homes being built.
-        self._later_pool = ThreadPoolExecutor(
-            max_workers=max(1, threads // 2), thread_name_prefix="baton-later-delivery"
-        )
+        # Threads of its own too: a pass's handoffs must not queue behind Homes being built.
+        self._later_pool = ThreadPoolExecutor(max(1, threads // 2), "baton-later-delivery")
         self._overlap = overlap
         self._later_running: Future[None] | None = None
         self.state = state or DeliveryState()
@@ -141,17 +138,15 @@ class Deliverer(OutboxWorker):
         new = [item for item in items if item.urgency is Urgency.NEW]
         rest = [item for item in items if item.urgency is not Urgency.NEW]
         if new:
-            self._deliver(new)
+            self._deliver(new, self.pool)
         if rest and self._overlap:
             self._later_running = self._later.submit(self._deliver_later, rest)
         elif rest:
-            self._make_room(rest, self._deliver(rest))
+            self._make_room(rest, self._deliver(rest, self.pool))
         return len(items)
 
-    def _deliver(self, items: list[OutboxItem], pool: ThreadPoolExecutor | None = None) -> set[int]:
-        """Deliver `items` in the four steps (on `pool`'s threads, else the worker's); return
-        the ids of those that wait for a slot."""
-        pool = pool or self.pool
+    def _deliver(self, items: list[OutboxItem], pool: ThreadPoolExecutor) -> set[int]:
+        """Deliver `items` in the four steps on `pool`; return the ids of those left waiting."""
         composed = self._each(self._compose, [(item, None) for item in items], pool)
         going = self._with_slots(composed)
         self._record(self._each(self._send, going, pool))
@@ -168,10 +163,9 @@ class Deliverer(OutboxWorker):
             self.wake.set()  # the next pass may claim such work again
 
     def _make_room(self, items: list[OutboxItem], waited: set[int]) -> None:
-        """Claim less scheduled work while all of it finds its channel busy, as when the jobs
-        catch up on days missed while handoffs keep every channel busy: composing it only to
-        put it back would slow the handoffs' passes. Any scheduled post that goes, or a pass
-        with none due, lets the next pass claim as much as its threads deliver at once."""
+        """Claim less scheduled work while all of it finds its channel busy (as when the jobs
+        catch up while handoffs keep every channel busy); any scheduled post that goes, or a
+        pass with none due, lets the next pass claim as much as its threads deliver at once."""
         scheduled = [item.id for item in items if item.urgency is Urgency.SCHEDULED]
         if scheduled and all(id_ in waited for id_ in scheduled):
             self._scheduled_room = max(1, self._scheduled_room // 2)
