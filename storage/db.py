@@ -176,10 +176,15 @@ def normalise_url(url: str) -> str:
 
 
 def open_database(
-    url: str, *, pool_size: int = 10, sqlite_cache_mib: int = SQLITE_CACHE_MIB
+    url: str,
+    *,
+    pool_size: int = 10,
+    sqlite_cache_mib: int = SQLITE_CACHE_MIB,
+    ping_after_idle_s: float = PING_AFTER_IDLE_S,
 ) -> Database:
     """Build the engines for `url`; SQLite gets WAL, foreign keys and up-front write locks,
-    and a page cache of `sqlite_cache_mib` per connection."""
+    and a page cache of `sqlite_cache_mib` per connection; a pooled PostgreSQL connection
+    idle `ping_after_idle_s` seconds is pinged before use."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _open_sqlite(url, cache_mib=sqlite_cache_mib)
@@ -197,7 +202,7 @@ def open_database(
             "keepalives_count": 3,
         },
     )
-    _ping_when_idle(engine, after=PING_AFTER_IDLE_S)
+    _ping_when_idle(engine, after=ping_after_idle_s)
     faults = FaultCount()
     report_faults(engine, faults)
     return Database(url=url, engine=engine, read_engine=engine, faults=faults)

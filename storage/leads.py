@@ -70,7 +70,8 @@ class SqlLeadRepository:
         # One query per unique index: an OR of two long lists can make PostgreSQL scan.
         connection = self.session.connection()
         if connection.dialect.name == "postgresql":
-            if len(emails) + len(external_ids) > FEW_KEYS:
+            custom = len(emails) + len(external_ids) > FEW_KEYS
+            if custom:
                 # psycopg prepares a statement it sees often, and PostgreSQL may then keep
                 # one plan for it: made while the leads table was small, that plan scans
                 # it, and an import into a growing table slows down quadratically. Look-ups
@@ -84,6 +85,11 @@ class SqlLeadRepository:
             if external_ids:
                 found = connection.execute(_IDS_BY_EXTERNAL_ID_IN_ARRAY, {"values": external_ids})
                 ids.update(found.scalars())
+            if custom:
+                # For these look-ups only: the plans PostgreSQL keeps for the rest of the
+                # transaction (each foreign-key check of its inserts is one) are used as
+                # usual. Planned anew for every row, an import's checks took twice as long.
+                connection.exec_driver_sql("SET LOCAL plan_cache_mode TO DEFAULT")
         else:
             ids = _ids_listed(connection, "email", emails)
             ids |= _ids_listed(connection, "external_id", external_ids)

@@ -41,9 +41,9 @@ MESSAGES = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST, WorkKind.TIMER_LEA
 # Leads a pass takes at a time, in one transaction: on SQLite a transaction holds the one write
 # lock, so this bounds how long intake and delivery wait for it while a pass catches up.
 PAGE_SIZE = 250
-# Between pages a pass waits this many times as long as the page took: while it writes, the
-# intake and the outbox worker wait for the interpreter (and on SQLite for the write lock).
-GIVE_WAY = 1.0
+# Between pages a pass that has run this long (a catch-up) waits twice as long as the page
+# took: while it writes, intake and delivery wait for the interpreter (and SQLite's lock).
+GIVE_WAY_AFTER, GIVE_WAY = 0.5, 2.0
 # A pass's messages to people and channels wait until its last page has added to them (one
 # message a person a pass), and no longer than this should the process stop before then.
 HOLD = timedelta(minutes=5)
@@ -263,6 +263,7 @@ def _run(
     page: Page | None = Page(page_size)
     gathered = Gathered()
     window: tuple[datetime | None, datetime | None, datetime | None] | None = None
+    began = time.perf_counter()
     while page is not None:
         started = time.perf_counter()
         with uow_factory() as uow:
@@ -289,8 +290,8 @@ def _run(
             uow.commit()
         tally.add(sent, [w for w in work if w.kind not in GATHERED])
         page = following
-        if page is not None:
-            time.sleep((time.perf_counter() - started) * GIVE_WAY)
+        if page is not None and (ended := time.perf_counter()) - began >= GIVE_WAY_AFTER:
+            time.sleep((ended - started) * GIVE_WAY)
     if page is not None:  # cut short: what it gathered goes now rather than when held until
         with uow_factory() as uow:
             uow.outbox.release(gathered.keys, now=min(now, clock_now))

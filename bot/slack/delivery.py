@@ -41,8 +41,7 @@ WAIT_FOR_PARENT = timedelta(seconds=1)
 BLOCKED_RETRY = timedelta(minutes=5)
 SLACK_BACKOFF_SECONDS = 60.0  # the longest pause while Slack is out of reach
 TOKEN_CHECK_SECONDS = 60.0  # the longest pause between checks of a refused token
-# Bookkeeping, not news to an operator: logged at DEBUG.
-QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH, WorkKind.PERMALINK})
+QUIET_KINDS = frozenset({WorkKind.HOME_REFRESH, WorkKind.PERMALINK})  # bookkeeping: at DEBUG
 # A person's App Home is rebuilt at most this often: a stream of handoffs shares a refresh
 # (a manager's Home lists every lead waiting for them, and costs more as the list grows).
 HOME_SPACING = timedelta(seconds=5)
@@ -97,6 +96,8 @@ class Deliverer(OutboxWorker):
         # With `overlap`, App Homes, notes and scheduled work go on a lane of their own while
         # the next passes post new handoffs (a busy manager's Home must not hold back a lead).
         self._later = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baton-later")
+        # Threads of its own too: a pass's handoffs must not queue behind Homes being built.
+        self._later_pool = ThreadPoolExecutor(max(1, threads // 2), "baton-later-delivery")
         self._overlap = overlap
         self._later_running: Future[None] | None = None
         self.state = state or DeliveryState()
@@ -137,23 +138,23 @@ class Deliverer(OutboxWorker):
         new = [item for item in items if item.urgency is Urgency.NEW]
         rest = [item for item in items if item.urgency is not Urgency.NEW]
         if new:
-            self._deliver(new)
+            self._deliver(new, self.pool)
         if rest and self._overlap:
             self._later_running = self._later.submit(self._deliver_later, rest)
         elif rest:
-            self._make_room(rest, self._deliver(rest))
+            self._make_room(rest, self._deliver(rest, self.pool))
         return len(items)
 
-    def _deliver(self, items: list[OutboxItem]) -> set[int]:
-        """Deliver `items` in the four steps; return the ids of those that wait for a slot."""
-        composed = self._each(self._compose, [(item, None) for item in items])
+    def _deliver(self, items: list[OutboxItem], pool: ThreadPoolExecutor) -> set[int]:
+        """Deliver `items` in the four steps on `pool`; return the ids of those left waiting."""
+        composed = self._each(self._compose, [(item, None) for item in items], pool)
         going = self._with_slots(composed)
-        self._record(self._each(self._send, going))
+        self._record(self._each(self._send, going, pool))
         return {item.id for item, _ in composed} - {item.id for item, _ in going}
 
     def _deliver_later(self, items: list[OutboxItem]) -> None:
         try:
-            self._make_room(items, self._deliver(items))
+            self._make_room(items, self._deliver(items, self._later_pool))
         except StorageUnavailable as error:  # leases run out and the items are tried again
             log.warning("outbox paused: %s", error)
         except Exception:
@@ -162,22 +163,21 @@ class Deliverer(OutboxWorker):
             self.wake.set()  # the next pass may claim such work again
 
     def _make_room(self, items: list[OutboxItem], waited: set[int]) -> None:
-        """Claim less scheduled work while all of it finds its channel busy, as when the jobs
-        catch up on days missed while handoffs keep every channel busy: composing it only to
-        put it back would slow the handoffs' passes. Any scheduled post that goes, or a pass
-        with none due, lets the next pass claim as much as its threads deliver at once."""
+        """Claim less scheduled work while all of it finds its channel busy (as when the jobs
+        catch up while handoffs keep every channel busy); any scheduled post that goes, or a
+        pass with none due, lets the next pass claim as much as its threads deliver at once."""
         scheduled = [item.id for item in items if item.urgency is Urgency.SCHEDULED]
         if scheduled and all(id_ in waited for id_ in scheduled):
             self._scheduled_room = max(1, self._scheduled_room // 2)
         else:
             self._scheduled_room = self.threads
 
-    def _each(self, step: Step[T], work: Sequence[Planned]) -> list[T]:
+    def _each(self, step: Step[T], work: Sequence[Planned], pool: ThreadPoolExecutor) -> list[T]:
         """Run `step` over `work` on the pool's threads; keep what is still to do, in order."""
         if len(work) == 1:  # a lone item (a reply, a handoff) skips the hand-over to a thread
             done = [self._guarded(step, *work[0])]
         else:
-            done = list(self.pool.map(lambda planned: self._guarded(step, *planned), work))
+            done = list(pool.map(lambda planned: self._guarded(step, *planned), work))
         return [result for result in done if result is not None]
 
     def _guarded(self, step: Step[T], item: OutboxItem, call: SlackCall | None) -> T | None:

@@ -65,3 +65,17 @@ def test_a_twin_email_is_refused_and_nothing_of_its_transaction_is_stored(
         add(database, new_lead("other@acme.example"), new_lead("first@acme.example"))
     with database.reading() as session:
         assert session.scalar(select(func.count()).select_from(LeadRow)) == 1
+
+
+@pytest.mark.postgres
+def test_a_look_up_of_many_keys_leaves_the_rest_of_its_transaction_planned_as_usual(
+    migrated_postgres: Database,
+) -> None:
+    # Custom plans are for the look-up alone: the inserts after it (and their foreign-key
+    # checks) keep the plans PostgreSQL keeps for them.
+    emails = [f"person{n}@acme.example" for n in range(100)]
+    with SqlUnitOfWork(migrated_postgres) as uow:
+        usual = uow.session.connection().exec_driver_sql("SHOW plan_cache_mode").scalar()
+        assert uow.leads.matching(external_ids=[], emails=emails) == []
+        after = uow.session.connection().exec_driver_sql("SHOW plan_cache_mode").scalar()
+    assert after == usual == "auto"
