@@ -20,10 +20,11 @@ the first run and three more). With --quick: 100,000 leads.
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 import time
-from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -37,7 +38,6 @@ from harness import (
     backends,
     load_rows,
     scratch_database,
-    stored_value,
 )
 from sqlalchemy import func, select
 
@@ -53,7 +53,6 @@ from storage.summaries import rebuild_summaries
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "baton.yaml"
 TARGETED = (GroupBy.CAMPAIGN, GroupBy.REGION)
-CHUNK = 20_000
 START = datetime(2025, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=730)
 MADE_AT = START + SPAN + timedelta(days=30)
@@ -72,20 +71,29 @@ def main() -> int:
     config = load_config(CONFIG)
     print(f"report: {leads:,} leads over two years", flush=True)
     card = Scorecard("report")
+    started = time.perf_counter()
+    history = generate(config, leads, seed=1123)
+    print(
+        f"  generated     {time.perf_counter() - started:8.1f} s  {leads:,} leads, "
+        f"{len(history.events):,} events (once, for every backend)",
+        flush=True,
+    )
     for backend in backends(args):
         with scratch_database(backend, postgres=args.postgres, name="report") as database:
-            run_backend(card, backend, database, config, leads)
+            run_backend(card, backend, database, config, history)
     return card.summary()
 
 
 def run_backend(
-    card: Scorecard, backend: str, database: Database, config: BatonConfig, leads: int
+    card: Scorecard, backend: str, database: Database, config: BatonConfig, history: History
 ) -> None:
     print(f"\n{backend}")
+    leads = len(history.leads)
     started = time.perf_counter()
-    events = fill(database, config, leads)
+    fill(database, history)
     print(
-        f"  filled        {time.perf_counter() - started:8.1f} s  {leads:,} leads, {events:,} events"
+        f"  filled        {time.perf_counter() - started:8.1f} s  "
+        f"{leads:,} leads, {len(history.events):,} events"
     )
     started = time.perf_counter()
     with database.engine.begin() as connection:
@@ -129,29 +137,36 @@ def run_backend(
     assert stored == leads
 
 
-def fill(database: Database, config: BatonConfig, leads: int) -> int:
-    """Insert `leads` generated leads and their events; return how many events.
-
-    The same seed generates the same lives twice: once for the leads' rows, once for their
-    events', each table loaded in one go.
-    """
-    backend = "sqlite" if database.is_sqlite else "postgresql"
-    events = [0]
-
-    def rows(table: int, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
-        # Only times, amounts and data need converting for the driver.
-        converted = {"at", "created_at", "updated_at", "amount", "data"}
-        for chunk in generate(config, leads, seed=1123):
-            events[0] += len(chunk[1]) if table else 0
-            for row in chunk[table]:
-                yield tuple(
-                    stored_value(backend, row[c]) if c in converted else row[c] for c in columns
-                )
-
-    load_rows(database, "leads", LEAD_COLUMNS, rows(0, LEAD_COLUMNS))
-    load_rows(database, "lead_events", EVENT_COLUMNS, rows(1, EVENT_COLUMNS))
+def fill(database: Database, history: History) -> None:
+    """Load the generated leads and their events, each table in one go, as the driver takes
+    them: on SQLite times as UtcDateTime's text and amounts as floats (see `stored_value`)."""
+    if database.is_sqlite:
+        load_rows(database, "leads", LEAD_COLUMNS, map(_sqlite_lead, history.leads))
+        load_rows(database, "lead_events", EVENT_COLUMNS, map(_sqlite_event, history.events))
+    else:
+        load_rows(database, "leads", LEAD_COLUMNS, history.leads)
+        load_rows(database, "lead_events", EVENT_COLUMNS, history.events)
     analyse(database)
-    return events[0]
+
+
+def _sqlite_time(at: datetime) -> str:
+    # `stored_value`'s text, cut short: the times are made in UTC, so only the offset goes.
+    return at.isoformat(" ", "microseconds")[:26]
+
+
+def _sqlite_lead(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (*row[:9], _sqlite_time(row[9]), _sqlite_time(row[10]))
+
+
+def _sqlite_event(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    amount = row[12]
+    return (
+        *row[:2],
+        _sqlite_time(row[2]),
+        *row[3:12],
+        None if amount is None else float(amount),
+        *row[13:],
+    )
 
 
 LEAD_COLUMNS = (
@@ -186,27 +201,29 @@ EVENT_COLUMNS = (
 )
 
 
-def generate(
-    config: BatonConfig, leads: int, *, seed: int
-) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+@dataclass(frozen=True)
+class History:
+    """Generated rows in the columns' order (LEAD_COLUMNS, EVENT_COLUMNS): made once and
+    loaded into every backend, times aware and in UTC, amounts Decimal, data as JSON."""
+
+    leads: list[tuple[Any, ...]]
+    events: list[tuple[Any, ...]]
+
+
+def generate(config: BatonConfig, leads: int, *, seed: int) -> History:
     rng = random.Random(seed)
     campaigns = [c.name for c in config.campaigns] + list(EXTRA_CAMPAIGNS) + [None]
     regions = [(r.name, r.reps) for r in config.regions] + [(None, ("U0SALESVP1",))]
     weights = [max(40 - 10 * i, 5) for i in range(len(config.regions))] + [5]  # 5%: triage
     next_event = [1]
-    lead_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
+    history = History([], [])
     for lead_id in range(1, leads + 1):
         life = _Life(rng, lead_id, next_event, rng.choice(campaigns), rng.choice(SOURCES))
         region, reps = rng.choices(regions, weights)[0]
         life.live(region, reps)
-        lead_rows.append(life.row())
-        event_rows += life.events
-        if len(lead_rows) == CHUNK:
-            yield lead_rows, event_rows
-            lead_rows, event_rows = [], []
-    if lead_rows:
-        yield lead_rows, event_rows
+        history.leads.append(life.row())
+        history.events.extend(life.events)
+    return history
 
 
 class _Life:
@@ -224,30 +241,30 @@ class _Life:
         self.campaign, self.source = campaign, source
         self.at = START + timedelta(seconds=rng.randrange(int(SPAN.total_seconds())))
         self.status, self.round, self.region = "received", 0, None
-        self.events: list[dict[str, Any]] = []
+        self.events: list[tuple[Any, ...]] = []
 
     def event(self, kind: str, after: str, *, hours: float = 0, **more: Any) -> int:
         self.at += timedelta(hours=hours)
         event_id = self.next_event[0]
         self.next_event[0] += 1
         self.events.append(
-            {
-                "id": event_id,
-                "lead_id": self.lead_id,
-                "at": self.at,
-                "kind": kind,
-                "actor": more.pop("actor", "U0EMEAMGR1"),
-                "handoff_round": self.round,
-                "region": self.region,
-                "campaign": self.campaign,
-                "source": self.source,
-                "status_before": self.status,
-                "status_after": after,
-                "reason_code": more.pop("reason_code", None),
-                "amount": more.pop("amount", None),
-                "notes": None,
-                "data": more,
-            }
+            (
+                event_id,
+                self.lead_id,
+                self.at,
+                kind,
+                more.pop("actor", "U0EMEAMGR1"),
+                self.round,
+                self.region,
+                self.campaign,
+                self.source,
+                self.status,
+                after,
+                more.pop("reason_code", None),
+                more.pop("amount", None),
+                None,
+                json.dumps(more),
+            )
         )
         self.status = after
         return event_id
@@ -321,21 +338,20 @@ class _Life:
                 "correction", before, hours=0.2, reason_code=outcome, corrects_event_id=event_id
             )
 
-    def row(self) -> dict[str, Any]:
-        first = self.events[0]["at"]
-        return {
-            "id": self.lead_id,
-            "short_id": f"B{self.lead_id:09d}",
-            "email": f"lead{self.lead_id}@bench.example",
-            "campaign": self.campaign,
-            "source": self.source,
-            "status": self.status,
-            "region": self.region,
-            "handoff_round": self.round,
-            "priority": 0,
-            "created_at": first,
-            "updated_at": self.at,
-        }
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.lead_id,
+            f"B{self.lead_id:09d}",
+            f"lead{self.lead_id}@bench.example",
+            self.campaign,
+            self.source,
+            self.status,
+            self.region,
+            self.round,
+            0,
+            self.events[0][2],  # created when first received
+            self.at,
+        )
 
 
 if __name__ == "__main__":
