@@ -785,6 +785,7 @@ class SlackStandIn:
         self._failures: dict[str, deque[_Failure]] = {}
         self._drops: dict[str, int] = {}
         self._latency: dict[str, float] = {ANY_METHOD: latency}
+        self._answering: dict[str, int] = {}
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -976,6 +977,11 @@ class SlackStandIn:
         with self._lock:
             self._latency[method or ANY_METHOD] = seconds
 
+    def answering(self, method: str) -> int:
+        """Return how many calls to a method have arrived and are not answered yet (slow ones)."""
+        with self._lock:
+            return self._answering.get(method, 0)
+
     def drop_response(self, method: str, times: int = 1) -> None:
         """Perform the next calls to a method but hang up instead of answering."""
         with self._lock:
@@ -989,9 +995,15 @@ class SlackStandIn:
         if not path.startswith(("/api/", UPLOAD_PATH)):
             return _Reply(404, {"ok": False, "error": "not_found"})
         method = path.removeprefix("/api/") if path.startswith("/api/") else UPLOAD_METHOD
-        if self._stopping.wait(self._delay(method)):
-            return None
         with self._changed:
+            self._answering[method] = self._answering.get(method, 0) + 1
+            self._changed.notify_all()
+        stopped = self._stopping.wait(self._delay(method))
+        with self._changed:
+            # Counted out with the call performed: it is under way or done, never neither.
+            self._answering[method] -= 1
+            if stopped:
+                return None
             try:
                 args = self._args(method, path, query, body, headers)
             except SlackError as exc:

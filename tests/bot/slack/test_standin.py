@@ -183,6 +183,18 @@ def test_latency_slows_only_the_given_method(slack, client):
     assert slow >= 0.3 > fast
 
 
+def test_a_slow_call_is_counted_as_being_answered_until_its_answer(slack, client):
+    slack.set_latency(0.3, "views.publish")
+    publishing = threading.Thread(target=lambda: client.views_publish(user_id=ANA, view=HOME))
+    publishing.start()
+
+    assert slack.wait_for(lambda: slack.answering("views.publish") == 1)
+    assert slack.views_published(ANA) == []
+    publishing.join(timeout=5)
+
+    assert (slack.answering("views.publish"), len(slack.views_published(ANA))) == (0, 1)
+
+
 def test_a_client_that_gives_up_on_a_slow_slack_times_out(slack):
     slack.set_latency(5)
     impatient = WebClient(base_url=slack.url, token="xoxb-test", retry_handlers=[], timeout=0.2)
