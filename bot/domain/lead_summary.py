@@ -393,6 +393,7 @@ def _measure(
     return working_minutes(book.calendar(region), start, end), book.stamp(region)
 
 
+@cache  # a handful of calendars (hashable), but a stamp for every measured speed
 def _fingerprint(calendar: WorkingCalendar) -> str:
     text = "|".join(
         (
