@@ -41,9 +41,11 @@ MESSAGES = frozenset({WorkKind.TIMER_DM, WorkKind.TIMER_POST, WorkKind.TIMER_LEA
 # Leads a pass takes at a time, in one transaction: on SQLite a transaction holds the one write
 # lock, so this bounds how long intake and delivery wait for it while a pass catches up.
 PAGE_SIZE = 250
-# Between pages a pass that has run this long (a catch-up) waits twice as long as the page
-# took: while it writes, intake and delivery wait for the interpreter (and SQLite's lock).
+# Between pages a catch-up (a pass past its first ORDINARY_LEADS leads that has run this long)
+# waits twice as long as the page took: while it writes, intake and delivery wait for the
+# interpreter (and SQLite's lock). A day's ordinary pass never waits, however busy the machine.
 GIVE_WAY_AFTER, GIVE_WAY = 0.5, 2.0
+ORDINARY_LEADS = 1_000
 # A pass's messages to people and channels wait until its last page has added to them (one
 # message a person a pass), and no longer than this should the process stop before then.
 HOLD = timedelta(minutes=5)
@@ -263,7 +265,7 @@ def _run(
     page: Page | None = Page(page_size)
     gathered = Gathered()
     window: tuple[datetime | None, datetime | None, datetime | None] | None = None
-    began = time.perf_counter()
+    began, leads_taken = time.perf_counter(), 0
     while page is not None:
         started = time.perf_counter()
         with uow_factory() as uow:
@@ -289,8 +291,13 @@ def _run(
                     uow.passes.catch_up(job.value, as_of=now)
             uow.commit()
         tally.add(sent, [w for w in work if w.kind not in GATHERED])
-        page = following
-        if page is not None and (ended := time.perf_counter()) - began >= GIVE_WAY_AFTER:
+        page, leads_taken = following, leads_taken + page_size
+        catching_up = leads_taken > ORDINARY_LEADS
+        if (
+            page is not None
+            and catching_up
+            and (ended := time.perf_counter()) - began >= GIVE_WAY_AFTER
+        ):
             time.sleep((ended - started) * GIVE_WAY)
     if page is not None:  # cut short: what it gathered goes now rather than when held until
         with uow_factory() as uow:
