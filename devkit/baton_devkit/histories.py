@@ -425,13 +425,39 @@ def _score(rng: random.Random, source: str) -> float | None:
 def store(connection: Connection, leads: Iterable[GeneratedLead], *, chunk: int = 5_000) -> int:
     """Insert leads with their events and summaries (read from the events as Baton reads
     them), in the caller's transaction; return how many leads."""
-    stored, remaining = 0, iter(leads)
+    return store_rows(connection, rows_of(leads, chunk=chunk))
+
+
+@dataclass(frozen=True)
+class StoredRows:
+    """A chunk of leads as the rows stored for them: to make once and store in several
+    databases (the same leads in SQLite and PostgreSQL)."""
+
+    leads: list[tuple[Any, ...]]
+    events: list[tuple[Any, ...]]
+    summaries: list[tuple[Any, ...]]
+
+
+def rows_of(leads: Iterable[GeneratedLead], *, chunk: int = 5_000) -> Iterator[StoredRows]:
+    """The leads' rows (lead, events, summary read from the events), a chunk at a time."""
+    remaining = iter(leads)
     while part := list(islice(remaining, chunk)):
-        _LEADS.run(connection, _LEADS.rows_of([lead.row() for lead in part]))
-        _EVENTS.run(connection, _EVENTS.rows_of([e for lead in part for e in lead.events]))
-        summaries = [summary_values(lead.id, lead.summary(), None) for lead in part]
-        _SUMMARIES.run(connection, _SUMMARIES.rows_of(summaries))
-        stored += len(part)
+        yield StoredRows(
+            _LEADS.rows_of([lead.row() for lead in part]),
+            _EVENTS.rows_of([e for lead in part for e in lead.events]),
+            _SUMMARIES.rows_of([summary_values(lead.id, lead.summary(), None) for lead in part]),
+        )
+
+
+def store_rows(connection: Connection, chunks: Iterable[StoredRows]) -> int:
+    """Insert chunks of rows made by `rows_of`, in the caller's transaction; return how many
+    leads."""
+    stored = 0
+    for rows in chunks:
+        _LEADS.run(connection, rows.leads)
+        _EVENTS.run(connection, rows.events)
+        _SUMMARIES.run(connection, rows.summaries)
+        stored += len(rows.leads)
     return stored
 
 
