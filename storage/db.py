@@ -329,6 +329,12 @@ class FairLock:
         self._waiting: deque[threading.Lock] = deque()
         self._held = False
 
+    @property
+    def waiting(self) -> int:
+        """How many threads wait in line for the lock."""
+        with self._guard:
+            return len(self._waiting)
+
     def acquire(self, timeout: float) -> bool:
         with self._guard:
             if not self._held:

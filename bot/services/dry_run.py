@@ -43,7 +43,7 @@ class KeptWork:
 
     def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:
         # What a new lead's stored row says is not kept here; and no pass stores new leads.
-        raise NotImplementedError("a dry run of the jobs stores no new leads")
+        raise RuntimeError("a dry run of the jobs stores no new leads, so it queues no handoffs")
 
 
 class DryUnitOfWork:

@@ -8,6 +8,14 @@ import time
 from storage.db import FairLock
 
 
+def in_line(lock: FairLock, count: int) -> None:
+    """Return once `count` threads wait for the lock (or fail after 10 s)."""
+    pause, deadline = threading.Event(), time.monotonic() + 10
+    while lock.waiting < count:
+        assert time.monotonic() < deadline, f"{lock.waiting} of {count} writers in line"
+        pause.wait(0.001)
+
+
 def test_writers_take_the_lock_in_the_order_they_came_and_one_asking_again_goes_last() -> None:
     lock = FairLock()
     assert lock.acquire(timeout=1)
@@ -23,7 +31,7 @@ def test_writers_take_the_lock_in_the_order_they_came_and_one_asking_again_goes_
         thread = threading.Thread(target=writer, args=(n,))
         thread.start()
         threads.append(thread)
-        time.sleep(0.2)  # each is waiting before the next comes
+        in_line(lock, n + 1)  # each is waiting before the next comes
     lock.release()
     assert lock.acquire(timeout=10)  # asking again at once, as a pass writing page after page
     order.append("again")
