@@ -249,6 +249,13 @@ PASSES = {
 }
 
 
+def _give_way(*, began: float, page_began: float, leads_taken: int) -> None:
+    """Between pages of a catch-up that has run a while, wait twice as long as the page took."""
+    ended = time.perf_counter()
+    if leads_taken > ORDINARY_LEADS and ended - began >= GIVE_WAY_AFTER:
+        time.sleep((ended - page_began) * GIVE_WAY)
+
+
 def _run(
     job: Job,
     plan: Planner,
@@ -292,13 +299,8 @@ def _run(
             uow.commit()
         tally.add(sent, [w for w in work if w.kind not in GATHERED])
         page, leads_taken = following, leads_taken + page_size
-        catching_up = leads_taken > ORDINARY_LEADS
-        if (
-            page is not None
-            and catching_up
-            and (ended := time.perf_counter()) - began >= GIVE_WAY_AFTER
-        ):
-            time.sleep((ended - started) * GIVE_WAY)
+        if page is not None:
+            _give_way(began=began, page_began=started, leads_taken=leads_taken)
     if page is not None:  # cut short: what it gathered goes now rather than when held until
         with uow_factory() as uow:
             uow.outbox.release(gathered.keys, now=min(now, clock_now))
