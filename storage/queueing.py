@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.services.records import Work, WorkKind
+from bot.services.records import HANDOFF_KEY, Work, WorkKind
 from storage.bulk import SharedInsert, insert_or_skip
 from storage.rows import OutboxRow
 
@@ -31,7 +31,7 @@ _COLUMNS = (
 _QUEUE = insert_or_skip(OutboxRow, "key", _COLUMNS)
 
 # Handoffs of many leads: the same work but for the lead, its round and batch (as stored),
-# keyed handoff:{lead id}:{round} as intake keys a handoff's Work.
+# keyed as Work.handoff keys them: HANDOFF_KEY, the lead id, a colon and the round.
 _QUEUE_HANDOFFS = SharedInsert(
     OutboxRow.__table__,  # type: ignore[arg-type]
     ("kind", "payload", "state", "attempts", "available_at", "created_at", "urgency"),
@@ -88,7 +88,7 @@ class SqlOutboxQueue:
         """Queue the handoff of each of these leads' round (as stored), in their order."""
         kind = WorkKind.HANDOFF
         values: tuple[object, ...] = (kind.value, {}, "pending", 0, now, now, kind.urgency.value)
-        _QUEUE_HANDOFFS.run(self.session.connection(), lead_ids, values, ("handoff:",))
+        _QUEUE_HANDOFFS.run(self.session.connection(), lead_ids, values, (HANDOFF_KEY,))
 
 
 def _values(

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from bot.domain.lead import LeadStatus
 from bot.domain.qualification import why_nurture
 from bot.services.csv_rows import NewLeads
-from bot.services.intake import BATCH_THRESHOLD, Batching, take_planned
+from bot.services.intake import BATCH_THRESHOLD, Batching, queue_stored_handoffs, take_planned
 from bot.services.intake_plan import Routing
 from bot.services.lead_rows import REGION_AT, STATUS_AT, with_batch
 from bot.services.ports import DuplicateLead, UnitOfWork
@@ -89,7 +89,7 @@ def _store_new(
             rows = _in_batches(rows, pending, batch_of)
             ids = uow.leads.add_rows(rows, short_ids)
             uow.events.append_first_shared(_alike(ids, new.events))
-            _queue_handoffs(uow, [ids[index] for index in pending], now)
+            queue_stored_handoffs(uow, [ids[index] for index in pending], now=now)
             uow.commit()
     except DuplicateLead:
         return None  # a twin stored meanwhile: intake finds it and merges
@@ -150,10 +150,3 @@ def _alike(
             group = groups[id(firsts)] = ([], firsts)
         group[0].append(lead_id)
     return list(groups.values())
-
-
-def _queue_handoffs(uow: UnitOfWork, lead_ids: Sequence[int], now: datetime) -> None:
-    """Start each pending lead's handoff round and queue its handoff, as intake does, from
-    the stored leads (their round, region and batch), in the file's order."""
-    uow.rounds.start_of_leads(lead_ids, now=now)
-    uow.outbox.queue_handoffs(lead_ids, now=now)

@@ -232,7 +232,7 @@ def reroute_lead(
         return [
             _update(stored, old_round, "rerouted"),
             _note(stored, old_round, event_ids[0]),
-            Work(WorkKind.HANDOFF, f"handoff:{stored.id}:{new_round}", stored.id, new_round),
+            Work.handoff(stored.id, new_round),
         ]
 
     def command(stored: StoredLead) -> Reroute:

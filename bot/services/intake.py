@@ -279,12 +279,16 @@ def _write_new(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[StoredLe
     if len(handoffs) <= HANDOFF_ROWS_AT_MOST:
         _queue_handoffs(uow, handoffs, plan.now, batch_of)
     else:
-        # Made by the store from the rows just written (their round, region and batch),
-        # one statement each however many leads.
-        ids = [s.id for s in handoffs]
-        uow.rounds.start_of_leads(ids, now=plan.now)
-        uow.outbox.queue_handoffs(ids, now=plan.now)
+        queue_stored_handoffs(uow, [s.id for s in handoffs], now=plan.now)
     return stored
+
+
+def queue_stored_handoffs(uow: UnitOfWork, lead_ids: Sequence[int], *, now: datetime) -> None:
+    """Start each new pending lead's handoff round and queue its handoff, made by the store
+    from the rows just written (their round, region and batch), one statement each however
+    many leads, in their order."""
+    uow.rounds.start_of_leads(lead_ids, now=now)
+    uow.outbox.queue_handoffs(lead_ids, now=now)
 
 
 def _batches_for(
@@ -354,8 +358,7 @@ def _queue_handoffs(
         lead = stored.lead
         batch_id = batch_of.get(lead.region)
         rounds.append(NewRound(stored.id, lead.handoff_round, lead.region, batch_id))
-        key = f"handoff:{stored.id}:{lead.handoff_round}"
-        work.append(Work(WorkKind.HANDOFF, key, stored.id, lead.handoff_round, batch_id))
+        work.append(Work.handoff(stored.id, lead.handoff_round, batch_id))
     uow.rounds.start(rounds, now=now)
     uow.outbox.queue(work, now=now)
 

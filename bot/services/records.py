@@ -182,6 +182,10 @@ URGENCY = {
 }
 
 
+# How a handoff's key begins: handoff:{lead id}:{round} (the store makes it too, in SQL).
+HANDOFF_KEY = "handoff:"
+
+
 @dataclass(frozen=True)
 class Work:
     kind: WorkKind
@@ -195,6 +199,13 @@ class Work:
     @property
     def delivery_urgency(self) -> Urgency:
         return self.kind.urgency if self.urgency is None else self.urgency
+
+    @classmethod
+    def handoff(cls, lead_id: int, round_no: int, batch_id: int | None = None) -> Work:
+        """The post that hands round `round_no` of a lead to its manager: keyed by lead and
+        round (HANDOFF_KEY), so that a round is posted once however often it is queued."""
+        key = f"{HANDOFF_KEY}{lead_id}:{round_no}"
+        return cls(WorkKind.HANDOFF, key, lead_id, round_no, batch_id)
 
     @classmethod
     def thread_note(cls, lead_id: int, round_no: int, event_id: int, **more: Any) -> Work:

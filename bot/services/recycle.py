@@ -81,7 +81,7 @@ def send_back(
 
     def queued(stored: StoredLead, old_round: int, event_id: int) -> list[Work]:
         new_round = stored.lead.handoff_round
-        handoff = Work(WorkKind.HANDOFF, f"handoff:{stored.id}:{new_round}", stored.id, new_round)
+        handoff = Work.handoff(stored.id, new_round)
         return [handoff, _notice_update(stored, old_round, event_id)]
 
     said = f"🔁 {short_id} is back with sales ({where})."

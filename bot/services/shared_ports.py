@@ -28,5 +28,5 @@ class SharedRounds(Protocol):
 class SharedHandoffs(Protocol):
     def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:
         """`queue` of the handoff of each of these new leads' round, as its stored row says,
-        in their order, keyed as intake keys it (handoff:{lead id}:{round})."""
+        in their order, keyed as `Work.handoff` keys it."""
         ...
