@@ -334,7 +334,16 @@ class SharedInsert:
         selected += [sql.format(id=lead_id, value=mark) for sql in self._computed.values()]
         names = ", ".join(quote(name) for name in (self._lead, *self.columns, *self._computed))
         source = "unnest(CAST(%s AS bigint[])) AS ids(id)" if postgres else "json_each(?) AS ids"
-        if self._from_leads:
+        if self._from_leads and postgres:
+            # Each lead's row found by a probe of the primary key: PostgreSQL would rather
+            # hash the whole leads table to join a thousand ids (it prices a probe as a
+            # read from disk), which takes longer as the table grows (17 ms at 50,000
+            # leads; the probes, 1.5 ms). OFFSET 0 keeps the probe a subquery of its own.
+            source += (
+                " CROSS JOIN LATERAL "
+                f"(SELECT * FROM leads WHERE leads.id = {lead_id} OFFSET 0) AS leads"
+            )
+        elif self._from_leads:
             source += f" JOIN leads ON leads.id = {lead_id}"
         sql = (
             f"INSERT INTO {target} ({names}) SELECT {lead_id}, {', '.join(selected)} "
