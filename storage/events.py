@@ -74,6 +74,16 @@ class SqlEventRepository:
         """
         self.append_first_rows([event_row(lead_id, event) for lead_id, event in events])
 
+    def append_first_unsummarised(self, events: Sequence[tuple[int, LeadEvent]]) -> None:
+        """`append_first` without the summaries: `summarise` makes them after (settling)."""
+        if events:
+            rows = [event_row(lead_id, event) for lead_id, event in events]
+            _INSERT_EVENTS.run(self.session.connection(), rows)
+
+    def summarise(self, lead_ids: Sequence[int]) -> None:
+        """Make (or make again) these leads' summaries from all their events."""
+        refresh_summaries(self.session.connection(), lead_ids, calendars=self.calendars)
+
     def append_first_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """`append_first` of events given as rows (EVENT_ROW_COLUMNS order, lead row id first)."""
         if not rows:

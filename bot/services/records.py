@@ -41,6 +41,17 @@ class NewRound(NamedTuple):
 
 
 @dataclass(frozen=True)
+class ToSettle:
+    """New leads an intake request stored with their first events only: all of them still
+    need their summaries, the pending ones their handoff rounds and handoffs."""
+
+    id: int
+    lead_ids: list[int]
+    handoff_ids: list[int]
+    taken_at: datetime  # when intake took them: their rounds start then
+
+
+@dataclass(frozen=True)
 class LeadLine:
     """A lead as one line of a list."""
 
