@@ -110,10 +110,11 @@ class EventRepository(SharedFirstEvents, Protocol):
     # The first events of leads created in this transaction: as events, or as rows (lead_rows.py).
     def append_first(self, events: Sequence[tuple[int, LeadEvent]]) -> None: ...
     def append_first_rows(self, rows: Sequence[tuple[Any, ...]]) -> None: ...
-    # `append_first` without the leads' summaries, which `summarise` makes after (settling).
+    # `append_first` without the leads' summaries, which `summarise_new` makes after (settling).
     def append_first_unsummarised(self, events: Sequence[tuple[int, LeadEvent]]) -> None: ...
-    def summarise(self, lead_ids: Sequence[int]) -> None:
-        """Make (or make again) these leads' summaries from all their events."""
+    def summarise_new(self, lead_ids: Sequence[int]) -> None:
+        """The first summaries of these new leads, from their events as stored; a lead that
+        has one already (a later write made it from all its events) keeps it."""
         ...
 
     def round_events(self, lead_id: int, round_no: int) -> list[EventLine]:

@@ -27,7 +27,7 @@ def settle_new_leads(uow_factory: Callable[[], UnitOfWork]) -> int:
     with uow_factory() as uow:
         waiting = uow.settling.take(leads_at_most=SETTLE_AT_MOST)
         for request in waiting:
-            uow.events.summarise(request.lead_ids)
+            uow.events.summarise_new(request.lead_ids)
             # A lead whose round was started meanwhile (a merge that handed it off again)
             # already has its round and handoff.
             handoffs = uow.rounds.without_round(request.handoff_ids)
