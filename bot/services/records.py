@@ -399,6 +399,7 @@ class StoreStatus:
     oldest_waiting: datetime | None = None  # when the oldest undelivered work was queued
     crm_backlog: dict[str, int] = field(default_factory=dict)  # the CRM's work, by state
     crm_stuck: list[dict[str, Any]] = field(default_factory=list)
+    requests_to_settle: int = 0  # intake requests whose new leads wait to be settled
 
 
 def _iso(at: datetime | None) -> str | None:

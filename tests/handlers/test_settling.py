@@ -78,7 +78,9 @@ def test_many_new_leads_are_answered_then_posted_once_and_counted_once(baton: Ba
     with slack_harness(baton) as slack:
         short_ids = taken(slack, many())
         assert received_in_report(baton) == 0  # not settled yet: no pass has run
+        assert slack.http.get("/healthz").json()["slack"]["requests_to_settle"] == 1
         slack.deliver_all()
+        assert slack.http.get("/healthz").json()["slack"]["requests_to_settle"] == 0
         posted = handoffs_posted(slack)
         assert len(posted) == len(set(posted)) == MANY
         cards = " ".join(m["text"] for m in slack.standin.messages(EMEA))
