@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Every fact a lead stores, in the order they are stored and shown.
 FACT_FIELDS = (
@@ -26,6 +27,8 @@ LEAD_FIELDS = ("email", *(name for name in FACT_FIELDS if name != "notes"))
 _NOT_A_NAME = re.compile(r"[\s\-_]+")
 
 
+# Sources are few, and every lead of every request names one.
+@lru_cache(maxsize=1024)
 def source_name(written: str) -> str:
     """A source as one name however it is written: `Trade Show`, `trade-show` are trade_show."""
     return _NOT_A_NAME.sub("_", written.strip().casefold()).strip("_") or written.strip()

@@ -112,6 +112,7 @@ __all__ = [
     "ReturnReason",
     "apply",
     "event_of",
+    "for_another_reason",
 ]
 
 
@@ -193,12 +194,18 @@ def _qualify(lead: Lead, command: Qualify, actor: str, at: datetime) -> Change:
             at,
             status_before=lead.status,
             reason_code=verdict,
-            notes=command.reason,
+            notes=command.reason,  # the reason's only place (see for_another_reason)
             data=data if kind is not EventKind.HANDOFF_STARTED else None,
         )
         for kind in kinds
     )
     return Change(new, events)
+
+
+def for_another_reason(qualified: Change, reason: str) -> Change:
+    """The change a Qualify command made (see `_qualify`), as the same command with another
+    reason makes it: the reason is in the events' notes, and nowhere else."""
+    return Change(qualified.lead, tuple(replace(e, notes=reason) for e in qualified.events))
 
 
 def _next_round(lead: Lead, region: str | None) -> Lead:

@@ -13,12 +13,17 @@ _SHAPE = re.compile(rf"^(?:L-?)?([{ALPHABET}OIL]{{{LENGTH}}})$")
 
 
 _BITS = 5  # one character of the 32-letter alphabet
+# The two characters of every ten bits (the lower five first): intake draws an id for every
+# lead it takes, and two look-ups and a character cost a third of joining five characters.
+_PAIRS = tuple(low + high for high in ALPHABET for low in ALPHABET)
 
 
 def new_short_id(randbits: Callable[[int], int] = secrets.randbits) -> str:
-    """Draw a fresh short id: one random number, five bits to a character."""
+    """Draw a fresh short id: one random number, five bits to a character, lowest first."""
     number = randbits(_BITS * LENGTH)
-    return PREFIX + "".join(ALPHABET[(number >> (_BITS * i)) & 31] for i in range(LENGTH))
+    return (
+        PREFIX + _PAIRS[number & 1023] + _PAIRS[number >> 10 & 1023] + ALPHABET[number >> 20 & 31]
+    )
 
 
 def parse_short_id(text: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from bot.domain.lead import (
     RecordCampaignTouch,
     RecordDetails,
     apply,
+    for_another_reason,
 )
 from bot.domain.merge import SCORE, TOUCH_FIELDS, Touch, merge_facts
 from bot.domain.qualification import (
@@ -53,7 +54,7 @@ class Routing:
 
     def route(self, facts: dict[str, Any]) -> Route:
         """Where a lead goes; leads from the same place in one request are routed once."""
-        place = tuple(facts.get(name) for name in ROUTING_FIELDS)
+        place = tuple(map(facts.get, ROUTING_FIELDS))
         found = self._routes.get(place)
         if found is None:
             found = self._routes[place] = route(facts, self.regions)
@@ -172,31 +173,41 @@ class Planner:
 
     Leads that come through the same campaign and source, qualify alike and go to the same
     region get the same lifecycle and first events (only their facts, reasons and short ids
-    tell them apart): those go through the lifecycle step once, and share its events.
+    tell them apart): those go through the lifecycle step once, and share its events. Those
+    qualified alike for another reason (another score) take the same step with that reason.
     """
 
     def __init__(self, *, now: datetime, routing: Routing) -> None:
         self.now, self.routing = now, routing
         self._firsts: dict[tuple[Any, ...], Change] = {}
+        self._alike: dict[tuple[Any, ...], Change] = {}  # the same without the reason
 
     def plan(self, lead_in: LeadIn) -> PlannedLead:
         facts, routing = lead_in.facts(), self.routing
         verdict = qualify(facts, routing.definition)
         where = routing.route(facts)
-        campaign, source = facts.get("campaign"), facts.get("source")
-        shape = (campaign, source, verdict.sales_ready, verdict.reason, where.region)
-        first = self._firsts.get(shape)
-        if first is None:
-            first = self._firsts[shape] = _qualified(
-                Lead(short_id="", status=LeadStatus.RECEIVED, campaign=campaign, source=source),
-                verdict,
-                where,
-                routing,
-                self.now,
-            )
-        change = Change(replace(first.lead, short_id=new_short_id()), first.events)
+        first = self._first(facts.get("campaign"), facts.get("source"), verdict, where)
+        change = Change(first.lead.with_short_id(new_short_id()), first.events)
         reasons = {"qualification": verdict.reason, "route": where.reason}
         return PlannedLead(facts, reasons, change, _activity_of(lead_in))
+
+    def _first(self, campaign: Any, source: Any, verdict: Qualification, where: Route) -> Change:
+        """The lifecycle step of a new lead from `campaign` and `source`, as the first one
+        qualified and routed alike took it."""
+        shape = (campaign, source, verdict.sales_ready, verdict.reason, where.region)
+        first = self._firsts.get(shape)
+        if first is not None:
+            return first
+        alike = (campaign, source, verdict.sales_ready, where.region)
+        other = self._alike.get(alike)
+        if other is None:
+            lead = Lead(short_id="", status=LeadStatus.RECEIVED, campaign=campaign, source=source)
+            first = self._alike[alike] = _qualified(lead, verdict, where, self.routing, self.now)
+        else:
+            # The lifecycle step costs ten times this, and scores differ from lead to lead.
+            first = for_another_reason(other, verdict.reason)
+        self._firsts[shape] = first
+        return first
 
 
 def plan_facts(

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from itertools import accumulate, count, repeat
+from itertools import accumulate, chain, count, repeat
 from operator import mul, sub
 from typing import Annotated, Any
 
@@ -30,7 +30,8 @@ from bot.services.countries import iso_country
 MAX_BATCH = 1000
 MAX_SCORE = 100  # scores are 0 to 100, as the lead definition's minimum scores are
 # A lead nests four levels deep ({"leads": [{"activity": [{...}]}]}); unknown fields may
-# nest a little more. Anything far deeper is refused before it is parsed.
+# nest a little more. Anything deeper is refused, and the parser's recursion guard stops
+# anything far deeper part way.
 MAX_DEPTH = 64
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -48,22 +49,51 @@ class NotJson(ValueError):
 def read_json(body: bytes) -> Any:
     """Parse a JSON document, refusing one that nests deeper than MAX_DEPTH."""
     too_deep = NotJson(f"nests deeper than {MAX_DEPTH} levels")
-    if nests_deeper_than(body, MAX_DEPTH):
-        raise too_deep
+    encoding = json.detect_encoding(body)
     try:
-        return json.loads(body, parse_int=_json_int)
+        document = _DECODER.decode(body.decode(encoding, "surrogatepass"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        # A broken body that also nests too deep is refused for its depth.
+        if nests_deeper_than(body, MAX_DEPTH):
+            raise too_deep from None
         raise NotJson(f"is not valid JSON: {error}") from None
     except RecursionError:
-        # Only a body in UTF-16 or UTF-32 can hide its depth from the byte-wise count.
+        # The parser's own guard, which a body far deeper than MAX_DEPTH meets.
         raise too_deep from None
+    # Parsed from UTF-8, the document nests exactly as deep as the byte-wise count tells,
+    # and walking its lists and objects costs a fraction of counting on every byte.
+    if encoding.startswith("utf-8"):
+        deep = document_deeper_than(document, MAX_DEPTH)
+    else:
+        deep = nests_deeper_than(body, MAX_DEPTH)
+    if deep:
+        raise too_deep
+    return document
+
+
+def document_deeper_than(document: Any, limit: int) -> bool:
+    """Whether the lists and dicts of a parsed JSON document nest deeper than `limit`."""
+    level = [document] if isinstance(document, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        inside = list(
+            chain.from_iterable([v.values() if isinstance(v, dict) else v for v in level])
+        )
+        # Most levels hold no list or dict at all; telling so by their types is quicker.
+        if not any(issubclass(kind, (dict, list)) for kind in set(map(type, inside))):
+            return False
+        level = [v for v in inside if isinstance(v, (dict, list))]
+    return False
 
 
 def nests_deeper_than(body: bytes, limit: int) -> bool:
     """Whether the arrays and objects of a JSON text nest deeper than `limit`.
 
-    Brackets inside strings do not count. The text is not parsed: this is how a body can
-    be refused before a parser recurses once per level.
+    Brackets inside strings do not count. The text is not parsed: this tells the depth of
+    a body the parser refused, and of one in UTF-16 or UTF-32.
     """
     if body.count(b"[") + body.count(b"{") <= limit:
         return False
@@ -82,18 +112,23 @@ def _json_int(digits: str) -> int | Decimal:
         return Decimal(digits)
 
 
+# One decoder for every body: what json.loads(body, parse_int=_json_int) builds each time.
+_DECODER = json.JSONDecoder(parse_int=_json_int)
+
+
 def _text_or_none(value: Any) -> Any:
+    # Text first: nearly every value is, and this runs for every text field of every lead.
+    if isinstance(value, str):
+        if "\x00" in value:
+            # PostgreSQL cannot store it, so no database is given it.
+            raise ValueError("must not contain a NUL character (\\u0000)")
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
         raise ValueError("must be text")
     if isinstance(value, int | float | Decimal):
         return str(value)
-    if isinstance(value, str):
-        if "\x00" in value:
-            # PostgreSQL cannot store it, so no database is given it.
-            raise ValueError("must not contain a NUL character (\\u0000)")
-        return value.strip() or None
     raise ValueError("must be text")
 
 
@@ -191,7 +226,12 @@ class LeadIn(BaseModel):
         return iso_country(value) if value else value
 
     def facts(self) -> dict[str, Any]:
-        return self.model_dump(exclude={"activity"})
+        """Every field but the activity: what model_dump(exclude={"activity"}) gives."""
+        # The fields are plain values (text, a number, None), so a copy of the instance's
+        # dict is that dump, at a tenth of its cost, paid for every lead of every request.
+        facts = self.__dict__.copy()
+        del facts["activity"]
+        return facts
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.lead import (
+    REQUALIFIABLE,
     Accept,
     AlreadyDecided,
     AskWhy,
     Authority,
+    Change,
     Command,
     CorrectOutcome,
     FlagLeaked,
@@ -34,6 +36,7 @@ from bot.domain.lead import (
     Return,
     ReturnReason,
     apply,
+    for_another_reason,
 )
 
 S = LeadStatus
@@ -269,3 +272,40 @@ def test_asking_why_needs_a_question_and_records_whom_it_asks() -> None:
     change = apply(lead_in(S.RETURNED), COMMANDS["ask why"], actor=BOSS, authority=EVERYONE, at=NOW)
     [event] = change.events
     assert (event.notes, event.data) == ("Was it the budget?", {"to": BOSS})
+
+
+def test_a_lead_under_another_short_id_is_the_same_lead_otherwise() -> None:
+    lead = Lead(
+        short_id="L-AAAAA",
+        status=S.ACCEPTED,
+        region="emea",
+        handoff_round=2,
+        campaign="spring",
+        source="web",
+        rep_id=BOSS,
+        decided_by=BOSS,
+        decided_at=NOW,
+        feedback_due_at=NOW + timedelta(days=3),
+        next_step_at=NOW + timedelta(days=5),
+        leaked_at=NOW + timedelta(days=9),
+        definition_version=4,
+    )
+    assert lead.with_short_id("L-BBBBB") == replace(lead, short_id="L-BBBBB")
+    assert lead.short_id == "L-AAAAA"
+
+
+@pytest.mark.parametrize("status", [S.RECEIVED, *sorted(REQUALIFIABLE)])
+@pytest.mark.parametrize("sales_ready", [True, False])
+@pytest.mark.parametrize("version", [None, 3])
+def test_a_qualification_for_another_reason_differs_only_in_its_reason(
+    status: LeadStatus, sales_ready: bool, version: int | None
+) -> None:
+    lead = Lead(short_id="L-AAAAA", status=status, campaign="spring", source="web")
+
+    def qualified(reason: str) -> Change:
+        command = Qualify(sales_ready=sales_ready, reason=reason, region="emea", version=version)
+        return apply(lead, command, actor=BOSS, authority=EVERYONE, at=NOW)
+
+    assert for_another_reason(qualified("score 60 ≥ 50"), "score 90 ≥ 50") == qualified(
+        "score 90 ≥ 50"
+    )
