@@ -30,6 +30,7 @@ from storage.queries import SqlStatusReader
 from storage.reads import SqlLeadReader
 from storage.report import SqlReportReader
 from storage.scheduler_lock import SchedulerLock, hold_scheduler_lock, one_pass_at_a_time
+from storage.settling import any_to_settle
 from storage.snapshots import SqlSnapshotReader
 from storage.uow import SqlUnitOfWork
 
@@ -108,6 +109,8 @@ class Baton:
     def settle_new_leads(self) -> int:
         """Settle a transaction's worth of new leads that intake stored without their
         summaries, rounds and handoffs (see settling.py); how many. The delivery worker's."""
+        if not any_to_settle(self.database):
+            return 0
         return settle_new_leads(self.uow_factory)
 
     def outbox_changed(self) -> None:

@@ -10,11 +10,23 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from bot.services.records import ToSettle
+from storage.db import Database
 from storage.rows import NewLeadsToSettleRow
 
 # At most this many rows are read to fill one settling transaction: a request holds at most
 # 500 leads, so a few rows fill any sensible transaction.
 ROWS_READ_AT_MOST = 50
+
+
+def any_to_settle(database: Database) -> bool:
+    """Whether a request's new leads wait to be settled, asked without a write transaction:
+    a delivery pass asks every time, and on SQLite a write transaction would take the one
+    writer's turn from intake for nothing."""
+    with database.reading() as session:
+        return session.scalar(_ANY) is not None
+
+
+_ANY = select(NewLeadsToSettleRow.id).limit(1)
 
 
 class SqlNewLeadsToSettle:
