@@ -20,6 +20,9 @@ Baselines, in the same run, taking turns with Baton round after round:
           the process, as Baton's do, instead of in SQLite's busy handler).
 
 Each contender has a database of its own, kept through the run: each round adds new leads.
+A request of many new leads is answered once they are safe; the delivery worker (not running
+here) settles them after (their summaries, handoff rounds and handoffs): the run then settles
+all of Baton's batch leads as the worker does, and prints how fast, beside the goal.
 Goals: batch ≥ 0.5 × the baseline's leads/s, single ≥ 0.5 × the bare endpoint's requests/s
 (ratios of the medians of the rounds).
 
@@ -182,6 +185,13 @@ def run_backend(
                 (BASELINE, found[BASELINE]["leads/s"]),
                 unit="leads/s",
             )
+            settled, seconds = settle_all(baton_db.url)
+            print(
+                f"  then settled as the delivery worker settles them (after the answers, not"
+                f" in the goal): {settled:,} leads in {seconds:.2f} s, {settled / seconds:,.0f}"
+                " leads/s",
+                flush=True,
+            )
             print("  single", flush=True)
             found = interleave(rounds, {BARE: single(bare_url), BATON: single(baton_url)})
             card.judge(
@@ -191,6 +201,23 @@ def run_backend(
                 (BARE, found[BARE]["requests/s"]),
                 unit="requests/s",
             )
+
+
+def settle_all(database_url: str) -> tuple[int, float]:
+    """Settle every lead the batches left to settle, as the delivery worker does: how many,
+    in how many seconds."""
+    from bot.app import build_baton
+    from config.settings import load_settings
+
+    baton = build_baton(
+        load_settings(env_file=None, baton_config=CONFIG, database_url=database_url)
+    )
+    settled, started = 0, time.perf_counter()
+    while found := baton.settle_new_leads():
+        settled += found
+    seconds = time.perf_counter() - started
+    baton.database.dispose()
+    return settled, seconds
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

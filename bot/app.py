@@ -18,6 +18,7 @@ from bot.services.ports import LeadReader, ReportReader, SnapshotReader, StatusR
 from bot.services.report import calendar_book
 from bot.services.rules import live_version, teams_of
 from bot.services.rules_ports import BacktestReader, RulesReader
+from bot.services.settling import settle_new_leads
 from config.model import BatonConfig, load_config
 from config.settings import Settings
 from storage.backtest import SqlBacktestReader
@@ -29,6 +30,7 @@ from storage.queries import SqlStatusReader
 from storage.reads import SqlLeadReader
 from storage.report import SqlReportReader
 from storage.scheduler_lock import SchedulerLock, hold_scheduler_lock, one_pass_at_a_time
+from storage.settling import any_to_settle
 from storage.snapshots import SqlSnapshotReader
 from storage.uow import SqlUnitOfWork
 
@@ -103,6 +105,13 @@ class Baton:
         """Whether this process may run a pass of `job` now, every process asking; held
         until the block ends."""
         return one_pass_at_a_time(self.database, job)
+
+    def settle_new_leads(self) -> int:
+        """Settle a transaction's worth of new leads that intake stored without their
+        summaries, rounds and handoffs (see settling.py); how many. The delivery worker's."""
+        if not any_to_settle(self.database):
+            return 0
+        return settle_new_leads(self.uow_factory)
 
     def outbox_changed(self) -> None:
         """Tell the delivery worker there is new Slack work, so it need not wait for its poll."""

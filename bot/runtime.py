@@ -34,6 +34,7 @@ def delivery_worker(baton: Baton, *, overlap: bool = False) -> Deliverer:
         state=baton.delivery,
         report=baton.report_reader,
         overlap=overlap,
+        settle=baton.settle_new_leads,
     )
 
 

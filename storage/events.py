@@ -17,7 +17,7 @@ from bot.services.lead_rows import event_row
 from bot.services.records import EventLine
 from storage.bulk import BulkInsert, SharedInsert
 from storage.reads import event_line
-from storage.rows import EVENT_VALUES, ActivityRow, EventRow
+from storage.rows import EVENT_VALUES, ActivityRow, EventRow, LeadSummaryRow
 from storage.summaries import (
     insert_first_summaries,
     insert_shared_first_summaries,
@@ -36,6 +36,15 @@ _EVENT_IDS_OF_LEADS_BETWEEN = (
     select(EventRow.lead_id, EventRow.id)
     .where(EventRow.lead_id.between(bindparam("first"), bindparam("last")))
     .order_by(EventRow.id)
+)
+# A lead's events as stored: each one's id, then its values in EVENT_VALUES order.
+_EVENTS_OF_LEADS = (
+    select(EventRow.id, *(EventRow.__table__.c[name] for name in EVENT_VALUES))
+    .where(EventRow.lead_id.in_(bindparam("ids", expanding=True)))
+    .order_by(EventRow.lead_id, EventRow.id)
+)
+_SUMMARISED = select(LeadSummaryRow.lead_id).where(
+    LeadSummaryRow.lead_id.in_(bindparam("ids", expanding=True))
 )
 _INSERT_SHARED_EVENTS = SharedInsert(EventRow.__table__, EVENT_VALUES[1:])  # type: ignore[arg-type]
 _INSERT_ACTIVITY = BulkInsert(
@@ -73,6 +82,26 @@ class SqlEventRepository:
         the events in hand instead of read back.
         """
         self.append_first_rows([event_row(lead_id, event) for lead_id, event in events])
+
+    def append_first_unsummarised(self, events: Sequence[tuple[int, LeadEvent]]) -> None:
+        """`append_first` without the summaries: `summarise_new` makes them after (settling)."""
+        if events:
+            rows = [event_row(lead_id, event) for lead_id, event in events]
+            _INSERT_EVENTS.run(self.session.connection(), rows)
+
+    def summarise_new(self, lead_ids: Sequence[int]) -> None:
+        """The first summaries of these new leads, from their events as stored; a lead that
+        has one already (a later write made it from all its events) keeps it."""
+        if not lead_ids:
+            return
+        connection = self.session.connection()
+        ids = list(lead_ids)
+        summarised = set(connection.execute(_SUMMARISED, {"ids": ids}).scalars())
+        events_of: dict[int, list[tuple[int, tuple[Any, ...]]]] = defaultdict(list)
+        for event_id, *values in connection.execute(_EVENTS_OF_LEADS, {"ids": ids}):
+            if values[0] not in summarised:
+                events_of[values[0]].append((event_id, tuple(values)))
+        insert_first_summaries(connection, events_of, calendars=self.calendars)
 
     def append_first_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """`append_first` of events given as rows (EVENT_ROW_COLUMNS order, lead row id first)."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.services.records import NewRound
 from storage.bulk import BulkInsert, SharedInsert
-from storage.rows import BatchRow, HandoffRoundRow
+from storage.rows import BatchRow, HandoffRoundRow, LeadRow
 
 _INSERT_ROUNDS = BulkInsert(
     insert(HandoffRoundRow),
@@ -43,6 +43,21 @@ class SqlRoundRepository:
     def start_of_leads(self, lead_ids: Sequence[int], *, now: datetime) -> None:
         """Record the handoff round each of these leads is in (as stored), started now."""
         _START_OF_LEADS.run(self.session.connection(), lead_ids, (now,))
+
+    def without_round(self, lead_ids: Sequence[int]) -> list[int]:
+        """Those of these leads whose current round (as stored) has no row yet, in order."""
+        if not lead_ids:
+            return []
+        started = (
+            select(HandoffRoundRow.lead_id)
+            .join(LeadRow, LeadRow.id == HandoffRoundRow.lead_id)
+            .where(
+                HandoffRoundRow.lead_id.in_(list(lead_ids)),
+                HandoffRoundRow.round_no == LeadRow.handoff_round,
+            )
+        )
+        found = set(self.session.scalars(started))
+        return [lead_id for lead_id in lead_ids if lead_id not in found]
 
 
 class SqlBatchRepository:

@@ -14,7 +14,7 @@ from bot.services.ports import StorageUnavailable
 from bot.services.records import CRM_WORK, SLACK_WORK, StoreStatus, WorkKind
 from storage.db import Database
 from storage.job_runs import job_runs
-from storage.rows import EventRow, HandoffRoundRow, LeadRow, OutboxRow
+from storage.rows import EventRow, HandoffRoundRow, LeadRow, NewLeadsToSettleRow, OutboxRow
 
 UNDELIVERED = ("pending", "blocked")
 
@@ -35,10 +35,14 @@ class SqlStatusReader:
                     oldest_waiting=oldest_waiting(session, SLACK_WORK),
                     crm_backlog=outbox_backlog(session, CRM_WORK),
                     crm_stuck=stuck_work(session, CRM_WORK, limit=stuck_limit),
+                    requests_to_settle=session.scalar(_REQUESTS_TO_SETTLE) or 0,
                 )
         except SQLAlchemyError as error:
             # A store that answers but not as expected (no tables yet, say) cannot be read.
             raise StorageUnavailable.unreadable(type(error).__name__) from error
+
+
+_REQUESTS_TO_SETTLE = select(func.count()).select_from(NewLeadsToSettleRow)
 
 
 def lead_counts(session: Session) -> dict[str, int]:

@@ -421,3 +421,16 @@ class WriteProbeRow(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     probed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class NewLeadsToSettleRow(Base):
+    """New leads stored by an intake request whose summaries, handoff rounds and handoffs are
+    made after its transaction, by the delivery worker (`settle_new_leads`): the request
+    writes only what makes them safe (their rows and first events) and this one row."""
+
+    __tablename__ = "new_leads_to_settle"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lead_ids: Mapped[list[int]] = mapped_column(JSON)  # every new lead: its summary
+    handoff_ids: Mapped[list[int]] = mapped_column(JSON)  # the pending ones: round and handoff
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when intake took them

@@ -20,6 +20,7 @@ from storage.handoffs import SqlBatchRepository, SqlRoundRepository
 from storage.leads import SqlLeadRepository
 from storage.queueing import SqlOutboxQueue
 from storage.requests import SqlHandledRequests
+from storage.settling import SqlNewLeadsToSettle
 from storage.timers import SqlPassRepository, SqlTimerRepository
 
 
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
         self.rounds = SqlRoundRepository(session)
         self.batches = SqlBatchRepository(session)
         self.outbox = SqlOutboxQueue(session)
+        self.settling = SqlNewLeadsToSettle(session, postgres=postgres)
         self.requests = SqlHandledRequests(session, postgres=postgres)
         self.timers = SqlTimerRepository(session, postgres=postgres)
         self.passes = SqlPassRepository(session, postgres=postgres)

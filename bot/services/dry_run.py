@@ -15,6 +15,7 @@ from bot.services.ports import (
     EventRepository,
     HandledRequests,
     LeadRepository,
+    NewLeadsToSettle,
     OutboxQueue,
     PassRepository,
     RoundRepository,
@@ -75,6 +76,10 @@ class DryUnitOfWork:
     @property
     def outbox(self) -> OutboxQueue:
         return self.kept
+
+    @property
+    def settling(self) -> NewLeadsToSettle:
+        return self.real.settling  # rolled back with the rest; no pass stores new leads
 
     @property
     def requests(self) -> HandledRequests:

@@ -1,4 +1,5 @@
-"""Take leads in: store, qualify, route and queue each handoff, in one transaction."""
+"""Take leads in: store, qualify, route and queue each handoff, in one transaction (for a
+request of many new leads, the transaction makes them safe and they are settled after)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,11 @@ from bot.services.records import NewRound, StoredLead, Work, WorkKind
 from bot.services.recycle import back_to_sales_work
 
 BATCH_THRESHOLD = 10
-# Up to this many new leads' handoff rounds and handoffs are written as rows; more are made
-# by the store from the leads' rows, which costs PostgreSQL more planning and checking than
-# a few rows, and less than many.
-HANDOFF_ROWS_AT_MOST = 10
+# Up to this many new leads get their summaries, handoff rounds and handoffs in the request's
+# transaction; more get only what makes them safe (their rows and first events), and are
+# settled right after by the delivery worker (settling.py): the answer does not wait for
+# rows that follow from those, and the worker makes them for many leads at once.
+SETTLED_IN_THE_REQUEST_AT_MOST = 10
 RETRIES_ON_TWIN = 3
 
 log = logging.getLogger(__name__)
@@ -229,7 +231,8 @@ def _take(
         plan.merged = [
             plan_merge(stored, planned, now, routing, known) for stored, planned in plan.merging
         ]
-        results = _write(uow, plan, batching)
+        # Small requests stored together are each settled as if stored alone: in the request.
+        results = _write(uow, plan, batching, settle_later=len(requests) == 1)
         uow.commit()
     return _split(results, [len(request) for request in requests])
 
@@ -242,8 +245,10 @@ def _split(results: list[IntakeResult], sizes: list[int]) -> list[list[IntakeRes
     return parts
 
 
-def _write(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[IntakeResult]:
-    created = _write_new(uow, plan, batching)
+def _write(
+    uow: UnitOfWork, plan: Plan, batching: Batching, *, settle_later: bool
+) -> list[IntakeResult]:
+    created = _write_new(uow, plan, batching, settle_later=settle_later)
     quiet = batching.taken or set()
     merged = [_write_merge(uow, plan.now, *item, quiet=quiet) for item in plan.merged]
     if batching.taken is not None:
@@ -258,7 +263,9 @@ def _write(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[IntakeResult
     return results
 
 
-def _write_new(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[StoredLead]:
+def _write_new(
+    uow: UnitOfWork, plan: Plan, batching: Batching, *, settle_later: bool
+) -> list[StoredLead]:
     if not plan.new:
         return []
     leads = [item.change.lead for item in plan.new]
@@ -272,14 +279,15 @@ def _write_new(uow: UnitOfWork, plan: Plan, batching: Batching) -> list[StoredLe
     events = [
         (s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item.change.events
     ]
-    uow.events.append_first(events)
     activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item.activity]
     uow.activity.add(activity, now=plan.now)
     handoffs = [s for s in stored if s.lead.status is LeadStatus.PENDING]
-    if len(handoffs) <= HANDOFF_ROWS_AT_MOST:
+    if not settle_later or len(stored) <= SETTLED_IN_THE_REQUEST_AT_MOST:
+        uow.events.append_first(events)
         _queue_handoffs(uow, handoffs, plan.now, batch_of)
-    else:
-        queue_stored_handoffs(uow, [s.id for s in handoffs], now=plan.now)
+    else:  # only what makes them safe; the delivery worker settles the rest right after
+        uow.events.append_first_unsummarised(events)
+        uow.settling.later([s.id for s in stored], [s.id for s in handoffs], now=plan.now)
     return stored
 
 

@@ -10,7 +10,7 @@ import logging
 import random
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import timedelta
 
 from bot.clock import Clock
@@ -18,6 +18,9 @@ from bot.services.ports import Outbox, StorageUnavailable
 from bot.services.records import WorkKind
 
 MAX_BACKOFF = timedelta(minutes=10)
+# A pass settles new leads (see settling.py) in at most this many transactions, then goes on
+# to deliver; the next pass follows at once and settles more.
+SETTLING_TRANSACTIONS_A_PASS = 10
 STORE_BACKOFF_SECONDS = 30.0
 
 
@@ -26,6 +29,8 @@ class OutboxWorker(ABC):
 
     outbox: Outbox
     clock: Clock
+    # Settles new leads a transaction at a time (see settling.py); how many it settled.
+    settle: Callable[[], int] | None = None
 
     def __init__(self, *, kinds: Collection[WorkKind], thread_name: str, log: logging.Logger):
         self.kinds = kinds
@@ -37,6 +42,15 @@ class OutboxWorker(ABC):
     @abstractmethod
     def run_forever(self, idle_seconds: float = 0.5) -> None:
         """Deliver until stopped, sleeping between passes."""
+
+    def settle_new_leads(self) -> None:
+        """Settle the new leads waiting, so that the pass delivers their handoffs."""
+        if self.settle is None:
+            return
+        for _ in range(SETTLING_TRANSACTIONS_A_PASS):
+            if not self.settle():
+                return
+        self.wake.set()  # more may wait: no sleep before the next pass
 
     def pause_for_store(self, outage: int, error: StorageUnavailable, what: str) -> None:
         """Wait out the `outage`-th pass in a row the store refused, longer each time."""

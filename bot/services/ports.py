@@ -30,6 +30,7 @@ from bot.services.records import (
     SlotWanted,
     StoredLead,
     StoreStatus,
+    ToSettle,
     Unmeasured,
     Urgency,
     Work,
@@ -109,6 +110,13 @@ class EventRepository(SharedFirstEvents, Protocol):
     # The first events of leads created in this transaction: as events, or as rows (lead_rows.py).
     def append_first(self, events: Sequence[tuple[int, LeadEvent]]) -> None: ...
     def append_first_rows(self, rows: Sequence[tuple[Any, ...]]) -> None: ...
+    # `append_first` without the leads' summaries, which `summarise_new` makes after (settling).
+    def append_first_unsummarised(self, events: Sequence[tuple[int, LeadEvent]]) -> None: ...
+    def summarise_new(self, lead_ids: Sequence[int]) -> None:
+        """The first summaries of these new leads, from their events as stored; a lead that
+        has one already (a later write made it from all its events) keeps it."""
+        ...
+
     def round_events(self, lead_id: int, round_no: int) -> list[EventLine]:
         """The round's outcomes, returns and corrections, oldest first."""
         ...
@@ -164,6 +172,22 @@ class DigestRepository(Protocol):
         ...
 
 
+class NewLeadsToSettle(Protocol):
+    """New leads whose summaries, handoff rounds and handoffs are made after the transaction
+    that stored them (see settling.py)."""
+
+    def later(self, lead_ids: Sequence[int], handoff_ids: Sequence[int], *, now: datetime) -> None:
+        """Record the leads to settle (all new, the pending ones), taken in at `now`."""
+        ...
+
+    def take(self, *, leads_at_most: int) -> list[ToSettle]:
+        """The oldest waiting, at least one if any, as many as fit within `leads_at_most`;
+        locked for this transaction (another settling one skips them)."""
+        ...
+
+    def settled(self, ids: Sequence[int]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One write transaction: whatever its repositories write commits together, or not at all."""
 
@@ -179,6 +203,8 @@ class UnitOfWork(Protocol):
     def batches(self) -> BatchRepository: ...
     @property
     def outbox(self) -> OutboxQueue: ...
+    @property
+    def settling(self) -> NewLeadsToSettle: ...
     @property
     def requests(self) -> HandledRequests: ...
     @property

@@ -41,6 +41,17 @@ class NewRound(NamedTuple):
 
 
 @dataclass(frozen=True)
+class ToSettle:
+    """New leads an intake request stored with their first events only: all of them still
+    need their summaries, the pending ones their handoff rounds and handoffs."""
+
+    id: int
+    lead_ids: list[int]
+    handoff_ids: list[int]
+    taken_at: datetime  # when intake took them: their rounds start then
+
+
+@dataclass(frozen=True)
 class LeadLine:
     """A lead as one line of a list."""
 
@@ -388,6 +399,7 @@ class StoreStatus:
     oldest_waiting: datetime | None = None  # when the oldest undelivered work was queued
     crm_backlog: dict[str, int] = field(default_factory=dict)  # the CRM's work, by state
     crm_stuck: list[dict[str, Any]] = field(default_factory=list)
+    requests_to_settle: int = 0  # intake requests whose new leads wait to be settled
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -24,6 +24,10 @@ class SharedRounds(Protocol):
         number, region and batch)."""
         ...
 
+    def without_round(self, lead_ids: Sequence[int]) -> list[int]:
+        """Those of these leads whose current round (as stored) has no row yet, in order."""
+        ...
+
 
 class SharedHandoffs(Protocol):
     def queue_handoffs(self, lead_ids: Sequence[int], *, now: datetime) -> None:

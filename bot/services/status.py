@@ -40,6 +40,8 @@ def service_status(baton: Running, *, probe_writes: bool = False) -> dict[str, A
             "undelivered": sum(stored.backlog.values()),
             "oldest_waiting_seconds": round(max(waited, 0.0), 1),
             "stuck": stored.stuck,
+            # Intake requests whose new leads the worker has yet to settle (see settling.py).
+            "requests_to_settle": stored.requests_to_settle,
             **baton.delivery.describe(),
         },
         "jobs": {run.name: run.as_dict() for run in stored.job_runs},

@@ -49,3 +49,9 @@ def outcome(error: BaseException | None) -> str:
             return "5xx"
         return error_code(error)
     return "network"
+
+
+def network_reason(error: BaseException) -> str:
+    """A network error in a few words: urllib wraps the socket's reason."""
+    reason = getattr(error, "reason", None)
+    return str(reason if reason is not None else error) or type(error).__name__

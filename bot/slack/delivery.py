@@ -28,7 +28,7 @@ from bot.services.records import (
     Urgency,
     WorkKind,
 )
-from bot.slack.api_errors import SLACK_SIDE, TOKEN_ERRORS, error_code, fix_for
+from bot.slack.api_errors import SLACK_SIDE, TOKEN_ERRORS, error_code, fix_for, network_reason
 from bot.slack.attention import Causes, delivery_resumed, pause_delivery
 from bot.slack.calls import SlackCall, Wait
 from bot.slack.compose import UPLOAD, Composer
@@ -74,9 +74,10 @@ class Deliverer(OutboxWorker):
         state: DeliveryState | None = None,
         report: ReportReader | None = None,  # marketing's App Home shows the month's funnel
         overlap: bool = False,
+        settle: Callable[[], int] | None = None,  # settles new leads (settling.py)
     ) -> None:
         super().__init__(kinds=SLACK_WORK, thread_name="baton-outbox", log=log)
-        self.outbox = outbox
+        self.outbox, self.settle = outbox, settle
         self.client = client
         self.composer = Composer(
             reads=outbox,
@@ -123,6 +124,7 @@ class Deliverer(OutboxWorker):
         pass at most. With `overlap`, the rest goes on a lane of its own, and passes claim
         only new work until that lane is done.
         """
+        self.settle_new_leads()
         if self.state.paused is not None:
             return 0
         self._unreachable, self._answered = None, False
@@ -202,10 +204,11 @@ class Deliverer(OutboxWorker):
     def run_forever(self, idle_seconds: float = 0.5) -> None:
         outage = 0  # passes in a row the store refused
         while not self._stopping.is_set():
-            if self.state.paused is not None:
-                self._check_token()
-                continue
             try:
+                if self.state.paused is not None:
+                    self._check_token()
+                    self.settle_new_leads()  # the report counts them meanwhile
+                    continue
                 busy = self.run_once()
             except StorageUnavailable as error:
                 outage += 1
@@ -324,7 +327,7 @@ class Deliverer(OutboxWorker):
             self._failed(item, call, error, now)
             return None
         except (SlackClientError, OSError) as error:
-            raise SlackUnreachable(_reason(error)) from None
+            raise SlackUnreachable(network_reason(error)) from None
         return self._delivered(
             item,
             call,
@@ -409,7 +412,7 @@ class Deliverer(OutboxWorker):
         except SlackApiError:
             return False
         except (SlackClientError, OSError) as error:
-            raise SlackUnreachable(_reason(error)) from None
+            raise SlackUnreachable(network_reason(error)) from None
         name = call.args["filename"]
         messages: list[dict[str, Any]] = answer.get("messages", [])
         return any(f.get("name") == name for m in messages for f in m.get("files", []))
@@ -435,16 +438,10 @@ class Deliverer(OutboxWorker):
         except SlackApiError:
             return None  # the post itself meets the same refusal, and says so
         except (SlackClientError, OSError) as error:
-            raise SlackUnreachable(_reason(error)) from None
+            raise SlackUnreachable(network_reason(error)) from None
         messages: list[dict[str, Any]] = answer.get("messages", [])
         for message in messages:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == item.key:
                 return channel, message["ts"]
         return None
-
-
-def _reason(error: BaseException) -> str:
-    """A network error in a few words: urllib wraps the socket's reason."""
-    reason = getattr(error, "reason", None)
-    return str(reason if reason is not None else error) or type(error).__name__

@@ -64,6 +64,7 @@ class _Story:
             client=web_client(baton),
             config=baton.config,
             clock=self.clock,
+            settle=baton.settle_new_leads,
         )
 
     def play(self) -> None:

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import Baton, build_baton
 from bot.commands.common import ProgressBar
 from bot.web import create_web_app
 from config.settings import load_settings
-from storage.rows import LeadRow
+from storage.rows import HandoffRoundRow, LeadRow, LeadSummaryRow, NewLeadsToSettleRow
 from tests.bot.test_cli import baton_says, database_file  # noqa: F401  (a fixture)
 from tests.conftest import INTAKE_TOKEN
 
@@ -174,3 +174,29 @@ def test_every_bad_field_is_named_an_unknown_country_a_score_past_100_and_the_re
     ]
     with baton.database.reading() as session:
         assert session.scalars(select(LeadRow)).all() == []
+
+
+def test_an_import_that_merges_into_known_leads_leaves_none_of_its_new_ones_unsettled(
+    database_file: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    header = "Email,First Name,Company,Country,Score"
+    first = write(tmp_path, header, ["known@acme.example,Kim,Acme GmbH,DE,80"])
+    assert baton_says(capsys, "import", str(first))[0] == 0
+    rows = ["known@acme.example,Kim,Acme GmbH,DE,80"]
+    rows += [f"p{i}@acme.example,P{i},Acme GmbH,DE,80" for i in range(12)]
+    code, _, _ = baton_says(capsys, "import", str(write(tmp_path, header, rows)), "--yes")
+    assert code == 0
+    # Counted by the report and handed off though no server ran to settle them.
+    assert rows_of(LeadSummaryRow) == rows_of(HandoffRoundRow) == 13
+    assert rows_of(NewLeadsToSettleRow) == 0
+
+
+def rows_of(table: Any) -> int:
+    baton = build_baton(load_settings(env_file=None))
+    try:
+        with baton.database.reading() as session:
+            return session.scalar(select(func.count()).select_from(table)) or 0
+    finally:
+        baton.database.dispose()

@@ -38,6 +38,7 @@ class SlackHarness:
             config=baton.config,
             clock=self.clock,
             report=baton.report_reader,
+            settle=baton.settle_new_leads,
         )
         # Generous: on a loaded two-core machine one answer has taken over ten seconds; a
         # request that truly hangs is still caught by the suite's per-test limit.

@@ -29,6 +29,7 @@ from bot.services.records import (
     Page,
     StoredLead,
     TimerLead,
+    ToSettle,
     Work,
     WorkKind,
 )
@@ -67,6 +68,7 @@ class State:
     # A deal waiting for a rep: the lead's id and the deal's outcome.
     crm_waiting: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     crm_cursors: dict[str, str] = field(default_factory=dict)
+    to_settle: list[ToSettle] = field(default_factory=list)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -109,6 +111,7 @@ class FakeUnitOfWork:
         self.rounds = FakeRounds(self)
         self.batches = FakeBatches(self)
         self.outbox = FakeOutbox(self)
+        self.settling = FakeSettling(self)
         self.requests = FakeRequests(self)
         self.timers = FakeTimers(self)
         self.passes = FakePasses(self)
@@ -254,6 +257,12 @@ class FakeEvents(_Part):
     def append_first(self, events: Sequence[tuple[int, LeadEvent]]) -> None:
         self.append(events, ids=False)
 
+    def append_first_unsummarised(self, events: Sequence[tuple[int, LeadEvent]]) -> None:
+        self.append(events, ids=False)
+
+    def summarise_new(self, lead_ids: Sequence[int]) -> None:
+        pass  # this store keeps no summaries: the report's tests run on the databases
+
     def latest_touches(self, lead_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
         return {
             lead: (event.data.get("campaign"), event.data.get("source"))
@@ -307,6 +316,11 @@ class FakeRounds(_Part):
         ]
         self.start(rounds, now=now)
 
+    def without_round(self, lead_ids: Sequence[int]) -> list[int]:
+        started = {(r.lead_id, r.round_no) for r, _ in self.state.rounds}
+        leads = self.state.leads
+        return [i for i in lead_ids if (i, leads[i].stored.lead.handoff_round) not in started]
+
 
 class FakeBatches(_Part):
     def add(self, region: str | None, label: str, lead_count: int, *, now: datetime) -> int:
@@ -349,6 +363,23 @@ class FakeOutbox(_Part):
             ],
             now=now,
         )
+
+
+class FakeSettling(_Part):
+    def later(self, lead_ids: Sequence[int], handoff_ids: Sequence[int], *, now: datetime) -> None:
+        waiting = ToSettle(self.state.new_id(), list(lead_ids), list(handoff_ids), now)
+        self.state.to_settle.append(waiting)
+
+    def take(self, *, leads_at_most: int) -> list[ToSettle]:
+        taken: list[ToSettle] = []
+        for waiting in self.state.to_settle:
+            if taken and sum(len(t.lead_ids) for t in [*taken, waiting]) > leads_at_most:
+                break
+            taken.append(waiting)
+        return taken
+
+    def settled(self, ids: Sequence[int]) -> None:
+        self.state.to_settle = [t for t in self.state.to_settle if t.id not in ids]
 
 
 class FakeRequests(_Part):

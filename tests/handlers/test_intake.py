@@ -373,6 +373,7 @@ def test_more_than_ten_leads_for_one_region_become_a_batch(
 ) -> None:
     body = {"leads": [lead(email=f"p{i}@acme.example") for i in range(11)]}
     post(client, body)
+    assert baton.settle_new_leads() == 11  # what the delivery worker does first
     with baton.database.reading() as session:
         kinds = [w.kind for w in session.scalars(select(OutboxRow).order_by(OutboxRow.id))]
     assert kinds == ["batch_summary"] + ["handoff"] * 11

@@ -226,6 +226,7 @@ def fresh_deliverer(slack: SlackHarness) -> Deliverer:
         client=web_client(slack.baton),
         config=slack.baton.config,
         clock=slack.clock,
+        settle=slack.baton.settle_new_leads,
     )
 
 

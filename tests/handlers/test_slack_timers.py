@@ -340,6 +340,7 @@ def test_work_recorded_before_a_crash_is_delivered_once_after_restart(
         client=web_client(slack.baton),
         config=slack.baton.config,
         clock=slack.clock,
+        settle=slack.baton.settle_new_leads,
     )
     assert run_job(slack.baton, "handoff-sla").fired == {}
     for _ in range(5):

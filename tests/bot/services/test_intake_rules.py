@@ -9,6 +9,7 @@ import pytest
 from bot.services.intake import take_leads
 from bot.services.leadin import LeadIn
 from bot.services.ports import DuplicateLead
+from bot.services.settling import settle_new_leads
 from tests.fakes.services import Services
 from tests.fakes.store import FakeUnitOfWork
 
@@ -63,7 +64,22 @@ def test_more_than_ten_handoffs_for_a_region_are_posted_as_one_batch(services: S
     take(services, *(lead(f"p{i}@acme.example") for i in range(11)))
     assert list(services.store.state.batches.values()) == [["emea", "Leads from intake", 11]]
     assert len(services.store.work("batch_summary")) == 1
+    settle_new_leads(services.store.unit_of_work)
     assert {w.batch_id for w in services.store.work("handoff")} == set(services.store.state.batches)
+
+
+def test_more_than_ten_new_leads_are_handed_off_once_settled_from_when_they_came(
+    services: Services,
+) -> None:
+    taken_at = services.clock.now()
+    take(services, *(lead(f"p{i}@acme.example") for i in range(11)), lead("x@b.example", score=1))
+    assert not services.store.work("handoff")  # safe, and not settled yet
+    services.clock.advance(seconds=30)
+    assert settle_new_leads(services.store.unit_of_work) == 12
+    assert len(services.store.work("handoff")) == 11  # the nurtured lead is handed to nobody
+    assert {started for _, started in services.store.state.rounds} == {taken_at}
+    assert settle_new_leads(services.store.unit_of_work) == 0
+    assert len(services.store.work("handoff")) == 11
 
 
 class TwinStoredMeanwhile(FakeUnitOfWork):
