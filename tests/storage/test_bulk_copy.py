@@ -252,16 +252,54 @@ def test_a_copy_the_database_refuses_is_a_storage_fault_and_nothing_is_kept(
 @pytest.mark.postgres
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)
 def test_many_rows_on_postgres_are_copied(database: Database) -> None:
-    """The copy is what stores them: its staging table exists in the session afterwards."""
+    """The copy is what stores them: new leads straight into their table, and work through
+    its staging table, which exists in the session afterwards, empty."""
     with SqlUnitOfWork(database) as uow:
         uow.leads.add_all([new_lead("copied", n) for n in range(MANY)], now=NOW)
+        uow.outbox.queue([Work(WorkKind.HANDOFF, f"handoff:{n}") for n in range(MANY)], now=NOW)
         staged = uow.session.execute(
             text(
                 # This session's own: other sessions on the database keep theirs.
-                "SELECT count(*) FROM pg_class"
-                " WHERE relname = 'staged_leads' AND relnamespace = pg_my_temp_schema()"
+                "SELECT relname FROM pg_class WHERE relname IN ('staged_leads', 'staged_outbox')"
+                " AND relnamespace = pg_my_temp_schema()"
             )
-        ).scalar()
-        left = uow.session.execute(text("SELECT count(*) FROM pg_temp.staged_leads")).scalar()
+        ).scalars()
+        staged_tables = set(staged)
+        left = uow.session.execute(text("SELECT count(*) FROM pg_temp.staged_outbox")).scalar()
         uow.commit()
-    assert staged == 1 and left == 0
+    assert staged_tables == {"staged_outbox"} and left == 0
+    with database.reading() as session:
+        assert len(session.scalars(select(LeadRow.id)).all()) == MANY
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_a_short_id_taken_meanwhile_among_many_is_drawn_again(database: Database) -> None:
+    with SqlUnitOfWork(database) as uow:
+        uow.leads.add_all([new_lead("first", 0)], now=NOW, draw=lambda: "L-AAAAA")
+        uow.commit()
+
+    def take_one_meanwhile() -> None:
+        # Another session stores a lead under a short id of the many, checked free already.
+        with SqlUnitOfWork(database) as other:
+            other.leads.add_all([new_lead("other", 0)], now=NOW, draw=lambda: "L-B0001")
+            other.commit()
+
+    draws = iter(["L-AAAAA", *(f"L-B{n:04d}" for n in range(MANY - 1)), "L-CCCCC", "L-DDDDD"])
+
+    def draw() -> str:
+        short_id = next(draws)
+        if short_id == "L-CCCCC":  # drawn again for the first, whose L-AAAAA is taken
+            take_one_meanwhile()
+        return short_id
+
+    with SqlUnitOfWork(database) as uow:
+        later = uow.leads.add_all([new_lead("later", n) for n in range(MANY)], now=NOW, draw=draw)
+        uow.commit()
+    assert later[0].lead.short_id == "L-CCCCC"
+    assert later[2].lead.short_id == "L-DDDDD"  # L-B0001 was taken meanwhile
+    assert [s.lead.short_id for s in later[3:]] == [f"L-B{n:04d}" for n in range(2, MANY - 1)]
+    with database.reading() as session:
+        stored = dict(session.execute(select(LeadRow.id, LeadRow.short_id)).all())
+    assert {s.id: s.lead.short_id for s in later}.items() <= stored.items()
+    assert len(stored) == MANY + 2
