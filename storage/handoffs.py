@@ -48,16 +48,12 @@ class SqlRoundRepository:
         """Those of these leads whose current round (as stored) has no row yet, in order."""
         if not lead_ids:
             return []
-        started = (
-            select(HandoffRoundRow.lead_id)
-            .join(LeadRow, LeadRow.id == HandoffRoundRow.lead_id)
-            .where(
-                HandoffRoundRow.lead_id.in_(list(lead_ids)),
-                HandoffRoundRow.round_no == LeadRow.handoff_round,
-            )
-        )
-        found = set(self.session.scalars(started))
-        return [lead_id for lead_id in lead_ids if lead_id not in found]
+        # Ranges off the indexes, not lists of ids (see SqlEventRepository.summarise_new).
+        span = {"first": min(lead_ids), "last": max(lead_ids)}
+        connection = self.session.connection()
+        current = dict(connection.execute(_ROUND_OF_LEADS_BETWEEN, span).tuples().all())
+        started = set(connection.execute(_ROUNDS_OF_LEADS_BETWEEN, span).tuples().all())
+        return [id for id in lead_ids if (id, current[id]) not in started]
 
 
 class SqlBatchRepository:
@@ -83,4 +79,11 @@ _GROW = (
     .where(BatchRow.id == bindparam("batch"))
     .values(lead_count=BatchRow.lead_count + bindparam("more"))
     .returning(BatchRow.lead_count)
+)
+
+_ROUND_OF_LEADS_BETWEEN = select(LeadRow.id, LeadRow.handoff_round).where(
+    LeadRow.id.between(bindparam("first"), bindparam("last"))
+)
+_ROUNDS_OF_LEADS_BETWEEN = select(HandoffRoundRow.lead_id, HandoffRoundRow.round_no).where(
+    HandoffRoundRow.lead_id.between(bindparam("first"), bindparam("last"))
 )
