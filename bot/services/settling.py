@@ -6,7 +6,7 @@ follow from those rows, so an intake request of many new leads writes only them,
 row naming the leads (`NewLeadsToSettle.later`); the delivery worker, woken by the same
 request, makes the rest here, in a transaction of its own, before it claims the handoffs
 it has just queued. A settling transaction is all or nothing, and a request's leads are
-settled once: the row naming them goes in the same transaction as what it makes.
+settled once: the row naming them is removed in the same transaction as what it makes.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def settle_new_leads(uow_factory: Callable[[], UnitOfWork]) -> int:
         waiting = uow.settling.take(leads_at_most=SETTLE_AT_MOST)
         for request in waiting:
             uow.events.summarise_new(request.lead_ids)
-            # A lead whose round was started meanwhile (a merge that handed it off again)
-            # already has its round and handoff.
+            # A lead whose current round was started meanwhile, by another write, already
+            # has its round and handoff.
             handoffs = uow.rounds.without_round(request.handoff_ids)
             queue_stored_handoffs(uow, handoffs, now=request.taken_at)
         uow.settling.settled([request.id for request in waiting])
