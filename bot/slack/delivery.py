@@ -112,7 +112,8 @@ class Deliverer(OutboxWorker):
     def run_once(self) -> int:
         """Deliver what is due now, the most urgent first; return how many items were claimed.
 
-        New work (handoffs) goes first, on its own, then the rest; each in four steps over
+        New leads waiting to be settled are settled first (settling.py), so that their
+        handoffs are claimed in this pass. New work (handoffs) goes first, on its own, then the rest; each in four steps over
         all its items at once: compose each item's call (on the pool's threads), take the
         posting slots in one transaction, make the calls (on the pool's threads), and record
         what Slack carried out in one transaction. So a pass costs a few writes however many
