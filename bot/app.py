@@ -34,6 +34,8 @@ from storage.settling import any_to_settle
 from storage.snapshots import SqlSnapshotReader
 from storage.uow import SqlUnitOfWork
 
+IMPORT_WRITERS_POSTGRES = 2
+
 
 @dataclass
 class Baton:
@@ -59,6 +61,12 @@ class Baton:
     @property
     def uow_factory(self) -> Callable[[], UnitOfWork]:
         return self.unit_of_work
+
+    @property
+    def import_writers(self) -> int:
+        """How many chunks of an import are stored at once: SQLite takes one writer at a
+        time; on PostgreSQL two keep the server's work on both cores of a small machine."""
+        return 1 if self.database.is_sqlite else IMPORT_WRITERS_POSTGRES
 
     @property
     def reader(self) -> LeadReader:

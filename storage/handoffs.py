@@ -51,8 +51,8 @@ class SqlRoundRepository:
         # Ranges off the indexes, not lists of ids (see SqlEventRepository.summarise_new).
         span = {"first": min(lead_ids), "last": max(lead_ids)}
         connection = self.session.connection()
-        current = dict(connection.execute(_ROUND_OF_LEADS_BETWEEN, span).tuples().all())
-        started = set(connection.execute(_ROUNDS_OF_LEADS_BETWEEN, span).tuples().all())
+        current = dict(connection.execute(_ROUND_OF_LEADS_BETWEEN, span).all())
+        started = set(connection.execute(_ROUNDS_OF_LEADS_BETWEEN, span).all())
         return [id for id in lead_ids if (id, current[id]) not in started]
 
 

@@ -28,6 +28,8 @@ class Importing(Protocol):
     def clock(self) -> Clock: ...
     @property
     def routing(self) -> Routing: ...
+    @property
+    def import_writers(self) -> int: ...
 
 
 def import_csv(
@@ -50,7 +52,11 @@ def import_csv(
     if read_ahead is None:
         read_ahead = rows.lines > READ_AHEAD_FROM and ahead.can_fork()
     storing = Storing(
-        uow_factory=baton.uow_factory, clock=baton.clock, routing=baton.routing, config=baton.config
+        uow_factory=baton.uow_factory,
+        clock=baton.clock,
+        routing=baton.routing,
+        config=baton.config,
+        writers=baton.import_writers,
     )
     with ahead.collecting_rarely():
         return import_rows(

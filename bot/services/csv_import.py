@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -26,7 +26,14 @@ from bot.domain.merge import merge_facts
 from bot.domain.qualification import TRIAGE, LeadDefinition, qualify, why_nurture
 from bot.domain.wording import counted
 from bot.services.csv_rows import Chunk, Columns, RowError, RowReader, planned_chunks
-from bot.services.csv_store import store_chunk
+from bot.services.csv_store import (
+    Stored,
+    keys_of,
+    storable_alongside,
+    store_chunk,
+    store_new,
+)
+from bot.services.csv_writers import ChunkNotStored, ChunkWriters
 from bot.services.intake import Batching
 from bot.services.intake_plan import PlannedLead, Routing
 from bot.services.leadin import MAX_BATCH
@@ -99,6 +106,9 @@ class Storing:
     clock: Clock
     routing: Routing
     config: ImportConfig
+    # How many chunks may be stored at once: 1 where the database takes one writer at a
+    # time (SQLite); see csv_writers.py.
+    writers: int = 1
 
 
 def import_rows(
@@ -130,7 +140,7 @@ def import_rows(
     outcomes = _Outcomes()
     sink: _Sink = _Forecast(storing, outcomes) if dry_run else _Store(storing, outcomes, rows.name)
     read = _Read()
-    with reading(chunks) as made:
+    with reading(chunks) as made, closing(sink):
         # Counted while the rows are read ahead; nothing is stored unless the whole file reads.
         total = rows.count_rows()
         for chunk in made:
@@ -138,18 +148,37 @@ def import_rows(
             try:
                 sink.take(chunk)
             except Exception as error:
-                outcomes.fill(report)
-                report.notes.extend(read.notes())
-                message = _interrupted(rows.name, chunk.row_numbers, error)
-                raise ImportInterrupted(message, report) from error
+                raise _stopped(rows.name, chunk, error, report, read, outcomes) from error
             if progress is not None and chunk.rows:
                 progress(report.rows, total)
+        try:
+            sink.finish()
+        except Exception as error:
+            raise _stopped(rows.name, None, error, report, read, outcomes) from error
     outcomes.fill(report)
     report.notes.extend(read.notes())
     report.notes.extend(_unknown_campaigns(storing.config, read.campaigns))
     report.notes.extend(_unknown_sources(storing, read.sources))
     _log_finished(report)
     return report
+
+
+def _stopped(
+    name: str,
+    chunk: Chunk | None,
+    error: Exception,
+    report: ImportReport,
+    read: _Read,
+    outcomes: _Outcomes,
+) -> ImportInterrupted:
+    """The import stopped at a chunk that failed: what was stored, and what to do."""
+    later: list[Chunk] = []
+    if isinstance(error, ChunkNotStored):
+        chunk, later, error = error.chunk, error.later, error.__cause__ or error  # type: ignore[assignment]
+    outcomes.fill(report)
+    report.notes.extend(read.notes())
+    rows = chunk.row_numbers if chunk is not None else []
+    return ImportInterrupted(_interrupted(name, rows, later, error), report)
 
 
 def _log_finished(report: ImportReport) -> None:
@@ -247,27 +276,54 @@ class _Outcomes:
 
 class _Sink(Protocol):
     def take(self, chunk: Chunk) -> None: ...
+    def finish(self) -> None: ...
+    def close(self) -> None: ...
 
 
 class _Store:
-    """Store each chunk through intake, queued as a batch per region."""
+    """Store each chunk through intake, queued as a batch per region; chunks of new leads
+    side by side where the database allows (csv_writers.py)."""
 
     def __init__(self, storing: Storing, outcomes: _Outcomes, name: str) -> None:
         self.storing = storing
         self.outcomes = outcomes
         # One batch per region for the whole file, however many transactions it takes.
         self.batching = Batching(label=name, always=True, taken=set())
+        self.writers: ChunkWriters[Chunk, list[Stored]] = ChunkWriters(
+            storing.writers,
+            store_alone=self._store_alone,
+            store_alongside=self._store_alongside,
+            record=self._record,
+        )
+
+    def close(self) -> None:
+        self.writers.close()
 
     def take(self, chunk: Chunk) -> None:
         if not chunk.row_numbers:
             return
-        stored = store_chunk(
+        alongside = storable_alongside(chunk.new, self.batching)
+        keys = keys_of(chunk.new) if alongside and self.storing.writers > 1 else frozenset()
+        self.writers.take(chunk, alongside=alongside, keys=keys)
+
+    def finish(self) -> None:
+        self.writers.finish()
+
+    def _store_alone(self, chunk: Chunk) -> list[Stored]:
+        return store_chunk(
             chunk.new,
             now=chunk.now,
             uow_factory=self.storing.uow_factory,
             routing=self.storing.routing,
             batching=self.batching,
         )
+
+    def _store_alongside(self, chunk: Chunk) -> list[Stored] | None:
+        return store_new(
+            chunk.new, now=chunk.now, uow_factory=self.storing.uow_factory, batching=self.batching
+        )
+
+    def _record(self, chunk: Chunk, stored: list[Stored]) -> None:
         for short_id, result, status, region, why in stored:
             first_region = None
             if result == "created" and short_id not in self.outcomes.by_key:
@@ -283,6 +339,12 @@ class _Forecast:
         self.outcomes = outcomes
         self.by_email: dict[str, str] = {}
         self.by_external_id: dict[str, str] = {}
+
+    def finish(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
 
     def take(self, chunk: Chunk) -> None:
         if not chunk.row_numbers:
@@ -336,11 +398,14 @@ def _status(sales_ready: bool) -> str:
     return (LeadStatus.PENDING if sales_ready else LeadStatus.NURTURE).value
 
 
-def _interrupted(name: str, rows: list[int], error: Exception) -> str:
+def _interrupted(name: str, rows: list[int], later: list[Chunk], error: Exception) -> str:
     where = f"rows {rows[0]} to {rows[-1]}" if rows else "the last rows"
+    stored = "The rows before them stay stored"
+    if later:  # stored side by side with the chunk that failed
+        stored += f", and so do rows {later[0].row_numbers[0]} to {later[-1].row_numbers[-1]}"
     return (
-        f"{name}: storing {where} failed: {error}. The rows before them stay stored; "
-        "import the file again to finish: leads already stored are merged, not duplicated"
+        f"{name}: storing {where} failed: {error}. {stored}; import the file again to "
+        "finish: leads already stored are merged, not duplicated"
     )
 
 

@@ -50,9 +50,21 @@ def store_chunk(
 ) -> list[Stored]:
     """Store a chunk's leads in one transaction, in order; what became of each."""
     if new.distinct:
-        stored = _store_new(new, now, uow_factory, batching)
+        stored = store_new(new, now=now, uow_factory=uow_factory, batching=batching)
         if stored is not None:
             return stored
+    return store_merging(new, now=now, uow_factory=uow_factory, routing=routing, batching=batching)
+
+
+def store_merging(
+    new: NewLeads,
+    *,
+    now: datetime,
+    uow_factory: Callable[[], UnitOfWork],
+    routing: Routing,
+    batching: Batching,
+) -> list[Stored]:
+    """Store a chunk's leads through intake's own planning, which merges those stored."""
     planned = new.planned(now, routing)
     results = take_planned(
         planned, now=now, uow_factory=uow_factory, routing=routing, batching=batching
@@ -70,10 +82,15 @@ def store_chunk(
     ]
 
 
-def _store_new(
-    new: NewLeads, now: datetime, uow_factory: Callable[[], UnitOfWork], batching: Batching
+def store_new(
+    new: NewLeads, *, now: datetime, uow_factory: Callable[[], UnitOfWork], batching: Batching
 ) -> list[Stored] | None:
-    """Store the leads as new, or nothing (None) if one of them is stored already."""
+    """Store the leads as new, or nothing (None) if one of them is stored already.
+
+    The batches of the file are grown last, each in the order of their ids, just before the
+    commit: a grown batch's row stays locked until then, so two chunks stored side by side
+    (storable_alongside) wait on each other only for that moment, and never crosswise.
+    """
     short_ids = list(new.short_ids)
     rows = new.rows
     try:
@@ -85,11 +102,12 @@ def _store_new(
                 return None  # left without commit: nothing written
             pending = [index for index, row in enumerate(rows) if row[STATUS_AT] == _PENDING]
             regions = Counter(rows[index][REGION_AT] for index in pending)
-            batch_of, opened = _batches_for(uow, regions, now, batching)
+            batch_of, opened = _open_batches(uow, regions, now, batching)
             rows = _in_batches(rows, pending, batch_of)
             ids = uow.leads.add_rows(rows, short_ids)
             uow.events.append_first_shared(_alike(ids, new.events))
             queue_stored_handoffs(uow, [ids[index] for index in pending], now=now)
+            _grow_batches(uow, regions, batch_of, opened, now)
             uow.commit()
     except DuplicateLead:
         return None  # a twin stored meanwhile: intake finds it and merges
@@ -102,20 +120,37 @@ def _store_new(
     ]
 
 
-def _batches_for(
+def storable_alongside(new: NewLeads, batching: Batching) -> bool:
+    """Whether these leads may be stored (by store_new) while other chunks are: leads that
+    are distinct, whose regions all have their batch of the file already (which only grows,
+    and opens none)."""
+    if not new.distinct:
+        return False
+    regions = {row[REGION_AT] for row in new.rows if row[STATUS_AT] == _PENDING}
+    return all(region in batching.batch_ids for region in regions)
+
+
+def keys_of(new: NewLeads) -> frozenset[str]:
+    """What tells the chunk's leads from others': their emails and external ids."""
+    emails = (f"email:{row[0]}" for row in new.rows)
+    return frozenset((*emails, *(f"external:{row[1]}" for row in new.rows if row[1])))
+
+
+def _open_batches(
     uow: UnitOfWork, pending: Counter[str | None], now: datetime, batching: Batching
 ) -> tuple[dict[str | None, int], dict[str | None, int]]:
     """Each region's batch for its handoffs, as intake groups an import's: the file's batch
-    of the region grown, or one opened; and those opened."""
+    of the region (grown later, by _grow_batches), or one opened; and those opened."""
     chosen: dict[str | None, int] = {}
     opened: dict[str | None, int] = {}
     work = []
     for region, count in pending.items():
         batch_id = batching.batch_ids.get(region)
-        if batch_id is not None:
-            size = uow.batches.grow(batch_id, count)
-            work.append(Work(WorkKind.BATCH_UPDATE, f"batch:{batch_id}:{size}", batch_id=batch_id))
-        elif batching.opens_batches and (batching.always or count > BATCH_THRESHOLD):
+        if (
+            batch_id is None
+            and batching.opens_batches
+            and (batching.always or count > BATCH_THRESHOLD)
+        ):
             label = batching.label or "Leads from intake"
             batch_id = opened[region] = uow.batches.add(region, label, count, now=now)
             work.append(Work(WorkKind.BATCH_SUMMARY, f"batch:{batch_id}", batch_id=batch_id))
@@ -123,6 +158,24 @@ def _batches_for(
             chosen[region] = batch_id
     uow.outbox.queue(work, now=now)
     return chosen, opened
+
+
+def _grow_batches(
+    uow: UnitOfWork,
+    pending: Counter[str | None],
+    batch_of: dict[str | None, int],
+    opened: dict[str | None, int],
+    now: datetime,
+) -> None:
+    """Count the handoffs into the batches they joined, in the order of the batches' ids."""
+    grown = sorted(
+        (batch_id, pending[region]) for region, batch_id in batch_of.items() if region not in opened
+    )
+    work = []
+    for batch_id, count in grown:
+        size = uow.batches.grow(batch_id, count)
+        work.append(Work(WorkKind.BATCH_UPDATE, f"batch:{batch_id}:{size}", batch_id=batch_id))
+    uow.outbox.queue(work, now=now)
 
 
 def _in_batches(

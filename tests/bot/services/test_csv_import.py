@@ -359,6 +359,74 @@ def test_a_chunk_that_fails_leaves_the_chunks_before_it_stored(
     assert count(baton, LeadRow) == 4
 
 
+def test_a_chunk_that_fails_beside_another_names_the_rows_stored_meanwhile(
+    baton: Baton, tmp_path: Path
+) -> None:
+    # On PostgreSQL chunks of new leads are stored two at a time: the third chunk is stored
+    # while the second fails. On SQLite, one at a time: the import stops at the second.
+    rows = "".join(f"p{i}@chunk.example,Co,DE,80\n" for i in range(6))
+    path = write(tmp_path, "Email,Company,Country,Score\n" + rows)
+    baton.live_definition()  # version 1 is stored already, as in any Baton that has served
+    real, opened = baton.unit_of_work, []
+
+    def failing_second_time():  # type: ignore[no-untyped-def]
+        opened.append(1)
+        if len(opened) == 2:
+            raise RuntimeError("the database went away")
+        return real()
+
+    baton.unit_of_work = failing_second_time  # type: ignore[method-assign]
+    side_by_side = baton.import_writers > 1
+    told = r"rows 4 to 5 failed: the database went away\. The rows before them stay stored"
+    told += ", and so do rows 6 to 7;" if side_by_side else ";"
+    with pytest.raises(ImportInterrupted, match=told) as stopped:
+        run(baton, path, chunk_size=2)
+    assert stopped.value.report.created == count(baton, LeadRow) == (4 if side_by_side else 2)
+    baton.unit_of_work = real  # type: ignore[method-assign]
+    finished = run(baton, path, chunk_size=2)
+    assert (finished.created, finished.merged) == ((2, 4) if side_by_side else (4, 2))
+    assert count(baton, LeadRow) == 6
+    assert count(baton, OutboxRow, OutboxRow.kind == "handoff") == 6
+
+
+def test_chunks_stored_side_by_side_count_every_lead_into_the_files_batches(
+    baton: Baton, tmp_path: Path, read_ahead: bool
+) -> None:
+    # Twelve chunks over two regions; a lead of the first chunk comes again in the last.
+    text = "Email,First Name,Last Name,Company,Title,Country,State\n" + "".join(
+        f"p{i}@side.example,P,Ray,Co,CTO,{'DE,' if i % 3 else 'US,NY'}\n" for i in range(35)
+    )
+    text += "P0@side.example,P,Ray,Co,CTO,US,NY\n"
+    report = run(
+        baton,
+        write(tmp_path, text, name="side.csv"),
+        read_ahead=read_ahead,
+        campaign=SHOW,
+        source="trade_show",
+        chunk_size=3,
+    )
+    assert (report.rows, report.created, report.merged, report.pending) == (36, 35, 0, 35)
+    with baton.database.reading() as session:
+        short_ids = dict(session.execute(select(LeadRow.short_id, LeadRow.email)).all())
+        batches = {b.region: b for b in session.scalars(select(BatchRow))}
+        work = session.scalars(select(OutboxRow)).all()
+        rounds = session.scalars(select(HandoffRoundRow)).all()
+    assert [short_ids[i] for i in report.ids] == [f"p{i}@side.example" for i in range(35)]
+    assert {region: b.lead_count for region, b in batches.items()} == {
+        "emea": 23,
+        "americas-east": 12,
+    }
+    grown = [w.key for w in work if w.kind == "batch_update"]
+    assert len(grown) == len(set(grown)) == 22  # each chunk after the first, once a region
+    for region, batch in batches.items():  # the last count each batch's message is told
+        sizes = [
+            int(key.rsplit(":", 1)[1]) for key in grown if key.startswith(f"batch:{batch.id}:")
+        ]
+        assert max(sizes) == batch.lead_count, region
+    handoffs = [w for w in work if w.kind == "handoff"]
+    assert len(handoffs) == len({w.lead_id for w in handoffs}) == len(rounds) == 35
+
+
 def test_a_full_disk_stops_the_import_between_chunks_with_no_chunk_half_written(
     tmp_path: Path, settings: Settings, clock: FixedClock, example_config: BatonConfig
 ) -> None:
