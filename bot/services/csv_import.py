@@ -3,12 +3,14 @@
 Each row is checked like an intake lead (see csv_rows.py); bad rows are reported (row,
 column, reason) and never stored, good rows are stored through intake in chunks of
 `chunk_size` leads. Each chunk is its own transaction, so a 100,000-row file never holds one
-giant transaction, and a chunk that fails leaves the chunks before it stored: importing the
-same file again finishes the job, because leads already stored are merged, never duplicated.
-Nothing is stored unless the whole file reads as CSV.
+giant transaction, and a chunk that fails leaves the chunks before it stored (and those
+stored beside it, which its message names): importing the same file again finishes the job,
+because leads already stored are merged, never duplicated. Nothing is stored unless the
+whole file reads as CSV.
 
 Reading the file, and reading it ahead in another process, is the CSV adapter's
-(bot/csvfiles); storing stays here, in the file's order.
+(bot/csvfiles); storing stays here, each chunk's outcome taken in the file's order, though
+on PostgreSQL chunks of new leads are stored two at a time (csv_writers.py).
 """
 
 from __future__ import annotations
