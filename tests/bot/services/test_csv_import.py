@@ -334,11 +334,8 @@ def test_a_large_file_is_stored_in_chunks_as_one_batch_and_a_repeated_email_is_o
     assert multiprocessing.active_children() == []
 
 
-def test_a_chunk_that_fails_leaves_the_chunks_before_it_stored(
-    baton: Baton, tmp_path: Path, read_ahead: bool
-) -> None:
-    rows = "".join(f"p{i}@chunk.example,Co,DE,80\n" for i in range(4))
-    path = write(tmp_path, "Email,Company,Country,Score\n" + rows)
+def failing_second_transaction(baton: Baton) -> Any:
+    """Make the second transaction Baton opens from now on fail; the real way to open one."""
     baton.live_definition()  # version 1 is stored already, as in any Baton that has served
     real, opened = baton.unit_of_work, []
 
@@ -349,6 +346,15 @@ def test_a_chunk_that_fails_leaves_the_chunks_before_it_stored(
         return real()
 
     baton.unit_of_work = failing_second_time  # type: ignore[method-assign]
+    return real
+
+
+def test_a_chunk_that_fails_leaves_the_chunks_before_it_stored(
+    baton: Baton, tmp_path: Path, read_ahead: bool
+) -> None:
+    rows = "".join(f"p{i}@chunk.example,Co,DE,80\n" for i in range(4))
+    path = write(tmp_path, "Email,Company,Country,Score\n" + rows)
+    real = failing_second_transaction(baton)
     with pytest.raises(ImportInterrupted, match="rows 4 to 5 failed") as stopped:
         run(baton, path, read_ahead=read_ahead, chunk_size=2)
     assert stopped.value.report.created == 2
@@ -366,16 +372,7 @@ def test_a_chunk_that_fails_beside_another_names_the_rows_stored_meanwhile(
     # while the second fails. On SQLite, one at a time: the import stops at the second.
     rows = "".join(f"p{i}@chunk.example,Co,DE,80\n" for i in range(6))
     path = write(tmp_path, "Email,Company,Country,Score\n" + rows)
-    baton.live_definition()  # version 1 is stored already, as in any Baton that has served
-    real, opened = baton.unit_of_work, []
-
-    def failing_second_time():  # type: ignore[no-untyped-def]
-        opened.append(1)
-        if len(opened) == 2:
-            raise RuntimeError("the database went away")
-        return real()
-
-    baton.unit_of_work = failing_second_time  # type: ignore[method-assign]
+    real = failing_second_transaction(baton)
     side_by_side = baton.import_writers > 1
     told = r"rows 4 to 5 failed: the database went away\. The rows before them stay stored"
     told += ", and so do rows 6 to 7;" if side_by_side else ";"
