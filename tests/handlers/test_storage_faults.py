@@ -18,13 +18,15 @@ from sqlalchemy import event, func, select, text
 
 from bot.app import Baton, build_baton
 from bot.clock import FixedClock
+from bot.csvfiles.importing import import_csv
 from bot.jobs.passes import run_job
+from bot.services.csv_import import ImportInterrupted, ImportReport
 from bot.services.ports import StorageUnavailable
 from bot.slack.ids import ActionId
 from config.model import BatonConfig
 from config.settings import Settings
 from storage.db import Database, open_database
-from storage.rows import EventRow, LeadRow, OutboxRow
+from storage.rows import EventRow, HandoffRoundRow, LeadRow, LeadSummaryRow, OutboxRow
 from tests.conftest import empty_database
 from tests.fakes.proxy import CuttableProxy, proxy_before
 from tests.fakes.slack import SlackHarness, button_value, slack_harness
@@ -337,3 +339,64 @@ def test_postgresql_restarted_while_baton_was_idle_costs_no_request_a_503(
     finally:
         proxy.close()
         database.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_cut_while_an_import_stores_two_chunks_leaves_none_half_written(
+    migrated_postgres: Database,
+    postgres_database_url: str,
+    settings: Settings,
+    clock: FixedClock,
+    example_config: BatonConfig,
+    tmp_path: Path,
+) -> None:
+    empty_database(migrated_postgres)
+    proxy, url = proxy_before(postgres_database_url)
+    database = open_database(url, pool_size=2, ping_after_idle_s=0.0)
+    try:
+        baton = build_baton(settings, clock=clock, database=database, config=example_config)
+        assert baton.import_writers == 2
+        path = tmp_path / "cut.csv"
+        rows = "".join(f"p{i}@cut.example,Co,DE,80\n" for i in range(12))
+        path.write_text("Email,Company,Country,Score\n" + rows, encoding="utf-8")
+
+        def cut_after_the_first_chunk(done: int, total: int) -> None:
+            # The first chunk, stored alone, opened the file's batch: the next go side by side.
+            if done == 2:
+                proxy.cut_when_sent(b"INSERT INTO leads", forward_first=False)
+
+        told = r"storing rows \d+ to \d+ failed: .*import the file again to finish"
+        with pytest.raises(ImportInterrupted, match=told) as stopped:
+            import_file(baton, path, progress=cut_after_the_first_chunk)
+        assert proxy.sprung.is_set()
+        stored = whole_leads(baton)
+        assert 2 <= stored < 12 and stopped.value.report.created == stored
+
+        finished = import_file(baton, path)
+        assert (finished.created, finished.merged) == (12 - stored, stored)
+        assert whole_leads(baton) == 12
+    finally:
+        proxy.close()
+        database.dispose()
+
+
+def import_file(baton: Baton, path: Path, **options: Any) -> ImportReport:
+    return import_csv(
+        path, baton=baton, campaign=None, source=None, dry_run=False, chunk_size=2, **options
+    )
+
+
+def whole_leads(baton: Baton) -> int:
+    """How many leads are stored, once it is checked that each has all its rows."""
+    with baton.database.reading() as session:
+        found = [
+            session.scalar(select(func.count()).select_from(row).where(*where)) or 0
+            for row, *where in (
+                (LeadRow,),
+                (LeadSummaryRow,),
+                (HandoffRoundRow,),
+                (OutboxRow, OutboxRow.kind == "handoff"),
+            )
+        ]
+    assert len(set(found)) == 1, found  # leads, summaries, rounds, handoffs
+    return found[0]
