@@ -232,6 +232,20 @@ def proxied_postgres(
     database.dispose()
 
 
+@pytest.fixture
+def pinged_proxied_postgres(
+    migrated_postgres: Database, postgres_database_url: str
+) -> Iterator[tuple[Database, CuttableProxy]]:
+    """As proxied_postgres, but every pooled connection counts as idle at once, so it is
+    pinged before use: a test need not wait out the second."""
+    empty_database(migrated_postgres)
+    proxy, url = proxy_before(postgres_database_url)
+    database = open_database(url, pool_size=2, ping_after_idle_s=0.0)
+    yield database, proxy
+    proxy.close()
+    database.dispose()
+
+
 @pytest.mark.postgres
 def test_postgresql_cut_mid_transaction_answers_503_and_the_next_write_succeeds(
     proxied_postgres: tuple[Database, CuttableProxy],
@@ -318,66 +332,51 @@ def test_postgresql_down_then_back_health_jobs_and_delivery_carry_on_by_themselv
 
 @pytest.mark.postgres
 def test_postgresql_restarted_while_baton_was_idle_costs_no_request_a_503(
-    migrated_postgres: Database,
-    postgres_database_url: str,
+    pinged_proxied_postgres: tuple[Database, CuttableProxy],
     settings: Settings,
     clock: FixedClock,
     example_config: BatonConfig,
 ) -> None:
-    empty_database(migrated_postgres)
-    proxy, url = proxy_before(postgres_database_url)
-    # Every pooled connection counts as idle at once: the test need not wait out the second.
-    database = open_database(url, pool_size=2, ping_after_idle_s=0.0)
-    try:
-        baton = build_baton(settings, clock=clock, database=database, config=example_config)
-        with slack_harness(baton) as slack:
-            assert slack.intake(person(1)).status_code == 202
-            proxy.cut()  # the pooled connections' links are gone while nobody asks anything
-            proxy.reopen()
-            assert slack.intake(person(2)).status_code == 202
-            assert counts(baton)[0] == 2
-    finally:
-        proxy.close()
-        database.dispose()
+    database, proxy = pinged_proxied_postgres
+    baton = build_baton(settings, clock=clock, database=database, config=example_config)
+    with slack_harness(baton) as slack:
+        assert slack.intake(person(1)).status_code == 202
+        proxy.cut()  # the pooled connections' links are gone while nobody asks anything
+        proxy.reopen()
+        assert slack.intake(person(2)).status_code == 202
+        assert counts(baton)[0] == 2
 
 
 @pytest.mark.postgres
 def test_postgresql_cut_while_an_import_stores_two_chunks_leaves_none_half_written(
-    migrated_postgres: Database,
-    postgres_database_url: str,
+    pinged_proxied_postgres: tuple[Database, CuttableProxy],
     settings: Settings,
     clock: FixedClock,
     example_config: BatonConfig,
     tmp_path: Path,
 ) -> None:
-    empty_database(migrated_postgres)
-    proxy, url = proxy_before(postgres_database_url)
-    database = open_database(url, pool_size=2, ping_after_idle_s=0.0)
-    try:
-        baton = build_baton(settings, clock=clock, database=database, config=example_config)
-        assert baton.import_writers == 2
-        path = tmp_path / "cut.csv"
-        rows = "".join(f"p{i}@cut.example,Co,DE,80\n" for i in range(12))
-        path.write_text("Email,Company,Country,Score\n" + rows, encoding="utf-8")
+    database, proxy = pinged_proxied_postgres
+    baton = build_baton(settings, clock=clock, database=database, config=example_config)
+    assert baton.import_writers == 2
+    path = tmp_path / "cut.csv"
+    rows = "".join(f"p{i}@cut.example,Co,DE,80\n" for i in range(12))
+    path.write_text("Email,Company,Country,Score\n" + rows, encoding="utf-8")
 
-        def cut_after_the_first_chunk(done: int, total: int) -> None:
-            # The first chunk, stored alone, opened the file's batch: the next go side by side.
-            if done == 2:
-                proxy.cut_when_sent(b"INSERT INTO leads", forward_first=False)
+    def cut_after_the_first_chunk(done: int, total: int) -> None:
+        # The first chunk, stored alone, opened the file's batch: the next go side by side.
+        if done == 2:
+            proxy.cut_when_sent(b"INSERT INTO leads", forward_first=False)
 
-        told = r"storing rows \d+ to \d+ failed: .*import the file again to finish"
-        with pytest.raises(ImportInterrupted, match=told) as stopped:
-            import_file(baton, path, progress=cut_after_the_first_chunk)
-        assert proxy.sprung.is_set()
-        stored = whole_leads(baton)
-        assert 2 <= stored < 12 and stopped.value.report.created == stored
+    told = r"storing rows \d+ to \d+ failed: .*import the file again to finish"
+    with pytest.raises(ImportInterrupted, match=told) as stopped:
+        import_file(baton, path, progress=cut_after_the_first_chunk)
+    assert proxy.sprung.is_set()
+    stored = whole_leads(baton)
+    assert 2 <= stored < 12 and stopped.value.report.created == stored
 
-        finished = import_file(baton, path)
-        assert (finished.created, finished.merged) == (12 - stored, stored)
-        assert whole_leads(baton) == 12
-    finally:
-        proxy.close()
-        database.dispose()
+    finished = import_file(baton, path)
+    assert (finished.created, finished.merged) == (12 - stored, stored)
+    assert whole_leads(baton) == 12
 
 
 def import_file(baton: Baton, path: Path, **options: Any) -> ImportReport:
