@@ -53,10 +53,10 @@ def store_chunk(
         stored = store_new(new, now=now, uow_factory=uow_factory, batching=batching)
         if stored is not None:
             return stored
-    return store_merging(new, now=now, uow_factory=uow_factory, routing=routing, batching=batching)
+    return _store_merging(new, now=now, uow_factory=uow_factory, routing=routing, batching=batching)
 
 
-def store_merging(
+def _store_merging(
     new: NewLeads,
     *,
     now: datetime,
