@@ -404,7 +404,8 @@ def _interrupted(name: str, rows: list[int], later: list[Chunk], error: Exceptio
     where = f"rows {rows[0]} to {rows[-1]}" if rows else "the last rows"
     stored = "The rows before them stay stored"
     if later:  # stored side by side with the chunk that failed
-        stored += f", and so do rows {later[0].row_numbers[0]} to {later[-1].row_numbers[-1]}"
+        spans = (f"{chunk.row_numbers[0]} to {chunk.row_numbers[-1]}" for chunk in later)
+        stored += f", and so do rows {' and '.join(spans)}"
     return (
         f"{name}: storing {where} failed: {error}. {stored}; import the file again to "
         "finish: leads already stored are merged, not duplicated"
