@@ -32,7 +32,7 @@ from bot.services.csv_store import (
     Stored,
     keys_of,
     storable_alongside,
-    store_chunk,
+    store_merging,
     store_new,
 )
 from bot.services.csv_writers import ChunkNotStored, ChunkWriters
@@ -108,9 +108,7 @@ class Storing:
     clock: Clock
     routing: Routing
     config: ImportConfig
-    # How many chunks may be stored at once: 1 where the database takes one writer at a
-    # time (SQLite); see csv_writers.py.
-    writers: int = 1
+    writers: int = 1  # chunks stored at once: 1 on SQLite (see csv_writers.py)
 
 
 def import_rows(
@@ -175,12 +173,13 @@ def _stopped(
 ) -> ImportInterrupted:
     """The import stopped at a chunk that failed: what was stored, and what to do."""
     later: list[Chunk] = []
-    if isinstance(error, ChunkNotStored):
-        chunk, later, error = error.chunk, error.later, error.__cause__ or error  # type: ignore[assignment]
+    why: BaseException = error
+    if isinstance(error, ChunkNotStored):  # stored side by side: the chunk is the error's
+        chunk, later, why = error.chunk, error.later, error.__cause__ or error
     outcomes.fill(report)
     report.notes.extend(read.notes())
     rows = chunk.row_numbers if chunk is not None else []
-    return ImportInterrupted(_interrupted(name, rows, later, error), report)
+    return ImportInterrupted(_interrupted(name, rows, later, why), report)
 
 
 def _log_finished(report: ImportReport) -> None:
@@ -295,6 +294,7 @@ class _Store:
             storing.writers,
             store_alone=self._store_alone,
             store_alongside=self._store_alongside,
+            store_merging=self._store_merging,
             record=self._record,
         )
 
@@ -312,17 +312,21 @@ class _Store:
         self.writers.finish()
 
     def _store_alone(self, chunk: Chunk) -> list[Stored]:
-        return store_chunk(
+        stored = self._store_alongside(chunk) if chunk.new.distinct else None
+        return self._store_merging(chunk) if stored is None else stored
+
+    def _store_alongside(self, chunk: Chunk) -> list[Stored] | None:
+        return store_new(
+            chunk.new, now=chunk.now, uow_factory=self.storing.uow_factory, batching=self.batching
+        )
+
+    def _store_merging(self, chunk: Chunk) -> list[Stored]:
+        return store_merging(
             chunk.new,
             now=chunk.now,
             uow_factory=self.storing.uow_factory,
             routing=self.storing.routing,
             batching=self.batching,
-        )
-
-    def _store_alongside(self, chunk: Chunk) -> list[Stored] | None:
-        return store_new(
-            chunk.new, now=chunk.now, uow_factory=self.storing.uow_factory, batching=self.batching
         )
 
     def _record(self, chunk: Chunk, stored: list[Stored]) -> None:
@@ -400,7 +404,7 @@ def _status(sales_ready: bool) -> str:
     return (LeadStatus.PENDING if sales_ready else LeadStatus.NURTURE).value
 
 
-def _interrupted(name: str, rows: list[int], later: list[Chunk], error: Exception) -> str:
+def _interrupted(name: str, rows: list[int], later: list[Chunk], error: BaseException) -> str:
     where = f"rows {rows[0]} to {rows[-1]}" if rows else "the last rows"
     stored = "The rows before them stay stored"
     if later:  # stored side by side with the chunk that failed

@@ -40,23 +40,7 @@ class Stored(NamedTuple):
     why: str | None
 
 
-def store_chunk(
-    new: NewLeads,
-    *,
-    now: datetime,
-    uow_factory: Callable[[], UnitOfWork],
-    routing: Routing,
-    batching: Batching,
-) -> list[Stored]:
-    """Store a chunk's leads in one transaction, in order; what became of each."""
-    if new.distinct:
-        stored = store_new(new, now=now, uow_factory=uow_factory, batching=batching)
-        if stored is not None:
-            return stored
-    return _store_merging(new, now=now, uow_factory=uow_factory, routing=routing, batching=batching)
-
-
-def _store_merging(
+def store_merging(
     new: NewLeads,
     *,
     now: datetime,

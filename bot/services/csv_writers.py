@@ -48,8 +48,8 @@ class ChunkWriters(Generic[_Chunk, _Result]):
     the order they were given.
 
     `store_alone(chunk)` stores a chunk while nothing else is stored; `store_alongside(chunk)`
-    stores one that may be stored while others are, or returns None when it must be stored
-    alone after all (a lead of it was stored already).
+    stores one that may be stored while others are, or returns None when a lead of it was
+    stored already: `store_merging(chunk)` then stores it alone, merging.
     """
 
     def __init__(
@@ -58,11 +58,13 @@ class ChunkWriters(Generic[_Chunk, _Result]):
         *,
         store_alone: Callable[[_Chunk], _Result],
         store_alongside: Callable[[_Chunk], _Result | None],
+        store_merging: Callable[[_Chunk], _Result],
         record: Callable[[_Chunk, _Result], None],
     ) -> None:
         self.writers = writers
         self.store_alone = store_alone
         self.store_alongside = store_alongside
+        self.store_merging = store_merging
         self.record = record
         self.in_flight: deque[_InFlight[_Chunk, _Result]] = deque()
         self.pool = ThreadPoolExecutor(writers, "import-writer") if writers > 1 else None
@@ -98,7 +100,7 @@ class ChunkWriters(Generic[_Chunk, _Result]):
             stored = oldest.stored.result()
             if stored is None:  # stored alone, once nothing else is being stored
                 wait([other.stored for other in self.in_flight])
-                stored = self.store_alone(oldest.chunk)
+                stored = self.store_merging(oldest.chunk)
         except Exception as error:
             raise ChunkNotStored(oldest.chunk, self._record_the_rest()) from error
         self.record(oldest.chunk, stored)

@@ -46,12 +46,21 @@ class Recorder:
             self.stored.append(("alongside", chunk))
         return f"{chunk} stored alongside"
 
+    def merging(self, chunk: str) -> str:
+        with self.lock:
+            self.stored.append(("merging", chunk))
+        return f"{chunk} stored merging"
+
     def record(self, chunk: str, stored: str) -> None:
         self.recorded.append((chunk, stored))
 
     def writers(self, count: int = 2) -> ChunkWriters[str, str]:
         return ChunkWriters(
-            count, store_alone=self.alone, store_alongside=self.alongside, record=self.record
+            count,
+            store_alone=self.alone,
+            store_alongside=self.alongside,
+            store_merging=self.merging,
+            record=self.record,
         )
 
 
@@ -101,7 +110,11 @@ def test_no_more_chunks_are_in_flight_than_there_are_writers() -> None:
         return stored
 
     writers = ChunkWriters(
-        2, store_alone=recorder.alone, store_alongside=counting, record=recorder.record
+        2,
+        store_alone=recorder.alone,
+        store_alongside=counting,
+        store_merging=recorder.merging,
+        record=recorder.record,
     )
     take_all(writers, *((f"c{n}", True, keys(f"p{n}")) for n in range(20)))
     assert most[0] <= 2
@@ -142,8 +155,8 @@ def test_a_chunk_that_finds_a_lead_stored_is_stored_alone_once_the_others_are_do
     take_all(writers)
     released.join()
     # a's merging store never runs beside b's: it waits for b, then is recorded first.
-    assert recorder.stored == [("alongside", "b"), ("alone", "a")]
-    assert recorder.recorded == [("a", "a stored alone"), ("b", "b stored alongside")]
+    assert recorder.stored == [("alongside", "b"), ("merging", "a")]
+    assert recorder.recorded == [("a", "a stored merging"), ("b", "b stored alongside")]
 
 
 def test_a_chunk_that_fails_names_the_chunks_stored_meanwhile_and_records_them() -> None:
@@ -170,7 +183,9 @@ def test_with_one_writer_every_chunk_is_stored_alone_in_this_thread() -> None:
         threads.append(threading.current_thread().name)
         return recorder.alone(chunk)
 
-    writers = ChunkWriters(1, store_alone=alone, store_alongside=_never, record=recorder.record)
+    writers = ChunkWriters(
+        1, store_alone=alone, store_alongside=_never, store_merging=alone, record=recorder.record
+    )
     take_all(writers, ("a", True, keys("a1")), ("b", True, keys("b1")))
     assert threads == [threading.current_thread().name] * 2
     assert [chunk for chunk, _ in recorder.recorded] == ["a", "b"]
