@@ -195,7 +195,7 @@ class BulkInsert:
             raise ValueError(f"the insert needs {sorted(missing)}; it takes no {sorted(extra)}")
         order = [self.columns.index(name) for name in names]
         reorder = None if order == list(range(len(order))) else itemgetter(*order)
-        return compiled.string, reorder, _converters(table, names, dialect)
+        return compiled.string, reorder, converters_of(table, names, dialect)
 
     def _copy_plan(self, dialect: Dialect) -> _Copy:
         found = self._copies.get(dialect.name)
@@ -210,7 +210,7 @@ class BulkInsert:
         sql_of = {key: quote(column.name) for key, column in table.c.items()}
         names = ", ".join(sql_of[key] for key in self.columns)
         target = dialect.identifier_preparer.format_table(table)
-        converters = _converters(table, self.columns, dialect)
+        converters = converters_of(table, self.columns, dialect)
         if self._skipping is None:
             return _Copy(f"COPY {target} ({names}) FROM STDIN", converters, columns=sql_of)
         # One staging table a session, emptied by each move and at each commit; its first
@@ -232,9 +232,11 @@ class BulkInsert:
         )
 
 
-def _converters(
+def converters_of(
     table: Table, names: Sequence[str], dialect: Dialect
 ) -> tuple[tuple[int, Convert], ...]:
+    """The converter of each of these columns that has one (as SQLAlchemy binds its values
+    for the driver), by position in `names`."""
     return tuple(
         (index, convert)
         for index, name in enumerate(names)
@@ -352,4 +354,4 @@ class SharedInsert:
         )
         if self._skipping is not None:
             sql += f" ON CONFLICT ({quote(self._skipping)}) DO NOTHING"
-        return sql, _converters(self.table, self.columns, dialect)
+        return sql, converters_of(self.table, self.columns, dialect)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -24,17 +24,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.facts import FACT_FIELDS
-from bot.domain.lead import WORKING, Lead, LeadStatus
-from bot.domain.shortid import new_short_id
-from bot.services.lead_rows import (
-    LEAD_ROW_COLUMNS,
-    LIFECYCLE_FIELDS,
-    new_lead_row,
-)
+from bot.domain.lead import WORKING, Lead, LeadEvent, LeadStatus
+from bot.domain.lead_summary import CalendarBook
+from bot.domain.shortid import draw_short_ids, new_short_id
+from bot.services.lead_rows import LEAD_ROW_COLUMNS, LIFECYCLE_FIELDS, event_row, new_lead_row
 from bot.services.records import NewLead, StoredLead
 from storage.bulk import BulkInsert, insert_or_skip
 from storage.driver import array_text, rows_unprepared
 from storage.rows import LeadRow
+from storage.summaries import first_summary_rows
+from storage.whole_leads import WholeNewLeads
 
 
 def lead_of(row: LeadRow) -> Lead:
@@ -70,8 +69,11 @@ def stored_of(row: LeadRow) -> StoredLead:
 
 
 class SqlLeadRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, postgres: bool, calendars: CalendarBook | None) -> None:
         self.session = session
+        self.calendars = calendars
+        # On PostgreSQL a few new leads are written whole (see storage/whole_leads.py).
+        self.whole_at_most = RETURNING_AT_MOST if postgres else 0
         self._rows: dict[int, LeadRow] = {}
 
     def matching(self, *, external_ids: Iterable[str], emails: Iterable[str]) -> list[StoredLead]:
@@ -155,17 +157,47 @@ class SqlLeadRepository:
             for (lead, facts, reasons), batch in zip(new, batches, strict=True)
         ]
         short_ids = [lead.short_id for lead, _, _ in new]
-        ids = self.add_rows(rows, short_ids, draw=draw)
-        return [
-            StoredLead(
-                id=id,
-                lead=_with_short_id(lead, short_id),
-                email=facts["email"],
-                external_id=facts.get("external_id"),
-                facts=facts,
-            )
-            for id, short_id, (lead, facts, _) in zip(ids, short_ids, new, strict=True)
+        return _stored(new, short_ids, self.add_rows(rows, short_ids, draw=draw))
+
+    def add_whole(
+        self,
+        new: Sequence[NewLead],
+        first_events: Sequence[Sequence[LeadEvent]],
+        *,
+        now: datetime,
+        batch_ids: Sequence[int | None] | None = None,
+        draw: Callable[[], str] = new_short_id,
+    ) -> list[StoredLead]:
+        """`add_all` of at most `whole_at_most` leads, each with its first events and summary,
+        and each pending one with its handoff round and handoff as its row says (as
+        `start_of_leads` and `queue_handoffs` make them): one statement."""
+        if len(new) > self.whole_at_most:
+            raise ValueError(f"{self.whole_at_most} new leads at most are written whole")
+        batches = batch_ids or [None] * len(new)
+        rows = [
+            new_lead_row(lead, facts, reasons, now, batch)
+            for (lead, facts, reasons), batch in zip(new, batches, strict=True)
         ]
+        events = [[event_row(0, event)[1:] for event in each] for each in first_events]
+        of_lead = {i: [(0, event_row(i, e)) for e in each] for i, each in enumerate(first_events)}
+        readings = [row[1:-1] for row in first_summary_rows(of_lead, calendars=self.calendars)]
+        short_ids = [lead.short_id for lead, _, _ in new]
+        connection = self.session.connection()
+        id_of: dict[str, int] = {}
+        waiting = list(range(len(new)))
+        while waiting:  # a short id taken (or none): drawn again, and the lead written again
+            draw_short_ids(short_ids, waiting, taken=id_of.keys(), draw=draw)
+            id_of |= _WHOLE.run(
+                connection,
+                [(short_ids[i], *rows[i]) for i in waiting],
+                [events[i] for i in waiting],
+                [readings[i] for i in waiting],
+                now=now,
+            )
+            waiting = [i for i in waiting if short_ids[i] not in id_of]
+            for i in waiting:
+                short_ids[i] = ""
+        return _stored(new, short_ids, [id_of[short_id] for short_id in short_ids])
 
     def add_rows(
         self,
@@ -191,7 +223,7 @@ class SqlLeadRepository:
         connection = self.session.connection()
         id_of: dict[str, int] = {}
         waiting = list(range(len(rows)))
-        _draw_short_ids(short_ids, waiting, taken=(), draw=draw)
+        draw_short_ids(short_ids, waiting, taken=(), draw=draw)
         while waiting:
             batch = [(short_ids[i], *rows[i]) for i in waiting]
             if len(batch) <= RETURNING_AT_MOST and connection.dialect.name == "postgresql":
@@ -228,7 +260,7 @@ class SqlLeadRepository:
             waiting = [i for i in waiting if short_ids[i] not in id_of]
             for i in waiting:
                 short_ids[i] = ""
-            _draw_short_ids(short_ids, waiting, taken=id_of.keys(), draw=draw)
+            draw_short_ids(short_ids, waiting, taken=id_of.keys(), draw=draw)
         return id_of
 
     def save(self, stored: StoredLead, *, now: datetime) -> None:
@@ -304,7 +336,7 @@ def _copied_straight(
         held = {short_ids[i] for i in waiting}
         for i in again:
             short_ids[i] = ""
-        _draw_short_ids(short_ids, again, taken=held, draw=draw)
+        draw_short_ids(short_ids, again, taken=held, draw=draw)
         keys = array_text(short_ids[i] for i in again)
         found = rows_unprepared(connection, _TAKEN, (keys,))
         again = [i for i, (taken,) in zip(again, found, strict=True) if taken]
@@ -326,21 +358,23 @@ def _copy_lifecycle(lead: Lead, row: LeadRow) -> None:
         setattr(row, name, value.value if isinstance(value, LeadStatus) else value)
 
 
+def _stored(
+    new: Sequence[NewLead], short_ids: Sequence[str], ids: Sequence[int]
+) -> list[StoredLead]:
+    return [
+        StoredLead(
+            id=id,
+            lead=_with_short_id(lead, short_id),
+            email=facts["email"],
+            external_id=facts.get("external_id"),
+            facts=facts,
+        )
+        for id, short_id, (lead, facts, _) in zip(ids, short_ids, new, strict=True)
+    ]
+
+
 def _with_short_id(lead: Lead, short_id: str) -> Lead:
     return lead if lead.short_id == short_id else replace(lead, short_id=short_id)
-
-
-def _draw_short_ids(
-    short_ids: list[str], indexes: list[int], *, taken: Collection[str], draw: Callable[[], str]
-) -> None:
-    """Draw a short id at each of `indexes` that has none or one an earlier index has."""
-    seen: set[str] = set()
-    for i in indexes:
-        short_id = short_ids[i]
-        while not short_id or short_id in taken or short_id in seen:
-            short_id = draw()
-        seen.add(short_id)
-        short_ids[i] = short_id
 
 
 # A short id drawn twice is skipped rather than refused, so that it can be drawn again; a
@@ -390,6 +424,7 @@ _IDS_BY_MANY_KEYS = (
 # Up to this many new leads are inserted into PostgreSQL returning their ids; more, as a
 # plain executemany.
 RETURNING_AT_MOST = 10
+_WHOLE = WholeNewLeads()
 _INSERT_NEW_LEADS_RETURNING = (
     pg_insert(LeadRow)
     .on_conflict_do_nothing(index_elements=["short_id"])

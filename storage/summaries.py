@@ -41,7 +41,8 @@ _DATA = EVENT_VALUES.index("data")
 _TABLE = Base.metadata.tables[LeadSummaryRow.__tablename__]
 # A summary row's values: its lead first and its last event last, what is read in between.
 _READING = tuple(c.name for c in _TABLE.columns if c.name not in ("lead_id", "last_event_id"))
-_INSERT = BulkInsert(_TABLE.insert(), ("lead_id", *_READING, "last_event_id"))
+FIRST_SUMMARY_COLUMNS = ("lead_id", *_READING, "last_event_id")
+_INSERT = BulkInsert(_TABLE.insert(), FIRST_SUMMARY_COLUMNS)
 _INSERT_TOUCHES = BulkInsert(insert(LeadTouchRow), ("lead_id", "dimension", "name"))
 _READING_OF = itemgetter(*_READING)
 # Leads that share their first events share their summary but for its last event: theirs.
@@ -92,6 +93,14 @@ def insert_first_summaries(
     correct nothing, so ids do not change how they read: such leads share one reading, each
     with its own lead and last event ids.
     """
+    _INSERT.run(connection, first_summary_rows(events, calendars=calendars))
+
+
+def first_summary_rows(
+    events: dict[int, list[tuple[int, tuple[Any, ...]]]], *, calendars: CalendarBook | None
+) -> list[tuple[Any, ...]]:
+    """The first summary rows of new leads (FIRST_SUMMARY_COLUMNS order) from their events,
+    as `insert_first_summaries` takes them."""
     readings: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     # Leads planned alike share one data document: each is flattened once (by identity;
     # the events hold every document, so no identity is reused meanwhile).
@@ -119,7 +128,7 @@ def insert_first_summaries(
                 readings[shape] = _first_reading(rows, calendars)
             reading = readings[shape]
         values.append((lead_id, *reading, lead_events[-1][0]))
-    _INSERT.run(connection, values)
+    return values
 
 
 def insert_shared_first_summaries(

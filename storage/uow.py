@@ -31,7 +31,7 @@ class SqlUnitOfWork:
         self.database = database
         session = self.session = database.write_session()
         postgres = database.is_postgres
-        self.leads = SqlLeadRepository(session)
+        self.leads = SqlLeadRepository(session, postgres=postgres, calendars=calendars)
         self.events = SqlEventRepository(session, calendars)
         self.activity = SqlActivityRepository(session)
         self.rounds = SqlRoundRepository(session)

@@ -2,7 +2,7 @@
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 # Crockford's alphabet leaves out I, L, O and U so that ids survive being read aloud.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -24,6 +24,20 @@ def new_short_id(randbits: Callable[[int], int] = secrets.randbits) -> str:
     return (
         PREFIX + _PAIRS[number & 1023] + _PAIRS[number >> 10 & 1023] + ALPHABET[number >> 20 & 31]
     )
+
+
+def draw_short_ids(
+    short_ids: list[str], indexes: list[int], *, taken: Collection[str], draw: Callable[[], str]
+) -> None:
+    """Draw a short id at each of `indexes` that has none, one in `taken`, or one an earlier
+    index has."""
+    seen: set[str] = set()
+    for i in indexes:
+        short_id = short_ids[i]
+        while not short_id or short_id in taken or short_id in seen:
+            short_id = draw()
+        seen.add(short_id)
+        short_ids[i] = short_id
 
 
 def parse_short_id(text: str) -> str | None:

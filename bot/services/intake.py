@@ -275,20 +275,31 @@ def _write_new(
     batch_ids = [
         batch_of.get(lead.region) if lead.status is LeadStatus.PENDING else None for lead in leads
     ]
+    settled_now = not settle_later or len(leads) <= SETTLED_IN_THE_REQUEST_AT_MOST
+    if settled_now and len(leads) <= uow.leads.whole_at_most:
+        # Their events, summaries, rounds and handoffs with them, in one go where the store can.
+        first_events = [item.change.events for item in plan.new]
+        stored = uow.leads.add_whole(rows, first_events, now=plan.now, batch_ids=batch_ids)
+        _add_activity(uow, stored, plan)
+        return stored
     stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids)
     events = [
         (s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item.change.events
     ]
-    activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item.activity]
-    uow.activity.add(activity, now=plan.now)
+    _add_activity(uow, stored, plan)
     handoffs = [s for s in stored if s.lead.status is LeadStatus.PENDING]
-    if not settle_later or len(stored) <= SETTLED_IN_THE_REQUEST_AT_MOST:
+    if settled_now:
         uow.events.append_first(events)
         _queue_handoffs(uow, handoffs, plan.now, batch_of)
     else:  # only what makes them safe; the delivery worker settles the rest right after
         uow.events.append_first_unsummarised(events)
         uow.settling.later([s.id for s in stored], [s.id for s in handoffs], now=plan.now)
     return stored
+
+
+def _add_activity(uow: UnitOfWork, stored: Sequence[StoredLead], plan: Plan) -> None:
+    activity = [(s.id, a) for s, item in zip(stored, plan.new, strict=True) for a in item.activity]
+    uow.activity.add(activity, now=plan.now)
 
 
 def queue_stored_handoffs(uow: UnitOfWork, lead_ids: Sequence[int], *, now: datetime) -> None:

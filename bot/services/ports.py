@@ -89,6 +89,23 @@ class LeadRepository(Protocol):
         batch_ids: Sequence[int | None] | None = None,
         draw: Callable[[], str] = ...,
     ) -> list[StoredLead]: ...
+
+    # How many new leads `add_whole` takes at once: 0 where the store writes them table by
+    # table (add_all, then their events, rounds and handoffs).
+    whole_at_most: int
+
+    def add_whole(
+        self,
+        new: Sequence[NewLead],
+        first_events: Sequence[Sequence[LeadEvent]],
+        *,
+        now: datetime,
+        batch_ids: Sequence[int | None] | None = None,
+    ) -> list[StoredLead]:
+        """`add_all`, each lead with its first events and summary, and each pending lead with
+        its handoff round and handoff as its stored row says."""
+        ...
+
     def add_rows(self, rows: Sequence[tuple[Any, ...]], short_ids: list[str]) -> list[int]: ...
     def save(self, stored: StoredLead, *, now: datetime) -> None: ...
     def update_facts(self, stored: StoredLead, facts: dict[str, Any]) -> None: ...

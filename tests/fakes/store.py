@@ -185,6 +185,27 @@ class FakeLeads(_Part):
             added.append(stored)
         return added
 
+    # As PostgreSQL's store: a small request's new leads are written whole.
+    whole_at_most = 10
+
+    def add_whole(
+        self,
+        new: Sequence[NewLead],
+        first_events: Sequence[Sequence[LeadEvent]],
+        *,
+        now: datetime,
+        batch_ids: Sequence[int | None] | None = None,
+    ) -> list[StoredLead]:
+        if len(new) > self.whole_at_most:
+            raise ValueError(f"{self.whole_at_most} new leads at most are written whole")
+        stored = self.add_all(new, now=now, batch_ids=batch_ids)
+        events = zip(stored, first_events, strict=True)
+        self.uow.events.append_first([(s.id, e) for s, each in events for e in each])
+        pending = [s.id for s in stored if s.lead.status is LeadStatus.PENDING]
+        self.uow.rounds.start_of_leads(pending, now=now)
+        self.uow.outbox.queue_handoffs(pending, now=now)
+        return stored
+
     def save(self, stored: StoredLead, *, now: datetime) -> None:
         row = self.state.leads[stored.id]
         if stored.lead.handoff_round != row.stored.lead.handoff_round:
