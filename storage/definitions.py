@@ -21,6 +21,7 @@ from storage.rows import (
     RuleProposalPostRow,
     RuleProposalRow,
 )
+from storage.whole_leads import LIVE_NUMBER_READ
 
 _OPEN = [status.value for status in OPEN]
 # Built once: every intake request reads it.
@@ -57,6 +58,9 @@ class SqlRulesRepository:
         """The live version's number: all a request reads to know its kept version is live."""
         # On the connection: the session's ORM execution costs three times the query's own
         # (it is read by every intake request).
+        if LIVE_NUMBER_READ in self.session.info:  # read by this transaction's writes
+            read: int | None = self.session.info.pop(LIVE_NUMBER_READ)
+            return read
         number: int | None = self.session.connection().execute(_LIVE_NUMBER).scalar()
         return number
 

@@ -33,7 +33,7 @@ from storage.bulk import BulkInsert, insert_or_skip
 from storage.driver import array_text, rows_unprepared
 from storage.rows import LeadRow
 from storage.summaries import first_summary_rows
-from storage.whole_leads import WholeNewLeads
+from storage.whole_leads import LIVE_NUMBER_READ, WholeNewLeads
 
 
 def lead_of(row: LeadRow) -> Lead:
@@ -187,13 +187,16 @@ class SqlLeadRepository:
         waiting = list(range(len(new)))
         while waiting:  # a short id taken (or none): drawn again, and the lead written again
             draw_short_ids(short_ids, waiting, taken=id_of.keys(), draw=draw)
-            id_of |= _WHOLE.run(
+            written, live_number = _WHOLE.run(
                 connection,
                 [(short_ids[i], *rows[i]) for i in waiting],
                 [events[i] for i in waiting],
                 [readings[i] for i in waiting],
                 now=now,
             )
+            id_of |= written
+            if live_number is not None:
+                self.session.info[LIVE_NUMBER_READ] = live_number
             waiting = [i for i in waiting if short_ids[i] not in id_of]
             for i in waiting:
                 short_ids[i] = ""

@@ -31,6 +31,9 @@ from bot.services.records import HANDOFF_KEY, WorkKind
 from storage.rows import EVENT_VALUES
 from storage.summaries import FIRST_SUMMARY_COLUMNS
 
+# Where a transaction keeps the live definition's number its writes read (its session's
+# info), so that its `live_number` asks no more (storage/definitions.py).
+LIVE_NUMBER_READ = "baton_live_number_read"
 _EVENT_VALUES = EVENT_VALUES[1:]  # all but the lead's id, which the statement gives
 _READING = FIRST_SUMMARY_COLUMNS[1:-1]  # all but the lead's and its last event's ids
 NEW_LEAD_COLUMNS = ("short_id", *LEAD_ROW_COLUMNS)
@@ -52,10 +55,11 @@ class WholeNewLeads:
         readings: Sequence[tuple[Any, ...]],
         *,
         now: datetime,
-    ) -> dict[str, int]:
+    ) -> tuple[dict[str, int], int | None]:
         """Write the leads (rows of NEW_LEAD_COLUMNS, short id first), each one's events
         (values in EVENT_VALUES order but the lead's id) and summary reading (FIRST_SUMMARY_
-        COLUMNS but the ids); the row id of each lead written, by short id."""
+        COLUMNS but the ids). Return the row id of each lead written, by short id, and the live
+        definition's number, read in the same statement (None: no lead written)."""
         sql = self._sql.get(connection.dialect.name)
         if sql is None:
             sql = self._sql[connection.dialect.name] = _statement(connection.dialect)
@@ -85,7 +89,9 @@ class WholeNewLeads:
             kind.urgency.value,
             pending,
         )
-        return {short_id: id for id, short_id in connection.exec_driver_sql(sql, parameters)}
+        written = connection.exec_driver_sql(sql, parameters).all()
+        live_number = written[0][2] if written else None
+        return {short_id: id for id, short_id, _ in written}, live_number
 
 
 def _json(rows: list[dict[str, Any]]) -> str:
@@ -142,5 +148,5 @@ def _statement(dialect: Dialect) -> str:
         "CAST(%s AS timestamptz), CAST(%s AS timestamptz), CAST(%s AS integer) "
         "FROM new_leads WHERE status = CAST(%s AS varchar) ORDER BY id "
         "ON CONFLICT (key) DO NOTHING) "
-        "SELECT id, short_id FROM new_leads"
+        "SELECT id, short_id, (SELECT max(number) FROM definition_versions) FROM new_leads"
     )

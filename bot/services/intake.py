@@ -212,10 +212,6 @@ def _take(
     now, routing = storing.now, storing.routing
     leads = [lead for request in requests for lead in request]
     with storing.uow_factory() as uow:
-        if storing.live is not None:
-            live = storing.live.live_in(uow)
-            if live.version != routing.version:
-                raise _DefinitionChanged(live)
         known = Known(
             uow.leads.matching(
                 external_ids={lead.external_id for lead in leads if lead.external_id},
@@ -233,6 +229,12 @@ def _take(
         ]
         # Small requests stored together are each settled as if stored alone: in the request.
         results = _write(uow, plan, batching, settle_later=len(requests) == 1)
+        # Asked last, when a store that writes a few leads whole has read the live number
+        # with them (one round trip fewer); another version live: rolled back, planned again.
+        if storing.live is not None:
+            live = storing.live.live_in(uow)
+            if live.version != routing.version:
+                raise _DefinitionChanged(live)
         uow.commit()
     return _split(results, [len(request) for request in requests])
 
