@@ -166,11 +166,13 @@ class SqlLeadRepository:
         *,
         now: datetime,
         batch_ids: Sequence[int | None] | None = None,
+        unless_stored: bool = False,
         draw: Callable[[], str] = new_short_id,
-    ) -> list[StoredLead]:
+    ) -> list[StoredLead] | None:
         """`add_all` of at most `whole_at_most` leads, each with its first events and summary,
         and each pending one with its handoff round and handoff as its row says (as
-        `start_of_leads` and `queue_handoffs` make them): one statement."""
+        `start_of_leads` and `queue_handoffs` make them): one statement. `unless_stored`:
+        None, and nothing written, when one's email or external id is stored already."""
         if len(new) > self.whole_at_most:
             raise ValueError(f"{self.whole_at_most} new leads at most are written whole")
         batches = batch_ids or [None] * len(new)
@@ -187,16 +189,18 @@ class SqlLeadRepository:
         waiting = list(range(len(new)))
         while waiting:  # a short id taken (or none): drawn again, and the lead written again
             draw_short_ids(short_ids, waiting, taken=id_of.keys(), draw=draw)
-            written, live_number = _WHOLE.run(
+            written = _WHOLE.run(
                 connection,
                 [(short_ids[i], *rows[i]) for i in waiting],
                 [events[i] for i in waiting],
                 [readings[i] for i in waiting],
                 now=now,
+                unless_stored=unless_stored,
             )
-            id_of |= written
-            if live_number is not None:
-                self.session.info[LIVE_NUMBER_READ] = live_number
+            self.session.info[LIVE_NUMBER_READ] = written.live_number
+            if written.stored_already:
+                return None
+            id_of |= written.ids
             waiting = [i for i in waiting if short_ids[i] not in id_of]
             for i in waiting:
                 short_ids[i] = ""

@@ -25,7 +25,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
@@ -42,6 +42,7 @@ LIVE_NUMBER_READ = "baton_live_number_read"
 _EVENT_VALUES = EVENT_VALUES[1:]  # all but the lead's id, which the statement gives
 _READING = FIRST_SUMMARY_COLUMNS[1:-1]  # all but the lead's and its last event's ids
 NEW_LEAD_COLUMNS = ("short_id", *LEAD_ROW_COLUMNS)
+_EMAIL, _EXTERNAL_ID = NEW_LEAD_COLUMNS.index("email"), NEW_LEAD_COLUMNS.index("external_id")
 _HANDOFF = ("kind", "payload", "state", "attempts", "available_at", "created_at", "urgency")
 
 
@@ -60,43 +61,69 @@ class WholeNewLeads:
         readings: Sequence[tuple[Any, ...]],
         *,
         now: datetime,
-    ) -> tuple[dict[str, int], int | None]:
+        unless_stored: bool = False,
+    ) -> Written:
         """Write the leads (rows of NEW_LEAD_COLUMNS, short id first), each one's events
         (values in EVENT_VALUES order but the lead's id) and summary reading (FIRST_SUMMARY_
-        COLUMNS but the ids). Return the row id of each lead written, by short id, and the live
-        definition's number, read in the same statement (None: no lead written)."""
+        COLUMNS but the ids); `unless_stored`: none of them if one's email or external id is
+        stored already."""
         sql = self._sql.get(connection.dialect.name)
         if sql is None:
             sql = self._sql[connection.dialect.name] = _statement(connection.dialect)
-        kind = WorkKind.HANDOFF
-        pending = LeadStatus.PENDING.value
-        keyed_events = [
-            {"short_id": lead[0], **dict(zip(_EVENT_VALUES, row, strict=True))}
-            for lead, each in zip(leads, events, strict=True)
-            for row in each
-        ]
-        keyed_readings = [
-            {"short_id": lead[0], **dict(zip(_READING, reading, strict=True))}
-            for lead, reading in zip(leads, readings, strict=True)
-        ]
-        parameters = (
-            _json([dict(zip(NEW_LEAD_COLUMNS, row, strict=True)) for row in leads]),
-            _json(keyed_events),
-            _json(keyed_readings),
-            now,
-            pending,
-            HANDOFF_KEY,
-            kind.value,
-            "{}",
-            pending,
-            now,
-            now,
-            kind.urgency.value,
-            pending,
+        parameters = _parameters(leads, events, readings, now=now, unless_stored=unless_stored)
+        rows = connection.exec_driver_sql(sql, parameters).all()
+        ids = {short_id: id for id, short_id, _, _ in rows if id is not None}
+        return Written(ids, live_number=rows[0][2], stored_already=rows[0][3])
+
+
+def _parameters(
+    leads: Sequence[tuple[Any, ...]],
+    events: Sequence[Sequence[tuple[Any, ...]]],
+    readings: Sequence[tuple[Any, ...]],
+    *,
+    now: datetime,
+    unless_stored: bool,
+) -> tuple[Any, ...]:
+    """The statement's parameters, in its order: the keys looked for (none unless
+    `unless_stored`), each table's rows as JSON (events and readings keyed by their lead's
+    short id), and the values the rounds and handoffs share."""
+    keyed_events = [
+        {"short_id": lead[0], **dict(zip(_EVENT_VALUES, row, strict=True))}
+        for lead, each in zip(leads, events, strict=True)
+        for row in each
+    ]
+    keyed_readings = [
+        {"short_id": lead[0], **dict(zip(_READING, reading, strict=True))}
+        for lead, reading in zip(leads, readings, strict=True)
+    ]
+    keys: tuple[list[str], list[str]] = ([], [])
+    if unless_stored:
+        keys = (
+            [row[_EMAIL] for row in leads],
+            [row[_EXTERNAL_ID] for row in leads if row[_EXTERNAL_ID]],
         )
-        written = connection.exec_driver_sql(sql, parameters).all()
-        live_number = written[0][2] if written else None
-        return {short_id: id for id, short_id, _ in written}, live_number
+    kind, pending = WorkKind.HANDOFF, LeadStatus.PENDING.value
+    handoff = (kind.value, "{}", pending, now, now, kind.urgency.value)
+    return (
+        *keys,
+        _json([dict(zip(NEW_LEAD_COLUMNS, row, strict=True)) for row in leads]),
+        _json(keyed_events),
+        _json(keyed_readings),
+        now,
+        pending,
+        HANDOFF_KEY,
+        *handoff,
+        pending,
+    )
+
+
+class Written(NamedTuple):
+    """What the statement wrote: each lead's row id by short id; the live definition's
+    number, read with the writes; whether a lead was found stored (and nothing written)."""
+
+    ids: dict[str, int]
+    live_number: int | None
+    stored_already: bool
 
 
 def _json(rows: list[dict[str, Any]]) -> str:
@@ -133,8 +160,13 @@ def _statement(dialect: Dialect) -> str:
     round_columns = ("lead_id", "round_no", "region", "batch_id", "started_at")
     outbox_columns = ("key", "lead_id", "batch_id", "handoff_round", *_HANDOFF)
     return (
-        f"WITH new_leads AS (INSERT INTO leads ({names(NEW_LEAD_COLUMNS)}) "
+        # Whether a lead of these emails or external ids is stored (each key a probe of its
+        # unique index; none given: none is looked for).
+        "WITH seen AS (SELECT EXISTS (SELECT 1 FROM leads WHERE email = ANY(CAST(%s AS varchar[]))) "
+        "OR EXISTS (SELECT 1 FROM leads WHERE external_id = ANY(CAST(%s AS varchar[]))) AS found), "
+        f"new_leads AS (INSERT INTO leads ({names(NEW_LEAD_COLUMNS)}) "
         f"SELECT {names(NEW_LEAD_COLUMNS, 'l.')} FROM {rows_of('leads', 'l', 0)} "
+        "WHERE NOT (SELECT found FROM seen) "
         "ORDER BY l.ordinality ON CONFLICT (short_id) DO NOTHING "
         "RETURNING id, short_id, status, handoff_round, region, batch_id), "
         f"new_events AS (INSERT INTO lead_events (lead_id, {names(_EVENT_VALUES)}) "
@@ -153,5 +185,8 @@ def _statement(dialect: Dialect) -> str:
         "CAST(%s AS timestamptz), CAST(%s AS timestamptz), CAST(%s AS integer) "
         "FROM new_leads WHERE status = CAST(%s AS varchar) ORDER BY id "
         "ON CONFLICT (key) DO NOTHING) "
-        "SELECT id, short_id, (SELECT max(number) FROM definition_versions) FROM new_leads"
+        # One row at least, for the live number and whether a lead was found stored.
+        "SELECT new_leads.id, new_leads.short_id, "
+        "(SELECT max(number) FROM definition_versions), (SELECT found FROM seen) "
+        "FROM (SELECT 1) AS one LEFT JOIN new_leads ON true"
     )

@@ -212,23 +212,26 @@ def _take(
     now, routing = storing.now, storing.routing
     leads = [lead for request in requests for lead in request]
     with storing.uow_factory() as uow:
-        known = Known(
-            uow.leads.matching(
-                external_ids={lead.external_id for lead in leads if lead.external_id},
-                emails={lead.email for lead in leads},
-            ),
-            uow.activity.known,
-            uow.events.latest_touches,
-            quiet=batching.taken or (),
-        )
-        plan = Plan(now=now)
-        for lead_in in leads:
-            plan_one(lead_in, plan, known)
-        plan.merged = [
-            plan_merge(stored, planned, now, routing, known) for stored, planned in plan.merging
-        ]
-        # Small requests stored together are each settled as if stored alone: in the request.
-        results = _write(uow, plan, batching, settle_later=len(requests) == 1)
+        results = _write_unseen(uow, leads, now, batching)
+        if results is None:
+            known = Known(
+                uow.leads.matching(
+                    external_ids={lead.external_id for lead in leads if lead.external_id},
+                    emails={lead.email for lead in leads},
+                ),
+                uow.activity.known,
+                uow.events.latest_touches,
+                quiet=batching.taken or (),
+            )
+            plan = Plan(now=now)
+            for lead_in in leads:
+                plan_one(lead_in, plan, known)
+            plan.merged = [
+                plan_merge(stored, planned, now, routing, known) for stored, planned in plan.merging
+            ]
+            # Small requests stored together are each settled as if stored alone: in the
+            # request.
+            results = _write(uow, plan, batching, settle_later=len(requests) == 1)
         # Asked last, when a store that writes a few leads whole has read the live number
         # with them (one round trip fewer); another version live: rolled back, planned again.
         if storing.live is not None:
@@ -247,6 +250,29 @@ def _split(results: list[IntakeResult], sizes: list[int]) -> list[list[IntakeRes
     return parts
 
 
+def _write_unseen(
+    uow: UnitOfWork, leads: Sequence[PlannedLead], now: datetime, batching: Batching
+) -> list[IntakeResult] | None:
+    """A small request's leads written whole as new without being looked up first, where
+    the store writes them so: it checks, in the same statement, that none is stored (for a
+    new lead, one round trip fewer). None, with nothing written, where one is stored or the
+    store cannot: they are then looked up and planned as usual, in the same transaction."""
+    importing = batching.taken is not None or batching.always or bool(batching.batch_ids)
+    if importing or len(leads) > uow.leads.whole_at_most:
+        return None  # part of an import (its batches), or too many for one statement
+    plan = Plan(now=now)
+    nobody = Known([], uow.activity.known)
+    for lead_in in leads:
+        plan_one(lead_in, plan, nobody)  # a person twice in the request: merged in the plan
+    rows = [(item.change.lead, item.facts, item.reasons) for item in plan.new]
+    first_events = [item.change.events for item in plan.new]
+    created = uow.leads.add_whole(rows, first_events, now=now, unless_stored=True)
+    if created is None:
+        return None
+    _add_activity(uow, created, plan)
+    return _results(plan, created, [])
+
+
 def _write(
     uow: UnitOfWork, plan: Plan, batching: Batching, *, settle_later: bool
 ) -> list[IntakeResult]:
@@ -255,6 +281,13 @@ def _write(
     merged = [_write_merge(uow, plan.now, *item, quiet=quiet) for item in plan.merged]
     if batching.taken is not None:
         batching.taken.update(stored.id for stored in [*created, *merged])
+    return _results(plan, created, merged)
+
+
+def _results(
+    plan: Plan, created: Sequence[StoredLead], merged: Sequence[StoredLead]
+) -> list[IntakeResult]:
+    """Each planned lead's result, in the request's order."""
     results = []
     for which, index, outcome in plan.results:
         stored = created[index] if which == "new" else merged[index]
@@ -281,9 +314,11 @@ def _write_new(
     if settled_now and len(leads) <= uow.leads.whole_at_most:
         # Their events, summaries, rounds and handoffs with them, in one go where the store can.
         first_events = [item.change.events for item in plan.new]
-        stored = uow.leads.add_whole(rows, first_events, now=plan.now, batch_ids=batch_ids)
-        _add_activity(uow, stored, plan)
-        return stored
+        whole = uow.leads.add_whole(rows, first_events, now=plan.now, batch_ids=batch_ids)
+        if whole is None:  # only a write `unless_stored` is refused
+            raise AssertionError("new leads written whole were refused")
+        _add_activity(uow, whole, plan)
+        return whole
     stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids)
     events = [
         (s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item.change.events

@@ -101,9 +101,11 @@ class LeadRepository(Protocol):
         *,
         now: datetime,
         batch_ids: Sequence[int | None] | None = None,
-    ) -> list[StoredLead]:
+        unless_stored: bool = False,
+    ) -> list[StoredLead] | None:
         """`add_all`, each lead with its first events and summary, and each pending lead with
-        its handoff round and handoff as its stored row says."""
+        its handoff round and handoff as its stored row says. `unless_stored`: None, and
+        nothing written, when one's email or external id is stored already."""
         ...
 
     def add_rows(self, rows: Sequence[tuple[Any, ...]], short_ids: list[str]) -> list[int]: ...

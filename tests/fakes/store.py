@@ -195,9 +195,14 @@ class FakeLeads(_Part):
         *,
         now: datetime,
         batch_ids: Sequence[int | None] | None = None,
-    ) -> list[StoredLead]:
+        unless_stored: bool = False,
+    ) -> list[StoredLead] | None:
         if len(new) > self.whole_at_most:
             raise ValueError(f"{self.whole_at_most} new leads at most are written whole")
+        emails = {facts["email"] for _, facts, _ in new}
+        external_ids = {key for _, facts, _ in new if (key := facts.get("external_id"))}
+        if unless_stored and self.matching(external_ids=external_ids, emails=emails):
+            return None
         stored = self.add_all(new, now=now, batch_ids=batch_ids)
         events = zip(stored, first_events, strict=True)
         self.uow.events.append_first([(s.id, e) for s, each in events for e in each])

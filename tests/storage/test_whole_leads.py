@@ -126,3 +126,27 @@ def test_more_leads_than_are_written_whole_are_refused_before_anything_is_writte
     with pytest.raises(ValueError, match="10 new leads at most are written whole"):
         write_whole(database, "many", range(WHOLE + 1))
     assert counts(database) == [0, 0, 0, 0, 0]
+
+
+def test_leads_written_unless_stored_are_not_written_when_one_is_stored(
+    database: Database,
+) -> None:
+    write_whole(database, "kept", range(2, 4))  # kept2 (with an external id) and kept3
+    before = counts(database)
+    by_email = [new_lead("kept", 3), new_lead("fresh", 10)]
+    by_external_id = [new_lead("other", 11), new_lead("kept", 2)]
+    by_external_id[1][1]["email"] = "changed@acme.example"  # the same external id, kept-ext-2
+    for new in (by_email, by_external_id):
+        with SqlUnitOfWork(database) as uow:
+            events = [first_events(lead, 1) for lead, _, _ in new]
+            assert uow.leads.add_whole(new, events, now=NOW, unless_stored=True) is None
+            uow.commit()
+        assert counts(database) == before  # nothing of either request was written
+    with SqlUnitOfWork(database) as uow:
+        fresh = [new_lead("fresh", 10), new_lead("fresh", 12)]
+        events = [first_events(lead, n) for (lead, _, _), n in zip(fresh, (10, 12), strict=True)]
+        stored = uow.leads.add_whole(fresh, events, now=NOW, unless_stored=True)
+        uow.commit()
+    assert stored is not None
+    assert [s.email for s in stored] == ["fresh10@acme.example", "fresh12@acme.example"]
+    assert read_back(database, "fresh").keys() == {10, 12}  # each with events and summary
