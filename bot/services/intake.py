@@ -264,13 +264,26 @@ def _write_unseen(
     nobody = Known([], uow.activity.known)
     for lead_in in leads:
         plan_one(lead_in, plan, nobody)  # a person twice in the request: merged in the plan
+    created = _add_whole(uow, plan, unless_stored=True)
+    return None if created is None else _results(plan, created, [])
+
+
+def _add_whole(
+    uow: UnitOfWork,
+    plan: Plan,
+    *,
+    batch_ids: Sequence[int | None] | None = None,
+    unless_stored: bool = False,
+) -> list[StoredLead] | None:
+    """The plan's new leads written whole (see LeadRepository.add_whole), with their activity."""
     rows = [(item.change.lead, item.facts, item.reasons) for item in plan.new]
     first_events = [item.change.events for item in plan.new]
-    created = uow.leads.add_whole(rows, first_events, now=now, unless_stored=True)
-    if created is None:
-        return None
-    _add_activity(uow, created, plan)
-    return _results(plan, created, [])
+    created = uow.leads.add_whole(
+        rows, first_events, now=plan.now, batch_ids=batch_ids, unless_stored=unless_stored
+    )
+    if created is not None:
+        _add_activity(uow, created, plan)
+    return created
 
 
 def _write(
@@ -313,11 +326,8 @@ def _write_new(
     settled_now = not settle_later or len(leads) <= SETTLED_IN_THE_REQUEST_AT_MOST
     if settled_now and len(leads) <= uow.leads.whole_at_most:
         # Their events, summaries, rounds and handoffs with them, in one go where the store can.
-        first_events = [item.change.events for item in plan.new]
-        whole = uow.leads.add_whole(rows, first_events, now=plan.now, batch_ids=batch_ids)
-        if whole is None:  # only a write `unless_stored` is refused
-            raise AssertionError("new leads written whole were refused")
-        _add_activity(uow, whole, plan)
+        whole = _add_whole(uow, plan, batch_ids=batch_ids)
+        assert whole is not None  # only a write `unless_stored` is refused
         return whole
     stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids)
     events = [
