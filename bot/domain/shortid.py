@@ -1,7 +1,8 @@
 """Short lead ids people can type: `L-` and five Crockford base-32 characters."""
 
+import os
 import re
-import secrets
+import struct
 from collections.abc import Callable, Collection
 
 # Crockford's alphabet leaves out I, L, O and U so that ids survive being read aloud.
@@ -18,7 +19,38 @@ _BITS = 5  # one character of the 32-letter alphabet
 _PAIRS = tuple(low + high for high in ALPHABET for low in ALPHABET)
 
 
-def new_short_id(randbits: Callable[[int], int] = secrets.randbits) -> str:
+class RandomBits:
+    """Random numbers of up to 32 bits from the system's generator, read 4 KiB at a time.
+
+    Intake draws an id for every lead it takes, and a read of the system's generator costs
+    more than the rest of the drawing. A process forked from this one reads afresh, so that
+    the two never draw the same numbers.
+    """
+
+    NUMBERS_A_READ = 1024
+
+    def __init__(self, read: Callable[[int], bytes] = os.urandom) -> None:
+        self._read = read
+        self._numbers: list[int] = []
+        os.register_at_fork(after_in_child=self._numbers.clear)
+
+    def __call__(self, bits: int) -> int:
+        if not 0 < bits <= 32:
+            raise ValueError("32 random bits at most are drawn at once")
+        while True:
+            try:
+                number = self._numbers.pop()  # one step under the interpreter lock: thread-safe
+            except IndexError:
+                read = self._read(4 * self.NUMBERS_A_READ)
+                self._numbers.extend(struct.unpack(f"<{len(read) // 4}I", read))
+            else:
+                return number >> (32 - bits)
+
+
+_RANDOM_BITS = RandomBits()
+
+
+def new_short_id(randbits: Callable[[int], int] = _RANDOM_BITS) -> str:
     """Draw a fresh short id: one random number, five bits to a character, lowest first."""
     number = randbits(_BITS * LENGTH)
     return (

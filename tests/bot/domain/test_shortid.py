@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from bot.domain.shortid import ALPHABET, new_short_id, parse_short_id
+from bot.domain.shortid import ALPHABET, RandomBits, new_short_id, parse_short_id
 
 
 @pytest.mark.parametrize(
@@ -31,3 +35,38 @@ def test_every_character_spells_its_five_bits() -> None:
 def test_a_drawn_short_id_reads_back_as_itself() -> None:
     short_id = new_short_id()
     assert parse_short_id(short_id.lower()) == short_id
+
+
+def test_random_bits_take_the_highest_bits_of_each_number_read() -> None:
+    reads: list[int] = []
+
+    def read(size: int) -> bytes:
+        reads.append(size)
+        return bytes(range(4)) * (size // 4)  # each number 0x03020100
+
+    bits = RandomBits(read)
+    assert [bits(32), bits(25), bits(8)] == [0x03020100, 0x03020100 >> 7, 0x03]
+    assert reads == [4 * RandomBits.NUMBERS_A_READ]  # one read for many numbers
+    with pytest.raises(ValueError):
+        bits(33)
+
+
+def test_a_process_forked_after_drawing_reads_afresh() -> None:
+    bits = RandomBits()
+    bits(25)  # numbers are held now
+    ours, theirs = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its next numbers, then gone
+        os.write(theirs, json.dumps([bits(32) for _ in range(8)]).encode())
+        os._exit(0)
+    os.close(theirs)
+    os.waitpid(child, 0)
+    with os.fdopen(ours) as pipe:
+        childs = json.loads(pipe.read())
+    assert childs != [bits(32) for _ in range(8)]
+
+
+def test_short_ids_drawn_by_many_threads_are_all_drawn_once_each() -> None:
+    with ThreadPoolExecutor(4) as pool:
+        drawn = list(pool.map(lambda _: new_short_id(), range(20_000)))
+    assert len(set(drawn)) > 19_970  # 33 million ids: a few alike by chance (6 expected)

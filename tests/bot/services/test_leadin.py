@@ -16,6 +16,8 @@ from bot.services.leadin import (
     MAX_DEPTH,
     LeadIn,
     NotJson,
+    check_lead,
+    check_leads,
     document_deeper_than,
     nests_deeper_than,
     read_json,
@@ -168,3 +170,31 @@ def test_a_body_in_utf16_or_utf32_is_counted_on_its_bytes_as_before(encoding: st
     # opening brackets: the byte-wise count, not the document, tells this body's depth.
     body = json.dumps(["\u2200" + "\u5b5b" * 40], ensure_ascii=False).encode(encoding)
     assert answer(read_json, body) == ("refused", f"nests deeper than {MAX_DEPTH} levels")
+
+
+# Leads good and bad: each field holds a good value, a bad one (too long, not text, no
+# email, a NUL, an unknown region), or nothing; now and then a lead that is not an object.
+field_values = {
+    "email": st.sampled_from(["a@b.co", " B@C.io ", "not an email", "", None, 5, "x\x00@b.co"]),
+    "first_name": st.sampled_from(["Ann", "  ", 7, True, "n" * 201, None]),
+    "country": st.sampled_from(["DE", "germany", "Atlantis", None, []]),
+    "region": st.sampled_from(["emea", " EMEA ", "nowhere", "", None, 3]),
+    "score": st.sampled_from([50, "60.5", "", "many", -1, 101, True, float("nan"), None]),
+    "activity": st.sampled_from([[{"type": "visit"}], [{"at": "2026-01-01"}], "x", None]),
+}
+leads_good_and_bad = st.lists(
+    st.fixed_dictionaries({}, optional=field_values) | st.sampled_from([[], "lead", 1]),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=leads_good_and_bad)
+def test_a_list_of_leads_is_checked_as_each_lead_alone(raw: list[Any]) -> None:
+    def known_region(name: str) -> bool:
+        return name == "emea"
+
+    alone = [check_lead(item, i, known_region=known_region) for i, item in enumerate(raw)]
+    leads, errors = check_leads(raw, known_region=known_region)
+    assert leads == [lead for lead, _ in alone if lead is not None]
+    assert errors == [error for _, problems in alone for error in problems]
