@@ -19,6 +19,10 @@ Baselines, in the same run, taking turns with Baton round after round:
           with the driver, one transaction per request (SQLite's writers queue on a lock of
           the process, as Baton's do, instead of in SQLite's busy handler).
 
+Beside the batch goal, as context and not judged: the bare endpoint (below) sent the same
+batches, storing each one's rows in one transaction. It shows what the server stack, HTTP
+and JSON alone leave of the driver's figure, before any of Baton's work.
+
 Each contender has a database of its own, kept through the run: each round adds new leads.
 A request of many new leads is answered once they are safe; the delivery worker (not running
 here) settles them after (their summaries, handoff rounds and handoffs): the run then settles
@@ -53,6 +57,7 @@ from harness import (
     INTAKE_TOKEN,
     Goal,
     Scorecard,
+    Spread,
     arguments,
     backends,
     driver_connection,
@@ -163,10 +168,15 @@ def run_backend(
                     store_durable(connection, backend, chunk)
                 return {"leads/s": len(rows) / (time.perf_counter() - started)}
 
-            def baton_batch(n: int) -> dict[str, float]:
-                leads = [lead for _, _, lead in documents(batch_leads(n))]
-                bodies = [json.dumps({"leads": c}).encode() for c in chunks(leads, BATCH_SIZE)]
-                return {"leads/s": len(leads) / post_all(baton_url, bodies, args.connections)}
+            def batches(url: str) -> Callable[[int], dict[str, float]]:
+                def run(n: int) -> dict[str, float]:
+                    leads = [lead for _, _, lead in documents(batch_leads(n))]
+                    bodies = [json.dumps({"leads": c}).encode() for c in chunks(leads, BATCH_SIZE)]
+                    return {"leads/s": len(leads) / post_all(url, bodies, args.connections)}
+
+                return run
+
+            baton_batch, bare_batch = batches(baton_url), batches(bare_url)
 
             def single(url: str) -> Callable[[int], dict[str, float]]:
                 def run(n: int) -> dict[str, float]:
@@ -177,7 +187,7 @@ def run_backend(
                 return run
 
             print("  batch", flush=True)
-            found = interleave(rounds, {BASELINE: baseline, BATON: baton_batch})
+            found = interleave(rounds, {BASELINE: baseline, BARE: bare_batch, BATON: baton_batch})
             card.judge(
                 BATCH_GOAL,
                 backend,
@@ -185,6 +195,7 @@ def run_backend(
                 (BASELINE, found[BASELINE]["leads/s"]),
                 unit="leads/s",
             )
+            beside_the_batch_goal(card, backend, found)
             settled, seconds = settle_all(baton_db.url)
             print(
                 f"  then settled as the delivery worker settles them (after the answers, not"
@@ -201,6 +212,21 @@ def run_backend(
                 (BARE, found[BARE]["requests/s"]),
                 unit="requests/s",
             )
+
+
+def beside_the_batch_goal(
+    card: Scorecard, backend: str, found: dict[str, dict[str, list[float]]]
+) -> None:
+    """Print, and note in the summary, the bare endpoint's figure for the same batches: of
+    the baseline's, and Baton's of it."""
+    bare, driver = Spread(tuple(found[BARE]["leads/s"])), Spread(tuple(found[BASELINE]["leads/s"]))
+    baton = Spread(tuple(found[BATON]["leads/s"]))
+    text = (
+        f"{bare} leads/s: {bare.median / driver.median:.2f} of the baseline's median; "
+        f"Baton's {baton.median / bare.median:.2f} of this"
+    )
+    print(f"    beside the goal, {BARE} (HTTP, JSON, the same rows): {text}", flush=True)
+    card.note(f"the same batches to the {BARE} (context)", backend, text)
 
 
 def settle_all(database_url: str) -> tuple[int, float]:
@@ -233,8 +259,8 @@ def baton_app(database_url: str) -> tuple[Any, Callable[[], None]]:
 def bare_intake_app(database_url: str, regions: dict[str, str]) -> tuple[Any, Callable[[], None]]:
     """An endpoint that stores a lead's durable rows with the driver, and nothing else.
 
-    It checks the bearer token, parses the JSON body and stores the lead row and its first
-    event in one transaction, on a thread of the server's pool, with a connection set up as
+    It checks the bearer token, parses the JSON body (one lead, or {"leads": [...]}) and
+    stores each lead's row and first event, the request's in one transaction, on a thread of the server's pool, with a connection set up as
     Baton's (the same engine builds them) that it keeps for the next request once done; it
     routes by the country alone.
     """
@@ -245,32 +271,36 @@ def bare_intake_app(database_url: str, regions: dict[str, str]) -> tuple[Any, Ca
     short_ids = itertools.count()
     app = FastAPI()
 
-    def store(lead: dict[str, Any]) -> str:
+    def store(leads: list[dict[str, Any]]) -> list[str]:
         try:
             connection = idle.get_nowait()
         except queue.Empty:
             connection = database.engine.raw_connection()
         try:
-            short_id = f"Y{next(short_ids):09d}"
-            region = regions.get(lead.get("country"))
-            row = durable_lead(backend, short_id, lead, region, datetime.now(UTC))
+            now = datetime.now(UTC)
+            ids = [f"Y{next(short_ids):09d}" for _ in leads]
+            rows = [
+                durable_lead(backend, short_id, lead, regions.get(lead.get("country")), now)
+                for short_id, lead in zip(ids, leads, strict=True)
+            ]
             with writers:
-                store_durable(connection.dbapi_connection, backend, [row])
+                store_durable(connection.dbapi_connection, backend, rows)
         finally:
             idle.put(connection)
-        return short_id
+        return ids
 
     @app.post(INTAKE_PATH)
     async def intake(request: Request) -> JSONResponse:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not secrets.compare_digest(token, INTAKE_TOKEN):
             return JSONResponse({"error": "a valid bearer token is required"}, status_code=401)
-        lead = json.loads(await request.body())
-        if not isinstance(lead, dict) or not lead.get("email"):
+        document = json.loads(await request.body())
+        leads = document.get("leads", [document]) if isinstance(document, dict) else None
+        if not leads or not all(isinstance(lead, dict) and lead.get("email") for lead in leads):
             return JSONResponse({"error": "a lead needs an email"}, status_code=422)
-        short_id = await run_in_threadpool(store, lead)
-        answer = {"id": short_id, "status": "pending", "result": "created"}
-        return JSONResponse({"leads": [answer]}, status_code=202)
+        ids = await run_in_threadpool(store, leads)
+        answers = [{"id": short_id, "status": "pending", "result": "created"} for short_id in ids]
+        return JSONResponse({"leads": answers}, status_code=202)
 
     return app, database.dispose
 
