@@ -260,9 +260,9 @@ def bare_intake_app(database_url: str, regions: dict[str, str]) -> tuple[Any, Ca
     """An endpoint that stores a lead's durable rows with the driver, and nothing else.
 
     It checks the bearer token, parses the JSON body (one lead, or {"leads": [...]}) and
-    stores each lead's row and first event, the request's in one transaction, on a thread of the server's pool, with a connection set up as
-    Baton's (the same engine builds them) that it keeps for the next request once done; it
-    routes by the country alone.
+    stores each lead's row and first event, a request's in one transaction, on a thread of
+    the server's pool, with a connection set up as Baton's (the same engine builds them)
+    that it keeps for the next request once done; it routes by the country alone.
     """
     database = open_database(database_url)
     backend = "sqlite" if database.is_sqlite else "postgresql"

@@ -66,7 +66,7 @@ def test_a_process_forked_after_drawing_reads_afresh() -> None:
     assert childs != [bits(32) for _ in range(8)]
 
 
-def test_short_ids_drawn_by_many_threads_are_all_drawn_once_each() -> None:
+def test_threads_drawing_short_ids_at_once_never_share_a_number() -> None:
     with ThreadPoolExecutor(4) as pool:
         drawn = list(pool.map(lambda _: new_short_id(), range(20_000)))
     assert len(set(drawn)) > 19_970  # 33 million ids: a few alike by chance (6 expected)
