@@ -29,7 +29,7 @@ from bot.services.intake_plan import (
 )
 from bot.services.leadin import LeadIn
 from bot.services.ports import DuplicateLead, UnitOfWork
-from bot.services.records import NewRound, StoredLead, Work, WorkKind
+from bot.services.records import NewLead, NewRound, StoredLead, Work, WorkKind
 from bot.services.recycle import back_to_sales_work
 
 BATCH_THRESHOLD = 10
@@ -276,10 +276,9 @@ def _add_whole(
     unless_stored: bool = False,
 ) -> list[StoredLead] | None:
     """The plan's new leads written whole (see LeadRepository.add_whole), with their activity."""
-    rows = [(item.change.lead, item.facts, item.reasons) for item in plan.new]
-    first_events = [item.change.events for item in plan.new]
+    new, first_events = _new_rows(plan), [item.change.events for item in plan.new]
     created = uow.leads.add_whole(
-        rows, first_events, now=plan.now, batch_ids=batch_ids, unless_stored=unless_stored
+        new, first_events, now=plan.now, batch_ids=batch_ids, unless_stored=unless_stored
     )
     if created is not None:
         _add_activity(uow, created, plan)
@@ -319,7 +318,6 @@ def _write_new(
     leads = [item.change.lead for item in plan.new]
     pending = Counter(lead.region for lead in leads if lead.status is LeadStatus.PENDING)
     batch_of = _batches_for(uow, pending, plan.now, batching)
-    rows = [(lead, item.facts, item.reasons) for lead, item in zip(leads, plan.new, strict=True)]
     batch_ids = [
         batch_of.get(lead.region) if lead.status is LeadStatus.PENDING else None for lead in leads
     ]
@@ -327,9 +325,10 @@ def _write_new(
     if settled_now and len(leads) <= uow.leads.whole_at_most:
         # Their events, summaries, rounds and handoffs with them, in one go where the store can.
         whole = _add_whole(uow, plan, batch_ids=batch_ids)
-        assert whole is not None  # only a write `unless_stored` is refused
+        if whole is None:  # only a write `unless_stored` is refused
+            raise AssertionError("new leads written whole were refused")
         return whole
-    stored = uow.leads.add_all(rows, now=plan.now, batch_ids=batch_ids)
+    stored = uow.leads.add_all(_new_rows(plan), now=plan.now, batch_ids=batch_ids)
     events = [
         (s.id, e) for s, item in zip(stored, plan.new, strict=True) for e in item.change.events
     ]
@@ -342,6 +341,11 @@ def _write_new(
         uow.events.append_first_unsummarised(events)
         uow.settling.later([s.id for s in stored], [s.id for s in handoffs], now=plan.now)
     return stored
+
+
+def _new_rows(plan: Plan) -> list[NewLead]:
+    """The plan's new leads as the store adds them: each one's lead, facts and reasons."""
+    return [(item.change.lead, item.facts, item.reasons) for item in plan.new]
 
 
 def _add_activity(uow: UnitOfWork, stored: Sequence[StoredLead], plan: Plan) -> None:
