@@ -276,7 +276,8 @@ def _add_whole(
     unless_stored: bool = False,
 ) -> list[StoredLead] | None:
     """The plan's new leads written whole (see LeadRepository.add_whole), with their activity."""
-    new, first_events = _new_rows(plan), [item.change.events for item in plan.new]
+    new = _new_rows(plan)
+    first_events = [item.change.events for item in plan.new]
     created = uow.leads.add_whole(
         new, first_events, now=plan.now, batch_ids=batch_ids, unless_stored=unless_stored
     )
